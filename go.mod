@@ -1,0 +1,3 @@
+module carfin
+
+go 1.27.3
