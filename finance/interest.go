@@ -51,6 +51,21 @@ var (
 	ErrDates  = errors.New("dates out of order")
 )
 
+// AmountMax bounds every amount the maths accepts ($10 billion): far beyond
+// any vehicle contract, and small enough that amount × rate × days can
+// never overflow the 128-bit intermediate.
+const AmountMax = money.Cents(10_000_000_000_00)
+
+// ErrTooLarge is returned for amounts above AmountMax.
+var ErrTooLarge = errors.New("amount above 10,000,000,000.00")
+
+func checkAmount(name string, v money.Cents) error {
+	if v > AmountMax || v < -AmountMax {
+		return fmt.Errorf("%s %s: %w", name, v, ErrTooLarge)
+	}
+	return nil
+}
+
 // termMax bounds schedules; 600 monthly payments is 50 years, beyond any
 // vehicle contract, and keeps every loop and allocation bounded.
 const termMax = 600

@@ -51,6 +51,11 @@ func LeaseMonthly(t LeaseTerms) (LeasePayment, error) {
 	case t.MoneyFactor < 0 || t.TaxRate < 0:
 		return LeasePayment{}, fmt.Errorf("money factor and tax rate must not be negative: %w", ErrLease)
 	}
+	for _, a := range []money.Cents{t.GrossCapCostCents, t.ResidualCents} {
+		if err := checkAmount("lease amount", a); err != nil {
+			return LeasePayment{}, err
+		}
+	}
 	adjusted := t.GrossCapCostCents - t.CapCostReductionCents
 	if t.ResidualCents > adjusted {
 		return LeasePayment{}, fmt.Errorf("residual %s exceeds the adjusted cap cost %s: %w", t.ResidualCents, adjusted, ErrLease)
@@ -103,6 +108,14 @@ func QuoteLeaseEnd(t LeaseEndTerms) (LeaseEnd, error) {
 	if t.OdometerAtEnd < t.OdometerAtSigning || t.OdometerAtSigning < 0 || t.OdometerAtEnd > 2_000_000 {
 		return LeaseEnd{}, fmt.Errorf("odometer reading %d is below the %d at signing or out of range: %w",
 			t.OdometerAtEnd, t.OdometerAtSigning, ErrLease)
+	}
+	for _, a := range []money.Cents{t.PurchaseOptionCents, t.PurchaseFeeCents, t.DispositionFeeCents, t.UnpaidCents} {
+		if err := checkAmount("lease-end amount", a); err != nil {
+			return LeaseEnd{}, err
+		}
+	}
+	if t.ExcessMileRateCents > 100_00 {
+		return LeaseEnd{}, fmt.Errorf("excess-mileage rate %s is above 100.00 a mile: %w", t.ExcessMileRateCents, ErrLease)
 	}
 	driven := t.OdometerAtEnd - t.OdometerAtSigning
 	excess := max(driven-t.MileageAllowance, 0)

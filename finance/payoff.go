@@ -54,6 +54,9 @@ func PayoffAfter(amount money.Cents, apr money.Rate, start calendar.Date, paymen
 	if apr < 0 {
 		return PayoffQuote{}, nil, fmt.Errorf("payoff: negative APR")
 	}
+	if err := checkAmount("amount", amount); err != nil {
+		return PayoffQuote{}, nil, fmt.Errorf("payoff: %w", err)
+	}
 	balance, unpaid, last := amount, money.Cents(0), start
 	applied := make([]Applied, 0, len(payments))
 	for i, p := range payments {
@@ -62,6 +65,9 @@ func PayoffAfter(amount money.Cents, apr money.Rate, start calendar.Date, paymen
 		}
 		if p.AmountCents <= 0 {
 			return PayoffQuote{}, nil, fmt.Errorf("payoff: payment %d: %w", i+1, ErrAmount)
+		}
+		if err := checkAmount("payment", p.AmountCents); err != nil {
+			return PayoffQuote{}, nil, fmt.Errorf("payoff: payment %d: %w", i+1, err)
 		}
 		interest := Interest(balance, apr, last, p.On, basis) + unpaid
 		if p.AmountCents > balance+interest {

@@ -20,6 +20,9 @@ func ScheduledPayment(amount money.Cents, apr money.Rate, term int) (money.Cents
 	if term < 1 || term > termMax {
 		return 0, fmt.Errorf("scheduled payment: %w", ErrTerm)
 	}
+	if err := checkAmount("amount", amount); err != nil {
+		return 0, fmt.Errorf("scheduled payment: %w", err)
+	}
 	if apr < 0 {
 		return 0, fmt.Errorf("scheduled payment: negative rate")
 	}
@@ -113,7 +116,10 @@ func (t LoanTerms) Validate() error {
 	case t.PaymentCents < 0:
 		return fmt.Errorf("payment must not be negative: %w", ErrAmount)
 	}
-	return nil
+	if err := checkAmount("amount", t.AmountCents); err != nil {
+		return err
+	}
+	return checkAmount("payment", t.PaymentCents)
 }
 
 // DueDate returns the due date of installment number k (1-based).
