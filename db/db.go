@@ -1,0 +1,190 @@
+// Package db opens carfin's database, embedded SQLite or PostgreSQL, runs
+// its migrations and its transactions. Capability packages own their SQL;
+// one SQL text serves both engines ($1 placeholders work on both), with a
+// dialect branch only where the engines truly differ.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Engine is the SQL engine behind a DB.
+type Engine int
+
+const (
+	SQLite Engine = iota + 1
+	Postgres
+)
+
+func (e Engine) String() string {
+	if e == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Clock tells the time. Production uses the system clock; tests and
+// "as of" runs fix it. Capability code never calls it directly: it reads
+// Tx.Now, fixed once per transaction.
+type Clock func() time.Time
+
+// SystemClock is the wall clock in UTC, at microsecond precision (what
+// PostgreSQL keeps), so a time read back equals the time written.
+func SystemClock() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// DB is an open carfin database.
+type DB struct {
+	Engine Engine
+	// SQL runs transactions and writes. On SQLite it is the single writer
+	// connection (SQLite allows one writer; queuing in Go is cheaper than
+	// busy-waiting in SQLite).
+	SQL *sql.DB
+	// Read runs reads outside transactions. On SQLite it is a pool of
+	// read-only connections, which WAL lets run beside the writer; on
+	// PostgreSQL it is SQL.
+	Read *sql.DB
+	// PG is the native pgx pool (PostgreSQL only), for COPY and River.
+	PG *pgxpool.Pool
+	// Now is the clock transactions read once when they begin.
+	Now Clock
+	// DSN is the data source the DB was opened from, without secrets.
+	DSN string
+}
+
+// Limits on connections and waits, named so that they are easy to find.
+const (
+	sqliteBusyTimeoutMillis = 10_000
+	sqliteReadConnsMax      = 8
+	pgConnsMax              = 32
+	txRetriesMax            = 8
+)
+
+// ErrDSN is returned by Open for a data source it does not understand.
+var ErrDSN = errors.New("database must be sqlite:PATH or postgres://…")
+
+// Open opens the database at dsn: "sqlite:PATH" (PATH may be a file, and
+// the directory is created) or "postgres://user@host:port/db?…". It does
+// not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("open %q: %w", redact(dsn), ErrDSN)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("open sqlite: a file path is required (in-memory databases cannot be shared by the reader and writer pools): %w", ErrDSN)
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+	}
+	// WAL lets readers run beside the single writer; synchronous=NORMAL is
+	// durable across process crashes (WAL) and is the usual WAL setting;
+	// foreign keys are off by default in SQLite and must be switched on;
+	// _txlock=immediate takes the write lock at BEGIN so that two
+	// transactions never deadlock upgrading from read to write.
+	pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_time_format=sqlite",
+		sqliteBusyTimeoutMillis)
+	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite reader: %w", err)
+	}
+	n := min(runtime.GOMAXPROCS(0)*2, sqliteReadConnsMax)
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	return &DB{Engine: SQLite, SQL: writer, Read: reader, Now: SystemClock, DSN: "sqlite:" + path}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	}
+	if cfg.MaxConns > pgConnsMax || !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = min(max(int32(runtime.GOMAXPROCS(0))*4, 8), pgConnsMax)
+	}
+	// Every session works in UTC so that timestamps and dates never shift.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	return &DB{Engine: Postgres, SQL: sqlDB, Read: sqlDB, PG: pool, Now: SystemClock, DSN: redact(dsn)}, nil
+}
+
+// redact removes a password from a DSN for logs and errors.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Close closes every pool.
+func (db *DB) Close() error {
+	err := db.SQL.Close()
+	if db.Read != db.SQL {
+		err = errors.Join(err, db.Read.Close())
+	}
+	if db.PG != nil {
+		db.PG.Close()
+	}
+	return err
+}
+
+// Ping checks that the database answers (for /readyz).
+func (db *DB) Ping(ctx context.Context) error {
+	return db.Read.PingContext(ctx)
+}
+
+// ForUpdate returns " FOR UPDATE" on PostgreSQL, to lock the rows a
+// transaction will change, and "" on SQLite, whose single writer already
+// serialises transactions (BEGIN IMMEDIATE).
+func (db *DB) ForUpdate() string {
+	if db.Engine == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}

@@ -1,0 +1,144 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"carfin/calendar"
+	"carfin/db"
+	"carfin/db/dbtest"
+)
+
+// TestEngineConformance checks, on both engines, the behaviours carfin's
+// SQL relies on: civil dates compare as dates, timestamps round-trip in
+// UTC, $N placeholders (reused too), RETURNING, unique violations are
+// recognised, the ledger refuses updates and deletes, and a failed
+// transaction leaves nothing behind.
+func TestEngineConformance(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 8, 30, 0, 123456000, time.UTC)
+		d.Now = dbtest.FixedClock(now)
+
+		var customerID int64
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			return tx.QueryRowContext(ctx, `INSERT INTO customers (first_name, last_name, email, address_line1, city, state, zip, birth_date, ssn_last4, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+				"Ada", "Quinn", "ada@example.com", "1 Main St", "Springfield", "IL", "62701",
+				calendar.MustParse("1980-02-29"), "1234", tx.Now()).Scan(&customerID)
+		})
+		if err != nil || customerID == 0 {
+			t.Fatalf("insert: %v", err)
+		}
+		var birth calendar.Date
+		var created time.Time
+		if err := d.Read.QueryRowContext(ctx, `SELECT birth_date, created_at FROM customers WHERE id = $1 AND birth_date < $2 AND birth_date >= $3`,
+			customerID, calendar.MustParse("1980-03-01"), calendar.MustParse("1980-02-29")).Scan(&birth, &created); err != nil {
+			t.Fatalf("date comparison: %v", err)
+		}
+		if birth != calendar.MustParse("1980-02-29") || !created.Equal(now) {
+			t.Errorf("round trip: %s, %s", birth, created)
+		}
+		var n int
+		if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE created_at > $1 AND created_at < $2`,
+			now.Add(-time.Microsecond), now.Add(time.Microsecond)).Scan(&n); err != nil || n != 1 {
+			t.Errorf("timestamp comparison: %d, %v", n, err)
+		}
+
+		// A failed transaction writes nothing.
+		boom := errors.New("boom")
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE customers SET first_name = 'Eve' WHERE id = $1`, customerID); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v", err)
+		}
+		var name string
+		_ = d.Read.QueryRowContext(ctx, `SELECT first_name FROM customers WHERE id = $1`, customerID).Scan(&name)
+		if name != "Ada" {
+			t.Errorf("rolled-back write is visible: %s", name)
+		}
+
+		// Ledger rows are append-only.
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO ledger_transactions (kind, effective_date, idempotency_key, request_hash, created_at) VALUES ('test', $1, 'k1', 'h', $2)`,
+				calendar.MustParse("2026-11-25"), tx.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO ledger_transactions (kind, effective_date, idempotency_key, request_hash, created_at) VALUES ('test', $1, 'k1', 'h', $2)`,
+				calendar.MustParse("2026-11-25"), tx.Now())
+			return err
+		})
+		if !db.IsUniqueViolation(err) {
+			t.Errorf("duplicate key err = %v, want a unique violation", err)
+		}
+		for _, stmt := range []string{`UPDATE ledger_transactions SET memo = 'x'`, `DELETE FROM ledger_transactions`} {
+			err := d.InTx(ctx, func(tx *db.Tx) error { _, err := tx.ExecContext(ctx, stmt); return err })
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("%s: err = %v, want append-only refusal", stmt, err)
+			}
+		}
+
+		// Savepoints keep the transaction usable after a handled failure.
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			spErr := tx.Savepoint(ctx, "dup", func() error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO ledger_transactions (kind, effective_date, idempotency_key, request_hash, created_at) VALUES ('test', $1, 'k1', 'h', $2)`,
+					calendar.MustParse("2026-11-25"), tx.Now())
+				return err
+			})
+			if !db.IsUniqueViolation(spErr) {
+				t.Errorf("savepoint err = %v", spErr)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO ledger_transactions (kind, effective_date, idempotency_key, request_hash, created_at) VALUES ('test', $1, 'k2', 'h', $2)`,
+				calendar.MustParse("2026-11-25"), tx.Now())
+			return err
+		})
+		if err != nil {
+			t.Errorf("after savepoint: %v", err)
+		}
+
+		// Concurrent writers all commit (SQLite: queued on the one writer;
+		// PostgreSQL: pool).
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for i := range 16 {
+			wg.Go(func() {
+				errs <- d.InTx(ctx, func(tx *db.Tx) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO ledger_transactions (kind, effective_date, idempotency_key, request_hash, created_at) VALUES ('test', $1, $2, 'h', $3)`,
+						calendar.MustParse("2026-11-25"), "c"+string(rune('a'+i)), tx.Now())
+					return err
+				})
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("concurrent insert: %v", err)
+			}
+		}
+		cur, newest, err := d.MigrationStatus(ctx)
+		if err != nil || cur != newest || cur == 0 {
+			t.Errorf("migration status %d/%d, %v", cur, newest, err)
+		}
+	})
+}
+
+func TestOpenRejects(t *testing.T) {
+	for _, dsn := range []string{"", "mysql://x", "sqlite:", "sqlite::memory:"} {
+		if _, err := db.Open(context.Background(), dsn); err == nil {
+			t.Errorf("Open(%q) accepted", dsn)
+		}
+	}
+}
