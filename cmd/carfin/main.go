@@ -1,0 +1,83 @@
+// Command carfin is the lender's customer portal, staff console, JSON API
+// and servicing jobs in one program. `carfin help` lists the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // lenders name IANA zones; do not depend on the host's tzdata
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// usageError is a bad command line: exit status 2 and a one-line reason.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// exitCode prints err and maps it to the process exit status: 0 for
+// success, 2 for a bad command line, 1 for everything else.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "carfin:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+// checkFailed is returned by `carfin check` when it finds problems.
+type checkFailed struct{ n int }
+
+func (e checkFailed) Error() string { return fmt.Sprintf("check found %d problem(s)", e.n) }
+
+const helpText = `carfin: auto-finance customer portal and servicing engine
+
+usage: carfin <command> [flags]
+
+commands:
+  calc      loan and lease calculator (payment, schedule, payoff, apr, lease)
+  version   print the version
+  help      this text
+`
+
+// run is the whole program; main only wires the process to it, and tests
+// call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, helpText)
+		return usagef("missing command")
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "calc":
+		return runCalc(rest, stdout)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "carfin", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, helpText)
+		return nil
+	}
+	_, _, _ = ctx, getenv, stdin
+	return usagef("unknown command %q (try: carfin help)", cmd)
+}
