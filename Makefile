@@ -1,0 +1,9 @@
+export GOTOOLCHAIN := go1.27.3
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+.PHONY: test test-pg lint ci demo
+
+test: ; go test ./...
+test-pg: ; CARFIN_TEST_POSTGRES_URL='$(PG_URL)' go test -count=1 ./...
+lint: ; go vet ./... && go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
+ci: ; bash .ci/run
+demo: ; go run ./cmd/carfin demo
