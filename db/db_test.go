@@ -128,6 +128,30 @@ func TestEngineConformance(t *testing.T) {
 				t.Errorf("concurrent insert: %v", err)
 			}
 		}
+		// Bulk insert with reserved ids, dates included, on both engines.
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			ids, err := tx.NextIDs(ctx, "ledger_transactions", 3)
+			if err != nil {
+				return err
+			}
+			rows := make([][]any, len(ids))
+			for i, id := range ids {
+				rows[i] = []any{id, "bulk", calendar.MustParse("2026-12-01"), "bulk" + string(rune('a'+i)), "h", tx.Now()}
+			}
+			if err := tx.CopyFrom(ctx, "ledger_transactions", []string{"id", "kind", "effective_date", "idempotency_key", "request_hash", "created_at"}, rows); err != nil {
+				return err
+			}
+			// An id drawn after the bulk insert does not collide.
+			_, err = tx.ExecContext(ctx, `INSERT INTO ledger_transactions (kind, effective_date, idempotency_key, request_hash, created_at) VALUES ('test', $1, 'after', 'h', $2)`,
+				calendar.MustParse("2026-12-01"), tx.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatalf("bulk: %v", err)
+		}
+		if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM ledger_transactions WHERE effective_date = $1`, calendar.MustParse("2026-12-01")).Scan(&n); err != nil || n != 4 {
+			t.Errorf("bulk rows by date = %d, %v", n, err)
+		}
 		cur, newest, err := d.MigrationStatus(ctx)
 		if err != nil || cur != newest || cur == 0 {
 			t.Errorf("migration status %d/%d, %v", cur, newest, err)

@@ -17,8 +17,17 @@ import (
 // and tests and "as of" runs can fix it.
 type Tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	conn *sql.Conn
+	db   *DB
+	now  time.Time
+}
+
+// Querier is what both a *sql.DB and a *Tx offer, for read functions that
+// run inside or outside a transaction.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // Now returns the instant the transaction began (UTC).
@@ -50,11 +59,16 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
-	sqlTx, err := db.SQL.BeginTx(ctx, nil)
+	conn, err := db.SQL.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC()}
+	defer conn.Close()
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, conn: conn, db: db, now: db.Now().UTC()}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()
