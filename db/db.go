@@ -188,3 +188,13 @@ func (db *DB) ForUpdate() string {
 	}
 	return ""
 }
+
+// DaysBetween returns SQL for the whole days from date expression a to
+// date expression b (b − a). Dates are DATE on PostgreSQL and
+// 'YYYY-MM-DD' text on SQLite, which subtract differently.
+func (db *DB) DaysBetween(a, b string) string {
+	if db.Engine == Postgres {
+		return "(CAST(" + b + " AS date) - CAST(" + a + " AS date))"
+	}
+	return "CAST(julianday(" + b + ") - julianday(" + a + ") AS INTEGER)"
+}

@@ -121,6 +121,17 @@ func Interest(balance money.Cents, apr money.Rate, a, b calendar.Date, basis Day
 	return money.Cents(roundRat(num, den))
 }
 
+// InterestFloor is Interest rounded down to the cent instead of half up:
+// the general ledger's accrual books the floor, and recognition on the
+// contract trues it up.
+func InterestFloor(balance money.Cents, apr money.Rate, a, b calendar.Date, basis DayCount) money.Cents {
+	if b < a || apr < 0 || balance < 0 {
+		panic(fmt.Sprintf("finance: InterestFloor over %s..%s at %s on %s", a, b, apr, balance))
+	}
+	num, den := interestExact(balance, apr, a, b, basis)
+	return money.Cents(new(big.Int).Quo(num, den).Int64())
+}
+
 // PerDiem returns one day's interest on balance, rounded half up to the
 // cent, as a payoff quote states it. (Payoff itself multiplies the
 // unrounded per diem by the days and rounds once.)

@@ -38,8 +38,10 @@ CREATE TABLE contracts (
     vehicle_id            BIGINT NOT NULL REFERENCES vehicles (id),
     kind                  TEXT NOT NULL CHECK (kind IN ('loan', 'lease')),
     state                 TEXT NOT NULL CHECK (state IN ('active', 'paid_off', 'charged_off', 'matured', 'terminated')),
-    amount_financed_cents BIGINT NOT NULL CHECK (amount_financed_cents > 0),
-    apr_rate              BIGINT NOT NULL CHECK (apr_rate >= 0),
+    -- Bounds keep principal × rate × days inside BIGINT for day close's SQL:
+    -- at most $10,000,000.00 and 100 % APR.
+    amount_financed_cents BIGINT NOT NULL CHECK (amount_financed_cents > 0 AND amount_financed_cents <= 1000000000),
+    apr_rate              BIGINT NOT NULL CHECK (apr_rate >= 0 AND apr_rate <= 1000000),
     term_months           INTEGER NOT NULL CHECK (term_months BETWEEN 1 AND 600),
     payment_cents         BIGINT NOT NULL CHECK (payment_cents > 0),
     contract_date         {{date}} NOT NULL,
@@ -88,6 +90,10 @@ CREATE TABLE installments (
     due_date         {{date}} NOT NULL,
     amount_cents     BIGINT NOT NULL,
     cumulative_cents BIGINT NOT NULL,
+    -- Leases: how the installment splits for the ledger.
+    depreciation_cents BIGINT NOT NULL DEFAULT 0,
+    rent_cents         BIGINT NOT NULL DEFAULT 0,
+    tax_cents          BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (contract_id, number)
 );
 
@@ -119,10 +125,30 @@ CREATE TABLE ledger_postings (
 CREATE INDEX ledger_postings_transaction ON ledger_postings (transaction_id);
 CREATE INDEX ledger_postings_contract ON ledger_postings (contract_id, account);
 
--- The cached servicing state of each contract, written only in the
--- transaction that posts to the ledger (and by day close for accrual and
--- delinquency). `carfin check` recomputes every column from the ledger and
--- the event history.
+-- A contract's history: the inputs the servicing fold replays (funding,
+-- payments, fees, waivers, adjustments, write-off, turn-in) and reversals
+-- of them. Rows are never changed; reversing an event is a new event.
+CREATE TABLE servicing_events (
+    id              {{pk}},
+    contract_id     BIGINT NOT NULL REFERENCES contracts (id),
+    kind            TEXT NOT NULL,
+    effective_date  {{date}} NOT NULL,
+    amount_cents    BIGINT NOT NULL,
+    target_event_id BIGINT REFERENCES servicing_events (id),
+    odometer        BIGINT NOT NULL DEFAULT 0,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    request_hash    TEXT NOT NULL,
+    actor           TEXT NOT NULL DEFAULT '',
+    memo            TEXT NOT NULL DEFAULT '',
+    created_at      {{timestamp}} NOT NULL
+);
+CREATE INDEX servicing_events_contract ON servicing_events (contract_id, effective_date, id);
+-- An event is reversed at most once.
+CREATE UNIQUE INDEX servicing_events_reversal ON servicing_events (target_event_id) WHERE kind = 'reversal';
+
+-- The cached servicing state of each contract (the fold's State), written
+-- only in the transaction that posts to the ledger, and by day close.
+-- `carfin check` replays every contract and compares.
 CREATE TABLE contract_balances (
     contract_id          BIGINT PRIMARY KEY REFERENCES contracts (id),
     principal_cents      BIGINT NOT NULL,
@@ -131,20 +157,24 @@ CREATE TABLE contract_balances (
     billed_cents         BIGINT NOT NULL,
     interest_from        {{date}} NOT NULL,
     credited_cents       BIGINT NOT NULL,
-    next_unpaid_number   INTEGER NOT NULL,
-    next_unpaid_due      {{date}},
     late_checked_through INTEGER NOT NULL,
     billed_through       INTEGER NOT NULL,
-    last_event_date      {{date}} NOT NULL,
+    advanced_through     {{date}} NOT NULL,
+    paid_interest_cents  BIGINT NOT NULL,
+    -- Derived for day close and the portal, recomputed whenever the state changes.
+    next_unpaid_number   INTEGER NOT NULL,
+    next_unpaid_due      {{date}},
+    next_event_date      {{date}},
+    -- Interest accrued since interest_from through accrued_through, not yet
+    -- recognised, as the general ledger carries it (floor of the exact amount).
     accrued_cents        BIGINT NOT NULL,
-    accrued_remainder    BIGINT NOT NULL,
     accrued_through      {{date}} NOT NULL,
     days_past_due        INTEGER NOT NULL,
     bucket               TEXT NOT NULL,
-    paid_interest_cents  BIGINT NOT NULL,
+    posting_seq          BIGINT NOT NULL,
     updated_at           {{timestamp}} NOT NULL
 );
-CREATE INDEX contract_balances_due ON contract_balances (next_unpaid_due);
+CREATE INDEX contract_balances_event ON contract_balances (next_event_date);
 
 -- Day close progress: one row per business date and chunk of contracts,
 -- written in the chunk's own transaction, so a crashed run resumes where
@@ -181,6 +211,14 @@ BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
 CREATE TRIGGER installments_immutable BEFORE UPDATE ON installments
 BEGIN SELECT RAISE(ABORT, 'installments are fixed at funding'); END;
 -- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER servicing_events_append_only_update BEFORE UPDATE ON servicing_events
+BEGIN SELECT RAISE(ABORT, 'servicing_events is append-only'); END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER servicing_events_append_only_delete BEFORE DELETE ON servicing_events
+BEGIN SELECT RAISE(ABORT, 'servicing_events is append-only'); END;
+-- +goose StatementEnd
 -- +carfin end
 -- +carfin postgres
 ALTER TABLE contract_balances SET (fillfactor = 70);
@@ -197,11 +235,14 @@ CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE OR DELETE ON ledger_pos
     FOR EACH ROW EXECUTE FUNCTION carfin_append_only();
 CREATE TRIGGER installments_immutable BEFORE UPDATE ON installments
     FOR EACH ROW EXECUTE FUNCTION carfin_append_only();
+CREATE TRIGGER servicing_events_append_only BEFORE UPDATE OR DELETE ON servicing_events
+    FOR EACH ROW EXECUTE FUNCTION carfin_append_only();
 -- +carfin end
 
 -- +goose Down
 DROP TABLE day_close_chunks;
 DROP TABLE contract_balances;
+DROP TABLE servicing_events;
 DROP TABLE ledger_postings;
 DROP TABLE ledger_transactions;
 DROP TABLE installments;
