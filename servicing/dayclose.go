@@ -44,8 +44,9 @@ func (sv *Service) DayCloseChunks(ctx context.Context) ([]Chunk, error) {
 		return nil, nil
 	}
 	var out []Chunk
-	for k := (lo.Int64 - 1) / DayCloseChunkSize; k*DayCloseChunkSize < hi.Int64; k++ {
-		out = append(out, Chunk{k*DayCloseChunkSize + 1, (k + 1) * DayCloseChunkSize})
+	size := sv.chunkSize
+	for k := (lo.Int64 - 1) / size; k*size < hi.Int64; k++ {
+		out = append(out, Chunk{k*size + 1, (k + 1) * size})
 	}
 	return out, nil
 }
@@ -106,6 +107,11 @@ func (sv *Service) DayCloseChunk(ctx context.Context, d calendar.Date, ch Chunk)
 		}
 		if err := sv.accrue(ctx, tx, d, ch, &st); err != nil {
 			return err
+		}
+		if sv.crashPoint != nil {
+			if err := sv.crashPoint(ch); err != nil {
+				return err
+			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE contract_balances SET
 			days_past_due = CASE WHEN next_unpaid_due < $1 THEN `+tx.DB().DaysBetween("next_unpaid_due", "$1")+` ELSE 0 END,

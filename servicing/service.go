@@ -19,12 +19,26 @@ type Service struct {
 	// today returns the lender's business date for an instant (its time
 	// zone); operations refuse effective dates after it.
 	today func(time.Time) calendar.Date
+	// chunkSize is the number of contract ids per day-close chunk.
+	chunkSize int64
+	// crashPoint, set only by tests, fails a day-close chunk half-way, as
+	// a killed process would.
+	crashPoint func(Chunk) error
 }
 
 // New returns a Service. today maps an instant to the lender's date, e.g.
 // a calendar.Cutoff's Today.
 func New(d *db.DB, today func(time.Time) calendar.Date) *Service {
-	return &Service{db: d, today: today}
+	return &Service{db: d, today: today, chunkSize: DayCloseChunkSize}
+}
+
+// SetDayCloseChunkSize changes how many contract ids a day-close chunk
+// covers (tests and benchmarks use small or large chunks).
+func (sv *Service) SetDayCloseChunkSize(n int64) {
+	if n < 1 {
+		panic("servicing: chunk size must be positive")
+	}
+	sv.chunkSize = n
 }
 
 // DB returns the service's database.

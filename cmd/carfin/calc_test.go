@@ -70,7 +70,7 @@ func TestCalcSchedule(t *testing.T) {
 		TotalOfPayments string `json:"total_of_payments"`
 		APR             string `json:"apr"`
 		Installments    []struct {
-			Number                                int
+			Number                                     int
 			Due, Payment, Interest, Principal, Balance string
 		} `json:"installments"`
 	}
