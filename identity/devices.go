@@ -1,0 +1,143 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"carfin/audit"
+	"carfin/db"
+)
+
+// deviceTrusted reports whether the device cookie belongs to a device the
+// login chose to remember, within RememberDevice.
+func (s *Service) deviceTrusted(ctx context.Context, tx *db.Tx, loginID int64, device string) (bool, error) {
+	if device == "" || len(device) > 64 {
+		return false, nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM known_devices WHERE login_id = $1 AND device_hash = $2 AND trusted_until > $3`,
+		loginID, hashToken("device", device), tx.Now()).Scan(&n); err != nil {
+		return false, fmt.Errorf("read device: %w", err)
+	}
+	return n > 0, nil
+}
+
+// seeDevice records a sign-in from a device. A login's first device is
+// taken as known; afterwards a device never seen before, or a place
+// (country) never seen before, sends the owner an alert with a "this
+// wasn't me" link. With remember, the device skips the second factor for
+// RememberDevice.
+func (s *Service) seeDevice(ctx context.Context, tx *db.Tx, l *Login, c Client, remember bool) error {
+	if c.Device == "" {
+		return nil
+	}
+	dh := hashToken("device", c.Device)
+	place := s.locate(c.IP)
+	now := tx.Now()
+	var known, devices, samePlace int
+	err := tx.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM known_devices WHERE login_id = $1 AND device_hash = $2),
+		(SELECT count(*) FROM known_devices WHERE login_id = $1),
+		(SELECT count(*) FROM known_devices WHERE login_id = $1 AND place = $3)`, l.ID, dh, place).Scan(&known, &devices, &samePlace)
+	if err != nil {
+		return fmt.Errorf("read devices: %w", err)
+	}
+	var trusted any
+	if remember {
+		trusted = now.Add(RememberDevice)
+	}
+	if known == 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO known_devices (login_id, device_hash, place, user_agent, first_seen_at, last_seen_at, trusted_until)
+			VALUES ($1, $2, $3, $4, $5, $5, $6)`, l.ID, dh, place, clipUA(c.UserAgent), now, trusted); err != nil {
+			return fmt.Errorf("add device: %w", err)
+		}
+	} else {
+		q := `UPDATE known_devices SET last_seen_at = $1, place = $2 WHERE login_id = $3 AND device_hash = $4`
+		args := []any{now, place, l.ID, dh}
+		if remember {
+			q = `UPDATE known_devices SET last_seen_at = $1, place = $2, trusted_until = $5 WHERE login_id = $3 AND device_hash = $4`
+			args = append(args, trusted)
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("update device: %w", err)
+		}
+	}
+	why := ""
+	switch {
+	case devices == 0:
+		// The first device of a login is where it was created.
+	case known == 0:
+		why = "new_device"
+	case place != "" && samePlace == 0:
+		why = "new_place"
+	}
+	if why == "" {
+		return nil
+	}
+	if err := audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "login.alert", Subject: loginSubject(l.ID), IP: c.IP,
+		Details: map[string]string{"why": why, "place": place}}); err != nil {
+		return err
+	}
+	return s.alert(ctx, tx, l, "login_alert", c, map[string]string{"Device": clipUA(c.UserAgent), "Place": placeOr(place), "IP": c.IP})
+}
+
+func placeOr(p string) string {
+	if p == "" {
+		return "unknown"
+	}
+	return p
+}
+
+// alert emails the owner about a security event, with a "this wasn't me"
+// link valid for wasntMeTTL.
+func (s *Service) alert(ctx context.Context, tx *db.Tx, l *Login, kind string, c Client, vars map[string]string) error {
+	token, err := s.newToken(ctx, tx, "wasnt_me", l.ID, 0, wasntMeTTL, false)
+	if err != nil {
+		return err
+	}
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	vars["Name"] = l.DisplayName
+	vars["WasntMe"] = s.link("/wasnt-me", map[string][]string{"token": {token}})
+	vars["When"] = tx.Now().Format("2006-01-02 15:04 MST")
+	return s.send(ctx, tx, l.Email, kind, c.Lang, vars)
+}
+
+// WasntMe is the owner's answer to an alert: every session and remembered
+// device is revoked, the password is invalidated (sign-in is impossible
+// until it is reset), and a reset link is emailed. Returns
+// ErrInvalidToken for an unknown, used or expired link.
+func (s *Service) WasntMe(ctx context.Context, token string, c Client) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		loginID, _, err := s.useToken(ctx, tx, "wasnt_me", token)
+		if err != nil {
+			return err
+		}
+		l, err := loginByID(ctx, tx, loginID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrInvalidToken
+		}
+		if err != nil {
+			return err
+		}
+		if err := revokeSessions(ctx, tx, loginID, 0); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE known_devices SET trusted_until = NULL WHERE login_id = $1`, loginID); err != nil {
+			return fmt.Errorf("forget devices: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET password_hash = '' WHERE id = $1`, loginID); err != nil {
+			return fmt.Errorf("invalidate password: %w", err)
+		}
+		if err := s.supersede(ctx, tx, "wasnt_me", loginID, 0); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Actor: loginSubject(loginID), Action: "login.wasnt_me", Subject: loginSubject(loginID), IP: c.IP}); err != nil {
+			return err
+		}
+		return s.sendReset(ctx, tx, l, c)
+	})
+}

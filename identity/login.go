@@ -1,0 +1,290 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"carfin/audit"
+	"carfin/db"
+)
+
+// LoginResult is the outcome of a correct password.
+type LoginResult struct {
+	// Session is the new session: full, or partial when a second factor
+	// is still needed.
+	Session Issued
+	// NeedSecondFactor is true when Session is partial.
+	NeedSecondFactor bool
+}
+
+// delay is the wait imposed after n consecutive failures: none before
+// DelayAfterFailures, then DelayBase doubling, at most DelayMax.
+func (l Limits) delay(n int) time.Duration {
+	if n < l.DelayAfterFailures {
+		return 0
+	}
+	return min(l.DelayBase<<min(n-l.DelayAfterFailures, 20), l.DelayMax)
+}
+
+// PasswordLogin checks an email and password. prevToken is the session
+// cookie the browser sent, if any: it is ended, so no id chosen before
+// sign-in survives it (session fixation).
+//
+// Order of work: the IP, network and global throttles first (refusing
+// costs nothing), then one argon2id hash under the hash gate, whatever the
+// account's state, so that an unknown email, a wrong password, a locked
+// account and an attempt inside the growing delay all take the same time
+// and return ErrInvalidCredentials. Returns ErrThrottled when refused
+// before hashing.
+func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, password, prevToken string, c Client) (LoginResult, error) {
+	email = NormalizeEmail(email)
+	now := s.now()
+	if ok, why := s.thr.allow(c.IP, now); !ok {
+		s.log.Warn("login throttled", "reason", why, "ip", c.IP)
+		return LoginResult{}, ErrThrottled
+	}
+	if len(email) > emailBytesMax || len(password) > passwordBytesMax {
+		return LoginResult{}, s.loginFailed(ctx, nil, email, "too_long", c)
+	}
+	l, err := loginByEmail(ctx, s.db.Read, realm, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return LoginResult{}, err
+	}
+	reason := ""
+	phc := s.dummy
+	switch {
+	case l == nil:
+		reason = "unknown"
+	case l.passwordHash == "":
+		reason = "reset_required"
+	case now.Before(l.LockedUntil):
+		reason, phc = "locked", l.passwordHash
+	case !l.LastFailedAt.IsZero() && now.Before(l.LastFailedAt.Add(s.limits.delay(l.FailedCount))):
+		reason, phc = "delayed", l.passwordHash
+	default:
+		phc = l.passwordHash
+	}
+	var ok, rehash bool
+	if err := s.hashes.do(ctx, func() { ok, rehash = s.realHash(password, phc) }); err != nil {
+		return LoginResult{}, err
+	}
+	if reason != "" || !ok {
+		if reason == "" {
+			reason = "wrong_password"
+		}
+		return LoginResult{}, s.loginFailed(ctx, l, email, reason, c)
+	}
+	newHash := ""
+	if rehash {
+		_ = s.hashes.do(ctx, func() { newHash = HashPassword(password, s.params) })
+	}
+	var res LoginResult
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		if newHash != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE logins SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, newHash, l.ID, l.passwordHash); err != nil {
+				return fmt.Errorf("rehash: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken("session", prevToken)); err != nil {
+			return fmt.Errorf("end previous session: %w", err)
+		}
+		trusted, err := s.deviceTrusted(ctx, tx, l.ID, c.Device)
+		if err != nil {
+			return err
+		}
+		if l.HasSecondFactor() && !trusted {
+			if _, err := tx.ExecContext(ctx, `UPDATE logins SET failed_count = 0, last_failed_at = NULL WHERE id = $1`, l.ID); err != nil {
+				return fmt.Errorf("reset failures: %w", err)
+			}
+			iss, _, err := s.createSession(ctx, tx, l.ID, LevelPartial, c, sessionData{})
+			if err != nil {
+				return err
+			}
+			res = LoginResult{Session: iss, NeedSecondFactor: true}
+			return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(l.ID), Action: "login.password_ok", Subject: loginSubject(l.ID), IP: c.IP,
+				Details: map[string]string{"next": "second_factor"}})
+		}
+		method := "password"
+		if trusted {
+			method = "password+remembered_device"
+		}
+		iss, err := s.completeLogin(ctx, tx, l, 0, c, false, method)
+		res = LoginResult{Session: iss}
+		return err
+	})
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
+	}
+	return res, nil
+}
+
+// loginFailed records a failed attempt: the throttles, the account's
+// consecutive failures (locking it and emailing an unlock link at the
+// limit), and an audit event. It returns ErrInvalidCredentials.
+func (s *Service) loginFailed(ctx context.Context, l *Login, email, reason string, c Client) error {
+	now := s.now()
+	if s.thr.fail(c.IP, email, now) {
+		s.log.Warn("login failures from many accounts on one network: throttle raised", "ip", c.IP, "network", networkOf(parseIP(c.IP)).String())
+		_ = s.db.InTx(ctx, func(tx *db.Tx) error {
+			return audit.Record(ctx, tx, audit.Event{Actor: "anonymous", Action: "login.burst", Subject: "network:" + networkOf(parseIP(c.IP)).String(), IP: c.IP})
+		})
+	}
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		subject := "email:" + email
+		if l != nil {
+			subject = loginSubject(l.ID)
+			if reason == "wrong_password" {
+				if err := s.countFailure(ctx, tx, l.ID, c); err != nil {
+					return err
+				}
+			}
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: "anonymous", Action: "login.failure", Subject: subject, IP: c.IP,
+			Details: map[string]string{"reason": reason, "ua": clipUA(c.UserAgent)}})
+	})
+	if err != nil {
+		return fmt.Errorf("record login failure: %w", err)
+	}
+	return ErrInvalidCredentials
+}
+
+// countFailure adds one consecutive failure to a login (a wrong password
+// or a wrong second-factor code), and locks it at LockoutFailures.
+func (s *Service) countFailure(ctx context.Context, tx *db.Tx, loginID int64, c Client) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `UPDATE logins SET failed_count = failed_count + 1, last_failed_at = $1 WHERE id = $2 RETURNING failed_count`,
+		tx.Now(), loginID).Scan(&n); err != nil {
+		return fmt.Errorf("count failure: %w", err)
+	}
+	if n < s.limits.LockoutFailures {
+		return nil
+	}
+	until := tx.Now().Add(s.limits.LockoutDuration)
+	if _, err := tx.ExecContext(ctx, `UPDATE logins SET locked_until = $1, failed_count = 0, last_failed_at = NULL WHERE id = $2`, until, loginID); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "login.locked", Subject: loginSubject(loginID), IP: c.IP,
+		Details: map[string]string{"until": until.Format(time.RFC3339), "failures": fmt.Sprint(n)}}); err != nil {
+		return err
+	}
+	l, err := loginByID(ctx, tx, loginID)
+	if err != nil {
+		return err
+	}
+	token, err := s.newToken(ctx, tx, "unlock", l.ID, 0, s.limits.LockoutDuration, true)
+	if err != nil {
+		return err
+	}
+	return s.send(ctx, tx, l.Email, "unlock", c.Lang, map[string]string{
+		"Name": l.DisplayName, "Link": s.link("/unlock", map[string][]string{"token": {token}}),
+		"Minutes": fmt.Sprint(int(s.limits.LockoutDuration.Minutes())),
+	})
+}
+
+// completeLogin ends the pre-login session (id, or 0), creates the full
+// session, clears failures, checks the device (alerting on a new device or
+// place) and records the success.
+func (s *Service) completeLogin(ctx context.Context, tx *db.Tx, l *Login, prevSessionID int64, c Client, remember bool, method string) (Issued, error) {
+	if prevSessionID != 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, prevSessionID); err != nil {
+			return Issued{}, fmt.Errorf("end partial session: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE logins SET failed_count = 0, last_failed_at = NULL WHERE id = $1`, l.ID); err != nil {
+		return Issued{}, fmt.Errorf("reset failures: %w", err)
+	}
+	iss, _, err := s.createSession(ctx, tx, l.ID, LevelFull, c, sessionData{})
+	if err != nil {
+		return Issued{}, err
+	}
+	if err := s.seeDevice(ctx, tx, l, c, remember); err != nil {
+		return Issued{}, err
+	}
+	if err := audit.Record(ctx, tx, audit.Event{Actor: loginSubject(l.ID), Action: "login.success", Subject: loginSubject(l.ID), IP: c.IP,
+		Details: map[string]string{"method": method, "ua": clipUA(c.UserAgent), "remember": fmt.Sprint(remember)}}); err != nil {
+		return Issued{}, err
+	}
+	return iss, nil
+}
+
+// Reauthenticate checks the password of a signed-in user before a
+// sensitive action, and rotates the session's token (privilege change).
+// Returns ErrInvalidCredentials for a wrong password (counted like a
+// failed sign-in) or ErrThrottled.
+func (s *Service) Reauthenticate(ctx context.Context, token, password string, c Client) (Issued, error) {
+	ss, err := s.Session(ctx, token)
+	if err != nil {
+		return Issued{}, err
+	}
+	if ok, _ := s.thr.allow(c.IP, s.now()); !ok {
+		return Issued{}, ErrThrottled
+	}
+	var ok bool
+	if err := s.hashes.do(ctx, func() { ok, _ = s.realHash(password, ss.Login.passwordHash) }); err != nil {
+		return Issued{}, err
+	}
+	if !ok || ss.Login.passwordHash == "" {
+		return Issued{}, s.loginFailed(ctx, ss.Login, ss.Login.Email, "wrong_password", c)
+	}
+	var iss Issued
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		cur, err := s.sessionInTx(ctx, tx, token, LevelFull)
+		if err != nil {
+			return err
+		}
+		if iss, err = s.rotate(ctx, tx, cur, true); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(cur.LoginID), Action: "login.reauth", Subject: loginSubject(cur.LoginID), IP: c.IP})
+	})
+	return iss, err
+}
+
+// Unlock ends a lockout with the emailed link's token. Returns
+// ErrInvalidToken for an unknown, used or expired token.
+func (s *Service) Unlock(ctx context.Context, token string, c Client) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		loginID, _, err := s.useToken(ctx, tx, "unlock", token)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET locked_until = NULL, failed_count = 0, last_failed_at = NULL WHERE id = $1`, loginID); err != nil {
+			return fmt.Errorf("unlock: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(loginID), Action: "login.unlock", Subject: loginSubject(loginID), IP: c.IP,
+			Details: map[string]string{"by": "email_link"}})
+	})
+}
+
+// StaffUnlock ends a lockout on behalf of a customer, after support staff
+// verified the caller's identity (the console records how in reason).
+// Returns ErrNotFound for an unknown login.
+func (s *Service) StaffUnlock(ctx context.Context, staffLoginID, loginID int64, reason string) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE logins SET locked_until = NULL, failed_count = 0, last_failed_at = NULL WHERE id = $1`, loginID)
+		if err != nil {
+			return fmt.Errorf("staff unlock: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: fmt.Sprintf("staff:%d", staffLoginID), Action: "login.unlock", Subject: loginSubject(loginID),
+			Details: map[string]string{"by": "staff", "reason": reason}})
+	})
+}
+
+// LockState tells support whether a login is locked and until when.
+func (s *Service) LockState(ctx context.Context, loginID int64) (lockedUntil time.Time, failures int, err error) {
+	var until sql.NullTime
+	err = s.db.Read.QueryRowContext(ctx, `SELECT locked_until, failed_count FROM logins WHERE id = $1`, loginID).Scan(&until, &failures)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, 0, ErrNotFound
+	}
+	if until.Valid && s.now().Before(until.Time) {
+		lockedUntil = until.Time
+	}
+	return lockedUntil, failures, err
+}

@@ -1,0 +1,249 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"carfin/audit"
+	"carfin/db"
+)
+
+// sendReset supersedes earlier reset links and codes of the login and
+// emails a new link, valid resetTokenTTL.
+func (s *Service) sendReset(ctx context.Context, tx *db.Tx, l *Login, c Client) error {
+	if err := s.supersede(ctx, tx, "reset_code", l.ID, 0); err != nil {
+		return err
+	}
+	token, err := s.newToken(ctx, tx, "reset", l.ID, 0, resetTokenTTL, true)
+	if err != nil {
+		return err
+	}
+	return s.send(ctx, tx, l.Email, "reset", c.Lang, map[string]string{"Name": l.DisplayName, "Link": s.link("/reset", map[string][]string{"token": {token}})})
+}
+
+// RequestPasswordReset emails a reset link if a customer login has this
+// email, and does nothing visible otherwise: the caller shows the same
+// answer either way, and both paths write one audit event so they cost
+// about the same. Returns an error only if the database fails.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Client) error {
+	email = NormalizeEmail(email)
+	if len(email) > emailBytesMax {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		l, err := loginByEmail(ctx, tx, Customer, email)
+		if errors.Is(err, ErrNotFound) {
+			return audit.Record(ctx, tx, audit.Event{Actor: "anonymous", Action: "password.reset_request", Subject: "email:" + email, IP: c.IP,
+				Details: map[string]string{"result": "unknown"}})
+		}
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Actor: "anonymous", Action: "password.reset_request", Subject: loginSubject(l.ID), IP: c.IP,
+			Details: map[string]string{"result": "sent", "channel": "email"}}); err != nil {
+			return err
+		}
+		return s.sendReset(ctx, tx, l, c)
+	})
+}
+
+// resetCodeDigits: the SMS reset code has 8 digits; with codeAttemptsMax
+// tries per code, guessing succeeds with probability 5·10⁻⁸.
+const resetCodeDigits = 8
+
+func randomDigits(n int) string {
+	max := big.NewInt(1)
+	for range n {
+		max.Mul(max, big.NewInt(10))
+	}
+	v, _ := rand.Int(rand.Reader, max)
+	return fmt.Sprintf("%0*d", n, v)
+}
+
+// RequestResetCode texts a reset code to the phone on file of the login
+// with this email, if there is one; the caller shows the same answer
+// either way. Returns an error only if the database fails.
+func (s *Service) RequestResetCode(ctx context.Context, email string, c Client) error {
+	email = NormalizeEmail(email)
+	if len(email) > emailBytesMax {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		l, err := loginByEmail(ctx, tx, Customer, email)
+		if errors.Is(err, ErrNotFound) || (err == nil && l.Phone == "") {
+			return audit.Record(ctx, tx, audit.Event{Actor: "anonymous", Action: "password.reset_request", Subject: "email:" + email, IP: c.IP,
+				Details: map[string]string{"result": "no_phone_or_unknown", "channel": "sms"}})
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.supersede(ctx, tx, "reset", l.ID, 0); err != nil {
+			return err
+		}
+		if err := s.supersede(ctx, tx, "reset_code", l.ID, 0); err != nil {
+			return err
+		}
+		code := randomDigits(resetCodeDigits)
+		if err := s.insertTokenHash(ctx, tx, "reset_code", l.ID, 0, hashToken("reset_code", fmt.Sprintf("%d:%s", l.ID, code)), resetTokenTTL); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Actor: "anonymous", Action: "password.reset_request", Subject: loginSubject(l.ID), IP: c.IP,
+			Details: map[string]string{"result": "sent", "channel": "sms"}}); err != nil {
+			return err
+		}
+		return s.sendSMS(ctx, tx, l.Phone, "reset_code", c.Lang, map[string]string{"Code": code})
+	})
+}
+
+// ResetPassword sets a new password with an emailed link's token. The
+// token is spent; every other reset link and code, every session and
+// every remembered device of the login stop working, and a lockout ends.
+// It does not sign in: the user signs in next, with their second factor
+// if they have one. Returns ErrInvalidToken, or a password policy error
+// (the token is then not spent).
+func (s *Service) ResetPassword(ctx context.Context, token, password string, c Client) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		loginID, _, err := s.useToken(ctx, tx, "reset", token)
+		if err != nil {
+			return err
+		}
+		return s.setPassword(ctx, tx, loginID, password, "reset_link", c)
+	})
+}
+
+// ResetPasswordWithCode is ResetPassword with the texted code: the email
+// names the login, the code proves the phone. Wrong codes count against
+// the code (codeAttemptsMax). Returns ErrInvalidCode or a policy error.
+func (s *Service) ResetPasswordWithCode(ctx context.Context, email, code, password string, c Client) error {
+	email = NormalizeEmail(email)
+	var policyErr error
+	wrong := false
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		policyErr, wrong = nil, false
+		l, err := loginByEmail(ctx, tx, Customer, email)
+		if errors.Is(err, ErrNotFound) {
+			return ErrInvalidCode
+		}
+		if err != nil {
+			return err
+		}
+		if err := CheckPassword(password, l.HasSecondFactor(), l.Email, l.DisplayName); err != nil {
+			policyErr = err
+			return nil
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'reset_code'
+			AND used_at IS NULL AND expires_at > $1 AND attempts < $3`, tx.Now(), hashToken("reset_code", fmt.Sprintf("%d:%s", l.ID, code)), codeAttemptsMax)
+		if err != nil {
+			return fmt.Errorf("use reset code: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 1 {
+			return s.setPassword(ctx, tx, l.ID, password, "reset_code", c)
+		}
+		// A wrong code spends one attempt of the login's live codes.
+		if _, err := tx.ExecContext(ctx, `UPDATE one_time_tokens SET attempts = attempts + 1 WHERE login_id = $1 AND purpose = 'reset_code' AND used_at IS NULL`, l.ID); err != nil {
+			return fmt.Errorf("count reset code attempt: %w", err)
+		}
+		wrong = true // commit the attempt, then report the wrong code
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case wrong:
+		return ErrInvalidCode
+	}
+	return policyErr
+}
+
+// setPassword replaces a login's password after a reset and ends every
+// session and remembered device.
+func (s *Service) setPassword(ctx context.Context, tx *db.Tx, loginID int64, password, how string, c Client) error {
+	l, err := loginByID(ctx, tx, loginID)
+	if err != nil {
+		return err
+	}
+	if err := CheckPassword(password, l.HasSecondFactor(), l.Email, l.DisplayName); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE logins SET password_hash = $1, password_long = $2, password_changed_at = $3,
+		failed_count = 0, last_failed_at = NULL, locked_until = NULL WHERE id = $4`,
+		HashPassword(password, s.params), boolInt(runeLen(password) >= PasswordMinSingleFactor), tx.Now(), loginID); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	for _, p := range []string{"reset", "reset_code", "unlock"} {
+		if err := s.supersede(ctx, tx, p, loginID, 0); err != nil {
+			return err
+		}
+	}
+	if err := revokeSessions(ctx, tx, loginID, 0); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE known_devices SET trusted_until = NULL WHERE login_id = $1`, loginID); err != nil {
+		return fmt.Errorf("forget devices: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.Event{Actor: loginSubject(loginID), Action: "password.reset", Subject: loginSubject(loginID), IP: c.IP,
+		Details: map[string]string{"how": how}}); err != nil {
+		return err
+	}
+	return s.alert(ctx, tx, l, "security_change", c, map[string]string{"Change": changeNames[msgLang(c.Lang)]["password"]})
+}
+
+// ChangePassword replaces the password of a signed-in user, who must give
+// the current one. Other sessions end; this one gets a new token.
+// Returns ErrInvalidCredentials for a wrong current password, a policy
+// error for the new one, or ErrThrottled.
+func (s *Service) ChangePassword(ctx context.Context, token, current, next string, c Client) (Issued, error) {
+	ss, err := s.Session(ctx, token)
+	if err != nil {
+		return Issued{}, err
+	}
+	l := ss.Login
+	if err := CheckPassword(next, l.HasSecondFactor(), l.Email, l.DisplayName); err != nil {
+		return Issued{}, err
+	}
+	if ok, _ := s.thr.allow(c.IP, s.now()); !ok {
+		return Issued{}, ErrThrottled
+	}
+	var ok bool
+	var hash string
+	if err := s.hashes.do(ctx, func() {
+		if ok, _ = s.realHash(current, l.passwordHash); ok {
+			hash = HashPassword(next, s.params)
+		}
+	}); err != nil {
+		return Issued{}, err
+	}
+	if !ok {
+		return Issued{}, s.loginFailed(ctx, l, l.Email, "wrong_password", c)
+	}
+	var iss Issued
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		cur, err := s.sessionInTx(ctx, tx, token, LevelFull)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET password_hash = $1, password_long = $2, password_changed_at = $3 WHERE id = $4`,
+			hash, boolInt(runeLen(next) >= PasswordMinSingleFactor), tx.Now(), l.ID); err != nil {
+			return fmt.Errorf("change password: %w", err)
+		}
+		for _, p := range []string{"reset", "reset_code"} {
+			if err := s.supersede(ctx, tx, p, l.ID, 0); err != nil {
+				return err
+			}
+		}
+		if err := revokeSessions(ctx, tx, l.ID, cur.ID); err != nil {
+			return err
+		}
+		if iss, err = s.rotate(ctx, tx, cur, true); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Actor: loginSubject(l.ID), Action: "password.change", Subject: loginSubject(l.ID), IP: c.IP}); err != nil {
+			return err
+		}
+		return s.alert(ctx, tx, l, "security_change", c, map[string]string{"Change": changeNames[msgLang(c.Lang)]["password"]})
+	})
+	return iss, err
+}

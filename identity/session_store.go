@@ -1,0 +1,320 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"carfin/audit"
+	"carfin/db"
+)
+
+// Level is how far a session has signed in.
+type Level string
+
+const (
+	// LevelFlow holds a ceremony's state before anyone signs in.
+	LevelFlow Level = "flow"
+	// LevelPartial: the password was right; a second factor is pending.
+	LevelPartial Level = "partial"
+	// LevelFull: signed in.
+	LevelFull Level = "full"
+)
+
+// Session is a server-side session. The browser holds only its token.
+type Session struct {
+	ID         int64
+	LoginID    int64
+	Level      Level
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	// AuthAt is the last time the user proved who they are (sign-in or
+	// re-authentication).
+	AuthAt    time.Time
+	IP        string
+	UserAgent string
+	Place     string
+	data      sessionData
+	// Login is the signed-in login (nil for flow sessions).
+	Login *Login
+}
+
+// RecentAuth reports whether the user proved who they are within
+// ReauthWindow of now (for sensitive actions).
+func (s *Session) RecentAuth(now time.Time) bool {
+	return s.Level == LevelFull && now.Sub(s.AuthAt) <= ReauthWindow
+}
+
+// IdleDeadline is when the session ends if unused.
+func (s *Session) IdleDeadline() time.Time { return s.LastSeenAt.Add(SessionIdle) }
+
+type sessionData struct {
+	Remember    bool            `json:"remember,omitempty"`
+	WebAuthn    json.RawMessage `json:"wa,omitempty"`
+	Fails       int             `json:"fails,omitempty"`
+	TOTPPending string          `json:"totp_pending,omitempty"`
+}
+
+// Issued is a new session token for the cookie.
+type Issued struct {
+	Token     string
+	Level     Level
+	ExpiresAt time.Time
+}
+
+// createSession inserts a session and returns its token.
+func (s *Service) createSession(ctx context.Context, tx *db.Tx, loginID int64, level Level, c Client, data sessionData) (Issued, int64, error) {
+	token := randomToken()
+	now := tx.Now()
+	ttl := SessionAbsolute
+	switch level {
+	case LevelPartial:
+		ttl = partialSessionTTL
+	case LevelFlow:
+		ttl = flowSessionTTL
+	}
+	var login, authAt any
+	if loginID != 0 {
+		login = loginID
+	}
+	if level == LevelFull {
+		authAt = now
+	}
+	raw, _ := json.Marshal(data)
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, login_id, level, created_at, last_seen_at, expires_at, auth_at, ip, user_agent, place, data)
+		VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		hashToken("session", token), login, string(level), now, now.Add(ttl), authAt, c.IP, clipUA(c.UserAgent), s.locate(c.IP), string(raw)).Scan(&id)
+	if err != nil {
+		return Issued{}, 0, fmt.Errorf("create session: %w", err)
+	}
+	return Issued{Token: token, Level: level, ExpiresAt: now.Add(ttl)}, id, nil
+}
+
+func (s *Service) saveSessionData(ctx context.Context, tx *db.Tx, id int64, data sessionData) error {
+	raw, _ := json.Marshal(data)
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET data = $1 WHERE id = $2`, string(raw), id); err != nil {
+		return fmt.Errorf("save session data: %w", err)
+	}
+	return nil
+}
+
+const sessionColumns = `s.id, COALESCE(s.login_id, 0), s.level, s.created_at, s.last_seen_at, s.expires_at, s.auth_at, s.ip, s.user_agent, s.place, s.data`
+
+func scanSession(r rowScanner) (*Session, error) {
+	var ss Session
+	var level, data string
+	var authAt sql.NullTime
+	if err := r.Scan(&ss.ID, &ss.LoginID, &level, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &authAt, &ss.IP, &ss.UserAgent, &ss.Place, &data); err != nil {
+		return nil, err
+	}
+	ss.Level, ss.AuthAt = Level(level), authAt.Time
+	if err := json.Unmarshal([]byte(data), &ss.data); err != nil {
+		return nil, fmt.Errorf("session %d data: %w", ss.ID, err)
+	}
+	return &ss, nil
+}
+
+// live reports whether a session is neither expired nor idle at now.
+func (ss *Session) live(now time.Time) bool {
+	return now.Before(ss.ExpiresAt) && (ss.Level != LevelFull || now.Sub(ss.LastSeenAt) < SessionIdle)
+}
+
+// sessionInTx loads the live session of token inside tx, or ErrNoSession.
+func (s *Service) sessionInTx(ctx context.Context, tx *db.Tx, token string, want Level) (*Session, error) {
+	if token == "" {
+		return nil, ErrNoSession
+	}
+	ss, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.token_hash = $1`+tx.DB().ForUpdate(), hashToken("session", token)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	if !ss.live(tx.Now()) || (want != "" && ss.Level != want) {
+		return nil, ErrNoSession
+	}
+	if ss.LoginID != 0 {
+		if ss.Login, err = loginByID(ctx, tx, ss.LoginID); err != nil {
+			return nil, err
+		}
+	}
+	return ss, nil
+}
+
+// Session returns the live full session of token, touching it (at most
+// once a minute) so the idle timeout restarts. Returns ErrNoSession for an
+// unknown, expired, idle, revoked or not fully signed-in session.
+func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
+	return s.session(ctx, token, LevelFull, true)
+}
+
+// PeekSession is Session without touching: reading it does not keep the
+// session alive (for the idle-warning page).
+func (s *Service) PeekSession(ctx context.Context, token string) (*Session, error) {
+	return s.session(ctx, token, LevelFull, false)
+}
+
+// PartialSession returns the live session waiting for a second factor.
+func (s *Service) PartialSession(ctx context.Context, token string) (*Session, error) {
+	return s.session(ctx, token, LevelPartial, false)
+}
+
+func (s *Service) session(ctx context.Context, token string, want Level, touch bool) (*Session, error) {
+	if token == "" || len(token) > 64 {
+		return nil, ErrNoSession
+	}
+	ss, err := scanSession(s.db.Read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.token_hash = $1`, hashToken("session", token)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	now := s.now()
+	if !ss.live(now) || ss.Level != want {
+		return nil, ErrNoSession
+	}
+	if ss.LoginID != 0 {
+		if ss.Login, err = loginByID(ctx, s.db.Read, ss.LoginID); err != nil {
+			return nil, err
+		}
+	}
+	if touch && now.Sub(ss.LastSeenAt) >= sessionTouchInterval {
+		if err := s.db.InTx(ctx, func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, tx.Now(), ss.ID)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("touch session: %w", err)
+		}
+		ss.LastSeenAt = now
+	}
+	return ss, nil
+}
+
+// Extend keeps a live session alive ("stay signed in" on the idle
+// warning), whatever the touch interval.
+func (s *Service) Extend(ctx context.Context, token string) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		ss, err := s.sessionInTx(ctx, tx, token, LevelFull)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, tx.Now(), ss.ID)
+		return err
+	})
+}
+
+// Logout ends the session of token (any level). It is not an error if
+// there is none.
+func (s *Service) Logout(ctx context.Context, token string, c Client) error {
+	if token == "" {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		var id, login int64
+		err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = $1 RETURNING id, COALESCE(login_id, 0)`, hashToken("session", token)).Scan(&id, &login)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("logout: %w", err)
+		}
+		if login == 0 {
+			return nil
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(login), Action: "session.logout", Subject: loginSubject(login), IP: c.IP})
+	})
+}
+
+// SessionInfo describes a session on the sessions page.
+type SessionInfo struct {
+	ID         int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	IP         string
+	UserAgent  string
+	Place      string
+	Current    bool
+}
+
+// Sessions lists the live sessions of the session's login, newest first.
+func (s *Service) Sessions(ctx context.Context, cur *Session) ([]SessionInfo, error) {
+	now := s.now()
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, created_at, last_seen_at, ip, user_agent, place FROM sessions
+		WHERE login_id = $1 AND level = 'full' AND expires_at > $2 AND last_seen_at > $3 ORDER BY last_seen_at DESC, id DESC LIMIT $4`,
+		cur.LoginID, now, now.Add(-SessionIdle), sessionsListMax)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []SessionInfo
+	for rows.Next() {
+		var si SessionInfo
+		if err := rows.Scan(&si.ID, &si.CreatedAt, &si.LastSeenAt, &si.IP, &si.UserAgent, &si.Place); err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		si.Current = si.ID == cur.ID
+		out = append(out, si)
+	}
+	return out, rows.Err()
+}
+
+// RevokeSession signs out one of the login's sessions. Returns ErrNotFound
+// if it is not one of theirs.
+func (s *Service) RevokeSession(ctx context.Context, cur *Session, id int64, c Client) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND login_id = $2`, id, cur.LoginID)
+		if err != nil {
+			return fmt.Errorf("revoke session: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(cur.LoginID), Action: "session.revoke", Subject: loginSubject(cur.LoginID), IP: c.IP,
+			Details: map[string]string{"session": fmt.Sprint(id)}})
+	})
+}
+
+// RevokeOtherSessions signs out everywhere but here ("sign out
+// everywhere" keeps the current session when keepCurrent is true).
+func (s *Service) RevokeOtherSessions(ctx context.Context, cur *Session, keepCurrent bool, c Client) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		keep := int64(0)
+		if keepCurrent {
+			keep = cur.ID
+		}
+		if err := revokeSessions(ctx, tx, cur.LoginID, keep); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(cur.LoginID), Action: "session.revoke_all", Subject: loginSubject(cur.LoginID), IP: c.IP,
+			Details: map[string]string{"kept_current": fmt.Sprint(keepCurrent)}})
+	})
+}
+
+// revokeSessions deletes every session of a login except keep (0: none).
+func revokeSessions(ctx context.Context, tx *db.Tx, loginID, keep int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = $1 AND id <> $2`, loginID, keep); err != nil {
+		return fmt.Errorf("revoke sessions of login %d: %w", loginID, err)
+	}
+	return nil
+}
+
+// rotate replaces a session's token (privilege change) and returns the
+// new one; the old token stops working in the same transaction.
+func (s *Service) rotate(ctx context.Context, tx *db.Tx, ss *Session, reauth bool) (Issued, error) {
+	token := randomToken()
+	q := `UPDATE sessions SET token_hash = $1, last_seen_at = $2 WHERE id = $3`
+	if reauth {
+		q = `UPDATE sessions SET token_hash = $1, last_seen_at = $2, auth_at = $2 WHERE id = $3`
+	}
+	if _, err := tx.ExecContext(ctx, q, hashToken("session", token), tx.Now(), ss.ID); err != nil {
+		return Issued{}, fmt.Errorf("rotate session: %w", err)
+	}
+	return Issued{Token: token, Level: ss.Level, ExpiresAt: ss.ExpiresAt}, nil
+}

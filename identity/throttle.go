@@ -1,0 +1,188 @@
+package identity
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// throttle counts sign-in failures per IP and per network, and keeps the
+// process-wide failure budget, all in memory, so that a refused attempt
+// costs no database round trip and no hash. Each carfin process keeps its
+// own counters (an attacker spreading over N instances gets N budgets);
+// per-account failures and lockout are in the database and shared.
+type throttle struct {
+	lim Limits
+
+	mu   sync.Mutex
+	ip   map[netip.Addr]*window
+	net  map[netip.Prefix]*netWindow
+	seen int // inserts since the last prune
+
+	budget     float64
+	budgetTime time.Time
+}
+
+type window struct {
+	start    time.Time
+	failures int
+}
+
+type netWindow struct {
+	window
+	accounts map[string]struct{}
+	burst    bool
+}
+
+// entriesMax bounds the throttle's memory: past it, expired windows are
+// pruned, and if that is not enough, the oldest half is dropped.
+const throttleEntriesMax = 200_000
+
+func newThrottle(lim Limits) *throttle {
+	return &throttle{lim: lim, ip: map[netip.Addr]*window{}, net: map[netip.Prefix]*netWindow{}, budget: lim.GlobalFailureBurst}
+}
+
+// networkOf is the network an address is counted in: /24 for IPv4, /64
+// for IPv6 (one customer site or one provider allocation).
+func networkOf(a netip.Addr) netip.Prefix {
+	bits := 64
+	if a.Is4() {
+		bits = 24
+	}
+	p, _ := a.Prefix(bits)
+	return p
+}
+
+func parseIP(ip string) netip.Addr {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.IPv6Unspecified()
+	}
+	return a.Unmap()
+}
+
+// refill brings the global budget up to date. Caller holds mu.
+func (t *throttle) refill(now time.Time) {
+	if !t.budgetTime.IsZero() && now.After(t.budgetTime) {
+		t.budget = min(t.lim.GlobalFailureBurst, t.budget+now.Sub(t.budgetTime).Seconds()*t.lim.GlobalFailuresPerSecond)
+	}
+	t.budgetTime = now
+}
+
+// allow reports whether an attempt from ip may go on to the password
+// check, and why not.
+func (t *throttle) allow(ip string, now time.Time) (bool, string) {
+	a := parseIP(ip)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refill(now)
+	if t.budget < 1 {
+		return false, "global"
+	}
+	limit := t.lim.IPFailuresMax
+	if n := t.net[networkOf(a)]; n != nil && now.Sub(n.start) < t.lim.IPWindow {
+		if n.failures >= t.lim.NetworkFailuresMax {
+			return false, "network"
+		}
+		if n.burst {
+			limit = max(1, limit/4)
+		}
+	}
+	if w := t.ip[a]; w != nil && now.Sub(w.start) < t.lim.IPWindow && w.failures >= limit {
+		return false, "ip"
+	}
+	return true, ""
+}
+
+// fail counts a failure from ip against account, and reports whether it
+// made the network a burst (many accounts failing from one network).
+func (t *throttle) fail(ip, account string, now time.Time) (burstStarted bool) {
+	a := parseIP(ip)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refill(now)
+	t.budget = max(0, t.budget-1)
+	t.seen++
+	if t.seen > 1000 || len(t.ip) > throttleEntriesMax {
+		t.prune(now)
+	}
+	w := t.ip[a]
+	if w == nil || now.Sub(w.start) >= t.lim.IPWindow {
+		w = &window{start: now}
+		t.ip[a] = w
+	}
+	w.failures++
+	p := networkOf(a)
+	n := t.net[p]
+	if n == nil || now.Sub(n.start) >= t.lim.IPWindow {
+		n = &netWindow{window: window{start: now}, accounts: map[string]struct{}{}}
+		t.net[p] = n
+	}
+	n.failures++
+	if len(n.accounts) < t.lim.NetworkAccountsBurst {
+		n.accounts[account] = struct{}{}
+	}
+	if !n.burst && len(n.accounts) >= t.lim.NetworkAccountsBurst {
+		n.burst = true
+		return true
+	}
+	return false
+}
+
+// prune drops expired windows. Caller holds mu.
+func (t *throttle) prune(now time.Time) {
+	t.seen = 0
+	for k, w := range t.ip {
+		if now.Sub(w.start) >= t.lim.IPWindow {
+			delete(t.ip, k)
+		}
+	}
+	for k, n := range t.net {
+		if now.Sub(n.start) >= t.lim.IPWindow {
+			delete(t.net, k)
+		}
+	}
+	if len(t.ip) > throttleEntriesMax {
+		i := 0
+		for k := range t.ip {
+			if i%2 == 0 {
+				delete(t.ip, k)
+			}
+			i++
+		}
+	}
+}
+
+// hashGate runs at most n password hashes at once (argon2id takes 19 MiB
+// each) and lets at most queueMax more wait; others are refused at once,
+// so a burst cannot exhaust memory or queue without bound.
+type hashGate struct {
+	sem      chan struct{}
+	waiting  atomic.Int64
+	queueMax int64
+}
+
+func newHashGate(n, queueMax int) *hashGate {
+	return &hashGate{sem: make(chan struct{}, n), queueMax: int64(queueMax)}
+}
+
+// do runs fn under the gate. Returns ErrThrottled when the queue is full
+// and ctx's error when it ends while waiting.
+func (g *hashGate) do(ctx context.Context, fn func()) error {
+	if g.waiting.Add(1) > g.queueMax {
+		g.waiting.Add(-1)
+		return ErrThrottled
+	}
+	select {
+	case g.sem <- struct{}{}:
+		g.waiting.Add(-1)
+	case <-ctx.Done():
+		g.waiting.Add(-1)
+		return ctx.Err()
+	}
+	defer func() { <-g.sem }()
+	fn()
+	return nil
+}

@@ -1,0 +1,114 @@
+// Package notify delivers carfin's emails and text messages through an
+// outbox: a capability writes the message in the same transaction as the
+// event it reports (Enqueue), so a message exists exactly when its event
+// was committed, and a Sender delivers it afterwards, retrying with
+// backoff until the provider accepts it or the attempts run out.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"carfin/db"
+)
+
+// Channel is how a message travels.
+type Channel string
+
+const (
+	Email Channel = "email"
+	SMS   Channel = "sms"
+)
+
+// Message is one email or text message.
+type Message struct {
+	Channel Channel
+	// Kind names the message for logs and tests, e.g. "login.alert".
+	Kind string
+	// To is an email address or an E.164 phone number.
+	To      string
+	Subject string
+	// Text is the plain-text body (the whole body of an SMS).
+	Text string
+	// HTML is an optional HTML alternative (email only).
+	HTML string
+}
+
+// Limits on what the outbox accepts.
+const (
+	addrBytesMax    = 320 // RFC 3696 errata: 64 + 1 + 255
+	subjectBytesMax = 998 // RFC 5322 line limit
+	bodyBytesMax    = 256 << 10
+	smsBytesMax     = 1600 // 10 concatenated segments
+)
+
+// ErrInvalid is returned by Enqueue for a message that cannot be sent.
+var ErrInvalid = errors.New("invalid message")
+
+// Enqueue writes m to the outbox inside tx; it is sent after tx commits.
+// Returns ErrInvalid for a message without a recipient or body, or over
+// the size limits.
+func Enqueue(ctx context.Context, tx *db.Tx, m Message) error {
+	if err := m.validate(); err != nil {
+		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (channel, kind, to_addr, subject, body_text, body_html, created_at, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, string(m.Channel), m.Kind, m.To, m.Subject, m.Text, m.HTML, tx.Now())
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+	}
+	return nil
+}
+
+func (m Message) validate() error {
+	switch {
+	case m.Channel != Email && m.Channel != SMS:
+		return fmt.Errorf("%w: channel %q", ErrInvalid, m.Channel)
+	case m.To == "" || len(m.To) > addrBytesMax || strings.ContainsAny(m.To, "\r\n"):
+		return fmt.Errorf("%w: recipient", ErrInvalid)
+	case m.Text == "":
+		return fmt.Errorf("%w: empty body", ErrInvalid)
+	case len(m.Subject) > subjectBytesMax || strings.ContainsAny(m.Subject, "\r\n"):
+		return fmt.Errorf("%w: subject", ErrInvalid)
+	case len(m.Text)+len(m.HTML) > bodyBytesMax:
+		return fmt.Errorf("%w: body over %d bytes", ErrInvalid, bodyBytesMax)
+	case m.Channel == SMS && len(m.Text) > smsBytesMax:
+		return fmt.Errorf("%w: SMS over %d bytes", ErrInvalid, smsBytesMax)
+	}
+	return nil
+}
+
+// Queued is an outbox row as read back (for tests and the console).
+type Queued struct {
+	ID       int64
+	Message  Message
+	Attempts int
+	Sent     bool
+	Failed   bool
+	LastErr  string
+}
+
+// Outbox returns the messages to one recipient, oldest first, at most
+// limit; an empty to returns every recipient's.
+func Outbox(ctx context.Context, d *db.DB, to string, limit int) ([]Queued, error) {
+	rows, err := d.Read.QueryContext(ctx, `SELECT id, channel, kind, to_addr, subject, body_text, body_html, attempts, sent_at IS NOT NULL, failed_at IS NOT NULL, last_error
+		FROM outbox WHERE $1 = '' OR to_addr = $1 ORDER BY id LIMIT $2`, to, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []Queued
+	for rows.Next() {
+		var q Queued
+		var ch string
+		if err := rows.Scan(&q.ID, &ch, &q.Message.Kind, &q.Message.To, &q.Message.Subject, &q.Message.Text, &q.Message.HTML,
+			&q.Attempts, &q.Sent, &q.Failed, &q.LastErr); err != nil {
+			return nil, fmt.Errorf("read outbox: %w", err)
+		}
+		q.Message.Channel = Channel(ch)
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,157 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	smtp "github.com/emersion/go-smtp"
+
+	"carfin/db"
+	"carfin/db/dbtest"
+	"carfin/notify"
+)
+
+// inbox is an in-process SMTP server that keeps what it receives.
+type inbox struct {
+	mu   sync.Mutex
+	msgs []string
+	rcpt []string
+	fail int // refuse this many messages first
+}
+
+func (b *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{b: b}, nil }
+
+type session struct {
+	b  *inbox
+	to string
+}
+
+func (s *session) Reset()        {}
+func (s *session) Logout() error { return nil }
+func (s *session) Mail(string, *smtp.MailOptions) error {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	if s.b.fail > 0 {
+		s.b.fail--
+		return &smtp.SMTPError{Code: 451, Message: "try again later"}
+	}
+	return nil
+}
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = to; return nil }
+func (s *session) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	s.b.msgs = append(s.b.msgs, string(b))
+	s.b.rcpt = append(s.b.rcpt, s.to)
+	return nil
+}
+
+func startSMTP(t *testing.T, b *inbox) string {
+	t.Helper()
+	srv := smtp.NewServer(b)
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func TestOutboxDeliversBySMTPWithRetries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+		d.Now = c.now
+		box := &inbox{fail: 1}
+		addr := startSMTP(t, box)
+		mailer, err := notify.NewSMTP("smtp://"+addr+"?tls=none", "Northwind Motor Finance <no-reply@northwind.example>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var smsLog strings.Builder
+		s := &notify.Sender{DB: d, Mailer: mailer, SMS: notify.Log{Log: slog.New(slog.NewTextHandler(&smsLog, nil))}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+
+		// A rolled-back transaction leaves no message; a committed one does.
+		_ = d.InTx(ctx, func(tx *db.Tx) error {
+			if err := notify.Enqueue(ctx, tx, notify.Message{Channel: notify.Email, Kind: "test", To: "ghost@example.com", Subject: "x", Text: "x"}); err != nil {
+				t.Fatal(err)
+			}
+			return errors.New("roll back")
+		})
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			if err := notify.Enqueue(ctx, tx, notify.Message{Channel: notify.Email, Kind: "test", To: "ada@example.com", Subject: "Hello Ada", Text: "plain body", HTML: "<p>html body</p>"}); err != nil {
+				return err
+			}
+			return notify.Enqueue(ctx, tx, notify.Message{Channel: notify.SMS, Kind: "test", To: "+15555550100", Text: "your code is 123456"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.InTx(ctx, func(tx *db.Tx) error {
+			return notify.Enqueue(ctx, tx, notify.Message{Channel: notify.Email, Kind: "x", To: "a@b\r\nBcc: evil@example.com", Text: "x"})
+		}); !errors.Is(err, notify.ErrInvalid) {
+			t.Errorf("header injection: err = %v", err)
+		}
+
+		// First attempt: the server refuses the email (451); the SMS goes.
+		n, err := s.SendDue(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("first send: n=%d err=%v", n, err)
+		}
+		q, _ := notify.Outbox(ctx, d, "ada@example.com", 10)
+		if len(q) != 1 || q[0].Sent || q[0].Attempts != 1 || !strings.Contains(q[0].LastErr, "451") {
+			t.Fatalf("after refusal: %+v", q)
+		}
+		// Not due again before the backoff.
+		c.add(notify.Backoff(1) - time.Second)
+		if n, _ := s.SendDue(ctx); n != 0 {
+			t.Fatalf("sent before backoff: %d", n)
+		}
+		c.add(2 * time.Second)
+		if n, err := s.SendDue(ctx); n != 1 || err != nil {
+			t.Fatalf("retry: n=%d err=%v", n, err)
+		}
+		box.mu.Lock()
+		defer box.mu.Unlock()
+		if len(box.msgs) != 1 || box.rcpt[0] != "ada@example.com" || !strings.Contains(box.msgs[0], "Subject: Hello Ada") ||
+			!strings.Contains(box.msgs[0], "plain body") || !strings.Contains(box.msgs[0], "<p>html body</p>") {
+			t.Fatalf("received: %q", box.msgs)
+		}
+		if !strings.Contains(smsLog.String(), "your code is 123456") {
+			t.Errorf("SMS log: %s", smsLog.String())
+		}
+	})
+}
+
+func TestBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 30 * time.Second, 2: time.Minute, 3: 2 * time.Minute, 8: time.Hour, 9: time.Hour} {
+		if got := notify.Backoff(n); got != want {
+			t.Errorf("Backoff(%d) = %s, want %s", n, got, want)
+		}
+	}
+}
