@@ -3,6 +3,7 @@ package servicing
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"carfin/db"
 	"carfin/ledger"
@@ -84,6 +85,13 @@ func checkContract(ctx context.Context, q db.Querier, id int64, add func(string,
 		FROM contract_balances b JOIN contracts c ON c.id = b.contract_id WHERE b.contract_id = $1`, id))
 	if err != nil {
 		return fmt.Errorf("state of contract %d: %w", id, err)
+	}
+	rowsIns, err := loadInstallmentRows(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(rowsIns, t.Installments) {
+		add("contract %d: the installments table differs from the packed schedule", id)
 	}
 	events, err := loadEvents(ctx, q, id)
 	if err != nil {

@@ -265,12 +265,13 @@ func (sv *Service) openContractTx(ctx context.Context, tx *db.Tx, nc NewContract
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO contracts (account_number, customer_id, vehicle_id, kind, state, amount_financed_cents,
 		apr_rate, term_months, payment_cents, contract_date, first_due_date, due_day, maturity_date, day_count, grace_days,
-		late_fee_kind, late_fee_cents, late_fee_rate, late_fee_cap_cents, nsf_fee_cents, waterfall, pay_ahead, created_at)
-		VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+		late_fee_kind, late_fee_cents, late_fee_rate, late_fee_cap_cents, nsf_fee_cents, waterfall, pay_ahead, schedule, created_at)
+		VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 		RETURNING id`,
 		nc.AccountNumber, nc.CustomerID, vehicleID, string(nc.Kind), nc.AmountFinancedCents, nc.APR, nc.TermMonths, payment,
 		nc.ContractDate, ins[0].Date, dueDay, maturity, nc.DayCount.String(), nc.GraceDays, nc.LateFee.Kind, nc.LateFee.FixedCents,
-		nc.LateFee.Rate, nc.LateFee.CapCents, nc.NSFFeeCents, FormatWaterfall(nc.Waterfall), string(nc.PayAhead), tx.Now()).Scan(&id)
+		nc.LateFee.Rate, nc.LateFee.CapCents, nc.NSFFeeCents, FormatWaterfall(nc.Waterfall), string(nc.PayAhead),
+		packSchedule(nc.ContractDate, ins), tx.Now()).Scan(&id)
 	if err != nil {
 		if db.IsUniqueViolation(err) {
 			return 0, fmt.Errorf("account number %s is taken: %w", nc.AccountNumber, ErrInvalid)

@@ -30,17 +30,21 @@ const termsColumns = `c.id, c.kind, c.apr_rate, c.day_count, c.grace_days, c.lat
 	c.late_fee_cap_cents, c.nsf_fee_cents, c.waterfall, c.pay_ahead, c.contract_date, c.amount_financed_cents,
 	COALESCE(l.residual_cents, 0), COALESCE(l.purchase_option_cents, 0), COALESCE(l.purchase_fee_cents, 0),
 	COALESCE(l.disposition_fee_cents, 0), COALESCE(l.mileage_allowance, 0), COALESCE(l.excess_mile_cents, 0),
-	COALESCE(l.odometer_start, 0)`
+	COALESCE(l.odometer_start, 0), c.schedule`
 
 func scanTerms(sc interface{ Scan(...any) error }) (*Terms, error) {
 	t := &Terms{}
 	var kind, dayCount, waterfall, payAhead string
+	var packed []byte
 	err := sc.Scan(&t.ContractID, &kind, &t.APR, &dayCount, &t.GraceDays, &t.LateFee.Kind, &t.LateFee.FixedCents, &t.LateFee.Rate,
 		&t.LateFee.CapCents, &t.NSFFeeCents, &waterfall, &payAhead, &t.ContractDate, &t.AmountFinancedCents,
 		&t.ResidualCents, &t.PurchaseOptionCents, &t.PurchaseFeeCents, &t.DispositionFeeCents, &t.MileageAllowance,
-		&t.ExcessMileRateCents, &t.OdometerStart)
+		&t.ExcessMileRateCents, &t.OdometerStart, &packed)
 	if err != nil {
 		return nil, err
+	}
+	if t.Installments, err = unpackSchedule(t.ContractDate, packed); err != nil {
+		return nil, fmt.Errorf("schedule of contract %d: %w", t.ContractID, err)
 	}
 	t.Kind, t.PayAhead = Kind(kind), PayAhead(payAhead)
 	if t.DayCount, err = finance.ParseDayCount(dayCount); err != nil {
@@ -63,20 +67,27 @@ func loadTerms(ctx context.Context, q db.Querier, id int64) (*Terms, error) {
 	if err != nil {
 		return nil, fmt.Errorf("contract %d: %w", id, err)
 	}
+	return t, nil
+}
+
+// loadInstallmentRows reads the installments table of a contract (the SQL
+// copy of the packed schedule).
+func loadInstallmentRows(ctx context.Context, q db.Querier, id int64) ([]Due, error) {
 	rows, err := q.QueryContext(ctx, `SELECT number, due_date, amount_cents, cumulative_cents,
 		depreciation_cents, rent_cents, tax_cents FROM installments WHERE contract_id = $1 ORDER BY number`, id)
 	if err != nil {
 		return nil, fmt.Errorf("installments of %d: %w", id, err)
 	}
 	defer rows.Close()
+	var out []Due
 	for rows.Next() {
 		var in Due
 		if err := rows.Scan(&in.Number, &in.Date, &in.AmountCents, &in.CumulativeCents, &in.DepreciationCents, &in.RentCents, &in.TaxCents); err != nil {
 			return nil, err
 		}
-		t.Installments = append(t.Installments, in)
+		out = append(out, in)
 	}
-	return t, rows.Err()
+	return out, rows.Err()
 }
 
 const stateColumns = `c.state, b.principal_cents, b.interest_cents, b.fees_cents, b.billed_cents, b.interest_from,

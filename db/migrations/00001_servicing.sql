@@ -57,6 +57,9 @@ CREATE TABLE contracts (
     nsf_fee_cents         BIGINT NOT NULL CHECK (nsf_fee_cents >= 0),
     waterfall             TEXT NOT NULL,
     pay_ahead             TEXT NOT NULL CHECK (pay_ahead IN ('advance', 'principal')),
+    -- The installment schedule packed for the servicing fold (one read per
+    -- posting); the installments table holds the same rows for SQL.
+    schedule              {{bytes}} NOT NULL,
     created_at            {{timestamp}} NOT NULL,
     closed_on             {{date}}
 );
