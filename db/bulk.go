@@ -35,8 +35,11 @@ func (tx *Tx) CopyFrom(ctx context.Context, table string, columns []string, rows
 	}
 	if tx.db.Engine == Postgres {
 		return tx.conn.Raw(func(dc any) error {
-			c := dc.(*stdlib.Conn).Conn()
-			_, err := c.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+			sc, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("copy into %s: connection is %T, not pgx", table, dc)
+			}
+			_, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
 			if err != nil {
 				return fmt.Errorf("copy into %s: %w", table, err)
 			}

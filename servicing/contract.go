@@ -64,7 +64,9 @@ func (c NewCustomer) Validate(today calendar.Date) error {
 	if len(c.State) != 2 || strings.ToUpper(c.State) != c.State || !isLetters(c.State) {
 		return fmt.Errorf("state must be a two-letter code: %w", ErrInvalid)
 	}
-	if !(len(c.ZIP) == 5 && isDigits(c.ZIP)) && !(len(c.ZIP) == 10 && c.ZIP[5] == '-' && isDigits(c.ZIP[:5]+c.ZIP[6:])) {
+	zip5 := len(c.ZIP) == 5 && isDigits(c.ZIP)
+	zip9 := len(c.ZIP) == 10 && c.ZIP[5] == '-' && isDigits(c.ZIP[:5]+c.ZIP[6:])
+	if !zip5 && !zip9 {
 		return fmt.Errorf("ZIP code must be 12345 or 12345-6789: %w", ErrInvalid)
 	}
 	if len(c.SSNLast4) != 4 || !isDigits(c.SSNLast4) {

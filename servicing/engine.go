@@ -227,7 +227,8 @@ func (f *fold) apply(ev Event) error {
 	if ev.Date < f.s.AdvancedThrough {
 		return fmt.Errorf("%s on %s before %s: %w", ev.Kind, ev.Date, f.s.AdvancedThrough, errBackdated)
 	}
-	if !f.s.Status.Open() && !(ev.Kind == EventPayment && f.s.owed() > 0) {
+	collectable := ev.Kind == EventPayment && f.s.owed() > 0
+	if !f.s.Status.Open() && !collectable {
 		return fmt.Errorf("%s on %s: %w (%s)", ev.Kind, ev.Date, ErrClosed, f.s.Status)
 	}
 	saved := f.s

@@ -24,7 +24,9 @@ func TestCalcWorkedExamples(t *testing.T) {
 		var args []string
 		// monthly from first (all on the 10th)
 		y, m := 0, 0
-		fmt.Sscanf(first, "%d-%d", &y, &m)
+		if _, err := fmt.Sscanf(first, "%d-%d", &y, &m); err != nil {
+			t.Fatal(err)
+		}
 		for i := range n {
 			mm := (m-1+i)%12 + 1
 			yy := y + (m-1+i)/12
