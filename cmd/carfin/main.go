@@ -55,7 +55,11 @@ const helpText = `carfin: auto-finance customer portal and servicing engine
 usage: carfin <command> [flags]
 
 commands:
+  demo      build the demo lender's book in a SQLite file and serve the portal on it
   calc      loan and lease calculator (payment, schedule, payoff, apr, lease)
+  migrate   create or update the database schema
+  check     verify the ledger, every contract's history and the audit chain
+  jobs      run background jobs (jobs run), or close business days (jobs dayclose --date D)
   version   print the version
   help      this text
 `
@@ -71,6 +75,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "calc":
 		return runCalc(rest, stdout)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout)
+	case "check":
+		return runCheck(ctx, rest, getenv, stdout)
+	case "jobs":
+		return runJobs(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "carfin", version)
 		return nil
@@ -78,6 +90,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stdout, helpText)
 		return nil
 	}
-	_, _, _ = ctx, getenv, stdin
+	_ = stdin
 	return usagef("unknown command %q (try: carfin help)", cmd)
 }

@@ -67,6 +67,25 @@ func PostgresURL(t testing.TB) string {
 // the test server, dropped when the test ends.
 func Postgres(t testing.TB) *db.DB {
 	t.Helper()
+	dsn := PostgresDSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// PostgresDSN creates a fresh, empty schema on the test server (dropped
+// when the test ends) and returns a DSN whose search_path selects it, for
+// tests that run carfin's commands against PostgreSQL.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
 	base := PostgresURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -97,15 +116,7 @@ func Postgres(t testing.TB) *db.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	d, err := db.Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return u.String()
 }
 
 func randomHex(n int) string {

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"carfin/audit"
+	"carfin/calendar"
+	"carfin/db"
+	"carfin/jobs"
+	"carfin/ledger"
+	"carfin/servicing"
+)
+
+// Defaults for the database and the lender's day.
+const (
+	defaultDB       = "sqlite:./data/carfin.db"
+	defaultTimeZone = "America/New_York"
+	defaultCutoff   = "17:00"
+)
+
+// dbFlags are the flags every database command takes.
+type dbFlags struct {
+	dsn      string
+	timeZone string
+	cutoff   string
+}
+
+func (f *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&f.dsn, "db", envOr(getenv, "CARFIN_DB", defaultDB), "database: sqlite:PATH or postgres://… (env CARFIN_DB)")
+	fs.StringVar(&f.timeZone, "timezone", envOr(getenv, "CARFIN_TIMEZONE", defaultTimeZone), "lender's time zone (env CARFIN_TIMEZONE)")
+	fs.StringVar(&f.cutoff, "cutoff", envOr(getenv, "CARFIN_CUTOFF", defaultCutoff), "daily payment cut-off HH:MM (env CARFIN_CUTOFF)")
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// cutoffOf parses the lender's cut-off and zone, naming the flag on error.
+func (f *dbFlags) cutoffOf() (calendar.Cutoff, error) {
+	c, err := calendar.ParseCutoff(f.cutoff, f.timeZone)
+	if err != nil {
+		return calendar.Cutoff{}, usagef("--cutoff/--timezone: %v", err)
+	}
+	return c, nil
+}
+
+// openDB opens and migrates the database (carfin's schema and River's).
+func openDB(ctx context.Context, dsn string) (*db.DB, error) {
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := jobs.Migrate(ctx, d); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// runMigrate: carfin migrate [--db DSN]
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var f dbFlags
+	f.register(fs, getenv)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	d, err := openDB(ctx, f.dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	cur, _, err := d.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: schema at version %d\n", d.DSN, cur)
+	return nil
+}
+
+// runCheck: carfin check [--db DSN] verifies the ledger, every contract
+// against a replay of its history, and the audit chain. It prints each
+// finding and fails if there is any.
+func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	var f dbFlags
+	f.register(fs, getenv)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, f.dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	cur, newest, err := d.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	if cur != newest {
+		return fmt.Errorf("schema is at version %d, carfin expects %d: run carfin migrate", cur, newest)
+	}
+	var findings []string
+	lf, err := ledger.Check(ctx, d.Read)
+	if err != nil {
+		return err
+	}
+	sf, err := servicing.Check(ctx, d)
+	if err != nil {
+		return err
+	}
+	for _, f := range append(lf, sf...) {
+		findings = append(findings, f.String())
+	}
+	af, err := audit.Verify(ctx, d)
+	if err != nil {
+		return err
+	}
+	if !af.OK() {
+		findings = append(findings, af.String())
+	}
+	var contracts, transactions int
+	_ = d.Read.QueryRowContext(ctx, `SELECT count(*) FROM contracts`).Scan(&contracts)
+	_ = d.Read.QueryRowContext(ctx, `SELECT count(*) FROM ledger_transactions`).Scan(&transactions)
+	for _, f := range findings {
+		fmt.Fprintln(stdout, "FINDING:", f)
+	}
+	fmt.Fprintf(stdout, "checked %d contracts, %d ledger transactions, audit chain of %d events: %d finding(s)\n",
+		contracts, transactions, af.Checked, len(findings))
+	if len(findings) > 0 {
+		return checkFailed{len(findings)}
+	}
+	return nil
+}
+
+// runJobs: carfin jobs run | dayclose --date D | close-through --date D
+func runJobs(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("jobs: want run, dayclose --date D, or close-through --date D")
+	}
+	fs := flag.NewFlagSet("jobs "+args[0], flag.ContinueOnError)
+	var f dbFlags
+	f.register(fs, getenv)
+	var dateStr string
+	if args[0] != "run" {
+		fs.StringVar(&dateStr, "date", "", "business date YYYY-MM-DD")
+	}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	cutoff, err := f.cutoffOf()
+	if err != nil {
+		return err
+	}
+	var date calendar.Date
+	if args[0] != "run" {
+		if date, err = calendar.Parse(dateStr); err != nil {
+			return usagef("jobs %s: --date: %v", args[0], err)
+		}
+	}
+	d, err := openDB(ctx, f.dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	sv := servicing.New(d, cutoff.Today)
+	switch args[0] {
+	case "dayclose", "close-through":
+		from := date
+		if args[0] == "close-through" {
+			last, err := sv.LastClosedDate(ctx)
+			if err != nil {
+				return err
+			}
+			if from = last + 1; last == 0 {
+				if err := d.Read.QueryRowContext(ctx, `SELECT MIN(advanced_through) FROM contract_balances`).Scan(&from); err != nil {
+					return err
+				}
+			}
+		}
+		for day := from; day <= date; day++ {
+			t0 := time.Now()
+			st, err := sv.DayClose(ctx, day)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: %d chunks closed (%d already), %d contracts, %d advanced, %d late fees, accrual %+s, %s\n",
+				day, st.Chunks, st.Skipped, st.Contracts, st.Advanced, st.LateFees, st.AccruedCents, time.Since(t0).Round(time.Millisecond))
+		}
+		return nil
+	case "run":
+		r, err := jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(time.Now()) },
+			Log: slog.New(slog.NewTextHandler(stderr, nil)), Periodic: true})
+		if err != nil {
+			return err
+		}
+		if err := r.Start(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "working jobs; interrupt to stop")
+		<-ctx.Done()
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return r.Stop(stopCtx)
+	}
+	return usagef("jobs: unknown %q (run, dayclose, close-through)", args[0])
+}
