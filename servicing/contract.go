@@ -157,179 +157,256 @@ const accountNumberLenMax = 32
 // schedule, funding entry and balances, in one transaction. It returns
 // ErrInvalid (wrapped with the field) for bad terms, ErrVIN for a bad VIN.
 func (sv *Service) OpenContract(ctx context.Context, nc NewContract) (int64, error) {
-	var id int64
+	var ids []int64
 	err := sv.db.InTx(ctx, func(tx *db.Tx) error {
-		var err error
-		id, err = sv.openContractTx(ctx, tx, nc)
+		p, err := prepareContract(nc, sv.today(tx.Now()))
+		if err != nil {
+			return err
+		}
+		ids, err = writeContracts(ctx, tx, []*preparedContract{p})
 		return err
 	})
-	return id, err
-}
-
-func (sv *Service) openContractTx(ctx context.Context, tx *db.Tx, nc NewContract) (int64, error) {
-	vin, err := NormalizeVIN(nc.VIN)
 	if err != nil {
 		return 0, err
 	}
-	today := sv.today(tx.Now())
+	return ids[0], nil
+}
+
+// openBatchMax bounds the contracts OpenContracts writes per transaction.
+const openBatchMax = 5000
+
+// OpenContracts records many funded contracts in bulk (an import from the
+// origination system), in transactions of up to openBatchMax contracts.
+// Every contract is validated before anything is written; the first bad
+// one is returned as an error naming its account number.
+func (sv *Service) OpenContracts(ctx context.Context, ncs []NewContract) ([]int64, error) {
+	today := sv.today(sv.db.Now())
+	prepared := make([]*preparedContract, len(ncs))
+	for i, nc := range ncs {
+		p, err := prepareContract(nc, today)
+		if err != nil {
+			return nil, fmt.Errorf("contract %s: %w", nc.AccountNumber, err)
+		}
+		prepared[i] = p
+	}
+	ids := make([]int64, 0, len(ncs))
+	for start := 0; start < len(prepared); start += openBatchMax {
+		batch := prepared[start:min(start+openBatchMax, len(prepared))]
+		err := sv.db.InTx(ctx, func(tx *db.Tx) error {
+			got, err := writeContracts(ctx, tx, batch)
+			if err == nil {
+				ids = append(ids, got...)
+			}
+			return err
+		})
+		if err != nil {
+			return ids, err
+		}
+	}
+	return ids, nil
+}
+
+// preparedContract is a validated contract with its computed schedule.
+type preparedContract struct {
+	nc      NewContract
+	vin     string
+	dueDay  int
+	ins     []Due
+	payment money.Cents
+	lp      finance.LeasePayment
+}
+
+// prepareContract validates a contract and computes its schedule.
+func prepareContract(nc NewContract, today calendar.Date) (*preparedContract, error) {
+	vin, err := NormalizeVIN(nc.VIN)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case nc.AccountNumber == "" || len(nc.AccountNumber) > accountNumberLenMax || strings.ContainsAny(nc.AccountNumber, " \t\r\n"):
-		return 0, fmt.Errorf("account number must be 1–%d characters without spaces: %w", accountNumberLenMax, ErrInvalid)
+		return nil, fmt.Errorf("account number must be 1–%d characters without spaces: %w", accountNumberLenMax, ErrInvalid)
+	case nc.CustomerID <= 0:
+		return nil, fmt.Errorf("customer id: %w", ErrInvalid)
 	case nc.VehicleYear < 1980 || nc.VehicleYear > today.Year()+2:
-		return 0, fmt.Errorf("vehicle year %d: %w", nc.VehicleYear, ErrInvalid)
+		return nil, fmt.Errorf("vehicle year %d: %w", nc.VehicleYear, ErrInvalid)
 	case strings.TrimSpace(nc.Make) == "" || strings.TrimSpace(nc.Model) == "" || len(nc.Make) > 50 || len(nc.Model) > 50:
-		return 0, fmt.Errorf("vehicle make and model are required: %w", ErrInvalid)
+		return nil, fmt.Errorf("vehicle make and model are required: %w", ErrInvalid)
 	case nc.ContractDate.IsZero() || nc.ContractDate > today:
-		return 0, fmt.Errorf("contract date %s must be on or before %s: %w", nc.ContractDate, today, ErrInvalid)
+		return nil, fmt.Errorf("contract date %s must be on or before %s: %w", nc.ContractDate, today, ErrInvalid)
 	case nc.GraceDays < 0 || nc.GraceDays > 60:
-		return 0, fmt.Errorf("grace days %d: want 0–60: %w", nc.GraceDays, ErrInvalid)
+		return nil, fmt.Errorf("grace days %d: want 0–60: %w", nc.GraceDays, ErrInvalid)
 	case nc.NSFFeeCents < 0 || nc.NSFFeeCents > 100_00:
-		return 0, fmt.Errorf("NSF fee %s: want 0–100.00: %w", nc.NSFFeeCents, ErrInvalid)
+		return nil, fmt.Errorf("NSF fee %s: want 0–100.00: %w", nc.NSFFeeCents, ErrInvalid)
 	}
 	if err := nc.LateFee.Validate(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if nc.PayAhead == "" {
 		nc.PayAhead = PayAheadAdvance
 	}
 	if nc.PayAhead != PayAheadAdvance && nc.PayAhead != PayAheadPrincipal {
-		return 0, fmt.Errorf("pay-ahead %q: %w", nc.PayAhead, ErrInvalid)
+		return nil, fmt.Errorf("pay-ahead %q: %w", nc.PayAhead, ErrInvalid)
 	}
-	dueDay := nc.DueDay
-	if dueDay == 0 && !nc.FirstDue.IsZero() {
-		dueDay = nc.FirstDue.Day()
+	p := &preparedContract{vin: vin, dueDay: nc.DueDay}
+	if p.dueDay == 0 && !nc.FirstDue.IsZero() {
+		p.dueDay = nc.FirstDue.Day()
 	}
-	var ins []Due
-	var payment money.Cents
-	var lp finance.LeasePayment
 	switch nc.Kind {
 	case KindLoan:
 		if nc.Waterfall == nil {
 			nc.Waterfall = DefaultLoanWaterfall
 		}
 		if nc.AmountFinancedCents > 10_000_000_00 || nc.APR > money.Rate(100*money.RateScale) {
-			return 0, fmt.Errorf("amount financed at most 10,000,000.00 and APR at most 100: %w", ErrInvalid)
+			return nil, fmt.Errorf("amount financed at most 10,000,000.00 and APR at most 100: %w", ErrInvalid)
 		}
 		lt := finance.LoanTerms{AmountCents: nc.AmountFinancedCents, APR: nc.APR, Term: nc.TermMonths, Start: nc.ContractDate,
-			FirstDue: nc.FirstDue, DueDay: dueDay, DayCount: nc.DayCount}
-		if ins, err = LoanInstallments(lt); err != nil {
-			return 0, fmt.Errorf("schedule: %w", joinInvalid(err))
+			FirstDue: nc.FirstDue, DueDay: p.dueDay, DayCount: nc.DayCount}
+		if p.ins, err = LoanInstallments(lt); err != nil {
+			return nil, fmt.Errorf("schedule: %w", joinInvalid(err))
 		}
-		payment = ins[0].AmountCents
+		p.payment = p.ins[0].AmountCents
 	case KindLease:
 		if nc.Waterfall == nil {
 			nc.Waterfall = DefaultLeaseWaterfall
 		}
 		l := nc.Lease
 		if l == nil {
-			return 0, fmt.Errorf("lease terms are required for a lease: %w", ErrInvalid)
+			return nil, fmt.Errorf("lease terms are required for a lease: %w", ErrInvalid)
 		}
 		if nc.FirstDue.IsZero() || nc.FirstDue < nc.ContractDate || int(nc.FirstDue-nc.ContractDate) > 45 {
-			return 0, fmt.Errorf("a lease's first payment is due within 45 days of signing: %w", ErrInvalid)
+			return nil, fmt.Errorf("a lease's first payment is due within 45 days of signing: %w", ErrInvalid)
 		}
 		if l.MileageAllowance <= 0 || l.ExcessMileRateCents < 0 || l.ExcessMileRateCents > 5_00 || l.OdometerStart < 0 ||
 			l.PurchaseOptionCents < 0 || l.PurchaseFeeCents < 0 || l.DispositionFeeCents < 0 || l.DispositionFeeCents > 2000_00 {
-			return 0, fmt.Errorf("lease mileage, fees and purchase option must be sensible: %w", ErrInvalid)
+			return nil, fmt.Errorf("lease mileage, fees and purchase option must be sensible: %w", ErrInvalid)
 		}
-		lp, err = finance.LeaseMonthly(finance.LeaseTerms{GrossCapCostCents: l.GrossCapCostCents, CapCostReductionCents: l.CapCostReductionCents,
+		p.lp, err = finance.LeaseMonthly(finance.LeaseTerms{GrossCapCostCents: l.GrossCapCostCents, CapCostReductionCents: l.CapCostReductionCents,
 			ResidualCents: l.ResidualCents, MoneyFactor: l.MoneyFactor, Term: nc.TermMonths, TaxRate: l.TaxRate})
 		if err != nil {
-			return 0, fmt.Errorf("lease: %w", joinInvalid(err))
+			return nil, fmt.Errorf("lease: %w", joinInvalid(err))
 		}
-		if ins, err = LeaseInstallments(lp, l.ResidualCents, nc.TermMonths, nc.FirstDue, dueDay); err != nil {
-			return 0, err
+		if p.ins, err = LeaseInstallments(p.lp, l.ResidualCents, nc.TermMonths, nc.FirstDue, p.dueDay); err != nil {
+			return nil, err
 		}
-		nc.AmountFinancedCents = lp.AdjustedCapCostCents
+		nc.AmountFinancedCents = p.lp.AdjustedCapCostCents
 		nc.APR = l.MoneyFactor.APR()
-		payment = lp.PaymentCents
+		p.payment = p.lp.PaymentCents
 	default:
-		return 0, fmt.Errorf("contract kind %q: want loan or lease: %w", nc.Kind, ErrInvalid)
+		return nil, fmt.Errorf("contract kind %q: want loan or lease: %w", nc.Kind, ErrInvalid)
 	}
 	if _, err := ParseWaterfall(nc.Kind, FormatWaterfall(nc.Waterfall)); err != nil {
-		return 0, err
+		return nil, err
 	}
-	var customerExists int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE id = $1`, nc.CustomerID).Scan(&customerExists); err != nil {
-		return 0, err
+	p.nc = nc
+	return p, nil
+}
+
+// writeContracts writes prepared contracts in bulk: vehicles, contracts,
+// lease terms, installments, funding events and entries, and balances.
+// A VIN or account number already on file fails the whole batch.
+func writeContracts(ctx context.Context, tx *db.Tx, ps []*preparedContract) ([]int64, error) {
+	n := len(ps)
+	vehicleIDs, err := tx.NextIDs(ctx, "vehicles", n)
+	if err != nil {
+		return nil, err
 	}
-	if customerExists == 0 {
-		return 0, fmt.Errorf("customer %d: %w", nc.CustomerID, ErrInvalid)
+	ids, err := tx.NextIDs(ctx, "contracts", n)
+	if err != nil {
+		return nil, err
 	}
-	var vehicleID int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO vehicles (vin, year, make, model) VALUES ($1, $2, $3, $4) RETURNING id`,
-		vin, nc.VehicleYear, strings.TrimSpace(nc.Make), strings.TrimSpace(nc.Model)).Scan(&vehicleID); err != nil {
-		if db.IsUniqueViolation(err) {
-			return 0, fmt.Errorf("VIN %s is already on a contract: %w", vin, ErrInvalid)
+	eventIDs, err := tx.NextIDs(ctx, "servicing_events", n)
+	if err != nil {
+		return nil, err
+	}
+	vehicles := make([][]any, n)
+	contracts := make([][]any, n)
+	var leases, installments, events [][]any
+	now := tx.Now()
+	for i, p := range ps {
+		nc := p.nc
+		vehicles[i] = []any{vehicleIDs[i], p.vin, nc.VehicleYear, strings.TrimSpace(nc.Make), strings.TrimSpace(nc.Model)}
+		contracts[i] = []any{ids[i], nc.AccountNumber, nc.CustomerID, vehicleIDs[i], string(nc.Kind), "active", int64(nc.AmountFinancedCents),
+			int64(nc.APR), nc.TermMonths, int64(p.payment), nc.ContractDate, p.ins[0].Date, p.dueDay, p.ins[len(p.ins)-1].Date,
+			nc.DayCount.String(), nc.GraceDays, nc.LateFee.Kind, int64(nc.LateFee.FixedCents), int64(nc.LateFee.Rate),
+			int64(nc.LateFee.CapCents), int64(nc.NSFFeeCents), FormatWaterfall(nc.Waterfall), string(nc.PayAhead),
+			packSchedule(nc.ContractDate, p.ins), now}
+		if l := nc.Lease; nc.Kind == KindLease {
+			leases = append(leases, []any{ids[i], int64(l.GrossCapCostCents), int64(l.CapCostReductionCents), int64(l.ResidualCents),
+				int64(l.MoneyFactor), int64(p.lp.BasePaymentCents), int64(l.TaxRate), int64(p.lp.TaxCents), l.MileageAllowance,
+				int64(l.ExcessMileRateCents), int64(l.PurchaseOptionCents), int64(l.PurchaseFeeCents), int64(l.DispositionFeeCents),
+				l.OdometerStart})
 		}
-		return 0, fmt.Errorf("record vehicle: %w", err)
-	}
-	maturity := ins[len(ins)-1].Date
-	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO contracts (account_number, customer_id, vehicle_id, kind, state, amount_financed_cents,
-		apr_rate, term_months, payment_cents, contract_date, first_due_date, due_day, maturity_date, day_count, grace_days,
-		late_fee_kind, late_fee_cents, late_fee_rate, late_fee_cap_cents, nsf_fee_cents, waterfall, pay_ahead, schedule, created_at)
-		VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
-		RETURNING id`,
-		nc.AccountNumber, nc.CustomerID, vehicleID, string(nc.Kind), nc.AmountFinancedCents, nc.APR, nc.TermMonths, payment,
-		nc.ContractDate, ins[0].Date, dueDay, maturity, nc.DayCount.String(), nc.GraceDays, nc.LateFee.Kind, nc.LateFee.FixedCents,
-		nc.LateFee.Rate, nc.LateFee.CapCents, nc.NSFFeeCents, FormatWaterfall(nc.Waterfall), string(nc.PayAhead),
-		packSchedule(nc.ContractDate, ins), tx.Now()).Scan(&id)
-	if err != nil {
-		if db.IsUniqueViolation(err) {
-			return 0, fmt.Errorf("account number %s is taken: %w", nc.AccountNumber, ErrInvalid)
+		for _, in := range p.ins {
+			installments = append(installments, []any{ids[i], in.Number, in.Date, int64(in.AmountCents), int64(in.CumulativeCents),
+				int64(in.DepreciationCents), int64(in.RentCents), int64(in.TaxCents)})
 		}
-		return 0, fmt.Errorf("record contract: %w", err)
+		req := eventRequest{ContractID: ids[i], Event: Event{Kind: EventFunding, Date: nc.ContractDate, AmountCents: nc.AmountFinancedCents},
+			Key: "fund:" + nc.AccountNumber, Actor: "origination"}
+		events = append(events, []any{eventIDs[i], ids[i], string(EventFunding), nc.ContractDate, int64(nc.AmountFinancedCents),
+			nil, int64(0), req.Key, req.hash(), req.Actor, "", now})
 	}
-	if nc.Kind == KindLease {
-		l := nc.Lease
-		if _, err := tx.ExecContext(ctx, `INSERT INTO lease_terms (contract_id, gross_cap_cost_cents, cap_cost_reduction_cents,
-			residual_cents, money_factor, base_payment_cents, tax_rate, tax_cents, mileage_allowance, excess_mile_cents,
-			purchase_option_cents, purchase_fee_cents, disposition_fee_cents, odometer_start)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			id, l.GrossCapCostCents, l.CapCostReductionCents, l.ResidualCents, l.MoneyFactor, lp.BasePaymentCents, l.TaxRate,
-			lp.TaxCents, l.MileageAllowance, l.ExcessMileRateCents, l.PurchaseOptionCents, l.PurchaseFeeCents,
-			l.DispositionFeeCents, l.OdometerStart); err != nil {
-			return 0, fmt.Errorf("record lease terms: %w", err)
+	for _, w := range []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"vehicles", []string{"id", "vin", "year", "make", "model"}, vehicles},
+		{"contracts", []string{"id", "account_number", "customer_id", "vehicle_id", "kind", "state", "amount_financed_cents",
+			"apr_rate", "term_months", "payment_cents", "contract_date", "first_due_date", "due_day", "maturity_date", "day_count",
+			"grace_days", "late_fee_kind", "late_fee_cents", "late_fee_rate", "late_fee_cap_cents", "nsf_fee_cents", "waterfall",
+			"pay_ahead", "schedule", "created_at"}, contracts},
+		{"lease_terms", []string{"contract_id", "gross_cap_cost_cents", "cap_cost_reduction_cents", "residual_cents", "money_factor",
+			"base_payment_cents", "tax_rate", "tax_cents", "mileage_allowance", "excess_mile_cents", "purchase_option_cents",
+			"purchase_fee_cents", "disposition_fee_cents", "odometer_start"}, leases},
+		{"installments", []string{"contract_id", "number", "due_date", "amount_cents", "cumulative_cents", "depreciation_cents",
+			"rent_cents", "tax_cents"}, installments},
+		{"servicing_events", []string{"id", "contract_id", "kind", "effective_date", "amount_cents", "target_event_id", "odometer",
+			"idempotency_key", "request_hash", "actor", "memo", "created_at"}, events},
+	} {
+		if err := tx.CopyFrom(ctx, w.table, w.cols, w.rows); err != nil {
+			if db.IsUniqueViolation(err) {
+				return nil, fmt.Errorf("a VIN or account number is already on file: %w", ErrInvalid)
+			}
+			if db.IsForeignKeyViolation(err) {
+				return nil, fmt.Errorf("unknown customer: %w", ErrInvalid)
+			}
+			return nil, err
 		}
 	}
-	rows := make([][]any, len(ins))
-	for i, in := range ins {
-		rows[i] = []any{id, in.Number, in.Date, int64(in.AmountCents), int64(in.CumulativeCents),
-			int64(in.DepreciationCents), int64(in.RentCents), int64(in.TaxCents)}
+	var entries []*ledger.Transaction
+	rows := make([]balanceRow, n)
+	for i, p := range ps {
+		t := termsOf(ids[i], p)
+		s, es, err := Apply(t, State{}, Event{ID: eventIDs[i], Kind: EventFunding, Date: p.nc.ContractDate, AmountCents: p.nc.AmountFinancedCents})
+		if err != nil {
+			return nil, err
+		}
+		k := cached{accruedThrough: p.nc.ContractDate}
+		entries = append(entries, toLedger(ids[i], es, &k, "funding")...)
+		rows[i], _ = balanceRowOf(t, s, k)
 	}
-	if err := tx.CopyFrom(ctx, "installments", []string{"contract_id", "number", "due_date", "amount_cents", "cumulative_cents",
-		"depreciation_cents", "rent_cents", "tax_cents"}, rows); err != nil {
-		return 0, err
+	if err := ledger.PostMany(ctx, tx, entries); err != nil {
+		return nil, err
 	}
-	t, err := loadTerms(ctx, tx, id)
-	if err != nil {
-		return 0, err
+	if err := insertBalances(ctx, tx, rows); err != nil {
+		return nil, err
 	}
-	req := eventRequest{ContractID: id, Event: Event{Kind: EventFunding, Date: nc.ContractDate, AmountCents: nc.AmountFinancedCents},
-		Key: "fund:" + nc.AccountNumber, Actor: "origination"}
-	evID, err := insertEvent(ctx, tx, req)
-	if err != nil {
-		return 0, err
+	return ids, nil
+}
+
+// termsOf returns the Terms of a prepared contract, as loadTerms would read
+// them back.
+func termsOf(id int64, p *preparedContract) *Terms {
+	nc := p.nc
+	t := &Terms{ContractID: id, Kind: nc.Kind, APR: nc.APR, DayCount: nc.DayCount, GraceDays: nc.GraceDays, LateFee: nc.LateFee,
+		NSFFeeCents: nc.NSFFeeCents, Waterfall: nc.Waterfall, PayAhead: nc.PayAhead, ContractDate: nc.ContractDate,
+		AmountFinancedCents: nc.AmountFinancedCents, Installments: p.ins}
+	if l := nc.Lease; nc.Kind == KindLease {
+		t.ResidualCents, t.PurchaseOptionCents, t.PurchaseFeeCents = l.ResidualCents, l.PurchaseOptionCents, l.PurchaseFeeCents
+		t.DispositionFeeCents, t.MileageAllowance, t.ExcessMileRateCents, t.OdometerStart = l.DispositionFeeCents,
+			l.MileageAllowance, l.ExcessMileRateCents, l.OdometerStart
 	}
-	req.Event.ID = evID
-	s, entries, err := Apply(t, State{}, req.Event)
-	if err != nil {
-		return 0, err
-	}
-	k := cached{accruedThrough: nc.ContractDate}
-	if err := ledger.PostMany(ctx, tx, toLedger(id, entries, &k, "funding")); err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO contract_balances (contract_id, principal_cents, interest_cents, fees_cents,
-		billed_cents, interest_from, credited_cents, late_checked_through, billed_through, advanced_through, paid_interest_cents,
-		next_unpaid_number, next_unpaid_due, next_event_date, accrued_cents, accrued_through, days_past_due, bucket, posting_seq, updated_at)
-		VALUES ($1, 0, 0, 0, 0, $2, 0, 0, 0, $2, 0, 1, NULL, NULL, 0, $2, 0, 'current', 0, $3)`, id, nc.ContractDate, tx.Now()); err != nil {
-		return 0, fmt.Errorf("record balances: %w", err)
-	}
-	if err := sv.saveState(ctx, tx, t, s, k); err != nil {
-		return 0, err
-	}
-	return id, nil
+	return t
 }
 
 func joinInvalid(err error) error { return fmt.Errorf("%w: %w", ErrInvalid, err) }

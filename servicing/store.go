@@ -203,42 +203,6 @@ func accruedFloor(principal money.Cents, apr money.Rate, from, through calendar.
 	return finance.InterestFloor(principal, apr, from, through, basis)
 }
 
-// saveState writes a contract's new state, its derived columns and the
-// general-ledger accrual adjustment that keeps the accrual account equal
-// to the sum of contracts' accruals.
-func (sv *Service) saveState(ctx context.Context, tx *db.Tx, t *Terms, s State, k cached) error {
-	dv := derive(t, s)
-	newAccrued := accrualFor(t, s, k.accruedThrough)
-	if delta := newAccrued - k.accruedCents; delta != 0 {
-		k.postingSeq++
-		tr := &ledger.Transaction{
-			ContractID: t.ContractID, Kind: "accrual", EffectiveDate: max(k.accruedThrough, s.AdvancedThrough),
-			IdempotencyKey: entryKey(t.ContractID, k.postingSeq),
-			Postings:       []ledger.Posting{{Account: AccountAccruedInterest, AmountCents: delta}, {Account: AccountAccruedIncome, AmountCents: -delta}},
-		}
-		if _, _, err := ledger.Post(ctx, tx, tr); err != nil {
-			return fmt.Errorf("accrual of contract %d: %w", t.ContractID, err)
-		}
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE contract_balances SET principal_cents = $2, interest_cents = $3, fees_cents = $4,
-		billed_cents = $5, interest_from = $6, credited_cents = $7, late_checked_through = $8, billed_through = $9,
-		advanced_through = $10, paid_interest_cents = $11, next_unpaid_number = $12, next_unpaid_due = $13,
-		next_event_date = $14, accrued_cents = $15, days_past_due = $16, bucket = $17, posting_seq = $18, updated_at = $19,
-		accrued_through = $20
-		WHERE contract_id = $1`,
-		t.ContractID, s.PrincipalCents, s.InterestCents, s.FeesCents, s.BilledCents, s.InterestFrom, s.CreditedCents,
-		s.LateCheckedThrough, s.BilledThrough, s.AdvancedThrough, s.PaidInterestCents, dv.nextUnpaidNumber,
-		dv.nextUnpaidDue, dv.nextEventDate, newAccrued, dv.daysPastDue, dv.bucket, k.postingSeq, tx.Now(), k.accruedThrough)
-	if err != nil {
-		return fmt.Errorf("save state of contract %d: %w", t.ContractID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE contracts SET state = $2, closed_on = $3 WHERE id = $1 AND (state <> $2 OR closed_on IS DISTINCT FROM $3)`,
-		t.ContractID, string(s.Status), s.ClosedOn); err != nil {
-		return fmt.Errorf("save status of contract %d: %w", t.ContractID, err)
-	}
-	return nil
-}
-
 func entryKey(contractID, seq int64) string {
 	return "c" + strconv.FormatInt(contractID, 10) + "/" + strconv.FormatInt(seq, 10)
 }
