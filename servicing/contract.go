@@ -111,6 +111,32 @@ func (sv *Service) CreateCustomer(ctx context.Context, c NewCustomer) (int64, er
 	return id, err
 }
 
+// CreateCustomers records many customers in bulk (an import) and returns
+// their ids in order. Every customer is validated first.
+func (sv *Service) CreateCustomers(ctx context.Context, cs []NewCustomer) ([]int64, error) {
+	today := sv.today(sv.db.Now())
+	for i, c := range cs {
+		if err := c.Validate(today); err != nil {
+			return nil, fmt.Errorf("customer %d: %w", i+1, err)
+		}
+	}
+	var ids []int64
+	err := sv.db.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		if ids, err = tx.NextIDs(ctx, "customers", len(cs)); err != nil {
+			return err
+		}
+		rows := make([][]any, len(cs))
+		for i, c := range cs {
+			rows[i] = []any{ids[i], c.FirstName, c.LastName, c.Email, c.Phone, c.AddressLine1, c.AddressLine2, c.City, c.State,
+				c.ZIP, c.BirthDate, c.SSNLast4, tx.Now()}
+		}
+		return tx.CopyFrom(ctx, "customers", []string{"id", "first_name", "last_name", "email", "phone", "address_line1",
+			"address_line2", "city", "state", "zip", "birth_date", "ssn_last4", "created_at"}, rows)
+	})
+	return ids, err
+}
+
 // NewLease holds a lease's Regulation M figures.
 type NewLease struct {
 	GrossCapCostCents     money.Cents

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"carfin/calendar"
 	"carfin/db"
@@ -60,16 +62,46 @@ func (sv *Service) DayClose(ctx context.Context, d calendar.Date) (DayCloseStats
 	if err != nil {
 		return DayCloseStats{}, err
 	}
-	total := DayCloseStats{Date: d}
-	for _, ch := range chunks {
-		st, err := sv.DayCloseChunk(ctx, d, ch)
-		if err != nil {
-			return total, err
-		}
-		total.add(st)
+	// Chunks are independent: PostgreSQL closes them side by side, one
+	// per core; SQLite has one writer, so one at a time.
+	workers := 1
+	if sv.db.Engine == db.Postgres {
+		workers = min(runtime.GOMAXPROCS(0), dayCloseWorkersMax)
 	}
-	return total, nil
+	total := DayCloseStats{Date: d}
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan Chunk)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ch := range next {
+				st, err := sv.DayCloseChunk(ctx, d, ch)
+				mu.Lock()
+				total.add(st)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, ch := range chunks {
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		next <- ch
+	}
+	close(next)
+	wg.Wait()
+	return total, firstErr
 }
+
+// dayCloseWorkersMax bounds the chunks one process closes at once.
+const dayCloseWorkersMax = 8
 
 func (s *DayCloseStats) add(o DayCloseStats) {
 	s.Chunks += o.Chunks
@@ -113,8 +145,10 @@ func (sv *Service) DayCloseChunk(ctx context.Context, d calendar.Date, ch Chunk)
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE contract_balances SET
-			days_past_due = CASE WHEN next_unpaid_due < $1 THEN `+tx.DB().DaysBetween("next_unpaid_due", "$1")+` ELSE 0 END,
+		dpd := `CASE WHEN next_unpaid_due < $1 THEN ` + tx.DB().DaysBetween("next_unpaid_due", "$1") + ` ELSE 0 END`
+		res, err := tx.ExecContext(ctx, `UPDATE contract_balances SET days_past_due = `+dpd+`,
+			bucket = CASE WHEN `+dpd+` <= 0 THEN 'current' WHEN `+dpd+` < 30 THEN '1-29' WHEN `+dpd+` < 60 THEN '30-59'
+				WHEN `+dpd+` < 90 THEN '60-89' ELSE '90+' END,
 			advanced_through = $1, updated_at = $4
 			WHERE contract_id BETWEEN $2 AND $3 AND advanced_through < $1
 			AND (next_event_date IS NULL OR next_event_date > $1)
@@ -125,12 +159,6 @@ func (sv *Service) DayCloseChunk(ctx context.Context, d calendar.Date, ch Chunk)
 		}
 		n, _ := res.RowsAffected()
 		st.Contracts = int(n) + st.Advanced
-		if _, err := tx.ExecContext(ctx, `UPDATE contract_balances SET bucket = CASE
-			WHEN days_past_due <= 0 THEN 'current' WHEN days_past_due < 30 THEN '1-29'
-			WHEN days_past_due < 60 THEN '30-59' WHEN days_past_due < 90 THEN '60-89' ELSE '90+' END
-			WHERE contract_id BETWEEN $1 AND $2 AND advanced_through = $3`, ch.First, ch.Last, d); err != nil {
-			return fmt.Errorf("buckets: %w", err)
-		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO day_close_chunks (business_date, first_id, last_id, contracts, accrued_cents, late_fees, finished_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, d, ch.First, ch.Last, st.Contracts, st.AccruedCents, st.LateFees, tx.Now())
 		return err
@@ -139,7 +167,9 @@ func (sv *Service) DayCloseChunk(ctx context.Context, d calendar.Date, ch Chunk)
 }
 
 // advanceDue runs the fold's time-driven effects for the contracts of a
-// chunk that have one due by d (next_event_date ≤ d).
+// chunk that have one due by d (next_event_date ≤ d), in bulk: one read of
+// their terms and states, the fold in memory, one write of entries and
+// balances.
 func (sv *Service) advanceDue(ctx context.Context, tx *db.Tx, d calendar.Date, ch Chunk, st *DayCloseStats) error {
 	rows, err := tx.QueryContext(ctx, `SELECT b.contract_id FROM contract_balances b JOIN contracts c ON c.id = b.contract_id
 		WHERE b.contract_id BETWEEN $1 AND $2 AND c.state IN ('active', 'matured') AND b.next_event_date <= $3
@@ -160,15 +190,60 @@ func (sv *Service) advanceDue(ctx context.Context, tx *db.Tx, d calendar.Date, c
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, id := range ids {
-		n, err := sv.advanceTx(ctx, tx, id, d)
-		if err != nil {
+	for start := 0; start < len(ids); start += paymentBatchMax {
+		if err := sv.advanceMany(ctx, tx, ids[start:min(start+paymentBatchMax, len(ids))], d, st); err != nil {
 			return err
 		}
-		st.Advanced++
-		st.LateFees += n
 	}
 	return nil
+}
+
+// advanceMany brings contracts to date d in bulk.
+func (sv *Service) advanceMany(ctx context.Context, tx *db.Tx, ids []int64, d calendar.Date, st *DayCloseStats) error {
+	terms, err := loadTermsMany(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	states, err := lockStates(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	var entries []*ledger.Transaction
+	var rows []balanceRow
+	var accrual money.Cents
+	memo := "day close " + d.String()
+	for _, id := range ids {
+		t, ls := terms[id], states[id]
+		if t == nil || ls == nil || d <= ls.s.AdvancedThrough {
+			continue
+		}
+		next, es := AdvanceTo(t, ls.s, d)
+		entries = append(entries, toLedger(id, es, &ls.k, memo)...)
+		for _, e := range es {
+			if e.Kind == "late_fee" {
+				st.LateFees++
+			}
+		}
+		ls.k.accruedThrough = max(ls.k.accruedThrough, d)
+		row, delta := balanceRowOf(t, next, ls.k)
+		rows = append(rows, row)
+		accrual += delta
+		if next.Status != ls.was {
+			if err := saveStatus(ctx, tx, id, next); err != nil {
+				return err
+			}
+		}
+		st.Advanced++
+	}
+	if accrual != 0 {
+		entries = append(entries, &ledger.Transaction{Kind: "accrual", EffectiveDate: d,
+			IdempotencyKey: fmt.Sprintf("accrual-advance:%s:%d", d, ids[0]), Memo: memo,
+			Postings: []ledger.Posting{{Account: AccountAccruedInterest, AmountCents: accrual}, {Account: AccountAccruedIncome, AmountCents: -accrual}}})
+	}
+	if err := ledger.PostMany(ctx, tx, entries); err != nil {
+		return err
+	}
+	return updateBalances(ctx, tx, rows)
 }
 
 // advanceTx brings one contract to date d in tx and returns the number of

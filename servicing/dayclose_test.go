@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,10 +163,9 @@ func TestDayCloseRestart(t *testing.T) {
 		// Book 0 crashes in its third chunk of March 30 (after the accrual,
 		// before the chunk is recorded), then restarts.
 		crash := errors.New("killed")
-		seen := 0
+		var seen atomic.Int32
 		servicing.SetCrashPointForTest(books[0], func(servicing.Chunk) error {
-			seen++
-			if seen == 3 {
+			if seen.Add(1) == 3 {
 				return crash
 			}
 			return nil
@@ -175,13 +175,15 @@ func TestDayCloseRestart(t *testing.T) {
 		}
 		var chunksDone int
 		_ = dbs[0].Read.QueryRowContext(ctx, `SELECT count(*) FROM day_close_chunks WHERE business_date = $1`, d("2024-03-30")).Scan(&chunksDone)
-		if chunksDone != 2 {
-			t.Errorf("%d chunks recorded after the crash, want 2", chunksDone)
+		// 14 contracts in chunks of 4: 4 chunks. The third failed; others
+		// may have finished beside it (PostgreSQL closes chunks in parallel).
+		if chunksDone < 2 || chunksDone > 3 {
+			t.Errorf("%d chunks recorded after the crash, want 2 or 3 of 4", chunksDone)
 		}
 		servicing.SetCrashPointForTest(books[0], nil)
 		st, err := books[0].DayClose(ctx, d("2024-03-30"))
-		if err != nil || st.Skipped != 2 || st.Chunks != 2 {
-			t.Fatalf("restart: %+v %v", st, err)
+		if err != nil || st.Skipped != chunksDone || st.Chunks != 4-chunksDone {
+			t.Fatalf("restart after %d chunks: %+v %v", chunksDone, st, err)
 		}
 		if _, err := books[1].DayClose(ctx, d("2024-03-30")); err != nil {
 			t.Fatal(err)
