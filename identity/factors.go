@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base32"
 	"fmt"
 	"image/png"
 	"strings"
@@ -97,8 +98,16 @@ func (s *Service) BeginTOTP(ctx context.Context, token string) (TOTPSetup, error
 		if err != nil {
 			return err
 		}
+		// A page reload shows the same pending secret, so a code from an
+		// app that already scanned it still confirms.
+		var secret []byte
+		if ss.data.TOTPPending != "" {
+			if secret, err = base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(ss.data.TOTPPending); err != nil {
+				secret = nil
+			}
+		}
 		key, err := totp.Generate(totp.GenerateOpts{Issuer: s.lender, AccountName: ss.Login.Email, Period: totpOpts.Period,
-			Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm, SecretSize: 20})
+			Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm, SecretSize: 20, Secret: secret})
 		if err != nil {
 			return fmt.Errorf("generate TOTP key: %w", err)
 		}

@@ -351,3 +351,6 @@ func (s *Service) Cleanup(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// Now is the service clock (for "within five minutes" checks in views).
+func (s *Service) Now() time.Time { return s.now() }

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"carfin/db"
+	"carfin/identity"
+	"carfin/notify"
+	"carfin/web"
+)
+
+// serveConfig is the configuration of `carfin serve` (and of `carfin
+// demo`, which starts the same server). Every field has a flag and an
+// environment variable; the flag wins.
+type serveConfig struct {
+	DSN      string // CARFIN_DB
+	Addr     string // CARFIN_ADDR
+	BaseURL  string // CARFIN_BASE_URL; default http://localhost:PORT on loopback
+	TLSCert  string // CARFIN_TLS_CERT
+	TLSKey   string // CARFIN_TLS_KEY
+	Brand    web.Brand
+	TimeZone string // CARFIN_TIME_ZONE, IANA name
+	Cutoff   string // CARFIN_CUTOFF, HH:MM local time for same-day payments
+	// TrustedProxies (CARFIN_TRUSTED_PROXIES, comma-separated CIDRs) are
+	// the only peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	SMTPURL        string // CARFIN_SMTP_URL; empty: log messages instead of sending (development)
+	MailFrom       string // CARFIN_MAIL_FROM
+	PlacesFile     string // CARFIN_PLACES_CSV: "cidr,place" lines for approximate places
+
+	// Set by tests and by `carfin demo`, not by flags.
+	hashParams identity.Params
+	limits     identity.Limits
+	// onListen is called with the base URL once the listener is bound
+	// (tests listen on port 0).
+	onListen func(baseURL string)
+	// logOut receives the logs (default: stdout).
+	logOut io.Writer
+}
+
+// Server time-outs and limits (slowloris, stuck clients).
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	headerBytesMax    = 64 << 10
+	shutdownTimeout   = 15 * time.Second
+	cleanupInterval   = 10 * time.Minute
+)
+
+const serveUsage = `usage: carfin serve [flags]
+
+Serves the customer portal. Every flag also reads an environment variable.
+`
+
+// parseServeConfig reads flags over environment variables over defaults.
+func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var cfg serveConfig
+	var proxies string
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
+	fs.StringVar(&cfg.DSN, "db", env("CARFIN_DB", "sqlite:./data/carfin.db"), "database: sqlite:PATH or postgres://… (CARFIN_DB)")
+	fs.StringVar(&cfg.Addr, "addr", env("CARFIN_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (CARFIN_ADDR)")
+	fs.StringVar(&cfg.BaseURL, "base-url", env("CARFIN_BASE_URL", ""), "public URL, e.g. https://portal.lender.example (CARFIN_BASE_URL)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", env("CARFIN_TLS_CERT", ""), "TLS certificate file, PEM (CARFIN_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", env("CARFIN_TLS_KEY", ""), "TLS private key file, PEM (CARFIN_TLS_KEY)")
+	fs.StringVar(&cfg.Brand.Name, "lender-name", env("CARFIN_LENDER_NAME", web.DefaultBrand.Name), "lender name (CARFIN_LENDER_NAME)")
+	fs.StringVar(&cfg.Brand.Primary, "color-primary", env("CARFIN_COLOR_PRIMARY", web.DefaultBrand.Primary), "primary colour #rrggbb (CARFIN_COLOR_PRIMARY)")
+	fs.StringVar(&cfg.Brand.Accent, "color-accent", env("CARFIN_COLOR_ACCENT", web.DefaultBrand.Accent), "accent colour #rrggbb (CARFIN_COLOR_ACCENT)")
+	fs.StringVar(&cfg.Brand.SupportPhone, "support-phone", env("CARFIN_SUPPORT_PHONE", web.DefaultBrand.SupportPhone), "support phone (CARFIN_SUPPORT_PHONE)")
+	fs.StringVar(&cfg.Brand.SupportHours, "support-hours", env("CARFIN_SUPPORT_HOURS", web.DefaultBrand.SupportHours), "support hours (CARFIN_SUPPORT_HOURS)")
+	fs.StringVar(&cfg.TimeZone, "time-zone", env("CARFIN_TIME_ZONE", "America/New_York"), "lender time zone, IANA name (CARFIN_TIME_ZONE)")
+	fs.StringVar(&cfg.Cutoff, "cutoff", env("CARFIN_CUTOFF", "17:00"), "same-day payment cut-off HH:MM (CARFIN_CUTOFF)")
+	fs.StringVar(&proxies, "trusted-proxies", env("CARFIN_TRUSTED_PROXIES", ""), "CIDRs of proxies whose X-Forwarded-For is trusted (CARFIN_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("CARFIN_SMTP_URL", ""), "smtp://user:pass@host:587?tls=mandatory; empty logs emails instead (CARFIN_SMTP_URL)")
+	fs.StringVar(&cfg.MailFrom, "mail-from", env("CARFIN_MAIL_FROM", ""), "sender address of emails (CARFIN_MAIL_FROM)")
+	fs.StringVar(&cfg.PlacesFile, "places-csv", env("CARFIN_PLACES_CSV", ""), "CSV of cidr,place for approximate places (CARFIN_PLACES_CSV)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, usagef("serve: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return cfg, usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	for p := range strings.SplitSeq(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			return cfg, usagef("serve: --trusted-proxies: %q is not a CIDR", p)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, pre.Masked())
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return cfg, usagef("serve: --tls-cert and --tls-key go together")
+	}
+	if err := cfg.Brand.Validate(); err != nil {
+		return cfg, usagef("serve: %v", err)
+	}
+	if _, err := time.LoadLocation(cfg.TimeZone); err != nil {
+		return cfg, usagef("serve: --time-zone %q: %v", cfg.TimeZone, err)
+	}
+	if _, err := time.Parse("15:04", cfg.Cutoff); err != nil {
+		return cfg, usagef("serve: --cutoff %q: want HH:MM", cfg.Cutoff)
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return cfg, usagef("serve: --base-url %q: want http(s)://host[:port]", cfg.BaseURL)
+		}
+		cfg.BaseURL = u.Scheme + "://" + u.Host
+	}
+	if cfg.MailFrom == "" {
+		cfg.MailFrom = cfg.Brand.Name + " <no-reply@localhost>"
+	}
+	return cfg, nil
+}
+
+// runServe is `carfin serve`: open and migrate the database, then serve
+// until ctx ends (SIGINT/SIGTERM), shutting down gracefully.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, cfg.DSN)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return startServer(ctx, cfg, d, stdout)
+}
+
+// isLoopback reports whether a listen address only accepts local
+// connections.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// startServer serves the portal on cfg.Addr over d until ctx ends, then
+// shuts down gracefully. It also runs the outbox sender and the session
+// cleanup. `carfin demo` calls it with the demo database. The bound
+// address is printed ("listening on …") and passed to cfg.onListen.
+func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Writer) error {
+	logOut := cfg.logOut
+	if logOut == nil {
+		logOut = stdout
+	}
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen %s: %w", cfg.Addr, err)
+	}
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	useTLS := cfg.TLSCert != ""
+	base := cfg.BaseURL
+	if base == "" {
+		scheme := "http"
+		if useTLS {
+			scheme = "https"
+		}
+		h := host
+		if a, err := netip.ParseAddr(host); isLoopback(host) || (err == nil && a.IsUnspecified()) {
+			// Passkeys need a domain name, not an IP. Set --base-url to the
+			// public name in production.
+			h = "localhost"
+		} else if strings.Contains(h, ":") {
+			h = "[" + h + "]"
+		}
+		base = scheme + "://" + h + ":" + port
+	}
+	// Behind a TLS-terminating proxy the public URL is https: cookies are
+	// Secure and HSTS is sent although this process speaks plain HTTP.
+	secure := useTLS || strings.HasPrefix(base, "https://")
+	if !isLoopback(host) && !secure {
+		fmt.Fprintf(stdout, "\n*** WARNING: carfin is serving plain HTTP on %s, which is not a loopback address. ***\n"+
+			"*** Passwords and session cookies would cross the network unencrypted.        ***\n"+
+			"*** Give --tls-cert and --tls-key, or put a TLS proxy in front and set        ***\n"+
+			"*** --base-url https://….                                                     ***\n\n", ln.Addr())
+		log.Warn("serving plain HTTP on a non-loopback address: configure TLS", "addr", ln.Addr().String())
+	}
+
+	var locate func(string) string
+	if cfg.PlacesFile != "" {
+		f, err := os.Open(cfg.PlacesFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: places: %w", err)
+		}
+		places, err := identity.LoadPlaces(f)
+		f.Close()
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		locate = places.Locate
+	} else {
+		locate = (*identity.Places)(nil).Locate
+	}
+	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: base, LenderName: cfg.Brand.Name,
+		Locate: locate, Limits: cfg.limits, Log: log})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: secure, TrustedProxies: cfg.TrustedProxies, Log: log}, d, id)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+
+	sender := &notify.Sender{DB: d, Log: log, From: cfg.MailFrom}
+	if cfg.SMTPURL != "" {
+		m, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		sender.Mailer = m
+	} else {
+		sender.Mailer = notify.Log{Log: log}
+		log.Warn("no --smtp-url: emails are written to this log, not sent (development only)")
+	}
+	sender.SMS = notify.Log{Log: log} // a lender plugs its SMS gateway in here
+
+	srv := &http.Server{
+		Handler:           portal,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    headerBytesMax,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if useTLS {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: TLS: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		go sender.Run(bg)
+		t := time.NewTicker(cleanupInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				if _, err := id.Cleanup(bg); err != nil && bg.Err() == nil {
+					log.Error("session cleanup", "err", err)
+				}
+			}
+		}
+	}()
+
+	fmt.Fprintf(stdout, "carfin: %s listening on %s (database %s)\n", cfg.Brand.Name, base, d.Engine)
+	if cfg.onListen != nil {
+		cfg.onListen(base)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		err = srv.Shutdown(sctx)
+		cancel()
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
+	}
+	stopBG()
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintln(stdout, "carfin: stopped")
+	return nil
+}

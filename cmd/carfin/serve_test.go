@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"carfin/audit"
+	"carfin/db"
+	"carfin/db/dbtest"
+	"carfin/identity"
+)
+
+// lineWriter tells when a line containing want has been written.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  strings.Builder
+	want string
+	seen chan string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for line := range strings.Lines(w.buf.String()) {
+		if i := strings.Index(line, w.want); i >= 0 && strings.HasSuffix(line, "\n") {
+			select {
+			case w.seen <- line:
+			default:
+			}
+		}
+	}
+	return len(p), nil
+}
+
+// TestServeViaRun starts `carfin serve` through run(), as a user would,
+// with the real argon2id parameters, on both engines: probes, headers,
+// a customer's password sign-in and sign-out, and graceful shutdown.
+func TestServeViaRun(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out := &lineWriter{want: "listening on ", seen: make(chan string, 1)}
+		done := make(chan error, 1)
+		env := map[string]string{"CARFIN_DB": d.DSN, "CARFIN_LENDER_NAME": "Test Lender", "CARFIN_SUPPORT_PHONE": "1-800-555-0100"}
+		go func() {
+			done <- run(ctx, []string{"carfin", "serve", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, strings.NewReader(""), out, out)
+		}()
+		var line string
+		select {
+		case line = <-out.seen:
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, out.buf.String())
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not start")
+		}
+		base := strings.Fields(line[strings.Index(line, "listening on ")+len("listening on "):])[0]
+		if !strings.HasPrefix(base, "http://localhost:") {
+			t.Fatalf("base URL %q", base)
+		}
+		s := &server{t: t, d: d, base: base}
+
+		// A customer with online access, hashed with the real parameters.
+		c := seedCustomer(t, d, "Ada")
+		id, err := identity.New(identity.Config{DB: d, BaseURL: base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := id.CreateCustomerLogin(ctx, c.id, testPassword); err != nil {
+			t.Fatal(err)
+		}
+		var phc string
+		_ = d.Read.QueryRow(`SELECT password_hash FROM logins WHERE customer_id = $1`, c.id).Scan(&phc)
+		if !strings.HasPrefix(phc, "$argon2id$v=19$m=19456,t=2,p=1$") {
+			t.Fatalf("stored hash %q", phc)
+		}
+
+		b := s.browser("")
+		for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready"} {
+			b.get(path).must(t, 200, want)
+		}
+		r := b.get("/login")
+		r.must(t, 200, `name="email"`, `name="password"`, "Test Lender", "1-800-555-0100")
+		csp := r.header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "script-src 'self' 'nonce-", "frame-ancestors 'none'", "style-src 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("CSP %q lacks %q", csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("CSP allows unsafe-inline: %q", csp)
+		}
+		for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
+			if got := r.header.Get(h); got != want {
+				t.Errorf("%s = %q, want %q", h, got, want)
+			}
+		}
+		if r.header.Get("Strict-Transport-Security") != "" {
+			t.Error("HSTS sent over plain HTTP")
+		}
+		nonce := csp[strings.Index(csp, "'nonce-")+7:]
+		nonce = nonce[:strings.Index(nonce, "'")]
+		if !strings.Contains(r.body, `nonce="`+nonce+`"`) {
+			t.Error("script tag does not carry the CSP nonce")
+		}
+		if strings.Contains(r.body, "://") && !strings.Contains(r.body, "http://") {
+			t.Log("no absolute URLs")
+		}
+		for _, third := range []string{"googleapis", "cdn.", "unpkg", "gstatic", "https://"} {
+			if strings.Contains(r.body, third) {
+				t.Errorf("login page references a third party (%s)", third)
+			}
+		}
+
+		b.get("/").must(t, 200, `name="password"`) // not signed in: the sign-in page
+		b.mustSignIn(c.email, testPassword)
+		home := b.get("/")
+		home.must(t, 200, "Welcome, Ada", `action="/logout"`)
+		if home.header.Get("Cache-Control") != "no-store" {
+			t.Error("account page is cacheable")
+		}
+		b.post("/logout", url.Values{}).must(t, 200, "You are signed out.")
+		b.get("/").must(t, 200, `name="password"`)
+
+		f, err := audit.Verify(ctx, d)
+		if err != nil || !f.OK() || f.Checked == 0 {
+			t.Errorf("audit chain: %v %v", f, err)
+		}
+
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("serve returned %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not shut down")
+		}
+		if !strings.Contains(out.buf.String(), "carfin: stopped") {
+			t.Errorf("no graceful stop in output:\n%s", out.buf.String())
+		}
+	})
+}
+
+// TestServeConfig checks flags, environment and the loud warning for
+// plain HTTP on a non-loopback address.
+func TestServeConfig(t *testing.T) {
+	env := map[string]string{"CARFIN_ADDR": "0.0.0.0:9999", "CARFIN_COLOR_PRIMARY": "#123456", "CARFIN_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"}
+	cfg, err := parseServeConfig([]string{"--lender-name", "Flag Lender"}, func(k string) string { return env[k] }, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "0.0.0.0:9999" || cfg.Brand.Name != "Flag Lender" || cfg.Brand.Primary != "#123456" || cfg.DSN != "sqlite:./data/carfin.db" ||
+		len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[1].String() != "192.0.2.7/32" {
+		t.Errorf("config %+v", cfg)
+	}
+	for _, bad := range [][]string{{"--color-primary", "red;}"}, {"--tls-cert", "x.pem"}, {"--trusted-proxies", "nope"}, {"--base-url", "ftp://x"}, {"--time-zone", "Mars/Base"}} {
+		if _, err := parseServeConfig(bad, func(string) string { return "" }, &strings.Builder{}); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+
+	d := dbtest.SQLite(t)
+	var out strings.Builder
+	var mu sync.Mutex
+	cfg, _ = parseServeConfig([]string{"--addr", "0.0.0.0:0"}, func(string) string { return "" }, &strings.Builder{})
+	cfg.logOut = &strings.Builder{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	cfg.onListen = func(b string) { ready <- b }
+	done := make(chan error, 1)
+	go func() {
+		w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+		done <- startServer(ctx, cfg, d, w)
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start in 10 s")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(out.String(), "WARNING: carfin is serving plain HTTP") {
+		t.Errorf("no warning for plain HTTP on 0.0.0.0:\n%s", out.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+var _ = http.StatusOK

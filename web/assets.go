@@ -1,0 +1,58 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"carfin/db"
+)
+
+// staticMaxAge: static files are cached for an hour (they change only
+// with a new release).
+const staticMaxAge = 3600
+
+func withStaticCache(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", staticMaxAge))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handleThemeCSS serves the lender's colours as CSS custom properties
+// (a file, because the CSP allows no inline styles).
+func handleThemeCSS(v *views) http.Handler {
+	css := fmt.Sprintf(":root{--brand:%s;--accent:%s}\n", v.cfg.Brand.Primary, v.cfg.Brand.Accent)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", staticMaxAge))
+		_, _ = w.Write([]byte(css))
+	})
+}
+
+// handleHealthz answers 200 while the process serves.
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+}
+
+// handleReadyz answers 200 when the database answers, else 503.
+func handleReadyz(d *db.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := d.Ping(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unavailable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+}
+
+// handleNotFound is the page for every unknown path.
+func handleNotFound(v *views) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v.message(w, r, http.StatusNotFound, "notfound.title", "notfound.text", "/", "nav.home")
+	})
+}

@@ -1,0 +1,77 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"carfin/identity"
+)
+
+type ctxSessionKey struct{}
+
+// sessionOf returns the signed-in session that requireSession found.
+func sessionOf(r *http.Request) *identity.Session {
+	s, _ := r.Context().Value(ctxSessionKey{}).(*identity.Session)
+	return s
+}
+
+// requireSession lets only signed-in customers through. Anyone else is
+// sent to the sign-in page (which returns them here afterwards); a cookie
+// of an ended session is cleared.
+func requireSession(id *identity.Service, v *views) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token := v.sessionToken(r)
+			ss, err := id.Session(r.Context(), token)
+			if err == nil && ss.Login.Realm != identity.Customer {
+				err = identity.ErrNoSession
+			}
+			if err != nil {
+				if !errors.Is(err, identity.ErrNoSession) {
+					serverError(w, r, v, err)
+					return
+				}
+				q := url.Values{}
+				if token != "" {
+					v.clearSession(w)
+					q.Set("timeout", "1")
+				}
+				if r.Method == http.MethodGet {
+					q.Set("next", r.URL.RequestURI())
+				}
+				redirect(w, r, "/login?"+q.Encode())
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxSessionKey{}, ss)))
+		})
+	}
+}
+
+// serverError logs err and shows the error page.
+func serverError(w http.ResponseWriter, r *http.Request, v *views, err error) {
+	v.cfg.Log.Error("request failed", "route", r.Pattern, "err", err)
+	v.message(w, r, http.StatusInternalServerError, "error.title", "error.server", "/", "nav.home")
+}
+
+// reauthURL is where a sensitive action sends a user who has not proved
+// who they are in the last five minutes.
+func reauthURL(next string) string { return "/reauth?" + url.Values{"next": {safeNext(next)}}.Encode() }
+
+// passwordErrorKey maps a password policy error to its message.
+func passwordErrorKey(err error) string {
+	switch {
+	case errors.Is(err, identity.ErrPasswordTooShort):
+		return "err.password_short"
+	case errors.Is(err, identity.ErrPasswordTooLong):
+		return "err.password_long"
+	case errors.Is(err, identity.ErrPasswordCommon):
+		return "err.password_common"
+	case errors.Is(err, identity.ErrPasswordPersonal):
+		return "err.password_personal"
+	case errors.Is(err, identity.ErrPasswordInvalid):
+		return "err.password_invalid"
+	}
+	return ""
+}

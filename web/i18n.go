@@ -1,0 +1,96 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+// Languages are the portal's languages, the first being the default. Each
+// has a message catalog, locales/LANG.json: a flat object of keys to
+// strings (fmt verbs for arguments). Every string a page shows comes from
+// a catalog; a test checks both catalogs have the same keys and that every
+// key a template uses exists.
+var Languages = []string{"en", "es"}
+
+var langMatcher = language.NewMatcher([]language.Tag{language.English, language.Spanish})
+
+// langCookie remembers a language chosen with the switcher.
+const langCookie = "carfin_lang"
+
+type catalogs map[string]map[string]string
+
+func loadCatalogs() (catalogs, error) {
+	c := catalogs{}
+	for _, lang := range Languages {
+		b, err := localeFS.ReadFile("locales/" + lang + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
+		c[lang] = m
+	}
+	return c, nil
+}
+
+// negotiate picks the language: the cookie if it names one of ours,
+// else the best match for Accept-Language, else English.
+func negotiate(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && slices.Contains(Languages, c.Value) {
+		return c.Value
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return Languages[0]
+	}
+	_, i, conf := langMatcher.Match(tags...)
+	if conf == language.No {
+		return Languages[0]
+	}
+	return Languages[i]
+}
+
+func withLang(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Language, Cookie")
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxLang, negotiate(r))))
+	})
+}
+
+func langOf(r *http.Request) string {
+	if s, ok := r.Context().Value(ctxLang).(string); ok {
+		return s
+	}
+	return Languages[0]
+}
+
+// translate looks key up in lang's catalog, falling back to English and
+// then to the key itself (a missing key is visible, never a blank).
+func (c catalogs) translate(lang, key string, args ...any) string {
+	s, ok := c[lang][key]
+	if !ok {
+		if s, ok = c[Languages[0]][key]; !ok {
+			return key
+		}
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// safeNext returns next if it is a path on this site, else "/".
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}

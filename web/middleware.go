@@ -1,0 +1,201 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Limits of the HTTP layer.
+const (
+	// requestBytesMax bounds a form or JSON body (forms here are small;
+	// passkey responses are a few KiB).
+	requestBytesMax = 64 << 10
+	// hstsMaxAge: two years, the preload list's minimum is one.
+	hstsMaxAge = 63072000
+)
+
+type ctxKey int
+
+const (
+	ctxNonce ctxKey = iota
+	ctxIP
+	ctxLang
+	ctxRoute
+)
+
+// withRoute records the matched route pattern for the request log (the
+// mux sets Pattern on the request it is given, inside the middleware).
+func withRoute(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if p, ok := r.Context().Value(ctxRoute).(*string); ok {
+			*p = r.Pattern
+		}
+	})
+}
+
+func nonceOf(r *http.Request) string { s, _ := r.Context().Value(ctxNonce).(string); return s }
+
+// clientIP is the request's client address as resolved by withClientIP.
+func clientIP(r *http.Request) string { s, _ := r.Context().Value(ctxIP).(string); return s }
+
+// chain applies middleware so that the first runs outermost.
+func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
+
+// withRecover turns a panic into a 500 and logs it with the stack.
+func withRecover(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					log.Error("panic serving request", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
+					http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withRequestLog logs each request: method, route pattern (never the raw
+// path or query, which can hold tokens), status, size and duration. It
+// logs no IP, cookie or form value: no personal data.
+func withRequestLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w}
+			route := new(string)
+			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxRoute, route)))
+			if *route == "" {
+				*route = "unmatched"
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("route", *route), slog.Int("status", sw.status),
+				slog.Int("bytes", sw.bytes), slog.Duration("duration", time.Since(start)))
+		})
+	}
+}
+
+// withSecurityHeaders sets the headers every response carries: a CSP
+// that allows only this origin's scripts and styles, plus the request's
+// nonce (no 'unsafe-inline'), forbids framing, plugins and base-URI
+// changes and limits form targets to this origin; nosniff; a same-origin
+// referrer; HSTS under TLS; and no caching, because almost every page is
+// personal (static files override it).
+func withSecurityHeaders(tls bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b := make([]byte, 16)
+			_, _ = rand.Read(b)
+			nonce := base64.RawURLEncoding.EncodeToString(b) // CSP allows - and _; html/template would escape +
+			h := w.Header()
+			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self'; img-src 'self' data:; "+
+				"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+			h.Set("Cache-Control", "no-store")
+			if tls {
+				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxNonce, nonce)))
+		})
+	}
+}
+
+// withBodyLimit caps request bodies at requestBytesMax.
+func withBodyLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > requestBytesMax {
+			http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, requestBytesMax)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withClientIP resolves the client address: the connection's remote
+// address, unless it is a trusted proxy; then X-Forwarded-For is read from
+// the right, skipping trusted proxies, and the first other address is the
+// client. A client cannot spoof its address by sending the header itself.
+func withClientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			if err != nil {
+				host = r.RemoteAddr
+			}
+			ip, err := netip.ParseAddr(host)
+			if err == nil {
+				ip = ip.Unmap()
+				if isTrusted(ip) {
+					hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+					for i := len(hops) - 1; i >= 0; i-- {
+						a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+						if err != nil {
+							break
+						}
+						ip = a.Unmap()
+						if !isTrusted(ip) {
+							break
+						}
+					}
+				}
+				host = ip.String()
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxIP, host)))
+		})
+	}
+}

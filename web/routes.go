@@ -1,0 +1,75 @@
+package web
+
+import (
+	"net/http"
+)
+
+// routes is the portal's whole HTTP surface.
+func (s *Server) routes() http.Handler {
+	id, v := s.id, s.v
+	mux := http.NewServeMux()
+
+	// Signed out: sign-in, second factor, enrolment, recovery, links from emails.
+	mux.Handle("GET /login", handleLoginShow(v))
+	mux.Handle("POST /login", handleLoginSubmit(id, v))
+	mux.Handle("POST /login/passkey/begin", handlePasskeyLoginBegin(id, v))
+	mux.Handle("POST /login/passkey/finish", handlePasskeyLoginFinish(id, v))
+	mux.Handle("GET /login/2fa", handleSecondFactorShow(id, v))
+	mux.Handle("POST /login/2fa", handleSecondFactorSubmit(id, v))
+	mux.Handle("POST /login/2fa/send-code", handleSecondFactorSendCode(id, v))
+	mux.Handle("POST /login/2fa/passkey/begin", handleSecondFactorPasskeyBegin(id, v))
+	mux.Handle("POST /login/2fa/passkey/finish", handleSecondFactorPasskeyFinish(id, v))
+	mux.Handle("POST /logout", handleLogout(id, v))
+	mux.Handle("GET /enrol", handleEnrolShow(v))
+	mux.Handle("POST /enrol", handleEnrolSubmit(id, v))
+	mux.Handle("GET /enrol/verify", handleEnrolVerifyShow(id, v))
+	mux.Handle("POST /enrol/verify", handleEnrolVerifySubmit(id, v))
+	mux.Handle("GET /forgot", handleForgotShow(v))
+	mux.Handle("POST /forgot", handleForgotSubmit(id, v))
+	mux.Handle("GET /reset", handleResetShow(id, v))
+	mux.Handle("POST /reset", handleResetSubmit(id, v))
+	mux.Handle("GET /reset/code", handleResetCodeShow(v))
+	mux.Handle("POST /reset/code", handleResetCodeSubmit(id, v))
+	mux.Handle("GET /unlock", handleUnlockShow(id, v))
+	mux.Handle("POST /unlock", handleUnlockSubmit(id, v))
+	mux.Handle("GET /wasnt-me", handleWasntMeShow(id, v))
+	mux.Handle("POST /wasnt-me", handleWasntMeSubmit(id, v))
+	mux.Handle("POST /lang", handleLangSwitch(v))
+
+	// Signed in.
+	auth := requireSession(id, v)
+	mux.Handle("GET /{$}", auth(handleHome(v)))
+	mux.Handle("GET /session/idle", handleIdleWarning(id, v))
+	mux.Handle("POST /session/extend", handleSessionExtend(id, v))
+	mux.Handle("GET /reauth", auth(handleReauthShow(v)))
+	mux.Handle("POST /reauth", auth(handleReauthSubmit(id, v)))
+	mux.Handle("GET /security", auth(handleSecurityShow(id, v)))
+	mux.Handle("POST /security/password", auth(handlePasswordChange(id, v)))
+	mux.Handle("GET /security/totp", auth(handleTOTPSetupShow(id, v)))
+	mux.Handle("POST /security/totp", auth(handleTOTPSetupConfirm(id, v)))
+	mux.Handle("POST /security/totp/remove", auth(handleTOTPRemove(id, v)))
+	mux.Handle("POST /security/recovery-codes", auth(handleRecoveryCodesRegenerate(id, v)))
+	mux.Handle("POST /security/passkeys/begin", auth(handlePasskeyAddBegin(id, v)))
+	mux.Handle("POST /security/passkeys/finish", auth(handlePasskeyAddFinish(id, v)))
+	mux.Handle("POST /security/passkeys/{id}/remove", auth(handlePasskeyRemove(id, v)))
+	mux.Handle("POST /security/sessions/{id}/revoke", auth(handleSessionRevoke(id, v)))
+	mux.Handle("POST /security/sessions/revoke-all", auth(handleSessionRevokeAll(id, v)))
+
+	// Assets and probes.
+	mux.Handle("GET /static/", http.StripPrefix("/static/", withStaticCache(staticFiles())))
+	mux.Handle("GET /theme.css", handleThemeCSS(v))
+	mux.Handle("GET /healthz", handleHealthz())
+	mux.Handle("GET /readyz", handleReadyz(s.db))
+	mux.Handle("/", handleNotFound(v))
+
+	cop := http.NewCrossOriginProtection()
+	return chain(withRoute(mux),
+		withRecover(s.cfg.Log),
+		withRequestLog(s.cfg.Log),
+		withSecurityHeaders(s.cfg.TLS),
+		withClientIP(s.cfg.TrustedProxies),
+		withBodyLimit,
+		cop.Handler, // refuses cross-site POSTs (Sec-Fetch-Site / Origin) with 403
+		withLang,
+	)
+}

@@ -1,0 +1,117 @@
+// Package web is carfin's customer portal over HTTP: it parses requests,
+// asks the capabilities (identity now; servicing, payments… later) and
+// renders pages. It holds no business rules. routes.go shows the whole
+// surface; each user action has its own file.
+//
+// Every page works without JavaScript; app.js only adds passkeys (which
+// need the browser's WebAuthn API) and the idle-timeout warning. Pages
+// make no third-party requests: styles, scripts and images are served
+// from /static, embedded in the binary.
+package web
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strings"
+
+	"carfin/db"
+	"carfin/identity"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+//go:embed locales/*.json
+var localeFS embed.FS
+
+// Brand is the lender's white-label identity.
+type Brand struct {
+	// Name is the lender's name, e.g. "Northwind Motor Finance".
+	Name string
+	// Primary and Accent are CSS hex colours (#rrggbb).
+	Primary string
+	Accent  string
+	// SupportPhone and SupportHours are shown in the footer.
+	SupportPhone string
+	SupportHours string
+}
+
+// DefaultBrand is the fictional demo lender.
+var DefaultBrand = Brand{Name: "Northwind Motor Finance", Primary: "#0b5394", Accent: "#e69138",
+	SupportPhone: "1-800-555-0199", SupportHours: "Mon–Fri 8am–8pm ET"}
+
+var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// Validate reports a colour that is not #rrggbb (it goes into CSS).
+func (b Brand) Validate() error {
+	for _, c := range []string{b.Primary, b.Accent} {
+		if !hexColour.MatchString(c) {
+			return fmt.Errorf("colour %q: want #rrggbb", c)
+		}
+	}
+	if strings.TrimSpace(b.Name) == "" {
+		return fmt.Errorf("lender name is empty")
+	}
+	return nil
+}
+
+// Config configures the portal.
+type Config struct {
+	Brand Brand
+	// TLS is true when the server (or the proxy in front) serves HTTPS:
+	// cookies get Secure and the __Host- prefix, and HSTS is sent.
+	TLS bool
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
+	// Without them the client IP is the connection's remote address.
+	TrustedProxies []netip.Prefix
+	Log            *slog.Logger
+}
+
+// Server is the portal.
+type Server struct {
+	cfg     Config
+	db      *db.DB
+	id      *identity.Service
+	v       *views
+	handler http.Handler
+}
+
+// New builds the portal over its capabilities.
+func New(cfg Config, d *db.DB, id *identity.Service) (*Server, error) {
+	if err := cfg.Brand.Validate(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	cat, err := loadCatalogs()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	v, err := newViews(cfg, cat)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s := &Server{cfg: cfg, db: d, id: id, v: v}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves the portal.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func staticFiles() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embedded tree always has static/
+	}
+	return http.FileServerFS(sub)
+}

@@ -1,0 +1,52 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"carfin/identity"
+)
+
+// handleSessionRevoke signs out one of the customer's sessions. Signing
+// out the current one is a sign-out.
+func handleSessionRevoke(id *identity.Service, v *views) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sid, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			handleNotFound(v).ServeHTTP(w, r)
+			return
+		}
+		ss := sessionOf(r)
+		err = id.RevokeSession(r.Context(), ss, sid, identity.Client{IP: clientIP(r)})
+		switch {
+		case errors.Is(err, identity.ErrNotFound):
+			handleNotFound(v).ServeHTTP(w, r)
+		case err != nil:
+			serverError(w, r, v, err)
+		case sid == ss.ID:
+			v.clearSession(w)
+			redirect(w, r, "/login?signed_out=1")
+		default:
+			redirect(w, r, "/security?notice=revoked")
+		}
+	})
+}
+
+// handleSessionRevokeAll signs out everywhere: every session, this one
+// included unless "keep" is set (sign out other devices).
+func handleSessionRevokeAll(id *identity.Service, v *views) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keep := r.PostFormValue("keep") == "on"
+		if err := id.RevokeOtherSessions(r.Context(), sessionOf(r), keep, identity.Client{IP: clientIP(r)}); err != nil {
+			serverError(w, r, v, err)
+			return
+		}
+		if keep {
+			redirect(w, r, "/security?notice=revoked_all")
+			return
+		}
+		v.clearSession(w)
+		redirect(w, r, "/login?signed_out=1")
+	})
+}

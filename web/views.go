@@ -1,0 +1,193 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"carfin/identity"
+)
+
+// views renders pages: each page template is parsed with the layout.
+type views struct {
+	cfg   Config
+	cat   catalogs
+	pages map[string]*template.Template
+	// cookie names: the __Host- prefix under TLS binds them to this host,
+	// path / and Secure (RFC 6265bis §4.1.3.2).
+	sessionCookie string
+	deviceCookie  string
+}
+
+func newViews(cfg Config, cat catalogs) (*views, error) {
+	v := &views{cfg: cfg, cat: cat, pages: map[string]*template.Template{}, sessionCookie: "carfin_session", deviceCookie: "carfin_device"}
+	if cfg.TLS {
+		v.sessionCookie, v.deviceCookie = "__Host-carfin_session", "__Host-carfin_device"
+	}
+	funcs := template.FuncMap{
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}
+	layout, err := fs.ReadFile(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	partials, err := fs.ReadFile(templateFS, "templates/partials.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(path.Base(n), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		body, err := fs.ReadFile(templateFS, n)
+		if err != nil {
+			return nil, err
+		}
+		t, err := template.New("layout").Funcs(funcs).Parse(string(layout))
+		if err != nil {
+			return nil, fmt.Errorf("template layout: %w", err)
+		}
+		if _, err := t.New("partials").Parse(string(partials)); err != nil {
+			return nil, fmt.Errorf("template partials: %w", err)
+		}
+		if _, err := t.New(name).Parse(string(body)); err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		v.pages[name] = t
+	}
+	return v, nil
+}
+
+// page is what every template gets.
+type page struct {
+	v       *views
+	Lang    string
+	Nonce   string
+	Brand   Brand
+	Path    string
+	Title   string // catalog key
+	Session *identity.Session
+	// Errors maps a field name (or "" for the form) to a catalog key.
+	Errors map[string]string
+	// Form holds the submitted values to show again (never passwords).
+	Form map[string]string
+	// Notice is a catalog key for a confirmation shown at the top.
+	Notice string
+	Data   any
+}
+
+// T translates key into the page's language.
+func (p *page) T(key string, args ...any) string { return p.v.cat.translate(p.Lang, key, args...) }
+
+// Err returns the translated error of a field, or "".
+func (p *page) Err(field string) string {
+	if k, ok := p.Errors[field]; ok {
+		return p.T(k)
+	}
+	return ""
+}
+
+// Val returns a submitted form value to show again.
+func (p *page) Val(field string) string { return p.Form[field] }
+
+// IdleSeconds is the idle timeout, for the warning script.
+func (p *page) IdleSeconds() int { return int(identity.SessionIdle.Seconds()) }
+
+// OtherLang is the language the switcher offers.
+func (p *page) OtherLang() string {
+	if p.Lang == "es" {
+		return "en"
+	}
+	return "es"
+}
+
+func (v *views) page(r *http.Request, title string) *page {
+	return &page{v: v, Lang: langOf(r), Nonce: nonceOf(r), Brand: v.cfg.Brand, Path: r.URL.RequestURI(), Title: title,
+		Errors: map[string]string{}, Form: map[string]string{}}
+}
+
+// render writes the page with status. Rendering goes to a buffer first,
+// so a template error becomes a clean 500.
+func (v *views) render(w http.ResponseWriter, status int, name string, p *page) {
+	t := v.pages[name]
+	if t == nil {
+		panic("web: no template " + name)
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+		v.cfg.Log.Error("render", "template", name, "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", p.Lang)
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}
+
+// message renders the generic message page.
+func (v *views) message(w http.ResponseWriter, r *http.Request, status int, title, text, linkHref, linkText string) {
+	p := v.page(r, title)
+	p.Data = map[string]string{"Text": text, "Href": linkHref, "Link": linkText}
+	v.render(w, status, "message", p)
+}
+
+// setSession sets the session cookie: HttpOnly, SameSite=Lax, Secure and
+// __Host- under TLS; it expires with the session's absolute timeout.
+func (v *views) setSession(w http.ResponseWriter, iss identity.Issued) {
+	http.SetCookie(w, &http.Cookie{Name: v.sessionCookie, Value: iss.Token, Path: "/", Expires: iss.ExpiresAt,
+		HttpOnly: true, Secure: v.cfg.TLS, SameSite: http.SameSiteLaxMode})
+}
+
+func (v *views) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: v.sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: v.cfg.TLS, SameSite: http.SameSiteLaxMode})
+}
+
+func (v *views) sessionToken(r *http.Request) string {
+	c, err := r.Cookie(v.sessionCookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// deviceCookieMaxAge: browsers cap cookie lifetimes at 400 days.
+const deviceCookieMaxAge = 400 * 24 * 60 * 60
+
+// device returns the device cookie, setting a new one if there is none,
+// so that sign-ins can be told apart by browser (new-device alerts and
+// "remember this device").
+func (v *views) device(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(v.deviceCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		return c.Value
+	}
+	d := identity.NewDeviceToken()
+	http.SetCookie(w, &http.Cookie{Name: v.deviceCookie, Value: d, Path: "/", MaxAge: deviceCookieMaxAge,
+		HttpOnly: true, Secure: v.cfg.TLS, SameSite: http.SameSiteLaxMode})
+	return d
+}
+
+// client describes the request for identity.
+func (v *views) client(w http.ResponseWriter, r *http.Request) identity.Client {
+	return identity.Client{IP: clientIP(r), UserAgent: r.UserAgent(), Device: v.device(w, r), Lang: langOf(r)}
+}
+
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
