@@ -34,12 +34,17 @@ func requireSession(id *identity.Service, v *views) func(http.Handler) http.Hand
 					return
 				}
 				q := url.Values{}
+				if r.Method == http.MethodGet {
+					q.Set("next", r.URL.RequestURI())
+				}
+				if _, perr := id.PartialSession(r.Context(), token); perr == nil {
+					// Signed in halfway: finish the second step first.
+					redirect(w, r, "/login/2fa?"+q.Encode())
+					return
+				}
 				if token != "" {
 					v.clearSession(w)
 					q.Set("timeout", "1")
-				}
-				if r.Method == http.MethodGet {
-					q.Set("next", r.URL.RequestURI())
 				}
 				redirect(w, r, "/login?"+q.Encode())
 				return

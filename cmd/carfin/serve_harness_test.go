@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -200,18 +201,18 @@ func (b *browser) mustSignIn(email, password string) {
 	b.t.Helper()
 	r := b.login(email, password)
 	if r.status != 200 || r.url != "/" || !strings.Contains(r.body, "Welcome,") {
-		b.t.Fatalf("sign-in of %s: %d %s\n%s", email, r.status, r.url, r.body)
+		b.t.Fatalf("sign-in of %s: %d %s\n%s", email, r.status, r.url, clip(r.body))
 	}
 }
 
 func (r response) must(t *testing.T, status int, contains ...string) {
 	t.Helper()
 	if r.status != status {
-		t.Fatalf("status %d, want %d (at %s)\n%s", r.status, status, r.url, r.body)
+		t.Fatalf("status %d, want %d (at %s)\n%s", r.status, status, r.url, clip(r.body))
 	}
 	for _, c := range contains {
 		if !strings.Contains(r.body, c) {
-			t.Fatalf("page at %s lacks %q\n%s", r.url, c, r.body)
+			t.Fatalf("page at %s lacks %q\n%s", r.url, c, clip(r.body))
 		}
 	}
 }
@@ -333,3 +334,31 @@ var (
 	secretRE   = regexp.MustCompile(`<code class="secret">([A-Z2-7]+)</code>`)
 	recoveryRE = regexp.MustCompile(`<li><code>([a-z2-7]{5}-[a-z2-7]{5})</code></li>`)
 )
+
+func writePlaces(t *testing.T, csv string) string {
+	t.Helper()
+	p := t.TempDir() + "/places.csv"
+	if err := os.WriteFile(p, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// clip shortens a page for a failure message: the main element only.
+func clip(body string) string {
+	if i := strings.Index(body, "<main"); i >= 0 {
+		body = body[i:]
+	}
+	if i := strings.Index(body, "</main>"); i >= 0 {
+		body = body[:i]
+	}
+	if len(body) > 3000 {
+		body = body[:3000] + "…"
+	}
+	return body
+}
+
+var nonceRE = regexp.MustCompile(`nonce="[^"]*"`)
+
+// sameBody is a page without its per-request nonce, to compare answers.
+func sameBody(r response) string { return nonceRE.ReplaceAllString(r.body, "") }
