@@ -314,7 +314,7 @@ func TestPasswordChangeAndReset(t *testing.T) {
 		tok := strings.TrimPrefix(second, "/reset?token=")
 		reset := "reset passphrase number one"
 		f.post("/reset", url.Values{"token": {tok}, "password": {reset}, "confirm": {reset}}).must(t, 200, "Your password was changed and every device was signed out")
-		a.get("/").must(t, 200, `name="password"`) // every session ended
+		a.get("/").must(t, 200, `name="password"`)                                                                     // every session ended
 		f.post("/reset", url.Values{"token": {tok}, "password": {reset + "x"}, "confirm": {reset + "x"}}).must(t, 410) // reused
 		f.mustSignIn(c.email, reset)
 
