@@ -149,9 +149,10 @@ func (v *views) message(w http.ResponseWriter, r *http.Request, status int, titl
 }
 
 // setSession sets the session cookie: HttpOnly, SameSite=Lax, Secure and
-// __Host- under TLS; it expires with the session's absolute timeout.
+// __Host- under TLS. It is a browser-session cookie: the server enforces
+// the idle and absolute timeouts, whatever the cookie says.
 func (v *views) setSession(w http.ResponseWriter, iss identity.Issued) {
-	http.SetCookie(w, &http.Cookie{Name: v.sessionCookie, Value: iss.Token, Path: "/", Expires: iss.ExpiresAt,
+	http.SetCookie(w, &http.Cookie{Name: v.sessionCookie, Value: iss.Token, Path: "/",
 		HttpOnly: true, Secure: v.cfg.TLS, SameSite: http.SameSiteLaxMode})
 }
 

@@ -220,19 +220,19 @@ func TestResetTokenAttacks(t *testing.T) {
 		// Reused.
 		x.post("/reset", url.Values{"token": {tokA}, "password": {pw + "2"}, "confirm": {pw + "2"}}).must(t, 410)
 		// Tampered, and a token of another purpose.
-		x.get("/reset?token=" + tokA[:len(tokA)-1] + "A").must(t, 410)
-		x.get("/reset?token=" + strings.Repeat("A", 5000)).must(t, 410)
+		x.get("/reset?token="+tokA[:len(tokA)-1]+"A").must(t, 410)
+		x.get("/reset?token="+strings.Repeat("A", 5000)).must(t, 410)
 		x.post("/forgot", url.Values{"email": {b.email}})
 		tokB := strings.TrimPrefix(s.lastLink(b.email, "identity.reset"), "/reset?token=")
 		x.post("/unlock", url.Values{"token": {tokB}}).must(t, 410)
 		x.post("/wasnt-me", url.Values{"token": {tokB}}).must(t, 410)
-		x.get("/reset?token=" + tokB).must(t, 200) // still good for its own purpose
+		x.get("/reset?token="+tokB).must(t, 200) // still good for its own purpose
 		// A password change invalidates outstanding reset links.
 		y := s.browser("198.51.100.84")
 		y.mustSignIn(b.email, testPassword)
 		np := "b changes her passphrase now"
 		y.post("/security/password", url.Values{"current": {testPassword}, "password": {np}, "confirm": {np}}).must(t, 200)
-		x.get("/reset?token=" + tokB).must(t, 410)
+		x.get("/reset?token="+tokB).must(t, 410)
 		verifyAudit(t, d)
 	})
 }

@@ -33,7 +33,9 @@ type clock struct {
 	t  time.Time
 }
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)} }
+// newClock starts at the real time (cookies and TOTP apps live in it),
+// whole seconds, so tests can move it forward.
+func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) {

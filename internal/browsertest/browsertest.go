@@ -1,0 +1,306 @@
+// Package browsertest drives Debian's Chromium from tests through the
+// DevTools protocol (github.com/chromedp/chromedp): pages, forms,
+// screenshots written as test artifacts, axe-core accessibility checks and
+// a virtual WebAuthn authenticator for passkeys.
+//
+// Chromium is $CARFIN_CHROMIUM, or chromium on PATH. When it is missing the
+// test is skipped with a message, except under CI (CI set), where it
+// fails: CI must run the browser tests. axe-core is the axe.min.js at
+// $CARFIN_AXE_JS (.ci/run installs it from npm), with the same rule.
+package browsertest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+)
+
+// Limits of a browser session.
+const (
+	stepTimeout    = 20 * time.Second
+	sessionTimeout = 3 * time.Minute
+)
+
+// Browser is one headless Chromium with one tab.
+type Browser struct {
+	t    testing.TB
+	ctx  context.Context
+	base string
+}
+
+// chromiumPath finds Chromium, or returns "".
+func chromiumPath() string {
+	if p := os.Getenv("CARFIN_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// missing skips outside CI and fails under CI.
+func missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s (CI must run the browser tests)", msg)
+	}
+	t.Skip(msg)
+}
+
+// Start launches a fresh headless Chromium (its own profile in a temp dir,
+// no background networking) for a site at base, closed when the test ends.
+func Start(t testing.TB, base string) *Browser {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		missing(t, "browser test skipped: Chromium not found (install Debian's chromium or set CARFIN_CHROMIUM)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), sessionTimeout)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancelTimeout() })
+	b := &Browser{t: t, ctx: bctx, base: strings.TrimRight(base, "/")}
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		t.Fatalf("start Chromium %s: %v", path, err)
+	}
+	return b
+}
+
+func (b *Browser) step(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %s: %v (at %s)", what, err, b.Location())
+	}
+}
+
+// Go opens path on the site and waits for its body.
+func (b *Browser) Go(path string) {
+	b.t.Helper()
+	b.step("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// Fill types value into the field matched by the CSS selector.
+func (b *Browser) Fill(sel, value string) {
+	b.t.Helper()
+	b.step("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	sq, _ := json.Marshal(sel)
+	Eval[bool](b, "(() => { const e = document.querySelector("+string(sq)+"); e.value = ''; return true })()")
+	b.step("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+}
+
+// Click clicks the element matched by the CSS selector.
+func (b *Browser) Click(sel string) {
+	b.t.Helper()
+	b.step("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+// WaitFor waits until the CSS selector matches a visible element.
+func (b *Browser) WaitFor(sel string) {
+	b.t.Helper()
+	b.step("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+}
+
+// WaitPath waits until the page is at want: a path, which then matches
+// whatever the query, or a path with a query, which must match whole.
+func (b *Browser) WaitPath(want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		at := strings.TrimPrefix(b.Location(), b.base)
+		if !strings.Contains(want, "?") {
+			at, _, _ = strings.Cut(at, "?")
+		}
+		if at == want {
+			b.step("wait for the page", chromedp.WaitReady(chromedp.CSS("body")))
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("browser: still at %s, want %s", b.Location(), want)
+}
+
+// Text returns the visible text of the element matched by sel.
+func (b *Browser) Text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("browser: text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// Location returns the current URL ("" if unknown).
+func (b *Browser) Location() string {
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Location())
+	return s
+}
+
+// Eval evaluates a JavaScript expression (awaiting a promise) and decodes
+// its value into T.
+func Eval[T any](b *Browser, js string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("browser: evaluate %.60q: %v", js, err)
+	}
+	return v
+}
+
+// Viewport sets the page's width and height in CSS pixels.
+func (b *Browser) Viewport(width, height int64) {
+	b.t.Helper()
+	b.step(fmt.Sprintf("viewport %dx%d", width, height), chromedp.EmulateViewport(width, height))
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// ArtifactsDir is where screenshots go: $CARFIN_ARTIFACTS, or
+// testdata/artifacts at the module root (ignored by git).
+func ArtifactsDir() string {
+	if d := os.Getenv("CARFIN_ARTIFACTS"); d != "" {
+		return d
+	}
+	dir, _ := os.Getwd()
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, "testdata", "artifacts")
+		}
+		if filepath.Dir(d) == d {
+			return filepath.Join(os.TempDir(), "carfin-artifacts")
+		}
+	}
+}
+
+// Screenshot saves a full-page PNG as ARTIFACTS/TEST-name.png and returns
+// its path.
+func (b *Browser) Screenshot(name string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+	dir := ArtifactsDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatalf("artifacts: %v", err)
+	}
+	p := filepath.Join(dir, unsafeName.ReplaceAllString(b.t.Name()+"-"+name, "_")+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatalf("artifacts: %v", err)
+	}
+	return p
+}
+
+// Violation is one axe-core finding.
+type Violation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any  `json:"target"`
+		HTML   string `json:"html"`
+	} `json:"nodes"`
+}
+
+func (v Violation) String() string {
+	var where []string
+	for _, n := range v.Nodes {
+		where = append(where, fmt.Sprint(n.Target...))
+	}
+	return fmt.Sprintf("%s (%s): %s at %s", v.ID, v.Impact, v.Help, strings.Join(where, ", "))
+}
+
+// Axe injects axe-core into the page and returns the WCAG 2 A/AA
+// violations it finds.
+func (b *Browser) Axe() []Violation {
+	b.t.Helper()
+	path := os.Getenv("CARFIN_AXE_JS")
+	if path == "" {
+		missing(b.t, "accessibility check skipped: set CARFIN_AXE_JS to axe-core's axe.min.js (npm axe-core)")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		b.t.Fatalf("axe-core: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](string(src)+";1")); err != nil {
+		b.t.Fatalf("inject axe-core: %v", err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}}).then(r => JSON.stringify(r.violations))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("axe.run: %v", err)
+	}
+	var out []Violation
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		b.t.Fatalf("axe results: %v", err)
+	}
+	return out
+}
+
+// AddVirtualAuthenticator gives the tab a platform authenticator (CTAP2,
+// internal transport, resident keys, user verification that succeeds),
+// as a phone or laptop with a fingerprint reader would be. Returns its id.
+func (b *Browser) AddVirtualAuthenticator() string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		b.t.Fatalf("WebAuthn.enable: %v", err)
+	}
+	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+		Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
+		HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+	}})
+	if err != nil {
+		b.t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
+	}
+	return string(res.AuthenticatorID)
+}
+
+// Credentials returns the number of credentials the virtual authenticator holds.
+func (b *Browser) Credentials(authenticatorID string) int {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	res, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: webauthn.AuthenticatorID(authenticatorID)})
+	if err != nil {
+		b.t.Fatalf("WebAuthn.getCredentials: %v", err)
+	}
+	return len(res.Credentials)
+}
