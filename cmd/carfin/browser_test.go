@@ -92,6 +92,20 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Fatalf("security page after adding a passkey: %s", txt)
 	}
 	signOut()
+
+	// The passkey as the second factor after the password.
+	b.Fill("#email", c.email)
+	b.Fill("#password", testPassword)
+	b.Click(`form[action="/login"] button.primary`)
+	b.WaitPath("/login/2fa")
+	b.Click("#passkey-2fa")
+	b.WaitPath("/")
+	if h := b.Text("h1"); h != "Welcome, Bea" {
+		t.Fatalf("after password + passkey: %q", h)
+	}
+	signOut()
+
+	// The passkey alone (passwordless).
 	b.Click("#passkey-login")
 	b.WaitPath("/")
 	if h := b.Text("h1"); h != "Welcome, Bea" {

@@ -1,0 +1,8 @@
+package web
+
+import (
+	"io/fs"
+	"os"
+)
+
+func osDir(dir string) fs.FS { return os.DirFS(dir) }
