@@ -13,6 +13,9 @@ import (
 	"carfin/calendar"
 )
 
+// copyRowsMin is the row count from which COPY beats a multi-row INSERT.
+const copyRowsMin = 64
+
 // bulkParamsMax bounds the parameters of one multi-row INSERT (SQLite's
 // limit is 32,766; PostgreSQL's 65,535).
 const bulkParamsMax = 30_000
@@ -33,7 +36,9 @@ func (tx *Tx) CopyFrom(ctx context.Context, table string, columns []string, rows
 			r[i] = tx.plainValue(v)
 		}
 	}
-	if tx.db.Engine == Postgres {
+	// COPY costs extra protocol round trips; a few rows go faster as one
+	// multi-row INSERT.
+	if tx.db.Engine == Postgres && len(rows) >= copyRowsMin {
 		return tx.conn.Raw(func(dc any) error {
 			sc, ok := dc.(*stdlib.Conn)
 			if !ok {

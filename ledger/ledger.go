@@ -161,11 +161,11 @@ func insert(ctx context.Context, tx *db.Tx, ts []*Transaction) error {
 	}
 	pRows := make([][]any, 0, nPostings)
 	for _, t := range ts {
-		for _, p := range t.Postings {
-			pRows = append(pRows, []any{t.ID, nullID(t.ContractID), p.Account, int64(p.AmountCents)})
+		for line, p := range t.Postings {
+			pRows = append(pRows, []any{t.ID, line + 1, nullID(t.ContractID), p.Account, int64(p.AmountCents)})
 		}
 	}
-	if err := tx.CopyFrom(ctx, "ledger_postings", []string{"transaction_id", "contract_id", "account", "amount_cents"}, pRows); err != nil {
+	if err := tx.CopyFrom(ctx, "ledger_postings", []string{"transaction_id", "line", "contract_id", "account", "amount_cents"}, pRows); err != nil {
 		return fmt.Errorf("post %d ledger postings: %w", len(pRows), err)
 	}
 	return nil
@@ -191,7 +191,7 @@ func Get(ctx context.Context, q db.Querier, id int64) (*Transaction, error) {
 		return nil, fmt.Errorf("transaction %d: %w", id, err)
 	}
 	t.ContractID, t.ReversesID = contractID.Int64, reverses.Int64
-	rows, err := q.QueryContext(ctx, `SELECT account, amount_cents FROM ledger_postings WHERE transaction_id = $1 ORDER BY id`, id)
+	rows, err := q.QueryContext(ctx, `SELECT account, amount_cents FROM ledger_postings WHERE transaction_id = $1 ORDER BY line`, id)
 	if err != nil {
 		return nil, fmt.Errorf("postings of %d: %w", id, err)
 	}
@@ -245,7 +245,8 @@ func Reverse(ctx context.Context, tx *db.Tx, id int64, key string, date calendar
 // Balances returns a contract's balance in each of its accounts, summed
 // from its postings (only accounts with postings appear).
 func Balances(ctx context.Context, q db.Querier, contractID int64) (map[string]money.Cents, error) {
-	rows, err := q.QueryContext(ctx, `SELECT account, SUM(amount_cents) FROM ledger_postings WHERE contract_id = $1 GROUP BY account`, contractID)
+	rows, err := q.QueryContext(ctx, `SELECT p.account, SUM(p.amount_cents) FROM ledger_transactions t
+		JOIN ledger_postings p ON p.transaction_id = t.id WHERE t.contract_id = $1 GROUP BY p.account`, contractID)
 	if err != nil {
 		return nil, fmt.Errorf("balances of contract %d: %w", contractID, err)
 	}
@@ -287,9 +288,9 @@ const findingsMax = 100
 // exactly. It reads through the whole ledger with two grouped queries.
 func Check(ctx context.Context, q db.Querier) ([]Finding, error) {
 	var out []Finding
-	rows, err := q.QueryContext(ctx, `SELECT t.id, t.idempotency_key, COALESCE(SUM(p.amount_cents), 0), COUNT(p.id)
+	rows, err := q.QueryContext(ctx, `SELECT t.id, t.idempotency_key, COALESCE(SUM(p.amount_cents), 0), COUNT(p.line)
 		FROM ledger_transactions t LEFT JOIN ledger_postings p ON p.transaction_id = t.id
-		GROUP BY t.id, t.idempotency_key HAVING COALESCE(SUM(p.amount_cents), 0) <> 0 OR COUNT(p.id) < 2
+		GROUP BY t.id, t.idempotency_key HAVING COALESCE(SUM(p.amount_cents), 0) <> 0 OR COUNT(p.line) < 2
 		ORDER BY t.id LIMIT `+fmt.Sprint(findingsMax))
 	if err != nil {
 		return nil, fmt.Errorf("check balance: %w", err)

@@ -103,7 +103,7 @@ func TestLedger(t *testing.T) {
 				VALUES ('forged', $1, 'forged', 'h', $2) RETURNING id`, calendar.MustParse("2026-11-02"), tx.Now()).Scan(&id); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, account, amount_cents) VALUES ($1, 'cash', 5), ($1, 'principal', -4)`, id)
+			_, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, line, account, amount_cents) VALUES ($1, 1, 'cash', 5), ($1, 2, 'principal', -4)`, id)
 			return err
 		})
 		if err != nil {

@@ -129,25 +129,35 @@ func updateBalancesPG(ctx context.Context, tx *db.Tx, rows []balanceRow) error {
 	return nil
 }
 
-// saveState writes a contract's new state after an operation, its status
-// if it changed, and the general-ledger accrual adjustment that keeps the
-// accrual account equal to the sum of the contracts' accruals.
+// saveState writes a contract's new state after an operation with no
+// other entries to post; see commitState.
 func (sv *Service) saveState(ctx context.Context, tx *db.Tx, t *Terms, s State, k cached) error {
+	return sv.commitState(ctx, tx, t, s, k, "", nil)
+}
+
+// commitState posts an operation's ledger entries together with the
+// general-ledger accrual adjustment its new state implies (keeping the
+// accrual account equal to the sum of the contracts' accruals), and
+// writes the new state, and the status if it differs from was.
+func (sv *Service) commitState(ctx context.Context, tx *db.Tx, t *Terms, s State, k cached, was Status, entries []*ledger.Transaction) error {
 	row, delta := balanceRowOf(t, s, k)
 	if delta != 0 {
 		row.k.postingSeq++
-		tr := &ledger.Transaction{
+		entries = append(entries, &ledger.Transaction{
 			ContractID: t.ContractID, Kind: "accrual", EffectiveDate: max(k.accruedThrough, s.AdvancedThrough),
 			IdempotencyKey: entryKey(t.ContractID, row.k.postingSeq),
 			Postings: []ledger.Posting{{Account: AccountAccruedInterest, AmountCents: delta},
 				{Account: AccountAccruedIncome, AmountCents: -delta}},
-		}
-		if _, _, err := ledger.Post(ctx, tx, tr); err != nil {
-			return fmt.Errorf("accrual of contract %d: %w", t.ContractID, err)
-		}
+		})
+	}
+	if err := ledger.PostMany(ctx, tx, entries); err != nil {
+		return fmt.Errorf("post for contract %d: %w", t.ContractID, err)
 	}
 	if err := updateBalances(ctx, tx, []balanceRow{row}); err != nil {
 		return err
+	}
+	if s.Status == was {
+		return nil
 	}
 	return saveStatus(ctx, tx, t.ContractID, s)
 }

@@ -2,10 +2,13 @@ package servicing
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"carfin/db"
 	"carfin/finance"
@@ -40,24 +43,60 @@ const paymentBatchMax = 2000
 // return is for database failures only.
 func (sv *Service) PostPayments(ctx context.Context, reqs []PaymentRequest) ([]BatchResult, error) {
 	out := make([]BatchResult, len(reqs))
-	for start := 0; start < len(reqs); start += paymentBatchMax {
-		end := min(start+paymentBatchMax, len(reqs))
+	// A PostgreSQL backend works one statement on one core: split the
+	// batch by contract (so that one contract's payments stay in order in
+	// one stream) over a few connections. SQLite has one writer.
+	streams := 1
+	if sv.db.Engine == db.Postgres {
+		streams = min(runtime.GOMAXPROCS(0), batchStreamsMax)
+	}
+	parts := make([][]int, streams)
+	for i, r := range reqs {
+		p := int(r.ContractID % int64(streams))
+		if p < 0 {
+			p = 0
+		}
+		parts[p] = append(parts[p], i)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, streams)
+	for p, idx := range parts {
+		wg.Go(func() { errs[p] = sv.postStream(ctx, reqs, idx, out) })
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// batchStreamsMax bounds the connections one batch uses.
+const batchStreamsMax = 4
+
+// postStream posts the payments reqs[idx…] in order, in batches.
+func (sv *Service) postStream(ctx context.Context, reqs []PaymentRequest, idx []int, out []BatchResult) error {
+	for start := 0; start < len(idx); start += paymentBatchMax {
+		part := idx[start:min(start+paymentBatchMax, len(idx))]
+		sub := make([]PaymentRequest, len(part))
+		for i, j := range part {
+			sub[i] = reqs[j]
+		}
+		subOut := make([]BatchResult, len(part))
 		var alone []int
 		err := sv.db.InTx(ctx, func(tx *db.Tx) error {
 			var err error
-			alone, err = sv.postBatchTx(ctx, tx, reqs[start:end], out[start:end])
+			alone, err = sv.postBatchTx(ctx, tx, sub, subOut)
 			return err
 		})
 		if err != nil {
-			return out, err
+			return err
 		}
 		for _, i := range alone {
-			r := reqs[start+i]
-			res, err := sv.PostPayment(ctx, r.Request, r.AmountCents)
-			out[start+i] = BatchResult{Result: res, Err: err}
+			res, err := sv.PostPayment(ctx, sub[i].Request, sub[i].AmountCents)
+			subOut[i] = BatchResult{Result: res, Err: err}
+		}
+		for i, j := range part {
+			out[j] = subOut[i]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // postBatchTx posts one batch and returns the indexes to post alone.
@@ -275,8 +314,12 @@ func lockStates(ctx context.Context, tx *db.Tx, ids []int64) (map[int64]*lockedS
 		return out, nil
 	}
 	where, args := inList(tx, "b.contract_id", ids)
+	lock := ""
+	if tx.Engine() == db.Postgres {
+		lock = " FOR UPDATE OF b"
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+stateColumns+`, b.contract_id FROM contract_balances b JOIN contracts c ON c.id = b.contract_id
-		WHERE `+where+` ORDER BY b.contract_id`+tx.DB().ForUpdate(), args...)
+		WHERE `+where+` ORDER BY b.contract_id`+lock, args...)
 	if err != nil {
 		return nil, fmt.Errorf("states of %d contracts: %w", len(ids), err)
 	}

@@ -175,54 +175,52 @@ func (sv *Service) record(ctx context.Context, r Request, ev Event) (Result, err
 }
 
 func (sv *Service) recordTx(ctx context.Context, tx *db.Tx, req eventRequest) (Result, error) {
-	if prev, err := findEvent(ctx, tx, req); err != nil {
-		return Result{}, err
-	} else if prev != 0 {
-		return sv.resultOf(ctx, tx, prev)
-	}
 	ev := req.Event
 	if today := sv.today(tx.Now()); ev.Date > today {
 		return Result{}, fmt.Errorf("%s dated %s after %s: %w", ev.Kind, ev.Date, today, ErrFutureDate)
 	}
-	t, err := loadTerms(ctx, tx, req.ContractID)
+	if ev.Kind == EventReversal {
+		if prev, err := findEvent(ctx, tx, req); err != nil || prev != 0 {
+			if err != nil {
+				return Result{}, err
+			}
+			return sv.resultOf(ctx, tx, prev)
+		}
+		if err := checkReversible(ctx, tx, req.ContractID, ev.TargetID); err != nil {
+			return Result{}, err
+		}
+	}
+	// Record the event first: a key seen before makes the insert a no-op,
+	// and then this is a repeated request. Any refusal below rolls the
+	// insert back with the rest of the transaction.
+	id, err := insertEvent(ctx, tx, req)
 	if err != nil {
 		return Result{}, err
 	}
-	s, k, err := lockState(ctx, tx, req.ContractID)
+	if id == 0 {
+		prev, err := findEvent(ctx, tx, req)
+		if err != nil {
+			return Result{}, err
+		}
+		return sv.resultOf(ctx, tx, prev)
+	}
+	ev.ID = id
+	t, s, k, err := loadForUpdate(ctx, tx, req.ContractID)
 	if err != nil {
 		return Result{}, err
 	}
 	if ev.Date < t.ContractDate {
 		return Result{}, fmt.Errorf("%s on %s: %w (%s)", ev.Kind, ev.Date, ErrBeforeFunding, t.ContractDate)
 	}
-	if ev.Kind == EventReversal {
-		if err := checkReversible(ctx, tx, req.ContractID, ev.TargetID); err != nil {
-			return Result{}, err
-		}
-	}
-	// Validate against the state before writing anything: the fold refuses
-	// what the contract cannot take.
-	incremental := ev.Kind != EventReversal && ev.Date >= s.AdvancedThrough
-	if incremental {
-		if _, _, err := Apply(t, s, ev); err != nil {
-			return Result{}, err
-		}
-	}
-	id, err := insertEvent(ctx, tx, req)
-	if err != nil {
-		return Result{}, err
-	}
-	ev.ID = id
+	was := s.Status
 	res := Result{EventID: id}
-	memo := req.Memo
-	if incremental {
+	var batch []*ledger.Transaction
+	if ev.Kind != EventReversal && ev.Date >= s.AdvancedThrough {
 		next, entries, err := Apply(t, s, ev)
 		if err != nil {
 			return Result{}, err
 		}
-		if err := ledger.PostMany(ctx, tx, toLedger(t.ContractID, entries, &k, memo)); err != nil {
-			return Result{}, err
-		}
+		batch = toLedger(t.ContractID, entries, &k, req.Memo)
 		s = next
 		res.Posted = len(entries)
 		res.Applied = applicationOf(entries, id)
@@ -231,11 +229,11 @@ func (sv *Service) recordTx(ctx context.Context, tx *db.Tx, req eventRequest) (R
 		if err != nil {
 			return Result{}, err
 		}
-		through := max(s.AdvancedThrough, ev.Date)
-		next, entries, err := Replay(t, events, through)
+		next, entries, err := Replay(t, events, max(s.AdvancedThrough, ev.Date))
 		if err != nil {
 			return Result{}, err
 		}
+		memo := req.Memo
 		if memo == "" {
 			memo = fmt.Sprintf("replay after %s %d", ev.Kind, id)
 		}
@@ -246,7 +244,7 @@ func (sv *Service) recordTx(ctx context.Context, tx *db.Tx, req eventRequest) (R
 		s = next
 		res.Applied = applicationOf(entries, id)
 	}
-	if err := sv.saveState(ctx, tx, t, s, k); err != nil {
+	if err := sv.commitState(ctx, tx, t, s, k, was, batch); err != nil {
 		return Result{}, err
 	}
 	res.Status = s.Status

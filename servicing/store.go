@@ -32,28 +32,43 @@ const termsColumns = `c.id, c.kind, c.apr_rate, c.day_count, c.grace_days, c.lat
 	COALESCE(l.disposition_fee_cents, 0), COALESCE(l.mileage_allowance, 0), COALESCE(l.excess_mile_cents, 0),
 	COALESCE(l.odometer_start, 0), c.schedule`
 
-func scanTerms(sc interface{ Scan(...any) error }) (*Terms, error) {
-	t := &Terms{}
-	var kind, dayCount, waterfall, payAhead string
-	var packed []byte
-	err := sc.Scan(&t.ContractID, &kind, &t.APR, &dayCount, &t.GraceDays, &t.LateFee.Kind, &t.LateFee.FixedCents, &t.LateFee.Rate,
-		&t.LateFee.CapCents, &t.NSFFeeCents, &waterfall, &payAhead, &t.ContractDate, &t.AmountFinancedCents,
+// termsScan receives the termsColumns of a row.
+type termsScan struct {
+	t                                   Terms
+	kind, dayCount, waterfall, payAhead string
+	packed                              []byte
+}
+
+func (ts *termsScan) dest() []any {
+	t := &ts.t
+	return []any{&t.ContractID, &ts.kind, &t.APR, &ts.dayCount, &t.GraceDays, &t.LateFee.Kind, &t.LateFee.FixedCents, &t.LateFee.Rate,
+		&t.LateFee.CapCents, &t.NSFFeeCents, &ts.waterfall, &ts.payAhead, &t.ContractDate, &t.AmountFinancedCents,
 		&t.ResidualCents, &t.PurchaseOptionCents, &t.PurchaseFeeCents, &t.DispositionFeeCents, &t.MileageAllowance,
-		&t.ExcessMileRateCents, &t.OdometerStart, &packed)
-	if err != nil {
+		&t.ExcessMileRateCents, &t.OdometerStart, &ts.packed}
+}
+
+func (ts *termsScan) finish() (*Terms, error) {
+	t := ts.t
+	var err error
+	t.Kind, t.PayAhead = Kind(ts.kind), PayAhead(ts.payAhead)
+	if t.DayCount, err = finance.ParseDayCount(ts.dayCount); err != nil {
 		return nil, err
 	}
-	if t.Installments, err = unpackSchedule(t.ContractDate, packed); err != nil {
+	if t.Waterfall, err = ParseWaterfall(t.Kind, ts.waterfall); err != nil {
+		return nil, err
+	}
+	if t.Installments, err = unpackSchedule(t.ContractDate, ts.packed); err != nil {
 		return nil, fmt.Errorf("schedule of contract %d: %w", t.ContractID, err)
 	}
-	t.Kind, t.PayAhead = Kind(kind), PayAhead(payAhead)
-	if t.DayCount, err = finance.ParseDayCount(dayCount); err != nil {
+	return &t, nil
+}
+
+func scanTerms(sc interface{ Scan(...any) error }) (*Terms, error) {
+	var ts termsScan
+	if err := sc.Scan(ts.dest()...); err != nil {
 		return nil, err
 	}
-	if t.Waterfall, err = ParseWaterfall(t.Kind, waterfall); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return ts.finish()
 }
 
 // loadTerms reads a contract's terms and installment schedule. It returns
@@ -94,17 +109,31 @@ const stateColumns = `c.state, b.principal_cents, b.interest_cents, b.fees_cents
 	b.credited_cents, b.late_checked_through, b.billed_through, b.advanced_through, b.paid_interest_cents,
 	c.closed_on, b.accrued_cents, b.accrued_through, b.posting_seq`
 
-func scanState(sc interface{ Scan(...any) error }, extra ...any) (State, cached, error) {
-	var s State
-	var k cached
-	var status string
-	dest := append([]any{&status, &s.PrincipalCents, &s.InterestCents, &s.FeesCents, &s.BilledCents, &s.InterestFrom,
+// stateScan receives the stateColumns of a row.
+type stateScan struct {
+	s      State
+	k      cached
+	status string
+}
+
+func (ss *stateScan) dest() []any {
+	s, k := &ss.s, &ss.k
+	return []any{&ss.status, &s.PrincipalCents, &s.InterestCents, &s.FeesCents, &s.BilledCents, &s.InterestFrom,
 		&s.CreditedCents, &s.LateCheckedThrough, &s.BilledThrough, &s.AdvancedThrough, &s.PaidInterestCents,
-		&s.ClosedOn, &k.accruedCents, &k.accruedThrough, &k.postingSeq}, extra...)
-	if err := sc.Scan(dest...); err != nil {
+		&s.ClosedOn, &k.accruedCents, &k.accruedThrough, &k.postingSeq}
+}
+
+func (ss *stateScan) finish() (State, cached) {
+	ss.s.Status = Status(ss.status)
+	return ss.s, ss.k
+}
+
+func scanState(sc interface{ Scan(...any) error }, extra ...any) (State, cached, error) {
+	var ss stateScan
+	if err := sc.Scan(append(ss.dest(), extra...)...); err != nil {
 		return State{}, cached{}, err
 	}
-	s.Status = Status(status)
+	s, k := ss.finish()
 	return s, k, nil
 }
 
@@ -113,7 +142,7 @@ func scanState(sc interface{ Scan(...any) error }, extra ...any) (State, cached,
 // different contracts run side by side.
 func lockState(ctx context.Context, tx *db.Tx, id int64) (State, cached, error) {
 	s, k, err := scanState(tx.QueryRowContext(ctx, `SELECT `+stateColumns+`
-		FROM contract_balances b JOIN contracts c ON c.id = b.contract_id WHERE b.contract_id = $1`+tx.DB().ForUpdate(), id))
+		FROM contract_balances b JOIN contracts c ON c.id = b.contract_id WHERE b.contract_id = $1`+lockBalance(tx), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return State{}, cached{}, fmt.Errorf("contract %d: %w", id, ErrNotFound)
 	}
@@ -260,17 +289,58 @@ func findEvent(ctx context.Context, q db.Querier, r eventRequest) (int64, error)
 	return id, nil
 }
 
+// insertEvent records an event and returns its id, or 0 if its
+// idempotency key is already taken (the caller then looks the key up). It
+// returns ErrNotFound for an unknown contract.
 func insertEvent(ctx context.Context, tx *db.Tx, r eventRequest) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO servicing_events (contract_id, kind, effective_date, amount_cents, target_event_id,
 		odometer, idempotency_key, request_hash, actor, memo, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
 		r.ContractID, string(r.Event.Kind), r.Event.Date, int64(r.Event.AmountCents), nullID(r.Event.TargetID), r.Event.Odometer,
 		r.Key, r.hash(), r.Actor, r.Memo, tx.Now()).Scan(&id)
-	if err != nil {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil
+	case db.IsForeignKeyViolation(err):
+		return 0, fmt.Errorf("contract %d: %w", r.ContractID, ErrNotFound)
+	case err != nil:
 		return 0, fmt.Errorf("record %s: %w", r.Event.Kind, err)
 	}
 	return id, nil
+}
+
+// lockBalance locks only the balance row (PostgreSQL): the contract row
+// is read, not written, by postings.
+func lockBalance(tx *db.Tx) string {
+	if tx.Engine() == db.Postgres {
+		return " FOR UPDATE OF b"
+	}
+	return ""
+}
+
+// loadForUpdate reads a contract's terms and state with one query,
+// locking its balance row on PostgreSQL so that postings to one contract
+// queue while postings to different contracts run side by side.
+func loadForUpdate(ctx context.Context, tx *db.Tx, id int64) (*Terms, State, cached, error) {
+	lock := lockBalance(tx)
+	var ts termsScan
+	var ss stateScan
+	err := tx.QueryRowContext(ctx, `SELECT `+termsColumns+`, `+stateColumns+`
+		FROM contracts c LEFT JOIN lease_terms l ON l.contract_id = c.id JOIN contract_balances b ON b.contract_id = c.id
+		WHERE c.id = $1`+lock, id).Scan(append(ts.dest(), ss.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, State{}, cached{}, fmt.Errorf("contract %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, State{}, cached{}, fmt.Errorf("contract %d: %w", id, err)
+	}
+	t, err := ts.finish()
+	if err != nil {
+		return nil, State{}, cached{}, err
+	}
+	s, k := ss.finish()
+	return t, s, k, nil
 }
 
 func nullID(id int64) any {
@@ -318,7 +388,7 @@ func loadActive(ctx context.Context, q db.Querier, contractID int64) (map[string
 		FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
 		WHERE t.contract_id = $1 AND t.ref <> '' AND t.kind <> 'reversal'
 		AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)
-		ORDER BY t.id, p.id`, contractID)
+		ORDER BY t.id, p.line`, contractID)
 	if err != nil {
 		return nil, fmt.Errorf("ledger of contract %d: %w", contractID, err)
 	}

@@ -60,6 +60,7 @@ commands:
   migrate   create or update the database schema
   check     verify the ledger, every contract's history and the audit chain
   jobs      run background jobs (jobs run), or close business days (jobs dayclose --date D)
+  bench     time the servicing paths on a synthetic book (bench --db DSN --contracts N)
   version   print the version
   help      this text
 `
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runJobs(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "carfin", version)
 		return nil

@@ -118,15 +118,18 @@ CREATE INDEX ledger_transactions_contract ON ledger_transactions (contract_id, e
 -- A transaction is reversed at most once.
 CREATE UNIQUE INDEX ledger_transactions_reverses ON ledger_transactions (reverses_id) WHERE reverses_id IS NOT NULL;
 
+-- A posting is identified by its transaction and its line: one index
+-- serves both the key and "the postings of a transaction".
 CREATE TABLE ledger_postings (
-    id             {{pk}},
     transaction_id BIGINT NOT NULL REFERENCES ledger_transactions (id),
+    line           INTEGER NOT NULL,
     contract_id    BIGINT,
     account        TEXT NOT NULL,
-    amount_cents   BIGINT NOT NULL CHECK (amount_cents <> 0)
+    amount_cents   BIGINT NOT NULL CHECK (amount_cents <> 0),
+    PRIMARY KEY (transaction_id, line)
 );
-CREATE INDEX ledger_postings_transaction ON ledger_postings (transaction_id);
-CREATE INDEX ledger_postings_contract ON ledger_postings (contract_id, account);
+-- A contract's postings are found through its transactions
+-- (ledger_transactions_contract); no second index to maintain per line.
 
 -- A contract's history: the inputs the servicing fold replays (funding,
 -- payments, fees, waivers, adjustments, write-off, turn-in) and reversals
@@ -177,7 +180,8 @@ CREATE TABLE contract_balances (
     posting_seq          BIGINT NOT NULL,
     updated_at           {{timestamp}} NOT NULL
 );
-CREATE INDEX contract_balances_event ON contract_balances (next_event_date);
+-- No index on the derived columns: day close scans chunks by contract_id,
+-- and without one every posting's balance update stays a HOT update.
 
 -- Day close progress: one row per business date and chunk of contracts,
 -- written in the chunk's own transaction, so a crashed run resumes where
