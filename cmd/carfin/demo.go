@@ -2,60 +2,114 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"carfin/db"
 	"carfin/demo"
+	"carfin/identity"
+	"carfin/web"
 )
 
-// runDemo: carfin demo [--data DIR] [--db DSN] [--addr HOST:PORT]
+// demoPassword is the demo login's password. It is public on purpose: the
+// demo listens on loopback and holds only fictional people.
+const demoPassword = "northwind-test-drive-2026"
+
+// runDemo: carfin demo [--data DIR] [--addr HOST:PORT] [serve flags]
 //
-// Builds the fictional lender's book (unless the database already has
-// one) and prints a summary. Without --data it works in a fresh temporary
-// directory, so every run starts from a clean book.
+// Builds the fictional lender's book in a SQLite file (unless the file
+// already has one), creates the demo customer's login (a loan and a
+// lease, no second factor), prints it as "demo login: EMAIL PASSWORD" and
+// serves the portal until interrupted. Without --data the file lives in a
+// fresh temporary directory, so every run starts from a clean book.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	var f dbFlags
-	f.register(fs, getenv)
-	dataDir := fs.String("data", "", "directory that keeps the demo's SQLite file (default: a new temporary directory)")
-	addr := fs.String("addr", "127.0.0.1:8080", "address the portal listens on")
-	dsnSet := false
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	var dataDir string
+	var serveArgs []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--data" || a == "-data":
+			if i+1 >= len(args) {
+				return usagef("demo: --data needs a directory")
+			}
+			dataDir = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--data=") || strings.HasPrefix(a, "-data="):
+			dataDir = a[strings.Index(a, "=")+1:]
+		default:
+			serveArgs = append(serveArgs, a)
+		}
 	}
-	fs.Visit(func(fl *flag.Flag) { dsnSet = dsnSet || fl.Name == "db" })
-	cutoff, err := f.cutoffOf()
+	cfg, err := parseServeConfig(serveArgs, func(k string) string {
+		if k == "CARFIN_DB" { // the demo chooses its own database unless --db says otherwise
+			return ""
+		}
+		return getenv(k)
+	}, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	dsn := f.dsn
-	if !dsnSet {
-		dir := *dataDir
+	if !slices.ContainsFunc(serveArgs, func(a string) bool { return a == "--db" || a == "-db" || strings.HasPrefix(a, "--db=") }) {
+		dir := dataDir
 		if dir == "" {
 			if dir, err = os.MkdirTemp("", "carfin-demo-"); err != nil {
 				return err
 			}
 		}
-		dsn = "sqlite:" + filepath.Join(dir, "carfin.db")
+		cfg.DSN = "sqlite:" + filepath.Join(dir, "carfin.db")
 	}
-	d, err := openDB(ctx, dsn)
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return usagef("demo: --time-zone: %v", err)
+	}
+	d, err := openDB(ctx, cfg.DSN)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	book, err := ensureBook(ctx, d, cutoff.Location, stdout)
+	book, err := ensureBook(ctx, d, loc, stdout)
 	if err != nil {
 		return err
 	}
-	_ = addr
-	_ = stderr
 	fmt.Fprintf(stdout, "%s: %d customers, %d contracts on %s (business date %s)\n",
 		demo.LenderName, book.Customers, book.Contracts, d.DSN, book.Today)
+	if err := ensureDemoLogin(ctx, d, cfg, book); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo login: %s %s\n", book.LoginEmail, demoPassword)
+	if cfg.Brand.Name == web.DefaultBrand.Name {
+		cfg.Brand.Name = demo.LenderName
+	}
+	return startServer(ctx, cfg, d, stdout)
+}
+
+// ensureDemoLogin gives the demo customer a login with demoPassword,
+// unless one exists.
+func ensureDemoLogin(ctx context.Context, d *db.DB, cfg serveConfig, book demo.Book) error {
+	var n int
+	if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE customer_id = $1`, book.LoginCustomerID).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: "http://localhost", LenderName: demo.LenderName})
+	if err != nil {
+		return err
+	}
+	if _, err := id.CreateCustomerLogin(ctx, book.LoginCustomerID, demoPassword); err != nil {
+		return fmt.Errorf("demo login: %w", err)
+	}
 	return nil
 }
 

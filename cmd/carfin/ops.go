@@ -32,7 +32,7 @@ type dbFlags struct {
 
 func (f *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.dsn, "db", envOr(getenv, "CARFIN_DB", defaultDB), "database: sqlite:PATH or postgres://… (env CARFIN_DB)")
-	fs.StringVar(&f.timeZone, "timezone", envOr(getenv, "CARFIN_TIMEZONE", defaultTimeZone), "lender's time zone (env CARFIN_TIMEZONE)")
+	fs.StringVar(&f.timeZone, "time-zone", envOr(getenv, "CARFIN_TIME_ZONE", defaultTimeZone), "lender time zone, IANA name (env CARFIN_TIME_ZONE)")
 	fs.StringVar(&f.cutoff, "cutoff", envOr(getenv, "CARFIN_CUTOFF", defaultCutoff), "daily payment cut-off HH:MM (env CARFIN_CUTOFF)")
 }
 
@@ -47,7 +47,7 @@ func envOr(getenv func(string) string, key, def string) string {
 func (f *dbFlags) cutoffOf() (calendar.Cutoff, error) {
 	c, err := calendar.ParseCutoff(f.cutoff, f.timeZone)
 	if err != nil {
-		return calendar.Cutoff{}, usagef("--cutoff/--timezone: %v", err)
+		return calendar.Cutoff{}, usagef("--cutoff/--time-zone: %v", err)
 	}
 	return c, nil
 }
