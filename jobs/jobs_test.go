@@ -52,7 +52,11 @@ func TestDayCloseChain(t *testing.T) {
 		if err := r.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		defer r.Stop(ctx)
+		defer func() {
+			if err := r.Stop(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
 		if err := r.EnqueueDayCloseDue(ctx); err != nil {
 			t.Fatal(err)
 		}
