@@ -66,7 +66,14 @@ func (tx *Tx) CopyFrom(ctx context.Context, table string, columns []string, rows
 				if j > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("$" + strconv.Itoa(len(args)+1))
+				// SQLite gets "?", not "$N": it maps $N names to slots
+				// by a linear search, which makes thousands of them
+				// quadratic.
+				if tx.db.Engine == Postgres {
+					b.WriteString("$" + strconv.Itoa(len(args)+1))
+				} else {
+					b.WriteByte('?')
+				}
 				args = append(args, r[j])
 			}
 			b.WriteByte(')')

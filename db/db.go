@@ -68,6 +68,7 @@ type DB struct {
 const (
 	sqliteBusyTimeoutMillis = 10_000
 	sqliteReadConnsMax      = 8
+	sqliteCacheKiB          = 32 << 10 // page cache per connection
 	pgConnsMax              = 32
 	txRetriesMax            = 8
 )
@@ -102,8 +103,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// foreign keys are off by default in SQLite and must be switched on;
 	// _txlock=immediate takes the write lock at BEGIN so that two
 	// transactions never deadlock upgrading from read to write.
-	pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_time_format=sqlite",
-		sqliteBusyTimeoutMillis)
+	pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-%d)&_time_format=sqlite",
+		sqliteBusyTimeoutMillis, sqliteCacheKiB)
 	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -129,6 +130,7 @@ func (sv *Service) postBatchTx(ctx context.Context, tx *db.Tx, reqs []PaymentReq
 	var ids []int64
 	pending := live[:0]
 	inBatch := map[string]int{}
+	repeats := map[int64]int{} // event id → request index
 	for _, i := range live {
 		r := reqs[i]
 		req := eventRequest{ContractID: r.ContractID, Event: Event{Kind: EventPayment, Date: r.Date, AmountCents: r.AmountCents},
@@ -138,11 +140,7 @@ func (sv *Service) postBatchTx(ctx context.Context, tx *db.Tx, reqs []PaymentReq
 				out[i].Err = fmt.Errorf("key %q: %w", r.IdempotencyKey, ErrIdempotencyConflict)
 				continue
 			}
-			res, err := sv.resultOf(ctx, tx, prev.id)
-			if err != nil {
-				return nil, err
-			}
-			out[i].Result = res
+			repeats[prev.id] = i
 			continue
 		}
 		if j, dup := inBatch[r.IdempotencyKey]; dup {
@@ -154,6 +152,15 @@ func (sv *Service) postBatchTx(ctx context.Context, tx *db.Tx, reqs []PaymentReq
 		inBatch[r.IdempotencyKey] = i
 		pending = append(pending, i)
 		ids = append(ids, r.ContractID)
+	}
+	if len(repeats) > 0 {
+		prev, err := resultsOf(ctx, tx, slices.Collect(maps.Keys(repeats)))
+		if err != nil {
+			return nil, err
+		}
+		for id, i := range repeats {
+			out[i].Result = prev[id]
+		}
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
@@ -231,6 +238,47 @@ func (sv *Service) postBatchTx(ctx context.Context, tx *db.Tx, reqs []PaymentReq
 	return alone, updateBalances(ctx, tx, rows)
 }
 
+// resultsOf rebuilds the results of events recorded earlier, for a batch
+// repeated in part or whole, with one query.
+func resultsOf(ctx context.Context, tx *db.Tx, eventIDs []int64) (map[int64]Result, error) {
+	where, args := inList(tx, "e.id", eventIDs)
+	rows, err := tx.QueryContext(ctx, `SELECT e.id, c.state, COALESCE(t.kind, ''), COALESCE(p.account, ''), COALESCE(p.amount_cents, 0)
+		FROM servicing_events e JOIN contracts c ON c.id = e.contract_id
+		LEFT JOIN ledger_transactions t ON t.contract_id = e.contract_id AND t.ref = 'ev:' || e.id
+			AND t.kind IN ('payment', 'payoff')
+		LEFT JOIN ledger_postings p ON p.transaction_id = t.id
+		WHERE `+where+` ORDER BY e.id, t.id, p.line`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("results of %d repeated payments: %w", len(eventIDs), err)
+	}
+	defer rows.Close()
+	entries := map[int64]*Entry{}
+	out := map[int64]Result{}
+	for rows.Next() {
+		var id int64
+		var status, kind string
+		var p Posting
+		if err := rows.Scan(&id, &status, &kind, &p.Account, &p.AmountCents); err != nil {
+			return nil, err
+		}
+		e := entries[id]
+		if e == nil {
+			e = &Entry{EventID: id, Kind: kind}
+			entries[id] = e
+			out[id] = Result{EventID: id, Duplicate: true, Status: Status(status)}
+		}
+		if p.Account != "" {
+			e.Postings = append(e.Postings, p)
+		}
+	}
+	for id, e := range entries {
+		r := out[id]
+		r.Applied = applicationOf([]Entry{*e}, id)
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
 type keyedEvent struct {
 	id   int64
 	hash string
@@ -260,7 +308,9 @@ func eventsByKey(ctx context.Context, tx *db.Tx, keys []string) (map[string]keye
 }
 
 // inList returns "col = ANY($1)" with the slice on PostgreSQL, and
-// "col IN ($1, $2, …)" with one parameter per value on SQLite.
+// "col IN (?, ?, …)" with one parameter per value on SQLite (positional
+// "?", because SQLite resolves $N names by a linear search). The
+// statement must have no other parameters.
 func inList[T any](tx *db.Tx, col string, vals []T) (string, []any) {
 	if tx.Engine() == db.Postgres {
 		return col + " = ANY($1)", []any{vals}
@@ -272,7 +322,7 @@ func inList[T any](tx *db.Tx, col string, vals []T) (string, []any) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("$" + strconv.Itoa(i+1))
+		b.WriteByte('?')
 		args[i] = v
 	}
 	b.WriteString(")")

@@ -314,10 +314,11 @@ func (sv *Service) resultOf(ctx context.Context, q db.Querier, eventID int64) (R
 		return Result{}, err
 	}
 	res.Status = Status(status)
-	rows, err := q.QueryContext(ctx, `SELECT t.kind, p.account, p.amount_cents FROM ledger_transactions t
+	rows, err := q.QueryContext(ctx, `SELECT t.kind, p.account, p.amount_cents FROM servicing_events e
+		JOIN ledger_transactions t ON t.contract_id = e.contract_id
 		JOIN ledger_postings p ON p.transaction_id = t.id
-		WHERE t.contract_id = (SELECT contract_id FROM servicing_events WHERE id = $1) AND t.ref = $2 AND t.kind IN ('payment', 'payoff')
-		ORDER BY t.id`, eventID, ref("ev", eventID))
+		WHERE e.id = $1 AND t.ref = $2 AND t.kind IN ('payment', 'payoff')
+		ORDER BY t.id, p.line`, eventID, ref("ev", eventID))
 	if err != nil {
 		return Result{}, err
 	}

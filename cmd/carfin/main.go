@@ -59,6 +59,7 @@ commands:
   calc      loan and lease calculator (payment, schedule, payoff, apr, lease)
   migrate   create or update the database schema
   check     verify the ledger, every contract's history and the audit chain
+  import    post a file of payments (import payments --file F), each exactly once
   jobs      run background jobs (jobs run), or close business days (jobs dayclose --date D)
   bench     time the servicing paths on a synthetic book (bench --db DSN --contracts N)
   version   print the version
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout)
+	case "import":
+		return runImport(ctx, rest, getenv, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "carfin", version)
 		return nil

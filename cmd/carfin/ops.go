@@ -165,9 +165,11 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 	var f dbFlags
 	f.register(fs, getenv)
 	var dateStr string
+	var chunkSize int64
 	if args[0] != "run" {
 		fs.StringVar(&dateStr, "date", "", "business date YYYY-MM-DD")
 	}
+	fs.Int64Var(&chunkSize, "chunk-size", servicing.DayCloseChunkSize, "contract ids per day-close chunk")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -187,6 +189,10 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer d.Close()
 	sv := servicing.New(d, cutoff.Today)
+	if chunkSize < 1 {
+		return usagef("jobs: --chunk-size must be positive")
+	}
+	sv.SetDayCloseChunkSize(chunkSize)
 	switch args[0] {
 	case "dayclose", "close-through":
 		from := date

@@ -114,7 +114,10 @@ CREATE TABLE ledger_transactions (
     memo            TEXT NOT NULL DEFAULT '',
     created_at      {{timestamp}} NOT NULL
 );
-CREATE INDEX ledger_transactions_contract ON ledger_transactions (contract_id, effective_date, id);
+-- A contract's transactions, and among them the one for a given event
+-- (ref "ev:ID") or installment: a contract has a few hundred at most, so
+-- date ranges filter well enough after the contract.
+CREATE INDEX ledger_transactions_contract ON ledger_transactions (contract_id, ref);
 -- A transaction is reversed at most once.
 CREATE UNIQUE INDEX ledger_transactions_reverses ON ledger_transactions (reverses_id) WHERE reverses_id IS NOT NULL;
 
