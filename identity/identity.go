@@ -33,6 +33,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -110,7 +111,7 @@ func DefaultLimits() Limits {
 		NetworkAccountsBurst:    10,
 		NetworkFailuresMax:      100,
 		GlobalFailuresPerSecond: 10,
-		GlobalFailureBurst:      100,
+		GlobalFailureBurst:      20,
 		HashConcurrency:         procs,
 		HashQueueMax:            64 * procs,
 	}
@@ -240,6 +241,11 @@ type Service struct {
 	hashes   *hashGate
 	dummy    string
 	realHash func(pw, phc string) (bool, bool)
+	thrLog   struct {
+		sync.Mutex
+		last   time.Time
+		counts map[string]int
+	}
 }
 
 // New returns a Service. It fails only on a bad BaseURL.

@@ -42,8 +42,8 @@ func (l Limits) delay(n int) time.Duration {
 func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, password, prevToken string, c Client) (LoginResult, error) {
 	email = NormalizeEmail(email)
 	now := s.now()
-	if ok, why := s.thr.allow(c.IP, now); !ok {
-		s.log.Warn("login throttled", "reason", why, "ip", c.IP)
+	if ok, why := s.thr.allow(c.IP, now, true); !ok {
+		s.logThrottled(why, now)
 		return LoginResult{}, ErrThrottled
 	}
 	if len(email) > emailBytesMax || len(password) > passwordBytesMax {
@@ -77,6 +77,7 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 		}
 		return LoginResult{}, s.loginFailed(ctx, l, email, reason, c)
 	}
+	s.thr.refund(s.now())
 	newHash := ""
 	if rehash {
 		_ = s.hashes.do(ctx, func() { newHash = HashPassword(password, s.params) })
@@ -219,7 +220,7 @@ func (s *Service) Reauthenticate(ctx context.Context, token, password string, c 
 	if err != nil {
 		return Issued{}, err
 	}
-	if ok, _ := s.thr.allow(c.IP, s.now()); !ok {
+	if ok, _ := s.thr.allow(c.IP, s.now(), true); !ok {
 		return Issued{}, ErrThrottled
 	}
 	var ok bool
@@ -229,6 +230,7 @@ func (s *Service) Reauthenticate(ctx context.Context, token, password string, c 
 	if !ok || ss.Login.passwordHash == "" {
 		return Issued{}, s.loginFailed(ctx, ss.Login, ss.Login.Email, "wrong_password", c)
 	}
+	s.thr.refund(s.now())
 	var iss Issued
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		cur, err := s.sessionInTx(ctx, tx, token, LevelFull)
@@ -287,4 +289,24 @@ func (s *Service) LockState(ctx context.Context, loginID int64) (lockedUntil tim
 		lockedUntil = until.Time
 	}
 	return lockedUntil, failures, err
+}
+
+// throttleLogInterval: refused attempts are logged at most once a second
+// per reason, with a count, so that a flood does not flood the log too.
+const throttleLogInterval = time.Second
+
+func (s *Service) logThrottled(why string, now time.Time) {
+	s.thrLog.Lock()
+	defer s.thrLog.Unlock()
+	if s.thrLog.counts == nil {
+		s.thrLog.counts = map[string]int{}
+	}
+	s.thrLog.counts[why]++
+	if now.Sub(s.thrLog.last) < throttleLogInterval {
+		return
+	}
+	for reason, n := range s.thrLog.counts {
+		s.log.Warn("sign-in attempts refused before hashing", "reason", reason, "count", n)
+	}
+	s.thrLog.counts, s.thrLog.last = map[string]int{}, now
 }

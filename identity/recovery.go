@@ -204,7 +204,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, next strin
 	if err := CheckPassword(next, l.HasSecondFactor(), l.Email, l.DisplayName); err != nil {
 		return Issued{}, err
 	}
-	if ok, _ := s.thr.allow(c.IP, s.now()); !ok {
+	if ok, _ := s.thr.allow(c.IP, s.now(), true); !ok {
 		return Issued{}, ErrThrottled
 	}
 	var ok bool
@@ -219,6 +219,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, next strin
 	if !ok {
 		return Issued{}, s.loginFailed(ctx, l, l.Email, "wrong_password", c)
 	}
+	s.thr.refund(s.now())
 	var iss Issued
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		cur, err := s.sessionInTx(ctx, tx, token, LevelFull)

@@ -72,8 +72,11 @@ func (t *throttle) refill(now time.Time) {
 }
 
 // allow reports whether an attempt from ip may go on to the password
-// check, and why not.
-func (t *throttle) allow(ip string, now time.Time) (bool, string) {
+// check, and why not. With reserve, an admitted attempt takes one unit of
+// the global failure budget before hashing, so that a burst of concurrent
+// attempts cannot all pass the check before any of them fails; a
+// successful attempt gives it back (refund).
+func (t *throttle) allow(ip string, now time.Time, reserve bool) (bool, string) {
 	a := parseIP(ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -93,7 +96,18 @@ func (t *throttle) allow(ip string, now time.Time) (bool, string) {
 	if w := t.ip[a]; w != nil && now.Sub(w.start) < t.lim.IPWindow && w.failures >= limit {
 		return false, "ip"
 	}
+	if reserve {
+		t.budget--
+	}
 	return true, ""
+}
+
+// refund returns the budget unit a successful attempt reserved.
+func (t *throttle) refund(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refill(now)
+	t.budget = min(t.lim.GlobalFailureBurst, t.budget+1)
 }
 
 // fail counts a failure from ip against account, and reports whether it
@@ -103,7 +117,6 @@ func (t *throttle) fail(ip, account string, now time.Time) (burstStarted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.refill(now)
-	t.budget = max(0, t.budget-1)
 	t.seen++
 	if t.seen > 1000 || len(t.ip) > throttleEntriesMax {
 		t.prune(now)

@@ -79,7 +79,10 @@ func startServe(t *testing.T, d *db.DB, opts ...func(*serveConfig)) *server {
 	}
 	cfg.Addr = "127.0.0.1:0"
 	cfg.hashParams = cheapParams
-	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	// The global failure budget would refuse most attack tests' attempts
+	// on a frozen clock; TestGlobalFailureBudget tests it.
+	cfg.limits.GlobalFailureBurst = 10_000
+	cfg.TrustedProxies = harnessProxies()
 	logs := &syncBuffer{}
 	cfg.logOut = logs
 	ready := make(chan string, 1)
@@ -235,7 +238,7 @@ type customer struct {
 
 // seedCustomer creates a customer with a loan through the servicing
 // engine, as the lender's book would have them.
-func seedCustomer(t *testing.T, d *db.DB, first string) customer {
+func seedCustomer(t testing.TB, d *db.DB, first string) customer {
 	t.Helper()
 	seedMu.Lock()
 	seedSeq++
@@ -364,3 +367,9 @@ var nonceRE = regexp.MustCompile(`nonce="[^"]*"`)
 
 // sameBody is a page without its per-request nonce, to compare answers.
 func sameBody(r response) string { return nonceRE.ReplaceAllString(r.body, "") }
+
+// harnessProxies trusts loopback, so tests choose client IPs with
+// X-Forwarded-For.
+func harnessProxies() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+}
