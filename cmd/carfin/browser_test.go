@@ -111,6 +111,10 @@ func TestBrowserSignIn(t *testing.T) {
 	if h := b.Text("h1"); h != "Welcome, Bea" {
 		t.Fatalf("after passkey sign-in: %q", h)
 	}
+	// Remove the passkey (the passkey sign-in counts as a fresh proof).
+	b.Go("/security")
+	b.Click(`form[action^="/security/passkeys/"] button`)
+	b.WaitPath("/security?notice=passkey_off")
 	signOut()
 
 	// Spanish, chosen with the switcher.

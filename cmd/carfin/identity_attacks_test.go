@@ -473,3 +473,32 @@ func trimmedMean(ds []time.Duration) time.Duration {
 	}
 	return sum / time.Duration(len(s))
 }
+
+// TestGlobalFailureBudget: wrong passwords spread over many networks
+// (each under its own limits) spend the process-wide budget, and then
+// every attempt is refused before hashing until it refills; a successful
+// sign-in gives its unit back.
+func TestGlobalFailureBudget(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := startServe(t, d, func(cfg *serveConfig) {
+			cfg.limits.GlobalFailureBurst, cfg.limits.GlobalFailuresPerSecond = 5, 1
+		})
+		v := seedLogins(t, s, 1)[0]
+		var rs []response
+		for i := range 10 {
+			rs = append(rs, s.browser(fmt.Sprintf("100.%d.0.1", 64+i)).login(fmt.Sprintf("nobody%d@example.com", i), "wrong password here"))
+		}
+		if got := statuses(rs); got[401] != 5 || got[429] != 5 {
+			t.Fatalf("statuses %v, want 5×401 then 5×429", got)
+		}
+		s.browser("100.90.0.1").login(v.email, testPassword).must(t, 429) // even the owner waits
+		s.clock.Add(2 * time.Second)                                      // two units back
+		for range 3 {
+			s.browser("100.91.0.1").mustSignIn(v.email, testPassword) // successes refund their unit
+		}
+		s.browser("100.92.0.1").login("nobody@example.com", "wrong").must(t, 401)
+		s.browser("100.93.0.1").login("nobody@example.com", "wrong").must(t, 401)
+		s.browser("100.94.0.1").login("nobody@example.com", "wrong").must(t, 429)
+	})
+}

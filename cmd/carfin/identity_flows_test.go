@@ -200,6 +200,19 @@ func TestTOTPSecondFactor(t *testing.T) {
 		r = b3.post("/login/2fa", url.Values{"method": {"totp"}, "code": {"000000"}})
 		r.must(t, 200, "Start again")
 
+		// New recovery codes replace the old ones (after re-authentication).
+		r = b.post("/security/recovery-codes", url.Values{})
+		r.must(t, 200, "Your recovery codes")
+		fresh := recoveryRE.FindAllStringSubmatch(r.body, -1)
+		if len(fresh) != 10 {
+			t.Fatalf("%d new recovery codes", len(fresh))
+		}
+		s.clock.Add(time.Minute) // past the delay that b3's five wrong codes started
+		b4 := s.browser("198.51.100.23")
+		b4.login(c.email, testPassword).must(t, 200, "Confirm it is you")
+		b4.post("/login/2fa", url.Values{"method": {"recovery"}, "code": {codes[1]}}).must(t, 401) // an old code
+		b4.post("/login/2fa", url.Values{"method": {"recovery"}, "code": {fresh[0][1]}}).must(t, 200, "Welcome, Tom")
+
 		// Removing the factor needs a recent password check.
 		s.clock.Add(6 * time.Minute)
 		r = b.post("/security/totp/remove", url.Values{})
