@@ -68,6 +68,29 @@ func (sv *Service) PostPayments(ctx context.Context, reqs []PaymentRequest) ([]B
 	return out, errors.Join(errs...)
 }
 
+// PostPaymentsTx posts up to paymentBatchMax payments inside the caller's
+// transaction, with the same rules and results as PostPayments (backdated
+// payments are replayed in the same transaction). It refuses a larger
+// batch with ErrInvalid.
+func (sv *Service) PostPaymentsTx(ctx context.Context, tx *db.Tx, reqs []PaymentRequest) ([]BatchResult, error) {
+	if len(reqs) > paymentBatchMax {
+		return nil, fmt.Errorf("%d payments in one transaction, at most %d: %w", len(reqs), paymentBatchMax, ErrInvalid)
+	}
+	out := make([]BatchResult, len(reqs))
+	alone, err := sv.postBatchTx(ctx, tx, reqs, out)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range alone {
+		res, err := sv.PostPaymentTx(ctx, tx, reqs[i].Request, reqs[i].AmountCents)
+		out[i] = BatchResult{Result: res, Err: err}
+	}
+	return out, nil
+}
+
+// PaymentBatchMax is the most payments PostPaymentsTx takes at once.
+const PaymentBatchMax = paymentBatchMax
+
 // batchStreamsMax bounds the connections one batch uses.
 const batchStreamsMax = 4
 

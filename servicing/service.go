@@ -146,6 +146,51 @@ func (sv *Service) Reverse(ctx context.Context, r Request, eventID int64) (Resul
 	return sv.record(ctx, r, Event{Kind: EventReversal, Date: r.Date, TargetID: eventID})
 }
 
+// PostPaymentTx is PostPayment inside the caller's transaction, for
+// capabilities that record their own rows (a payment, its receipt, its
+// notification) atomically with the posting. A refused payment leaves tx
+// as it was (the event is written under a savepoint).
+func (sv *Service) PostPaymentTx(ctx context.Context, tx *db.Tx, r Request, amount money.Cents) (Result, error) {
+	return sv.recordIn(ctx, tx, r, Event{Kind: EventPayment, Date: r.Date, AmountCents: amount})
+}
+
+// ReverseTx is Reverse inside the caller's transaction.
+func (sv *Service) ReverseTx(ctx context.Context, tx *db.Tx, r Request, eventID int64) (Result, error) {
+	return sv.recordIn(ctx, tx, r, Event{Kind: EventReversal, Date: r.Date, TargetID: eventID})
+}
+
+// AssessNSFFeeTx is AssessNSFFee inside the caller's transaction. It
+// returns a zero Result and no error when the product charges no NSF fee.
+func (sv *Service) AssessNSFFeeTx(ctx context.Context, tx *db.Tx, r Request) (Result, error) {
+	t, err := loadTerms(ctx, tx, r.ContractID)
+	if err != nil {
+		return Result{}, err
+	}
+	if t.NSFFeeCents <= 0 {
+		return Result{}, nil
+	}
+	return sv.recordIn(ctx, tx, r, Event{Kind: EventNSFFee, Date: r.Date, AmountCents: t.NSFFeeCents})
+}
+
+func (sv *Service) recordIn(ctx context.Context, tx *db.Tx, r Request, ev Event) (Result, error) {
+	if err := r.validate(); err != nil {
+		return Result{}, err
+	}
+	if ev.Kind != EventReversal && ev.AmountCents <= 0 {
+		return Result{}, fmt.Errorf("%s of %s: %w", ev.Kind, ev.AmountCents, ErrAmount)
+	}
+	if ev.AmountCents > finance.AmountMax {
+		return Result{}, fmt.Errorf("%s of %s: %w", ev.Kind, ev.AmountCents, ErrInvalid)
+	}
+	var res Result
+	err := tx.Savepoint(ctx, "servicing_record", func() error {
+		var err error
+		res, err = sv.recordTx(ctx, tx, eventRequest{ContractID: r.ContractID, Event: ev, Key: r.IdempotencyKey, Actor: r.Actor, Memo: r.Memo})
+		return err
+	})
+	return res, err
+}
+
 // record runs one event in its own transaction, retrying once if a
 // concurrent request with the same idempotency key won the race.
 func (sv *Service) record(ctx context.Context, r Request, ev Event) (Result, error) {

@@ -285,3 +285,52 @@ func TestBackdatedPayment(t *testing.T) {
 		mustCheck(t, dbx)
 	})
 }
+
+// TestInCallersTransaction: the Tx variants post inside the caller's
+// transaction (rolled back with it), and a refused payment leaves the
+// transaction usable with nothing of it written.
+func TestInCallersTransaction(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dbx *db.DB) {
+		ctx := context.Background()
+		sv, _ := newService(t, dbx, "2024-06-01")
+		id := openLoan(t, sv, "10000", "9", 36, "2024-01-10", "2024-02-10")
+		before := countRows(t, dbx)
+		rollback := errors.New("rollback")
+		err := dbx.InTx(ctx, func(tx *db.Tx) error {
+			if _, err := sv.PostPaymentTx(ctx, tx, req(id, "2024-02-10", "tx1"), c("300")); err != nil {
+				return err
+			}
+			return rollback
+		})
+		if !errors.Is(err, rollback) || countRows(t, dbx) != before {
+			t.Fatalf("rolled-back posting left rows: %v", err)
+		}
+		err = dbx.InTx(ctx, func(tx *db.Tx) error {
+			if _, err := sv.PostPaymentTx(ctx, tx, req(id, "2024-02-10", "tx2"), c("99999")); !errors.Is(err, servicing.ErrOverpayment) {
+				t.Errorf("overpayment: %v", err)
+			}
+			res, err := sv.PostPaymentsTx(ctx, tx, []servicing.PaymentRequest{{Request: req(id, "2024-03-10", "tx3"), AmountCents: c("300")}})
+			if err != nil || res[0].Err != nil {
+				t.Errorf("batch in tx: %v %+v", err, res)
+			}
+			pay, err := sv.PostPaymentTx(ctx, tx, req(id, "2024-02-10", "tx4"), c("300"))
+			if err != nil {
+				return err
+			}
+			if _, err := sv.ReverseTx(ctx, tx, req(id, "2024-03-12", "tx5"), pay.EventID); err != nil {
+				return err
+			}
+			_, err = sv.AssessNSFFeeTx(ctx, tx, req(id, "2024-03-12", "tx6"))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events int
+		_ = dbx.Read.QueryRowContext(ctx, `SELECT count(*) FROM servicing_events WHERE idempotency_key LIKE 'tx%'`).Scan(&events)
+		if events != 4 { // tx3, tx4, its reversal tx5, the NSF fee tx6
+			t.Errorf("%d events recorded, want 4", events)
+		}
+		mustCheck(t, dbx)
+	})
+}
