@@ -173,7 +173,12 @@ func benchServe(b *testing.B, d *db.DB, opt func(*serveConfig)) *server {
 		cancel()
 		b.Fatalf("server: %v", err)
 	}
-	b.Cleanup(func() { cancel(); <-done })
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Log(err)
+		}
+	})
 	return &server{d: d, base: base, clock: clk}
 }
 
