@@ -30,28 +30,29 @@ const (
 	enrolFieldBytesMax      = 64
 )
 
-// enrolLimiter counts enrolment attempts in memory.
-type enrolLimiter struct {
-	mu sync.Mutex
-	m  map[string]*window
+// counter counts events per key in fixed windows, in memory (per
+// process), for the limits that are not about failed passwords.
+type counter struct {
+	mu     sync.Mutex
+	window time.Duration
+	m      map[string]*window
 }
 
-func (e *enrolLimiter) allow(key string, max int, now time.Time) bool {
+// allow counts one event for key and reports whether it is within max.
+func (e *counter) allow(key string, max int, now time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.m == nil || len(e.m) > throttleEntriesMax {
 		e.m = map[string]*window{}
 	}
 	w := e.m[key]
-	if w == nil || now.Sub(w.start) >= enrolWindow {
+	if w == nil || now.Sub(w.start) >= e.window {
 		w = &window{start: now}
 		e.m[key] = w
 	}
 	w.failures++
 	return w.failures <= max
 }
-
-var enrolLimits enrolLimiter
 
 // EnrolRequest is what the enrolment form asks.
 type EnrolRequest struct {
@@ -69,7 +70,7 @@ type EnrolRequest struct {
 func (s *Service) StartEnrolment(ctx context.Context, r EnrolRequest, c Client) error {
 	acct := strings.ToUpper(strings.TrimSpace(r.AccountNumber))
 	now := s.now()
-	if !enrolLimits.allow("ip:"+c.IP, enrolAttemptsPerIP, now) || !enrolLimits.allow("acct:"+acct, enrolAttemptsPerAccount, now) {
+	if !s.enrolLimits.allow("ip:"+c.IP, enrolAttemptsPerIP, now) || !s.enrolLimits.allow("acct:"+acct, enrolAttemptsPerAccount, now) {
 		return ErrThrottled
 	}
 	if len(acct) > enrolFieldBytesMax || len(r.SSNLast4) > enrolFieldBytesMax || len(r.BirthDate) > enrolFieldBytesMax || len(r.ZIP) > enrolFieldBytesMax {

@@ -241,7 +241,11 @@ type Service struct {
 	hashes   *hashGate
 	dummy    string
 	realHash func(pw, phc string) (bool, bool)
-	thrLog   struct {
+	// enrolLimits counts enrolment attempts; flowLimits counts passkey
+	// ceremonies started before sign-in (each writes a session row).
+	enrolLimits counter
+	flowLimits  counter
+	thrLog      struct {
 		sync.Mutex
 		last   time.Time
 		counts map[string]int
@@ -279,8 +283,10 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		db: cfg.DB, params: cfg.Params, base: u, lender: cfg.LenderName, locate: cfg.Locate,
 		limits: lim, log: cfg.Log, wa: wa,
-		thr:    newThrottle(lim),
-		hashes: newHashGate(lim.HashConcurrency, lim.HashQueueMax),
+		thr:         newThrottle(lim),
+		hashes:      newHashGate(lim.HashConcurrency, lim.HashQueueMax),
+		enrolLimits: counter{window: enrolWindow},
+		flowLimits:  counter{window: flowWindow},
 	}
 	// The hash an unknown account is checked against, so that it costs the
 	// same as a known one.
