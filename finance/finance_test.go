@@ -362,3 +362,54 @@ func BenchmarkAccrueMillion(b *testing.B) {
 		AccrueDays(acc, 1)
 	}
 }
+
+// TestSimulate: a plan that pays the schedule reproduces its interest; an
+// extra amount each month or a lump sum ends the loan earlier and saves
+// interest; the savings grow with the extra.
+func TestSimulate(t *testing.T) {
+	terms := LoanTerms{AmountCents: c("20000"), APR: r("6.99"), Term: 60, Start: d("2024-01-15"), FirstDue: d("2024-02-15")}
+	s, err := ProjectSchedule(terms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dues := make([]calendar.Date, len(s.Installments))
+	for i, in := range s.Installments {
+		dues[i] = in.Due
+	}
+	base := Plan{PrincipalCents: c("20000"), APR: r("6.99"), InterestFrom: d("2024-01-15"), DueDates: dues, PaymentCents: s.PaymentCents}
+	o, err := Simulate(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.InterestCents != s.FinanceChargeCents || o.PayoffDate != dues[59] || o.Payments != 60 {
+		t.Errorf("baseline %+v, schedule interest %s", o, s.FinanceChargeCents)
+	}
+	prev := o.InterestCents
+	for _, extra := range []string{"25", "100", "500"} {
+		p := base
+		p.ExtraCents = c(extra)
+		e, err := Simulate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.InterestCents >= prev || e.PayoffDate >= o.PayoffDate {
+			t.Errorf("extra %s: %+v does not improve on %s", extra, e, prev)
+		}
+		prev = e.InterestCents
+	}
+	p := base
+	p.LumpCents, p.LumpOn = c("5000"), d("2025-01-01")
+	l, err := Simulate(p)
+	if err != nil || l.InterestCents >= o.InterestCents || l.PayoffDate >= o.PayoffDate {
+		t.Errorf("lump: %+v %v", l, err)
+	}
+	// A lump sum larger than the balance pays it off on its date.
+	p.LumpCents = c("30000")
+	l, err = Simulate(p)
+	if err != nil || l.PayoffDate != d("2025-01-01") {
+		t.Errorf("big lump: %+v %v", l, err)
+	}
+	if _, err := Simulate(Plan{PrincipalCents: -1}); err == nil {
+		t.Error("negative principal accepted")
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"carfin/calendar"
@@ -438,4 +437,4 @@ func termsOf(id int64, p *preparedContract) *Terms {
 func joinInvalid(err error) error { return fmt.Errorf("%w: %w", ErrInvalid, err) }
 
 // Today returns the lender's business date now.
-func (sv *Service) Today() calendar.Date { return sv.today(time.Now()) }
+func (sv *Service) Today() calendar.Date { return sv.today(sv.db.Now()) }
