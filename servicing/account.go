@@ -77,8 +77,8 @@ type Summary struct {
 	PayoffCents    money.Cents // payoff today
 	PerDiemCents   money.Cents
 	// LastPayment is the most recent payment still standing (not returned).
-	LastPaymentDate  calendar.Date
-	LastPaymentCents money.Cents
+	LastPaymentDate   calendar.Date
+	LastPaymentCents  money.Cents
 	RemainingPayments int
 	// ReturnedPayment is set when a payment was returned in the last 60 days.
 	ReturnedPayment bool

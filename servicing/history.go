@@ -258,12 +258,12 @@ const (
 // paid toward it, the payments made in its period with how they were
 // applied, and for future installments the projected split.
 type Row struct {
-	Number       int
-	Due          calendar.Date
-	AmountCents  money.Cents
-	PaidCents    money.Cents // credited toward this installment
-	Status       InstallmentStatus
-	Payments     []Item // payments dated in this installment's period
+	Number      int
+	Due         calendar.Date
+	AmountCents money.Cents
+	PaidCents   money.Cents // credited toward this installment
+	Status      InstallmentStatus
+	Payments    []Item // payments dated in this installment's period
 	// Projected for open installments (loans): interest and principal if
 	// paid on the due date, and the balance after.
 	InterestCents  money.Cents
