@@ -25,6 +25,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -241,6 +242,8 @@ type Service struct {
 	hashes   *hashGate
 	dummy    string
 	realHash func(pw, phc string) (bool, bool)
+	// sessionStmt is sessionWithLoginSQL, prepared on the read pool.
+	sessionStmt *sql.Stmt
 	// enrolLimits counts enrolment attempts; flowLimits counts passkey
 	// ceremonies started before sign-in (each writes a session row).
 	enrolLimits counter
@@ -287,6 +290,9 @@ func New(cfg Config) (*Service, error) {
 		hashes:      newHashGate(lim.HashConcurrency, lim.HashQueueMax),
 		enrolLimits: counter{window: enrolWindow},
 		flowLimits:  counter{window: flowWindow},
+	}
+	if s.sessionStmt, err = cfg.DB.Read.PrepareContext(context.Background(), sessionWithLoginSQL); err != nil {
+		return nil, fmt.Errorf("identity: prepare session lookup (is the database migrated?): %w", err)
 	}
 	// The hash an unknown account is checked against, so that it costs the
 	// same as a known one.

@@ -46,18 +46,34 @@ const loginColumns = `l.id, l.realm, COALESCE(l.customer_id, 0), l.email, l.disp
 
 type rowScanner interface{ Scan(...any) error }
 
+// loginScan holds a login row's columns while it is scanned.
+type loginScan struct {
+	l                     Login
+	realm                 string
+	long, totp            int
+	failedAt, lockedUntil sql.NullTime
+}
+
+// dest returns the Scan destinations of loginColumns, in order.
+func (x *loginScan) dest() []any {
+	l := &x.l
+	return []any{&l.ID, &x.realm, &l.CustomerID, &l.Email, &l.DisplayName, &l.passwordHash, &x.long, &l.PasswordChangedAt,
+		&l.totpSecret, &x.totp, &l.totpLastStep, &l.webauthnHandle, &l.FailedCount, &x.failedAt, &x.lockedUntil, &l.Passkeys, &l.Phone}
+}
+
+func (x *loginScan) login() *Login {
+	l := x.l
+	l.Realm, l.PasswordLong, l.TOTPEnabled = Realm(x.realm), x.long == 1, x.totp == 1
+	l.LastFailedAt, l.LockedUntil = x.failedAt.Time, x.lockedUntil.Time
+	return &l
+}
+
 func scanLogin(r rowScanner) (*Login, error) {
-	var l Login
-	var realm string
-	var long, totp int
-	var failedAt, lockedUntil sql.NullTime
-	if err := r.Scan(&l.ID, &realm, &l.CustomerID, &l.Email, &l.DisplayName, &l.passwordHash, &long, &l.PasswordChangedAt,
-		&l.totpSecret, &totp, &l.totpLastStep, &l.webauthnHandle, &l.FailedCount, &failedAt, &lockedUntil, &l.Passkeys, &l.Phone); err != nil {
+	var x loginScan
+	if err := r.Scan(x.dest()...); err != nil {
 		return nil, err
 	}
-	l.Realm, l.PasswordLong, l.TOTPEnabled = Realm(realm), long == 1, totp == 1
-	l.LastFailedAt, l.LockedUntil = failedAt.Time, lockedUntil.Time
-	return &l, nil
+	return x.login(), nil
 }
 
 type querier interface {

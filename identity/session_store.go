@@ -105,19 +105,40 @@ func (s *Service) saveSessionData(ctx context.Context, tx *db.Tx, id int64, data
 
 const sessionColumns = `s.id, COALESCE(s.login_id, 0), s.level, s.created_at, s.last_seen_at, s.expires_at, s.auth_at, s.ip, s.user_agent, s.place, s.data`
 
-func scanSession(r rowScanner) (*Session, error) {
-	var ss Session
-	var level, data string
-	var authAt sql.NullTime
-	if err := r.Scan(&ss.ID, &ss.LoginID, &level, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &authAt, &ss.IP, &ss.UserAgent, &ss.Place, &data); err != nil {
-		return nil, err
-	}
-	ss.Level, ss.AuthAt = Level(level), authAt.Time
-	if err := json.Unmarshal([]byte(data), &ss.data); err != nil {
+// sessionScan holds a session row's columns while it is scanned.
+type sessionScan struct {
+	ss          Session
+	level, data string
+	authAt      sql.NullTime
+}
+
+func (x *sessionScan) dest() []any {
+	ss := &x.ss
+	return []any{&ss.ID, &ss.LoginID, &x.level, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &x.authAt, &ss.IP, &ss.UserAgent, &ss.Place, &x.data}
+}
+
+func (x *sessionScan) session() (*Session, error) {
+	ss := x.ss
+	ss.Level, ss.AuthAt = Level(x.level), x.authAt.Time
+	if err := json.Unmarshal([]byte(x.data), &ss.data); err != nil {
 		return nil, fmt.Errorf("session %d data: %w", ss.ID, err)
 	}
 	return &ss, nil
 }
+
+func scanSession(r rowScanner) (*Session, error) {
+	var x sessionScan
+	if err := r.Scan(x.dest()...); err != nil {
+		return nil, err
+	}
+	return x.session()
+}
+
+// sessionWithLoginSQL reads a signed-in (or half signed-in) session and
+// its login in one round trip; every signed-in page runs it, so the
+// Service prepares it once.
+const sessionWithLoginSQL = `SELECT ` + sessionColumns + `, ` + loginColumns + `
+	FROM sessions s JOIN logins l ON l.id = s.login_id WHERE s.token_hash = $1`
 
 // live reports whether a session is neither expired nor idle at now.
 func (ss *Session) live(now time.Time) bool {
@@ -169,22 +190,24 @@ func (s *Service) session(ctx context.Context, token string, want Level, touch b
 	if token == "" || len(token) > 64 {
 		return nil, ErrNoSession
 	}
-	ss, err := scanSession(s.db.Read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.token_hash = $1`, hashToken("session", token)))
+	var xs sessionScan
+	var xl loginScan
+	err := s.sessionStmt.QueryRowContext(ctx, hashToken("session", token)).Scan(append(xs.dest(), xl.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoSession
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read session: %w", err)
 	}
+	ss, err := xs.session()
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	if !ss.live(now) || ss.Level != want {
 		return nil, ErrNoSession
 	}
-	if ss.LoginID != 0 {
-		if ss.Login, err = loginByID(ctx, s.db.Read, ss.LoginID); err != nil {
-			return nil, err
-		}
-	}
+	ss.Login = xl.login()
 	if touch && now.Sub(ss.LastSeenAt) >= sessionTouchInterval {
 		if err := s.db.InTx(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, tx.Now(), ss.ID)
