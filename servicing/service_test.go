@@ -334,3 +334,56 @@ func TestInCallersTransaction(t *testing.T) {
 		mustCheck(t, dbx)
 	})
 }
+
+// TestOpenContractRefusals: bad contracts are refused with ErrInvalid (or
+// ErrVIN) naming the problem, and nothing is written.
+func TestOpenContractRefusals(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dbx *db.DB) {
+		ctx := context.Background()
+		sv, _ := newService(t, dbx, "2024-06-01")
+		id := openLoan(t, sv, "10000", "9", 36, "2024-01-10", "2024-02-10")
+		var cust int64
+		_ = dbx.Read.QueryRowContext(ctx, `SELECT customer_id FROM contracts WHERE id = $1`, id).Scan(&cust)
+		good := func() servicing.NewContract {
+			return servicing.NewContract{AccountNumber: "NEW-1", CustomerID: cust, VIN: testVIN(), VehicleYear: 2024, Make: "Kia", Model: "Niro",
+				Kind: servicing.KindLoan, AmountFinancedCents: c("9000"), APR: money.MustParseRate("5"), TermMonths: 36,
+				ContractDate: d("2024-05-01"), FirstDue: d("2024-06-01"), GraceDays: 10, LateFee: servicing.LateFeeRule{Kind: "none"}}
+		}
+		var existingVIN, existingAccount string
+		_ = dbx.Read.QueryRowContext(ctx, `SELECT vin FROM vehicles LIMIT 1`).Scan(&existingVIN)
+		_ = dbx.Read.QueryRowContext(ctx, `SELECT account_number FROM contracts LIMIT 1`).Scan(&existingAccount)
+		tests := []struct {
+			name string
+			edit func(*servicing.NewContract)
+			err  error
+		}{
+			{"bad VIN check digit", func(n *servicing.NewContract) { n.VIN = "1M8GDM9A1KP042788" }, servicing.ErrVIN},
+			{"VIN already financed", func(n *servicing.NewContract) { n.VIN = existingVIN }, servicing.ErrInvalid},
+			{"account number taken", func(n *servicing.NewContract) { n.AccountNumber = existingAccount }, servicing.ErrInvalid},
+			{"zero amount", func(n *servicing.NewContract) { n.AmountFinancedCents = 0 }, servicing.ErrInvalid},
+			{"APR over 100", func(n *servicing.NewContract) { n.APR = money.MustParseRate("101") }, servicing.ErrInvalid},
+			{"term 0", func(n *servicing.NewContract) { n.TermMonths = 0 }, servicing.ErrInvalid},
+			{"first due before signing", func(n *servicing.NewContract) { n.FirstDue = d("2024-04-01") }, servicing.ErrInvalid},
+			{"signed in the future", func(n *servicing.NewContract) { n.ContractDate = d("2024-07-01") }, servicing.ErrInvalid},
+			{"unknown customer", func(n *servicing.NewContract) { n.CustomerID = 999 }, servicing.ErrInvalid},
+			{"bad kind", func(n *servicing.NewContract) { n.Kind = "rental" }, servicing.ErrInvalid},
+			{"lease without terms", func(n *servicing.NewContract) { n.Kind = servicing.KindLease }, servicing.ErrInvalid},
+			{"bad late fee rule", func(n *servicing.NewContract) { n.LateFee.Kind = "sometimes" }, servicing.ErrInvalid},
+			{"grace too long", func(n *servicing.NewContract) { n.GraceDays = 90 }, servicing.ErrInvalid},
+		}
+		before := countRows(t, dbx)
+		for _, tc := range tests {
+			nc := good()
+			tc.edit(&nc)
+			if _, err := sv.OpenContract(ctx, nc); !errors.Is(err, tc.err) {
+				t.Errorf("%s: err = %v, want %v", tc.name, err, tc.err)
+			}
+		}
+		if countRows(t, dbx) != before {
+			t.Error("a refused contract wrote rows")
+		}
+		if _, err := sv.OpenContract(ctx, good()); err != nil {
+			t.Errorf("the good contract: %v", err)
+		}
+	})
+}
