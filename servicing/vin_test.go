@@ -9,8 +9,8 @@ import (
 // examples and on the usual mistakes.
 func TestNormalizeVIN(t *testing.T) {
 	good := map[string]string{
-		"1M8GDM9AXKP042788": "1M8GDM9AXKP042788", // the check-digit example of 49 CFR 565 (X = 10)
-		"11111111111111111": "11111111111111111", // all ones: sum 89, 89 mod 11 = 1
+		"1M8GDM9AXKP042788":  "1M8GDM9AXKP042788", // the check-digit example of 49 CFR 565 (X = 10)
+		"11111111111111111":  "11111111111111111", // all ones: sum 89, 89 mod 11 = 1
 		" 1m8gdm9axkp042788": "1M8GDM9AXKP042788", // trimmed and upper-cased
 	}
 	for in, want := range good {
