@@ -107,7 +107,9 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if db.Engine == Postgres {
 		dialect = database.DialectPostgres
 	}
-	p, err := goose.NewProvider(dialect, db.SQL, fsys)
+	// Capabilities number their migrations in separate ranges and grow in
+	// parallel, so a database may meet a lower number after a higher one.
+	p, err := goose.NewProvider(dialect, db.SQL, fsys, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
