@@ -56,3 +56,20 @@ func handleNotFound(v *views) http.Handler {
 		v.message(w, r, http.StatusNotFound, "notfound.title", "notfound.text", "/", "nav.home")
 	})
 }
+
+// handleLogo serves the lender's logo, or 404 when there is none.
+func handleLogo(logo *Logo) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if logo == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", logo.ContentType)
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", staticMaxAge))
+		if logo.ContentType == "image/svg+xml" {
+			// An SVG can hold script: never run it, whatever the CSP above.
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+		}
+		_, _ = w.Write(logo.Data)
+	})
+}

@@ -99,9 +99,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // withRequestLog logs each request: method, route pattern (never the raw
-// path or query, which can hold tokens), status, size and duration. It
-// logs no IP, cookie or form value: no personal data.
-func withRequestLog(log *slog.Logger) func(http.Handler) http.Handler {
+// path or query, which can hold tokens), status, size and duration, and
+// counts it in the metrics. It logs no IP, cookie or form value: no
+// personal data.
+func withRequestLog(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -111,6 +112,7 @@ func withRequestLog(log *slog.Logger) func(http.Handler) http.Handler {
 			if *route == "" {
 				*route = "unmatched"
 			}
+			m.observe(r.Method, *route, sw.status, time.Since(start))
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", *route), slog.Int("status", sw.status),
 				slog.Int("bytes", sw.bytes), slog.Duration("duration", time.Since(start)))

@@ -60,12 +60,14 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /theme.css", handleThemeCSS(v))
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(s.db))
+	mux.Handle("GET /metrics", handleMetrics(s.metrics, s.cfg.MetricsAllow, v))
+	mux.Handle("GET /logo", handleLogo(s.cfg.Logo))
 	mux.Handle("/", handleNotFound(v))
 
 	cop := http.NewCrossOriginProtection()
 	return chain(withRoute(mux),
 		withRecover(s.cfg.Log),
-		withRequestLog(s.cfg.Log),
+		withRequestLog(s.cfg.Log, s.metrics),
 		withSecurityHeaders(s.cfg.TLS),
 		withClientIP(s.cfg.TrustedProxies),
 		withBodyLimit,

@@ -72,7 +72,19 @@ type Config struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	// Without them the client IP is the connection's remote address.
 	TrustedProxies []netip.Prefix
-	Log            *slog.Logger
+	// MetricsAllow are the networks (besides loopback) that may read
+	// /metrics, judged by the connection's address.
+	MetricsAllow []netip.Prefix
+	// Logo is the lender's logo (PNG, JPEG or SVG), shown in the header
+	// beside the name; nil for none.
+	Logo *Logo
+	Log  *slog.Logger
+}
+
+// Logo is an image served at /logo.
+type Logo struct {
+	ContentType string
+	Data        []byte
 }
 
 // Server is the portal.
@@ -81,6 +93,7 @@ type Server struct {
 	db      *db.DB
 	id      *identity.Service
 	v       *views
+	metrics *metrics
 	handler http.Handler
 }
 
@@ -100,7 +113,7 @@ func New(cfg Config, d *db.DB, id *identity.Service) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	s := &Server{cfg: cfg, db: d, id: id, v: v}
+	s := &Server{cfg: cfg, db: d, id: id, v: v, metrics: newMetrics()}
 	s.handler = s.routes()
 	return s, nil
 }

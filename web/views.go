@@ -106,6 +106,9 @@ func (p *page) Err(field string) string {
 // Val returns a submitted form value to show again.
 func (p *page) Val(field string) string { return p.Form[field] }
 
+// HasLogo reports whether the lender configured a logo.
+func (p *page) HasLogo() bool { return p.v.cfg.Logo != nil }
+
 // IdleSeconds is the idle timeout, for the warning script.
 func (p *page) IdleSeconds() int { return int(identity.SessionIdle.Seconds()) }
 

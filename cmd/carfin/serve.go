@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -41,6 +42,9 @@ type serveConfig struct {
 	SMTPURL        string // CARFIN_SMTP_URL; empty: log messages instead of sending (development)
 	MailFrom       string // CARFIN_MAIL_FROM
 	PlacesFile     string // CARFIN_PLACES_CSV: "cidr,place" lines for approximate places
+	LogoFile       string // CARFIN_LOGO: PNG, JPEG or SVG shown beside the lender's name
+	// MetricsAllow (CARFIN_METRICS_ALLOW, CIDRs) may read /metrics besides loopback.
+	MetricsAllow []netip.Prefix
 
 	// Set by tests and by `carfin demo`, not by flags.
 	hashParams identity.Params
@@ -77,7 +81,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return def
 	}
 	var cfg serveConfig
-	var proxies string
+	var proxies, metricsAllow string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
@@ -97,6 +101,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("CARFIN_SMTP_URL", ""), "smtp://user:pass@host:587?tls=mandatory; empty logs emails instead (CARFIN_SMTP_URL)")
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("CARFIN_MAIL_FROM", ""), "sender address of emails (CARFIN_MAIL_FROM)")
 	fs.StringVar(&cfg.PlacesFile, "places-csv", env("CARFIN_PLACES_CSV", ""), "CSV of cidr,place for approximate places (CARFIN_PLACES_CSV)")
+	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
+	fs.StringVar(&metricsAllow, "metrics-allow", env("CARFIN_METRICS_ALLOW", ""), "CIDRs that may read /metrics besides loopback (CARFIN_METRICS_ALLOW)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -106,20 +112,12 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if fs.NArg() > 0 {
 		return cfg, usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
-	for p := range strings.SplitSeq(proxies, ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		if !strings.Contains(p, "/") {
-			if a, err := netip.ParseAddr(p); err == nil {
-				p = netip.PrefixFrom(a, a.BitLen()).String()
-			}
-		}
-		pre, err := netip.ParsePrefix(p)
-		if err != nil {
-			return cfg, usagef("serve: --trusted-proxies: %q is not a CIDR", p)
-		}
-		cfg.TrustedProxies = append(cfg.TrustedProxies, pre.Masked())
+	var err error
+	if cfg.TrustedProxies, err = parsePrefixes("--trusted-proxies", proxies); err != nil {
+		return cfg, err
+	}
+	if cfg.MetricsAllow, err = parsePrefixes("--metrics-allow", metricsAllow); err != nil {
+		return cfg, err
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return cfg, usagef("serve: --tls-cert and --tls-key go together")
@@ -245,7 +243,13 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
-	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: secure, TrustedProxies: cfg.TrustedProxies, Log: log}, d, id)
+	logo, err := loadLogo(cfg.LogoFile)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: secure, TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow,
+		Logo: logo, Log: log}, d, id)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
@@ -344,4 +348,48 @@ func tuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(serveGCPercent)
 	}
+}
+
+// parsePrefixes parses comma-separated CIDRs or addresses.
+func parsePrefixes(flagName, list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for p := range strings.SplitSeq(list, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, usagef("serve: %s: %q is not a CIDR", flagName, p)
+		}
+		out = append(out, pre.Masked())
+	}
+	return out, nil
+}
+
+// logoBytesMax bounds the logo file.
+const logoBytesMax = 256 << 10
+
+// loadLogo reads the logo file; its type comes from the extension.
+func loadLogo(path string) (*web.Logo, error) {
+	if path == "" {
+		return nil, nil
+	}
+	types := map[string]string{".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+	ct, ok := types[strings.ToLower(filepath.Ext(path))]
+	if !ok {
+		return nil, fmt.Errorf("logo %s: want a .png, .jpg or .svg file", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("logo: %w", err)
+	}
+	if len(b) > logoBytesMax {
+		return nil, fmt.Errorf("logo %s: %d bytes, at most %d", path, len(b), logoBytesMax)
+	}
+	return &web.Logo{ContentType: ct, Data: b}, nil
 }

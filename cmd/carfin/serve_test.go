@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +118,12 @@ func TestServeViaRun(t *testing.T) {
 			}
 		}
 
+		// Metrics by route, for loopback (the connection's address).
+		m := b.get("/metrics")
+		m.must(t, 200, `carfin_http_requests_total{method="GET",route="GET /login",status="200"} 1`,
+			`carfin_http_request_duration_seconds_bucket{method="GET",route="GET /login",le="+Inf"} 1`)
+		b.get("/logo").must(t, 404)
+
 		b.get("/").must(t, 200, `name="password"`) // not signed in: the sign-in page
 		b.mustSignIn(c.email, testPassword)
 		home := b.get("/")
@@ -201,3 +208,25 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 var _ = http.StatusOK
+
+// TestServeLogo: a configured logo is served at /logo and shown in the
+// header; an SVG logo is sandboxed so that script in it never runs.
+func TestServeLogo(t *testing.T) {
+	t.Parallel()
+	d := dbtest.SQLite(t)
+	svg := t.TempDir() + "/logo.svg"
+	if err := os.WriteFile(svg, []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, d, func(cfg *serveConfig) { cfg.LogoFile = svg })
+	b := s.browser("")
+	r := b.get("/logo")
+	r.must(t, 200, "<svg")
+	if ct, csp := r.header.Get("Content-Type"), r.header.Get("Content-Security-Policy"); ct != "image/svg+xml" || !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("logo served as %q with CSP %q", ct, csp)
+	}
+	b.get("/login").must(t, 200, `<img src="/logo" alt="" height="32">`)
+	if _, err := loadLogo(t.TempDir() + "/logo.gif"); err == nil {
+		t.Error("a .gif logo was accepted")
+	}
+}
