@@ -1,0 +1,130 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestThrottle(t *testing.T) {
+	lim := Limits{GlobalFailureBurst: 1000, GlobalFailuresPerSecond: 1}.withDefaults()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	th := newThrottle(lim)
+
+	// Per IP: 20 failures in the window, then refused until it passes.
+	for i := range lim.IPFailuresMax {
+		if ok, why := th.allow("192.0.2.1", now, true); !ok {
+			t.Fatalf("attempt %d refused (%s)", i+1, why)
+		}
+		th.fail("192.0.2.1", "same@example.com", now)
+	}
+	if ok, why := th.allow("192.0.2.1", now, true); ok || why != "ip" {
+		t.Fatalf("21st attempt: ok=%v why=%q", ok, why)
+	}
+	if ok, _ := th.allow("192.0.2.2", now, true); !ok {
+		t.Fatal("a neighbour was refused before any burst")
+	}
+	if ok, _ := th.allow("192.0.2.1", now.Add(lim.IPWindow), true); !ok {
+		t.Fatal("still refused after the window")
+	}
+
+	// Many accounts from one network: a burst, reported once, and a
+	// quarter of the per-IP budget for everyone in it.
+	th = newThrottle(lim)
+	bursts := 0
+	for i := range lim.NetworkAccountsBurst + 3 {
+		if th.fail("198.51.100.7", string(rune('a'+i))+"@example.com", now) {
+			bursts++
+		}
+	}
+	if bursts != 1 {
+		t.Fatalf("%d bursts reported, want 1", bursts)
+	}
+	if ok, _ := th.allow("198.51.100.7", now, true); ok {
+		t.Fatal("the bursting IP was not limited")
+	}
+	for range lim.IPFailuresMax / 4 {
+		th.fail("198.51.100.8", "x@example.com", now)
+	}
+	if ok, _ := th.allow("198.51.100.8", now, true); ok {
+		t.Fatal("a neighbour in a bursting network kept the full budget")
+	}
+	if ok, _ := th.allow("198.51.101.8", now, true); !ok {
+		t.Fatal("another network was limited")
+	}
+	if networkOf(parseIP("2001:db8:1:2:3::4")).String() != "2001:db8:1:2::/64" {
+		t.Error("IPv6 network is not the /64")
+	}
+
+	// Global budget: reserved before hashing, refunded on success,
+	// refilled over time.
+	g := newThrottle(Limits{GlobalFailureBurst: 3, GlobalFailuresPerSecond: 1}.withDefaults())
+	for i := range 3 {
+		if ok, _ := g.allow("203.0.113.1", now, true); !ok {
+			t.Fatalf("reservation %d refused", i+1)
+		}
+	}
+	if ok, why := g.allow("203.0.113.2", now, true); ok || why != "global" {
+		t.Fatalf("4th concurrent attempt: ok=%v why=%q", ok, why)
+	}
+	g.refund(now)
+	if ok, _ := g.allow("203.0.113.3", now, true); !ok {
+		t.Fatal("a refunded unit was not available")
+	}
+	if ok, _ := g.allow("203.0.113.4", now.Add(1500*time.Millisecond), true); !ok {
+		t.Fatal("the budget did not refill")
+	}
+}
+
+func TestDelay(t *testing.T) {
+	lim := DefaultLimits()
+	for n, want := range map[int]time.Duration{0: 0, 4: 0, 5: time.Second, 6: 2 * time.Second, 9: 16 * time.Second, 30: time.Minute} {
+		if got := lim.delay(n); got != want {
+			t.Errorf("delay(%d) = %s, want %s", n, got, want)
+		}
+	}
+}
+
+func TestHashGate(t *testing.T) {
+	g := newHashGate(2, 3)
+	release := make(chan struct{})
+	var running, peak int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for range 10 {
+		wg.Go(func() {
+			errs <- g.do(context.Background(), func() {
+				mu.Lock()
+				running++
+				peak = max(peak, running)
+				mu.Unlock()
+				<-release
+				mu.Lock()
+				running--
+				mu.Unlock()
+			})
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	close(errs)
+	var refused, done int
+	for err := range errs {
+		switch {
+		case errors.Is(err, ErrThrottled):
+			refused++
+		case err == nil:
+			done++
+		}
+	}
+	if peak > 2 {
+		t.Errorf("%d hashes at once, want at most 2", peak)
+	}
+	if done < 2 || done > 5 || refused != 10-done {
+		t.Errorf("done %d, refused %d: want 2 running + at most 3 waiting, the rest refused", done, refused)
+	}
+}
