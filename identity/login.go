@@ -137,11 +137,16 @@ func (s *Service) loginFailed(ctx context.Context, l *Login, email, reason strin
 		subject := "email:" + email
 		if l != nil {
 			subject = loginSubject(l.ID)
-			if reason == "wrong_password" {
-				if err := s.countFailure(ctx, tx, l.ID, c); err != nil {
-					return err
-				}
+		}
+		if l != nil && reason == "wrong_password" {
+			if err := s.countFailure(ctx, tx, l.ID, c); err != nil {
+				return err
 			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE logins SET failed_count = failed_count + 1, last_failed_at = $1 WHERE id = $2 RETURNING failed_count`,
+			tx.Now(), int64(-1)); err != nil {
+			// The same statement as countFailure, matching no row: an
+			// unknown or locked account costs what a known one does.
+			return fmt.Errorf("count failure: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: "anonymous", Action: "login.failure", Subject: subject, IP: c.IP,
 			Details: map[string]string{"reason": reason, "ua": clipUA(c.UserAgent)}})

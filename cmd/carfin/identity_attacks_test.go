@@ -425,35 +425,33 @@ func TestLoginTiming(t *testing.T) {
 		if _, err := id.CreateCustomerLogin(context.Background(), v.id, testPassword); err != nil {
 			t.Fatal(err)
 		}
-		const pairs = 40
-		var known, unknown []time.Duration
-		for i := range 2 * pairs {
-			b := s.browser(fmt.Sprintf("10.%d.%d.1", i/200, i%200))
-			email := "nobody." + fmt.Sprint(i) + "@example.com"
-			if i%2 == 0 {
-				email = v.email
+		// Alternate known and unknown emails and compare each pair, so
+		// that load from other tests on the machine hits both alike; the
+		// median of the paired differences ignores the odd stall.
+		const pairs = 60
+		var diffs, known, unknown []time.Duration
+		for i := range pairs {
+			var took [2]time.Duration
+			for j, email := range []string{v.email, fmt.Sprintf("nobody.%d@example.com", i)} {
+				b := s.browser(fmt.Sprintf("10.%d.%d.1", i/100, (2*i+j)%200))
+				s.clock.Add(time.Minute) // past the growing delay: every failure counts
+				start := time.Now()
+				r := b.login(email, "definitely not the password")
+				took[j] = time.Since(start)
+				if r.status != 401 {
+					t.Fatalf("attempt %d/%d: status %d", i, j, r.status)
+				}
 			}
-			s.clock.Add(time.Minute) // past the growing delay: every failure counts
-			start := time.Now()
-			r := b.login(email, "definitely not the password")
-			el := time.Since(start)
-			if r.status != 401 {
-				t.Fatalf("attempt %d: status %d", i, r.status)
-			}
-			if i < 4 {
+			if i < 3 {
 				continue // warm-up
 			}
-			if i%2 == 0 {
-				known = append(known, el)
-			} else {
-				unknown = append(unknown, el)
-			}
+			diffs = append(diffs, took[0]-took[1])
+			known, unknown = append(known, took[0]), append(unknown, took[1])
 		}
-		mk, mu := trimmedMean(known), trimmedMean(unknown)
-		diff := mk - mu
-		t.Logf("mean known %s, unknown %s, difference %s", mk, mu, diff)
+		diff := medianDuration(diffs)
+		t.Logf("median known %s, unknown %s; median paired difference %s", medianDuration(known), medianDuration(unknown), diff)
 		if diff < -5*time.Millisecond || diff > 5*time.Millisecond {
-			t.Errorf("known and unknown emails differ by %s on average (limit 5 ms)", diff)
+			t.Errorf("known and unknown emails differ by %s (median of paired differences; limit 5 ms)", diff)
 		}
 		if s.auditCount("login.locked") < 1 {
 			t.Error("the known account was not locked during the run")
@@ -461,44 +459,9 @@ func TestLoginTiming(t *testing.T) {
 	})
 }
 
-// trimmedMean drops the fastest and slowest 10 % (scheduler noise).
-func trimmedMean(ds []time.Duration) time.Duration {
+// medianDuration is the middle value.
+func medianDuration(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	k := len(s) / 10
-	s = s[k : len(s)-k]
-	var sum time.Duration
-	for _, d := range s {
-		sum += d
-	}
-	return sum / time.Duration(len(s))
-}
-
-// TestGlobalFailureBudget: wrong passwords spread over many networks
-// (each under its own limits) spend the process-wide budget, and then
-// every attempt is refused before hashing until it refills; a successful
-// sign-in gives its unit back.
-func TestGlobalFailureBudget(t *testing.T) {
-	t.Parallel()
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		s := startServe(t, d, func(cfg *serveConfig) {
-			cfg.limits.GlobalFailureBurst, cfg.limits.GlobalFailuresPerSecond = 5, 1
-		})
-		v := seedLogins(t, s, 1)[0]
-		var rs []response
-		for i := range 10 {
-			rs = append(rs, s.browser(fmt.Sprintf("100.%d.0.1", 64+i)).login(fmt.Sprintf("nobody%d@example.com", i), "wrong password here"))
-		}
-		if got := statuses(rs); got[401] != 5 || got[429] != 5 {
-			t.Fatalf("statuses %v, want 5×401 then 5×429", got)
-		}
-		s.browser("100.90.0.1").login(v.email, testPassword).must(t, 429) // even the owner waits
-		s.clock.Add(2 * time.Second)                                      // two units back
-		for range 3 {
-			s.browser("100.91.0.1").mustSignIn(v.email, testPassword) // successes refund their unit
-		}
-		s.browser("100.92.0.1").login("nobody@example.com", "wrong").must(t, 401)
-		s.browser("100.93.0.1").login("nobody@example.com", "wrong").must(t, 401)
-		s.browser("100.94.0.1").login("nobody@example.com", "wrong").must(t, 429)
-	})
+	return s[len(s)/2]
 }
