@@ -1,0 +1,277 @@
+package payments_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+
+	"carfin/calendar"
+	"carfin/db"
+	"carfin/ledger"
+	"carfin/money"
+	"carfin/notify"
+	"carfin/payments"
+	"carfin/payments/ach"
+	"carfin/payments/cardtest"
+	"carfin/servicing"
+)
+
+var (
+	cents = money.MustParse
+	day   = calendar.MustParse
+)
+
+// clock is the tests' movable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t.UTC().Truncate(time.Microsecond)
+}
+
+// env is a lender with a book, the payments service and a test processor.
+type env struct {
+	t      *testing.T
+	ctx    context.Context
+	db     *db.DB
+	sv     *servicing.Service
+	pay    *payments.Service
+	proc   *cardtest.Processor
+	clock  *clock
+	cutoff calendar.Cutoff
+	outDir string
+	seq    int
+}
+
+const odfi = "061993512"
+
+// newEnv returns an env whose clock reads 10:00 New York time on today.
+func newEnv(t *testing.T, d *db.DB, today string, tweak ...func(*payments.Config)) *env {
+	t.Helper()
+	cut, err := calendar.ParseCutoff("17:00", "America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, ctx: context.Background(), db: d, clock: &clock{}, cutoff: cut, outDir: t.TempDir()}
+	e.at(today, 10, 0)
+	d.Now = e.clock.now
+	e.sv = servicing.New(d, cut.Today)
+	e.proc = cardtest.New("test-secret")
+	e.proc.Now = e.clock.now
+	cfg := payments.Config{LenderName: "Northwind Motor Finance", Cutoff: cut, Keys: payments.DevKeyring(), Directory: ach.SampleDirectory(),
+		Processor: e.proc, ProcessorTimeout: 300 * time.Millisecond, OutDir: e.outDir,
+		Origin:    payments.Origin{ODFIRouting: odfi, DestinationName: "Peachtree Meadow Bank", CompanyName: "Northwind Motor", CompanyID: "1987654321"},
+		PortalURL: "https://portal.northwind.example", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	e.pay, err = payments.New(d, e.sv, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// at sets the clock to hh:mm New York time on date.
+func (e *env) at(date string, hh, mm int) {
+	y, m, dd := day(date).Date()
+	e.clock.set(time.Date(y, m, dd, hh, mm, 0, 0, e.cutoff.Location))
+}
+
+func (e *env) today() calendar.Date { return e.cutoff.Today(e.clock.now()) }
+
+// customer creates a customer.
+func (e *env) customer(first string) int64 {
+	e.t.Helper()
+	e.seq++
+	id, err := e.sv.CreateCustomer(e.ctx, servicing.NewCustomer{FirstName: first, LastName: "Tester", Email: fmt.Sprintf("%s%d@example.com", strings.ToLower(first), e.seq),
+		AddressLine1: "1 Main St", City: "Springfield", State: "IL", ZIP: "62701", BirthDate: day("1980-02-29"), SSNLast4: "1234"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// loan opens a loan for the customer, signed on start (which must not be
+// after the clock's date).
+func (e *env) loan(customer int64, amount string, term int, start, firstDue string) int64 {
+	e.t.Helper()
+	e.seq++
+	id, err := e.sv.OpenContract(e.ctx, servicing.NewContract{AccountNumber: fmt.Sprintf("NW-%06d", e.seq), CustomerID: customer,
+		VIN: servicing.WithCheckDigit(fmt.Sprintf("1HGCM8263A%07d", e.seq)), VehicleYear: 2024, Make: "Subaru", Model: "Outback",
+		Kind: servicing.KindLoan, AmountFinancedCents: cents(amount), APR: money.MustParseRate("6.99"), TermMonths: term,
+		ContractDate: day(start), FirstDue: day(firstDue), GraceDays: 10,
+		LateFee:     servicing.LateFeeRule{Kind: "fixed", FixedCents: cents("25")},
+		NSFFeeCents: cents("30")})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// bank adds a bank account and validates it by micro-deposits, sending
+// them in an ACH file first.
+func (e *env) bank(customer int64, routing, account string) payments.Method {
+	e.t.Helper()
+	m, err := e.pay.AddBankAccount(e.ctx, customer, payments.NewBankAccount{HolderName: "Pat Tester", AccountType: "checking",
+		Routing: routing, Account: account, ConfirmAccount: account})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.validate(customer, m.ID)
+	m, err = e.pay.Method(e.ctx, customer, m.ID)
+	if err != nil || m.Status != payments.MethodActive {
+		e.t.Fatalf("method after validation: %+v %v", m, err)
+	}
+	return m
+}
+
+// validate sends pending micro-deposits and confirms them.
+func (e *env) validate(customer, method int64) {
+	e.t.Helper()
+	if _, err := e.pay.OriginateACH(e.ctx, calendar.OnOrAfterBusinessDay(e.today())); err != nil {
+		e.t.Fatal(err)
+	}
+	a, b := e.micro(method)
+	if _, err := e.pay.ConfirmMicroDeposits(e.ctx, customer, method, b, a); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// micro reads the micro-deposit amounts the customer would see on their
+// statement.
+func (e *env) micro(method int64) (money.Cents, money.Cents) {
+	e.t.Helper()
+	var a, b money.Cents
+	if err := e.db.Read.QueryRowContext(e.ctx, `SELECT micro1_cents, micro2_cents FROM payment_methods WHERE id = $1`, method).Scan(&a, &b); err != nil {
+		e.t.Fatal(err)
+	}
+	return a, b
+}
+
+// card tokenizes a test card and adds it.
+func (e *env) card(customer int64, number string) payments.Method {
+	e.t.Helper()
+	c, err := e.proc.Tokenize(cardtest.Card{Number: number, ExpMonth: 12, ExpYear: e.today().Year() + 3, CVC: "123"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m, err := e.pay.AddCard(e.ctx, customer, c.Token, "", "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+func (e *env) count(query string, args ...any) int {
+	e.t.Helper()
+	var n int
+	if err := e.db.Read.QueryRowContext(e.ctx, query, args...).Scan(&n); err != nil {
+		e.t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// checks runs servicing's and the ledger's own checks.
+func (e *env) checks() {
+	e.t.Helper()
+	if f, err := servicing.Check(e.ctx, e.db); err != nil || len(f) > 0 {
+		e.t.Fatalf("servicing check: %v %v", f, err)
+	}
+	if f, err := ledger.Check(e.ctx, e.db.Read); err != nil || len(f) > 0 {
+		e.t.Fatalf("ledger check: %v %v", f, err)
+	}
+}
+
+// balances returns a contract's ledger balances.
+func (e *env) balances(contract int64) map[string]money.Cents {
+	e.t.Helper()
+	b, err := ledger.Balances(e.ctx, e.db.Read, contract)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
+}
+
+// outbox returns the kinds of messages sent to an address.
+func (e *env) outbox(to string) []notify.Queued {
+	e.t.Helper()
+	q, err := notify.Outbox(e.ctx, e.db, to, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return q
+}
+
+func kinds(q []notify.Queued) string {
+	var ks []string
+	for _, m := range q {
+		ks = append(ks, m.Message.Kind)
+	}
+	return strings.Join(ks, ",")
+}
+
+func (e *env) email(customer int64) string {
+	e.t.Helper()
+	var s string
+	if err := e.db.Read.QueryRowContext(e.ctx, `SELECT email FROM customers WHERE id = $1`, customer).Scan(&s); err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// readFile reads an ACH file the service wrote.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkPDF validates a PDF strictly with pdfcpu and returns its text
+// (pdftotext, when installed).
+func checkPDF(t *testing.T, pdf []byte) string {
+	t.Helper()
+	api.DisableConfigDir()
+	conf := model.NewDefaultConfiguration()
+	conf.ValidationMode = model.ValidationStrict
+	if err := api.Validate(bytes.NewReader(pdf), conf); err != nil {
+		t.Fatalf("pdfcpu strict validation: %v", err)
+	}
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftotext (poppler-utils) is required in CI")
+		}
+		t.Log("pdftotext not installed: receipt text not checked")
+		return ""
+	}
+	f := filepath.Join(t.TempDir(), "receipt.pdf")
+	if err := os.WriteFile(f, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-layout", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}

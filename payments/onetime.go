@@ -1,0 +1,459 @@
+package payments
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"carfin/audit"
+	"carfin/calendar"
+	"carfin/db"
+	"carfin/money"
+	"carfin/servicing"
+)
+
+// AmountChoice is what the customer picked on the amount step.
+type AmountChoice string
+
+const (
+	PayAmountDue AmountChoice = "due"      // past due plus the current installment, and fees
+	PayPastDue   AmountChoice = "past_due" // only what is past due, and fees
+	PayPayoff    AmountChoice = "payoff"   // everything, on the payment's date
+	PayOther     AmountChoice = "other"    // an amount the customer types
+)
+
+// Options is what the one-time payment form offers for a contract.
+type Options struct {
+	ContractID      int64
+	ContractAccount string
+	// AmountDueCents: past due plus what is due on the next due date, with
+	// fees. PastDueCents: installments whose due date has passed, with
+	// fees (0: nothing is past due). PayoffCents: the payoff on Earliest.
+	AmountDueCents   money.Cents
+	PastDueCents     money.Cents
+	PayoffCents      money.Cents
+	InstallmentCents money.Cents
+	NextDue          calendar.Date
+	// Earliest is the effective date of a payment made now (today, or the
+	// next business day after the cut-off or on a non-business day);
+	// Latest the last date a payment may be scheduled for (the next due
+	// date + 30 days). Dates in between must be business days.
+	Earliest calendar.Date
+	Latest   calendar.Date
+	// Cutoff is today's cut-off (zero on a non-business day).
+	Cutoff time.Time
+	// Methods are the customer's methods; Usable says which can pay now.
+	Methods []Method
+	// CardFeeCents is the convenience fee on a card payment.
+	CardFeeCents money.Cents
+	// Scheduled sums the payments already scheduled for this contract.
+	ScheduledCents money.Cents
+}
+
+// DateAllowed reports whether a payment may be dated d.
+func (o Options) DateAllowed(d calendar.Date) bool {
+	return d == o.Earliest || d > o.Earliest && d <= o.Latest && calendar.IsBusinessDay(d)
+}
+
+// contractRow is what payments read about a contract.
+type contractRow struct {
+	id             int64
+	account        string
+	kind           string
+	state          string
+	paymentCents   money.Cents
+	credited       money.Cents
+	fees           money.Cents
+	nextUnpaid     int
+	nextUnpaidDue  calendar.Date
+	installments   []installment
+	scheduledCents money.Cents
+}
+
+type installment struct {
+	number     int
+	due        calendar.Date
+	amount     money.Cents
+	cumulative money.Cents
+}
+
+// loadContract reads a customer's contract, or ErrNotFound.
+func loadContract(ctx context.Context, q db.Querier, customerID, contractID int64) (*contractRow, error) {
+	c := &contractRow{id: contractID}
+	var nextDue sql.Null[calendar.Date]
+	err := q.QueryRowContext(ctx, `SELECT c.account_number, c.kind, c.state, c.payment_cents, b.credited_cents, b.fees_cents, b.next_unpaid_number, b.next_unpaid_due
+		FROM contracts c JOIN contract_balances b ON b.contract_id = c.id WHERE c.id = $1 AND c.customer_id = $2`, contractID, customerID).
+		Scan(&c.account, &c.kind, &c.state, &c.paymentCents, &c.credited, &c.fees, &c.nextUnpaid, &nextDue)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("contract %d: %w", contractID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("contract %d: %w", contractID, err)
+	}
+	c.nextUnpaidDue = nextDue.V
+	rows, err := q.QueryContext(ctx, `SELECT number, due_date, amount_cents, cumulative_cents FROM installments WHERE contract_id = $1 ORDER BY number`, contractID)
+	if err != nil {
+		return nil, fmt.Errorf("installments of contract %d: %w", contractID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var in installment
+		if err := rows.Scan(&in.number, &in.due, &in.amount, &in.cumulative); err != nil {
+			return nil, err
+		}
+		c.installments = append(c.installments, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_cents), 0) FROM payments WHERE contract_id = $1 AND status IN ('scheduled', 'authorized')`,
+		contractID).Scan(&c.scheduledCents)
+	return c, err
+}
+
+func (c *contractRow) open() bool { return c.state == "active" || c.state == "matured" }
+
+// cumulativeThrough is the sum of installments due on or before d.
+func (c *contractRow) cumulativeThrough(d calendar.Date) money.Cents {
+	var sum money.Cents
+	for _, in := range c.installments {
+		if in.due > d {
+			break
+		}
+		sum = in.cumulative
+	}
+	return sum
+}
+
+// amounts computes amount due and past due on date today.
+func (c *contractRow) amounts(today calendar.Date) (due, pastDue money.Cents) {
+	pastDue = max(0, c.cumulativeThrough(today-1)-c.credited)
+	current := c.nextUnpaidDue
+	for _, in := range c.installments {
+		if in.due >= today {
+			current = max(current, in.due)
+			break
+		}
+	}
+	due = max(0, c.cumulativeThrough(current)-c.credited)
+	if due == 0 && pastDue == 0 && c.fees == 0 {
+		return 0, 0
+	}
+	if pastDue > 0 || c.fees > 0 {
+		pastDue += c.fees
+	}
+	return due + c.fees, pastDue
+}
+
+// Options returns what the payment form offers for one of the customer's
+// contracts. It returns ErrNotFound or ErrContractClosed.
+func (s *Service) Options(ctx context.Context, customerID, contractID int64) (Options, error) {
+	c, err := loadContract(ctx, s.db.Read, customerID, contractID)
+	if err != nil {
+		return Options{}, err
+	}
+	return s.optionsOf(ctx, customerID, c, s.db.Now())
+}
+
+func (s *Service) optionsOf(ctx context.Context, customerID int64, c *contractRow, now time.Time) (Options, error) {
+	if !c.open() {
+		return Options{}, fmt.Errorf("contract %s is %s: %w", c.account, c.state, ErrContractClosed)
+	}
+	today := s.cfg.Cutoff.Today(now)
+	o := Options{ContractID: c.id, ContractAccount: c.account, InstallmentCents: c.paymentCents, NextDue: c.nextUnpaidDue,
+		Earliest: s.cfg.Cutoff.EffectiveDate(now), CardFeeCents: s.cfg.ConvenienceFeeCents, ScheduledCents: c.scheduledCents}
+	if calendar.IsBusinessDay(today) {
+		o.Cutoff = s.cfg.Cutoff.Deadline(today).UTC()
+	}
+	o.AmountDueCents, o.PastDueCents = c.amounts(today)
+	q, err := s.sv.QuotePayoff(ctx, c.id, o.Earliest)
+	if err != nil {
+		return Options{}, fmt.Errorf("payoff of %s: %w", c.account, mapServicingErr(err))
+	}
+	o.PayoffCents = q.PayoffCents
+	o.AmountDueCents = min(o.AmountDueCents, o.PayoffCents)
+	o.PastDueCents = min(o.PastDueCents, o.PayoffCents)
+	anchor := c.nextUnpaidDue
+	if anchor.IsZero() || anchor < today {
+		anchor = today
+	}
+	o.Latest = max(anchor+scheduleDaysAfterDue, o.Earliest)
+	methods, err := s.methodsOf(ctx, s.db.Read, customerID)
+	if err != nil {
+		return Options{}, err
+	}
+	o.Methods = methods
+	return o, nil
+}
+
+// mapServicingErr turns servicing's refusals into payments' errors.
+func mapServicingErr(err error) error {
+	switch {
+	case errors.Is(err, servicing.ErrClosed):
+		return fmt.Errorf("%w: %w", ErrContractClosed, err)
+	case errors.Is(err, servicing.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, servicing.ErrOverpayment):
+		return fmt.Errorf("%w: %w", ErrOverPayoff, err)
+	}
+	return err
+}
+
+// OneTime is the one-time payment form.
+type OneTime struct {
+	ContractID int64
+	MethodID   int64
+	Choice     AmountChoice
+	// Other is the typed amount when Choice is PayOther ("250.00").
+	Other string
+	// Date is the payment date; zero means the earliest (today, or the
+	// next business day after the cut-off).
+	Date calendar.Date
+	// IdempotencyKey comes from the form (a random value rendered into
+	// it): submitting the same form twice makes one payment.
+	IdempotencyKey string
+	IP             string
+}
+
+// Quote is the review step: what Pay would do.
+type Quote struct {
+	ContractID      int64
+	ContractAccount string
+	Method          Method
+	Rail            Rail
+	AmountCents     money.Cents
+	FeeCents        money.Cents
+	TotalCents      money.Cents
+	// Date is the effective date; Today whether it goes out today.
+	Date  calendar.Date
+	Today bool
+	// ChangeDeadline: until when the payment can be changed or cancelled
+	// (zero: it cannot be, it goes out too soon).
+	ChangeDeadline time.Time
+	PayoffCents    money.Cents
+}
+
+// Quote validates a one-time payment and says what it would be, without
+// recording anything. It returns ErrNotFound (contract or method),
+// ErrContractClosed, ErrAmount (≤ 0, more than two decimals, malformed),
+// ErrOverPayoff (more than the payoff on that date, less what is already
+// scheduled), ErrDate (not today, not a business day, after the next due
+// date + 30 days), ErrNotValidated or ErrMethodUnusable, ErrCardExpired,
+// ErrCardsUnavailable.
+func (s *Service) Quote(ctx context.Context, customerID int64, f OneTime) (Quote, error) {
+	return s.quote(ctx, s.db.Read, customerID, f, s.db.Now(), 0)
+}
+
+// quote validates f at instant now; exclude is a scheduled payment being
+// edited (its amount does not count as already scheduled).
+func (s *Service) quote(ctx context.Context, q db.Querier, customerID int64, f OneTime, now time.Time, exclude int64) (Quote, error) {
+	c, err := loadContract(ctx, q, customerID, f.ContractID)
+	if err != nil {
+		return Quote{}, err
+	}
+	if exclude != 0 {
+		var amt money.Cents
+		if err := q.QueryRowContext(ctx, `SELECT amount_cents FROM payments WHERE id = $1 AND status IN ('scheduled', 'authorized')`, exclude).Scan(&amt); err == nil {
+			c.scheduledCents -= amt
+		}
+	}
+	if !c.open() {
+		return Quote{}, fmt.Errorf("contract %s is %s: %w", c.account, c.state, ErrContractClosed)
+	}
+	m, err := s.methodTx(ctx, q, customerID, f.MethodID)
+	if err != nil {
+		return Quote{}, err
+	}
+	today := s.cfg.Cutoff.Today(now)
+	if err := m.Usable(today); err != nil {
+		return Quote{}, err
+	}
+	if m.Kind == KindCard && s.cfg.Processor == nil {
+		return Quote{}, ErrCardsUnavailable
+	}
+	earliest := s.cfg.Cutoff.EffectiveDate(now)
+	date := f.Date
+	if date.IsZero() {
+		date = earliest
+	}
+	anchor := c.nextUnpaidDue
+	if anchor.IsZero() || anchor < today {
+		anchor = today
+	}
+	latest := max(anchor+scheduleDaysAfterDue, earliest)
+	switch {
+	case date < earliest:
+		return Quote{}, fmt.Errorf("%s is before the earliest date %s: %w", date, earliest, ErrDate)
+	case date > latest:
+		return Quote{}, fmt.Errorf("%s is after the latest date %s: %w", date, latest, ErrDate)
+	case date != earliest && !calendar.IsBusinessDay(date):
+		return Quote{}, fmt.Errorf("%s is not a business day: %w", date, ErrDate)
+	}
+	payoff, err := s.sv.QuotePayoff(ctx, c.id, date)
+	if err != nil {
+		return Quote{}, fmt.Errorf("payoff: %w", mapServicingErr(err))
+	}
+	due, pastDue := c.amounts(today)
+	var amount money.Cents
+	switch f.Choice {
+	case PayAmountDue:
+		amount = min(due, payoff.PayoffCents)
+	case PayPastDue:
+		amount = min(pastDue, payoff.PayoffCents)
+	case PayPayoff:
+		amount = payoff.PayoffCents
+	case PayOther:
+		amount, err = money.Parse(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(f.Other), "$")))
+		if err != nil {
+			return Quote{}, fmt.Errorf("amount %q: %w: %w", f.Other, ErrAmount, err)
+		}
+	default:
+		return Quote{}, fmt.Errorf("amount choice %q: %w", f.Choice, ErrAmount)
+	}
+	if amount <= 0 {
+		return Quote{}, fmt.Errorf("amount %s: %w", amount, ErrAmount)
+	}
+	if room := payoff.PayoffCents - c.scheduledCents; amount > room {
+		return Quote{}, fmt.Errorf("%s is more than the payoff of %s on %s less %s already scheduled: %w",
+			amount.Dollars(), payoff.PayoffCents.Dollars(), date, c.scheduledCents.Dollars(), ErrOverPayoff)
+	}
+	qt := Quote{ContractID: c.id, ContractAccount: c.account, Method: m, Rail: RailACH, AmountCents: amount, Date: date,
+		Today: date == today, PayoffCents: payoff.PayoffCents}
+	if m.Kind == KindCard {
+		qt.Rail = RailCard
+		qt.FeeCents = s.cfg.ConvenienceFeeCents
+	}
+	qt.TotalCents = qt.AmountCents + qt.FeeCents
+	if deadline := s.changeDeadline(date); now.Before(deadline) {
+		qt.ChangeDeadline = deadline
+	}
+	return qt, nil
+}
+
+// requestHash identifies a one-time payment form, for idempotency: the
+// same key with another form is a conflict, not a repeat.
+func (f OneTime) requestHash() string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%s|%s|%s", f.ContractID, f.MethodID, f.Choice, strings.TrimSpace(f.Other), f.Date))
+	return hex.EncodeToString(h[:])
+}
+
+// Pay confirms a one-time payment. A bank payment is recorded as
+// scheduled for its date and goes out in that day's NACHA file; a card
+// payment dated the earliest date is authorized now (and captured and
+// posted now if that is today), a later one on its date. The receipt
+// PDF is stored, and the customer is emailed. Submitting the same
+// IdempotencyKey again returns the first payment (Duplicate set) without
+// paying twice; with a different form it returns ErrIdempotencyConflict.
+// It returns Quote's errors, and for cards ErrCardDeclined (a *Decline
+// says why) or ErrProcessorTimeout, with nothing posted.
+func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment, error) {
+	if f.IdempotencyKey == "" || len(f.IdempotencyKey) > keyLenMax {
+		return Payment{}, fmt.Errorf("pay: idempotency key must be 1–%d characters: %w", keyLenMax, ErrIdempotencyConflict)
+	}
+	if p, ok, err := s.repeated(ctx, customerID, f.IdempotencyKey, f.requestHash()); err != nil || ok {
+		return p, err
+	}
+	var id int64
+	var qt Quote
+	var cardNow bool
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		qt, err = s.quote(ctx, tx, customerID, f, tx.Now(), 0)
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		err = tx.QueryRowContext(ctx, `INSERT INTO payments (customer_id, contract_id, method_id, kind, rail, status, amount_cents, fee_cents,
+			scheduled_date, sec_code, idempotency_key, request_hash, created_at, updated_at)
+			VALUES ($1, $2, $3, 'one_time', $4, 'scheduled', $5, $6, $7, 'WEB', $8, $9, $10, $10) RETURNING id`,
+			customerID, f.ContractID, f.MethodID, string(qt.Rail), int64(qt.AmountCents), int64(qt.FeeCents), qt.Date,
+			f.IdempotencyKey, f.requestHash(), now).Scan(&id)
+		if db.IsUniqueViolation(err) {
+			return errRepeated
+		}
+		if err != nil {
+			return fmt.Errorf("insert payment: %w", err)
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Actor: actorOf(customerID), Action: "payment.create", Subject: fmt.Sprintf("payment:%d", id), IP: f.IP,
+			Details: map[string]string{"amount": qt.AmountCents.String(), "date": qt.Date.String(), "rail": string(qt.Rail), "contract": qt.ContractAccount}}); err != nil {
+			return err
+		}
+		if cardNow = qt.Rail == RailCard && qt.Date == s.cfg.Cutoff.EffectiveDate(now); cardNow {
+			return nil // the card is authorized first; the customer hears once it is
+		}
+		return s.announce(ctx, tx, customerID, id)
+	})
+	if errors.Is(err, errRepeated) {
+		p, _, err := s.repeated(ctx, customerID, f.IdempotencyKey, f.requestHash())
+		return p, err
+	}
+	if err != nil {
+		return Payment{}, fmt.Errorf("pay: %w", err)
+	}
+	if cardNow {
+		if err := s.chargeCard(ctx, id, true); err != nil {
+			p, _ := s.Payment(ctx, customerID, id)
+			return p, fmt.Errorf("pay: %w", err)
+		}
+	}
+	return s.Payment(ctx, customerID, id)
+}
+
+// errRepeated: a concurrent request with the same key won the race.
+var errRepeated = errors.New("repeated request")
+
+// repeated returns the payment an idempotency key already made, if any:
+// ok with the payment (Duplicate set) for the same request, or
+// ErrIdempotencyConflict for another. A repeated card payment that was
+// declined returns its decline again.
+func (s *Service) repeated(ctx context.Context, customerID int64, key, hash string) (Payment, bool, error) {
+	var id int64
+	var prevHash, status, reason string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT id, request_hash, status, status_reason FROM payments WHERE customer_id = $1 AND idempotency_key = $2`,
+		customerID, key).Scan(&id, &prevHash, &status, &reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Payment{}, false, nil
+	}
+	if err != nil {
+		return Payment{}, false, err
+	}
+	if prevHash != hash {
+		return Payment{}, false, fmt.Errorf("pay: %w", ErrIdempotencyConflict)
+	}
+	p, err := s.Payment(ctx, customerID, id)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	p.Duplicate = true
+	switch Status(status) {
+	case StatusDeclined:
+		return p, true, fmt.Errorf("pay: %w", &Decline{Code: reason, Message: declineText(reason)})
+	case StatusFailed:
+		if reason == reasonProcessorTimeout {
+			return p, true, fmt.Errorf("pay: %w", ErrProcessorTimeout)
+		}
+	}
+	return p, true, nil
+}
+
+// announce renders and stores the receipt and emails the customer that
+// the payment is scheduled (or received), in tx.
+func (s *Service) announce(ctx context.Context, tx *db.Tx, customerID, paymentID int64) error {
+	p, err := s.paymentTx(ctx, tx, customerID, paymentID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.storeReceipt(ctx, tx, p); err != nil {
+		return err
+	}
+	c, err := contactOf(ctx, tx, customerID)
+	if err != nil {
+		return err
+	}
+	return s.enqueue(ctx, tx, c, msgScheduled(s.cfg, c, p))
+}

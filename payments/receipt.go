@@ -1,0 +1,99 @@
+package payments
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"carfin/db"
+)
+
+// RenderReceipt returns a payment's receipt as a one-page PDF: the
+// lender's name, the confirmation number, the contract, the amount (and a
+// card's convenience fee and total), the payment date, the method masked
+// and the status. It uses a core PDF font (Helvetica, not embedded), so a
+// receipt is a few kilobytes and renders in well under a millisecond.
+func RenderReceipt(lender string, p Payment) ([]byte, error) {
+	pdf := fpdf.New("P", "mm", "Letter", "")
+	pdf.SetCreationDate(p.CreatedAt)
+	pdf.SetModificationDate(p.CreatedAt)
+	pdf.SetTitle("Payment receipt "+p.Confirmation, true)
+	pdf.SetAuthor(lender, true)
+	pdf.SetProducer("carfin", false)
+	pdf.SetMargins(20, 20, 20)
+	pdf.AddPage()
+	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252: accents, "•"
+	pdf.SetFont("Helvetica", "B", 18)
+	pdf.CellFormat(0, 10, tr(lender), "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "", 13)
+	pdf.CellFormat(0, 8, "Payment receipt", "B", 1, "L", false, 0, "")
+	pdf.Ln(6)
+	for _, l := range receiptLines(p) {
+		pdf.SetFont("Helvetica", "B", 11)
+		pdf.CellFormat(55, 8, tr(l[0]), "", 0, "L", false, 0, "")
+		pdf.SetFont("Helvetica", "", 11)
+		pdf.CellFormat(0, 8, tr(l[1]), "", 1, "L", false, 0, "")
+	}
+	pdf.Ln(6)
+	pdf.SetFont("Helvetica", "", 9)
+	note := "Keep this receipt for your records. Quote the confirmation number if you contact us about this payment."
+	if p.Rail == RailACH {
+		note += " A bank payment can still be returned by your bank for a few days after it is processed."
+	}
+	pdf.MultiCell(0, 5, tr(note), "", "L", false)
+	var b bytes.Buffer
+	if err := pdf.Output(&b); err != nil {
+		return nil, fmt.Errorf("render receipt %s: %w", p.Confirmation, err)
+	}
+	return b.Bytes(), nil
+}
+
+// storeReceipt renders a payment's receipt and stores it, in tx.
+func (s *Service) storeReceipt(ctx context.Context, tx *db.Tx, p Payment) ([]byte, error) {
+	pdf, err := RenderReceipt(s.cfg.LenderName, p)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(pdf)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO payment_receipts (payment_id, pdf, sha256, created_at) VALUES ($1, $2, $3, $4)`,
+		p.ID, pdf, hex.EncodeToString(sum[:]), tx.Now()); err != nil {
+		return nil, fmt.Errorf("store receipt of %s: %w", p.Confirmation, err)
+	}
+	return pdf, nil
+}
+
+// Receipt returns the receipt PDF of one of the customer's payments. One-
+// time payments get theirs at confirmation; an autopay debit's is rendered
+// on first request and stored. It returns ErrNotFound.
+func (s *Service) Receipt(ctx context.Context, customerID, paymentID int64) ([]byte, error) {
+	var pdf []byte
+	err := s.db.Read.QueryRowContext(ctx, `SELECT r.pdf FROM payment_receipts r JOIN payments p ON p.id = r.payment_id
+		WHERE r.payment_id = $1 AND p.customer_id = $2`, paymentID, customerID).Scan(&pdf)
+	if err == nil {
+		return pdf, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("receipt of payment %d: %w", paymentID, err)
+	}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		p, err := s.paymentTx(ctx, tx, customerID, paymentID)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT pdf FROM payment_receipts WHERE payment_id = $1`, paymentID).Scan(&pdf); err == nil {
+			return nil
+		}
+		pdf, err = s.storeReceipt(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("receipt of payment %d: %w", paymentID, err)
+	}
+	return pdf, nil
+}

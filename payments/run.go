@@ -1,0 +1,408 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"carfin/audit"
+	"carfin/calendar"
+	"carfin/db"
+	"carfin/money"
+	"carfin/notify"
+)
+
+// ErrTooEarly is returned by RunDay for a date whose cut-off has not
+// passed: the day's payments may still change.
+var ErrTooEarly = errors.New("the day's cut-off has not passed yet")
+
+// DayStats is what a day's run did.
+type DayStats struct {
+	Date     calendar.Date
+	Settled  int
+	Prenotes int // bank accounts validated by an unreturned prenote
+	Autopay  AutopayStats
+	Cards    CardStats
+	File     FileResult
+	Notices  NoticeStats
+}
+
+// RunDay runs business date d's payment work, in order: pending debits
+// past the return window settle; autopay creates the debits now fixed;
+// due card payments are charged; the day's NACHA file is written (on
+// business days); reminders and varying-amount notices go out. Every
+// step can run again: a second run does only what the first did not. It
+// returns ErrTooEarly before d's cut-off.
+func (s *Service) RunDay(ctx context.Context, d calendar.Date) (DayStats, error) {
+	st := DayStats{Date: d}
+	if now := s.db.Now(); now.Before(s.cfg.Cutoff.Deadline(d)) {
+		return st, fmt.Errorf("run %s at %s: %w", d, now.In(s.cfg.Cutoff.Location).Format(time.DateTime), ErrTooEarly)
+	}
+	var err error
+	if st.Settled, st.Prenotes, err = s.Settle(ctx, d); err != nil {
+		return st, err
+	}
+	if st.Autopay, err = s.RunAutopay(ctx, d); err != nil {
+		return st, err
+	}
+	if st.Cards, err = s.ChargeDueCards(ctx, d); err != nil {
+		return st, err
+	}
+	if s.cfg.Origin.ODFIRouting != "" {
+		if st.File, err = s.OriginateACH(ctx, d); err != nil {
+			return st, err
+		}
+	}
+	if st.Notices, err = s.SendNotices(ctx, d); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// Settle marks bank debits whose return window has passed as settled
+// (final), and activates bank accounts whose prenote was not returned
+// within three banking days of its settlement. It returns both counts.
+func (s *Service) Settle(ctx context.Context, d calendar.Date) (settled, validated int, err error) {
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'settled', updated_at = $1 WHERE status = 'pending' AND rail = 'ach' AND settles_on < $2`,
+			tx.Now(), d)
+		if err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		settled = int(n)
+		rows, err := tx.QueryContext(ctx, `SELECT v.method_id, f.effective_date FROM ach_verifications v
+			JOIN ach_files f ON f.id = v.ach_file_id JOIN payment_methods m ON m.id = v.method_id
+			WHERE v.kind = 'prenote' AND v.status = 'sent' AND m.status = 'pending'`)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			var eff calendar.Date
+			if err := rows.Scan(&id, &eff); err != nil {
+				rows.Close()
+				return err
+			}
+			if calendar.AddBusinessDays(eff, prenoteWaitBusinessDays) <= d {
+				ids = append(ids, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE payment_methods SET status = 'active', validated_at = $1, updated_at = $1 WHERE id = $2 AND status = 'pending'`,
+				tx.Now(), id); err != nil {
+				return err
+			}
+		}
+		validated = len(ids)
+		return nil
+	})
+	return settled, validated, err
+}
+
+// AutopayStats is what an autopay run did.
+type AutopayStats struct {
+	Created int // debits created (fixed) by this run
+	Skipped int // installments covered by a payment the customer scheduled
+}
+
+// candidate is an active enrolment and the installment its next debit is
+// for: the first installment not yet paid, due on or after the start
+// date, without an autopay debit.
+type candidate struct {
+	enrolment, customer, contract, method int64
+	extra                                 money.Cents
+	daysBefore                            int
+	sec                                   string
+	account                               string
+	installmentCents                      money.Cents
+	credited                              money.Cents
+	in                                    installment
+	methodStatus                          string
+	methodLabel                           string
+	name, email                           string
+	reminderDays                          int
+}
+
+func (c candidate) debit() calendar.Date { return debitDate(c.in.due, c.daysBefore) }
+
+// candidates returns the active enrolments whose next installment is due
+// on or before dueBy.
+func (s *Service) candidates(ctx context.Context, q db.Querier, dueBy calendar.Date) ([]candidate, error) {
+	rows, err := q.QueryContext(ctx, `SELECT e.id, e.customer_id, e.contract_id, e.method_id, e.extra_cents, e.days_before, e.sec_code,
+		c.account_number, c.payment_cents, b.credited_cents, i.number, i.due_date, i.amount_cents, i.cumulative_cents,
+		m.status, COALESCE(m.account_type, ''), m.bank_name, m.last4,
+		cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), COALESCE(pp.autopay_reminder_days, $2)
+		FROM autopay_enrolments e
+		JOIN contracts c ON c.id = e.contract_id
+		JOIN contract_balances b ON b.contract_id = e.contract_id
+		JOIN installments i ON i.contract_id = e.contract_id AND i.number = (
+			SELECT MIN(i2.number) FROM installments i2
+			WHERE i2.contract_id = e.contract_id AND i2.number >= b.next_unpaid_number AND i2.due_date >= e.start_date
+			  AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.contract_id = e.contract_id AND p.kind = 'autopay' AND p.installment_number = i2.number))
+		JOIN payment_methods m ON m.id = e.method_id
+		JOIN customers cu ON cu.id = e.customer_id
+		LEFT JOIN logins l ON l.customer_id = cu.id AND l.realm = 'customer'
+		LEFT JOIN payment_preferences pp ON pp.customer_id = e.customer_id
+		WHERE e.status = 'active' AND c.state IN ('active', 'matured') AND i.due_date <= $1
+		ORDER BY e.id`, dueBy, defaultReminderDays)
+	if err != nil {
+		return nil, fmt.Errorf("autopay candidates: %w", err)
+	}
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		var c candidate
+		var accountType, bank, last4 string
+		if err := rows.Scan(&c.enrolment, &c.customer, &c.contract, &c.method, &c.extra, &c.daysBefore, &c.sec, &c.account, &c.installmentCents,
+			&c.credited, &c.in.number, &c.in.due, &c.in.amount, &c.in.cumulative, &c.methodStatus, &accountType, &bank, &last4,
+			&c.name, &c.email, &c.reminderDays); err != nil {
+			return nil, err
+		}
+		c.methodLabel = Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4}.Label()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// scheduledOneTime returns, per contract, the one-time payments scheduled
+// and not yet sent, dated on or before by.
+func scheduledOneTime(ctx context.Context, q db.Querier, by calendar.Date) (map[int64][]struct {
+	date   calendar.Date
+	amount money.Cents
+}, error) {
+	rows, err := q.QueryContext(ctx, `SELECT contract_id, scheduled_date, amount_cents FROM payments
+		WHERE status IN ('scheduled', 'authorized') AND kind = 'one_time' AND scheduled_date <= $1`, by)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]struct {
+		date   calendar.Date
+		amount money.Cents
+	}{}
+	for rows.Next() {
+		var id int64
+		var x struct {
+			date   calendar.Date
+			amount money.Cents
+		}
+		if err := rows.Scan(&id, &x.date, &x.amount); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], x)
+	}
+	return out, rows.Err()
+}
+
+// RunAutopay creates the autopay debits that the run of date d fixes:
+// for every active enrolment, the next installment's debit once its lock
+// date (three business days before it goes out) is d or earlier. A debit
+// collects what the installment still needs plus the extra amount, less
+// one-time payments the customer scheduled for it; an installment they
+// cover is recorded as skipped. The debits are written in bulk, and a
+// unique index (contract, installment) makes a second debit for one
+// installment impossible, however the runs overlap or repeat.
+func (s *Service) RunAutopay(ctx context.Context, d calendar.Date) (AutopayStats, error) {
+	var st AutopayStats
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		st = AutopayStats{}
+		if err := lockRuns(ctx, tx, "autopay"); err != nil {
+			return err
+		}
+		horizon := calendar.AddBusinessDays(d, autopayLockBusinessDays+1) + calendar.Date(s.cfg.AutopayDaysBeforeMax)
+		cs, err := s.candidates(ctx, tx, horizon)
+		if err != nil {
+			return err
+		}
+		oneTime, err := scheduledOneTime(ctx, tx, horizon+calendar.Date(autopayLockBusinessDays*3))
+		if err != nil {
+			return err
+		}
+		earliest := calendar.OnOrAfterBusinessDay(d)
+		now := tx.Now()
+		var rows [][]any
+		for _, c := range cs {
+			e := c.debit()
+			if lockDate(e) > d || c.methodStatus != string(MethodActive) {
+				continue
+			}
+			date := max(e, earliest)
+			need := remaining(c.in, c.credited)
+			for _, p := range oneTime[c.contract] {
+				if p.date <= date {
+					need -= p.amount
+				}
+			}
+			status, reason, amount := "scheduled", "", need+c.extra
+			if need <= 0 {
+				status, reason, amount = "skipped", "covered by a payment you scheduled", max(c.in.amount, 1)
+				st.Skipped++
+			} else {
+				st.Created++
+			}
+			rows = append(rows, []any{c.customer, c.contract, c.method, "autopay", "ach", status, reason, int64(amount), int64(0), date,
+				c.in.number, c.enrolment, 1, c.sec, fmt.Sprintf("autopay:%d:%d", c.enrolment, c.in.number), "autopay", now, now})
+		}
+		if err := tx.CopyFrom(ctx, "payments", []string{"customer_id", "contract_id", "method_id", "kind", "rail", "status", "status_reason",
+			"amount_cents", "fee_cents", "scheduled_date", "installment_number", "autopay_id", "presentment", "sec_code", "idempotency_key",
+			"request_hash", "created_at", "updated_at"}, rows); err != nil {
+			return fmt.Errorf("create autopay debits: %w", err)
+		}
+		if err := s.crash("autopay"); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "autopay.run", Subject: "autopay:" + d.String(),
+			Details: map[string]string{"created": fmt.Sprint(st.Created), "skipped": fmt.Sprint(st.Skipped)}})
+	})
+	if err != nil {
+		return st, fmt.Errorf("autopay run %s: %w", d, err)
+	}
+	return st, nil
+}
+
+// NoticeStats counts the notices a run sent.
+type NoticeStats struct {
+	Reminders int
+	Varying   int
+}
+
+// SendNotices emails, for each active enrolment's next debit, the
+// reminder the customer asked for (default 3 days before; 0: none) and,
+// when the debit will differ from the usual amount (installment plus
+// extra) — a final installment, say — the Reg E 1005.10(d) notice of the
+// amount and date at least 10 days before it. Each goes once per
+// installment.
+func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats, error) {
+	var st NoticeStats
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		st = NoticeStats{}
+		if err := lockRuns(ctx, tx, "notices"); err != nil {
+			return err
+		}
+		// The varying notice goes out as soon as the debit is within a
+		// week of the 10-day limit, so a missed run still meets it.
+		window := calendar.Date(varyingNoticeDays + 7)
+		cs, err := s.candidates(ctx, tx, d+window+calendar.Date(s.cfg.AutopayDaysBeforeMax))
+		if err != nil {
+			return err
+		}
+		sent := map[[2]int64]map[string]bool{}
+		rows, err := tx.QueryContext(ctx, `SELECT enrolment_id, installment_number, kind FROM autopay_notices WHERE debit_date >= $1`, d)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var e, n int64
+			var kind string
+			if err := rows.Scan(&e, &n, &kind); err != nil {
+				rows.Close()
+				return err
+			}
+			k := [2]int64{e, n}
+			if sent[k] == nil {
+				sent[k] = map[string]bool{}
+			}
+			sent[k][kind] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := tx.Now()
+		var notices [][]any
+		var msgs []notify.Message
+		for _, c := range cs {
+			e := c.debit()
+			if e < d || c.methodStatus != string(MethodActive) {
+				continue
+			}
+			k := [2]int64{c.enrolment, int64(c.in.number)}
+			amount := remaining(c.in, c.credited) + c.extra
+			usual := c.installmentCents + c.extra
+			if amount != usual && e-d <= window && !sent[k]["varying"] {
+				notices = append(notices, []any{c.enrolment, c.in.number, "varying", e, int64(amount), now})
+				if c.email != "" {
+					m := autopayUpcomingMessage(s.cfg, c.name, c.account, amount, e, c.methodLabel, true)
+					m.Channel, m.To = notify.Email, c.email
+					msgs = append(msgs, m)
+				}
+				st.Varying++
+			}
+			if c.reminderDays > 0 && int(e-d) <= c.reminderDays && !sent[k]["reminder"] {
+				notices = append(notices, []any{c.enrolment, c.in.number, "reminder", e, int64(amount), now})
+				if c.email != "" {
+					m := autopayUpcomingMessage(s.cfg, c.name, c.account, amount, e, c.methodLabel, false)
+					m.Channel, m.To = notify.Email, c.email
+					msgs = append(msgs, m)
+				}
+				st.Reminders++
+			}
+		}
+		if err := tx.CopyFrom(ctx, "autopay_notices", []string{"enrolment_id", "installment_number", "kind", "debit_date", "amount_cents", "sent_at"}, notices); err != nil {
+			return fmt.Errorf("record notices: %w", err)
+		}
+		return notify.EnqueueMany(ctx, tx, msgs)
+	})
+	if err != nil {
+		return st, fmt.Errorf("autopay notices %s: %w", d, err)
+	}
+	return st, nil
+}
+
+// CardStats counts the card payments a run charged.
+type CardStats struct {
+	Charged, Declined, Failed int
+}
+
+// ChargeDueCards authorizes and captures the card payments dated d or
+// earlier that are waiting (scheduled for a later date at confirmation,
+// or authorized after the cut-off), and posts them. A decline or a
+// processor failure is recorded on the payment and emailed; it does not
+// stop the others.
+func (s *Service) ChargeDueCards(ctx context.Context, d calendar.Date) (CardStats, error) {
+	var st CardStats
+	if s.cfg.Processor == nil {
+		return st, nil
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id FROM payments WHERE rail = 'card' AND status IN ('scheduled', 'authorized') AND scheduled_date <= $1 ORDER BY id`, d)
+	if err != nil {
+		return st, fmt.Errorf("due card payments: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return st, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	for _, id := range ids {
+		err := s.chargeCard(ctx, id, false)
+		switch {
+		case err == nil:
+			st.Charged++
+		case errors.Is(err, ErrCardDeclined):
+			st.Declined++
+		case errors.Is(err, ErrProcessorTimeout), errors.Is(err, ErrProcessorBadRequest):
+			st.Failed++
+		default:
+			return st, err
+		}
+	}
+	return st, nil
+}
