@@ -31,14 +31,13 @@ const (
 const AuthorizationVersion = "2026-11-v1"
 
 // AuthorizationTemplate is the Reg E 1005.10(b) authorization a customer
-// accepts to enrol (placeholders in braces). It states the amount (and
-// that it may be less, never more, without notice), the timing, the
-// account, how to revoke, the 10-day notice of a different amount
+// accepts to enrol (placeholders in braces). It states the amount, the
+// timing, the account, that a paid installment is skipped, how to revoke, the 10-day notice of a different amount
 // (1005.10(d)), and that autopay is optional (1005.10(e)(1): no credit
 // may be conditioned on it).
 const AuthorizationTemplate = `I authorize {lender} to debit my {accountType} account {method} at {bank} by ACH for my {kind} account {contract}: each installment of {installment}{extra}, {when}, starting with the installment due on or after {start}, until I stop autopay or the contract is paid.
 
-If I have already paid part of an installment, {lender} will debit only the rest (plus any extra amount I chose). If a debit will be a different amount for any other reason, such as my final installment, {lender} will tell me the amount and date at least 10 days before.
+If an installment is already paid when its debit is due, {lender} will skip that debit. If a debit will be a different amount, such as my final installment, {lender} will tell me the amount and date at least 10 days before.
 
 I can change or stop autopay in the portal, or by calling {lender}, at least 3 business days before a debit. I can also stop a debit by telling my bank at least 3 business days before it.
 
@@ -221,7 +220,7 @@ func (s *Service) autopayTerms(ctx context.Context, q db.Querier, customerID int
 		if !now.Before(s.cfg.Cutoff.Deadline(lockDate(d))) {
 			continue
 		}
-		first = Debit{Installment: in.number, DueDate: in.due, Date: d, AmountCents: remaining(in, c.credited) + extra}
+		first = Debit{Installment: in.number, DueDate: in.due, Date: d, AmountCents: in.amount + extra}
 		break
 	}
 	if first.Date.IsZero() {
@@ -479,7 +478,7 @@ func (s *Service) nextDebit(ctx context.Context, q db.Querier, a Autopay) (Debit
 		if in.number < c.nextUnpaid || in.due < a.StartDate || debited[in.number] {
 			continue
 		}
-		return Debit{Installment: in.number, DueDate: in.due, Date: debitDate(in.due, a.DaysBefore), AmountCents: remaining(in, c.credited) + a.ExtraCents}, nil
+		return Debit{Installment: in.number, DueDate: in.due, Date: debitDate(in.due, a.DaysBefore), AmountCents: in.amount + a.ExtraCents}, nil
 	}
 	return Debit{}, nil
 }

@@ -153,7 +153,6 @@ type dueDebit struct {
 	methodStatus, contractState     string
 	account                         string
 	credited, insAmount, cumulative money.Cents
-	extra                           money.Cents
 	name, email, methodLabel        string
 }
 
@@ -219,7 +218,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.kind, p.amount_cents, p.scheduled_date,
 			COALESCE(p.installment_number, 0), m.status, c.state, c.account_number, b.credited_cents,
-			COALESCE(i.amount_cents, 0), COALESCE(i.cumulative_cents, 0), COALESCE(e.extra_cents, 0),
+			COALESCE(i.amount_cents, 0), COALESCE(i.cumulative_cents, 0),
 			cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), COALESCE(m.account_type, ''), m.bank_name, m.last4
 			FROM payments p
 			JOIN payment_methods m ON m.id = p.method_id
@@ -228,7 +227,6 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			JOIN customers cu ON cu.id = p.customer_id
 			LEFT JOIN logins l ON l.customer_id = cu.id AND l.realm = 'customer'
 			LEFT JOIN installments i ON i.contract_id = p.contract_id AND i.number = p.installment_number
-			LEFT JOIN autopay_enrolments e ON e.id = p.autopay_id
 			WHERE p.status IN ('scheduled', 'authorized') AND p.status = 'scheduled' AND p.rail = 'ach' AND p.scheduled_date <= $1
 			  AND p.contract_id % $2 = $3
 			ORDER BY p.id LIMIT `+strconv.Itoa(s.chunk)+lock, d, streams, stream)
@@ -240,7 +238,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			var x dueDebit
 			var kind, accountType, bank, last4 string
 			if err := rows.Scan(&x.id, &x.customerID, &x.contractID, &kind, &x.amount, &x.date, &x.installment, &x.methodStatus,
-				&x.contractState, &x.account, &x.credited, &x.insAmount, &x.cumulative, &x.extra, &x.name, &x.email, &accountType, &bank, &last4); err != nil {
+				&x.contractState, &x.account, &x.credited, &x.insAmount, &x.cumulative, &x.name, &x.email, &accountType, &bank, &last4); err != nil {
 				rows.Close()
 				return err
 			}
@@ -266,15 +264,10 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 				u.status, u.reason = StatusFailed, "the bank account can no longer be used"
 			case x.contractState != "active" && x.contractState != "matured":
 				u.status, u.reason = StatusSkipped, "the contract is closed"
-			case x.installment > 0 && (x.kind == AutopayPayment || x.kind == RetryPayment):
-				// An installment's debit collects only what it still needs:
-				// the customer may have paid since it was set up.
-				rem := remaining(installment{amount: x.insAmount, cumulative: x.cumulative}, x.credited)
-				if rem == 0 {
-					u.status, u.reason = StatusSkipped, "the installment was already paid"
-				} else {
-					u.amount = min(x.amount, rem+x.extra)
-				}
+			case x.installment > 0 && (x.kind == AutopayPayment || x.kind == RetryPayment) &&
+				remaining(installment{amount: x.insAmount, cumulative: x.cumulative}, x.credited) == 0:
+				// The customer paid the installment since its debit was set up.
+				u.status, u.reason = StatusSkipped, "the installment was already paid"
 			}
 			updates = append(updates, u)
 			if u.status == "" {

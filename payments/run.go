@@ -204,9 +204,9 @@ func scheduledOneTime(ctx context.Context, q db.Querier, by calendar.Date) (map[
 // RunAutopay creates the autopay debits that the run of date d fixes:
 // for every active enrolment, the next installment's debit once its lock
 // date (three business days before it goes out) is d or earlier. A debit
-// collects what the installment still needs plus the extra amount, less
-// one-time payments the customer scheduled for it; an installment they
-// cover is recorded as skipped. The debits are written in bulk, and a
+// collects the installment plus the extra amount; an installment the
+// customer's own scheduled payments cover is recorded as skipped (and one
+// paid by the time the file goes out is skipped then). The debits are written in bulk, and a
 // unique index (contract, installment) makes a second debit for one
 // installment impossible, however the runs overlap or repeat.
 func (s *Service) RunAutopay(ctx context.Context, d calendar.Date) (AutopayStats, error) {
@@ -234,15 +234,17 @@ func (s *Service) RunAutopay(ctx context.Context, d calendar.Date) (AutopayStats
 				continue
 			}
 			date := max(e, earliest)
+			// A debit collects the installment and the extra amount; one the
+			// customer's own scheduled payments cover is skipped.
 			need := remaining(c.in, c.credited)
 			for _, p := range oneTime[c.contract] {
 				if p.date <= date {
 					need -= p.amount
 				}
 			}
-			status, reason, amount := "scheduled", "", need+c.extra
+			status, reason, amount := "scheduled", "", c.in.amount+c.extra
 			if need <= 0 {
-				status, reason, amount = "skipped", "covered by a payment you scheduled", max(c.in.amount, 1)
+				status, reason = "skipped", "covered by a payment you scheduled"
 				st.Skipped++
 			} else {
 				st.Created++
@@ -276,12 +278,68 @@ type NoticeStats struct {
 	Varying   int
 }
 
-// SendNotices emails, for each active enrolment's next debit, the
-// reminder the customer asked for (default 3 days before; 0: none) and,
-// when the debit will differ from the usual amount (installment plus
-// extra) — a final installment, say — the Reg E 1005.10(d) notice of the
-// amount and date at least 10 days before it. Each goes once per
-// installment.
+// upcoming is an autopay debit a notice may be about: planned (not yet
+// fixed) or created and not yet sent.
+type upcoming struct {
+	enrolment    int64
+	installment  int
+	date         calendar.Date
+	amount       money.Cents
+	usual        money.Cents
+	reminderDays int
+	name, email  string
+	account      string
+	methodLabel  string
+}
+
+// upcomingDebits returns the autopay debits going out from d on: the ones
+// the autopay runs created and the ones they will create, due by dueBy.
+func (s *Service) upcomingDebits(ctx context.Context, tx *db.Tx, d, dueBy calendar.Date) ([]upcoming, error) {
+	cs, err := s.candidates(ctx, tx, dueBy)
+	if err != nil {
+		return nil, err
+	}
+	var out []upcoming
+	for _, c := range cs {
+		if c.methodStatus != string(MethodActive) {
+			continue
+		}
+		out = append(out, upcoming{enrolment: c.enrolment, installment: c.in.number, date: c.debit(), amount: c.in.amount + c.extra,
+			usual: c.installmentCents + c.extra, reminderDays: c.reminderDays, name: c.name, email: c.email, account: c.account, methodLabel: c.methodLabel})
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT e.id, p.installment_number, p.scheduled_date, p.amount_cents, c.payment_cents + e.extra_cents,
+		COALESCE(pp.autopay_reminder_days, $2), cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), c.account_number,
+		COALESCE(m.account_type, ''), m.bank_name, m.last4
+		FROM payments p
+		JOIN autopay_enrolments e ON e.id = p.autopay_id
+		JOIN contracts c ON c.id = p.contract_id
+		JOIN payment_methods m ON m.id = p.method_id
+		JOIN customers cu ON cu.id = p.customer_id
+		LEFT JOIN logins l ON l.customer_id = cu.id AND l.realm = 'customer'
+		LEFT JOIN payment_preferences pp ON pp.customer_id = p.customer_id
+		WHERE p.kind = 'autopay' AND p.status = 'scheduled' AND p.scheduled_date >= $1`, d, defaultReminderDays)
+	if err != nil {
+		return nil, fmt.Errorf("created autopay debits: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u upcoming
+		var accountType, bank, last4 string
+		if err := rows.Scan(&u.enrolment, &u.installment, &u.date, &u.amount, &u.usual, &u.reminderDays, &u.name, &u.email, &u.account,
+			&accountType, &bank, &last4); err != nil {
+			return nil, err
+		}
+		u.methodLabel = Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4}.Label()
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SendNotices emails, for each autopay debit ahead, the reminder the
+// customer asked for (default 3 days before; 0: none) and, when the debit
+// will differ from the usual amount (installment plus extra) — a final
+// installment, say — the Reg E 1005.10(d) notice of the amount and date
+// at least 10 days before it. Each goes once per installment.
 func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats, error) {
 	var st NoticeStats
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -292,7 +350,7 @@ func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats
 		// The varying notice goes out as soon as the debit is within a
 		// week of the 10-day limit, so a missed run still meets it.
 		window := calendar.Date(varyingNoticeDays + 7)
-		cs, err := s.candidates(ctx, tx, d+window+calendar.Date(s.cfg.AutopayDaysBeforeMax))
+		ups, err := s.upcomingDebits(ctx, tx, d, d+window+calendar.Date(s.cfg.AutopayDaysBeforeMax))
 		if err != nil {
 			return err
 		}
@@ -321,30 +379,30 @@ func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats
 		now := tx.Now()
 		var notices [][]any
 		var msgs []notify.Message
-		for _, c := range cs {
-			e := c.debit()
-			if e < d || c.methodStatus != string(MethodActive) {
+		note := func(u upcoming, kind string, varying bool) {
+			k := [2]int64{u.enrolment, int64(u.installment)}
+			if sent[k] == nil {
+				sent[k] = map[string]bool{}
+			}
+			sent[k][kind] = true
+			notices = append(notices, []any{u.enrolment, u.installment, kind, u.date, int64(u.amount), now})
+			if u.email != "" {
+				m := autopayUpcomingMessage(s.cfg, u.name, u.account, u.amount, u.date, u.methodLabel, varying)
+				m.Channel, m.To = notify.Email, u.email
+				msgs = append(msgs, m)
+			}
+		}
+		for _, u := range ups {
+			if u.date < d {
 				continue
 			}
-			k := [2]int64{c.enrolment, int64(c.in.number)}
-			amount := remaining(c.in, c.credited) + c.extra
-			usual := c.installmentCents + c.extra
-			if amount != usual && e-d <= window && !sent[k]["varying"] {
-				notices = append(notices, []any{c.enrolment, c.in.number, "varying", e, int64(amount), now})
-				if c.email != "" {
-					m := autopayUpcomingMessage(s.cfg, c.name, c.account, amount, e, c.methodLabel, true)
-					m.Channel, m.To = notify.Email, c.email
-					msgs = append(msgs, m)
-				}
+			k := [2]int64{u.enrolment, int64(u.installment)}
+			if u.amount != u.usual && u.date-d <= window && !sent[k]["varying"] {
+				note(u, "varying", true)
 				st.Varying++
 			}
-			if c.reminderDays > 0 && int(e-d) <= c.reminderDays && !sent[k]["reminder"] {
-				notices = append(notices, []any{c.enrolment, c.in.number, "reminder", e, int64(amount), now})
-				if c.email != "" {
-					m := autopayUpcomingMessage(s.cfg, c.name, c.account, amount, e, c.methodLabel, false)
-					m.Channel, m.To = notify.Email, c.email
-					msgs = append(msgs, m)
-				}
+			if u.reminderDays > 0 && int(u.date-d) <= u.reminderDays && !sent[k]["reminder"] {
+				note(u, "reminder", false)
 				st.Reminders++
 			}
 		}
