@@ -144,7 +144,7 @@ func TestKilledProcesses(t *testing.T) {
 				return []string{"jobs", "close-through", "--db", dsn, "--date", (today - 1).String(), "--chunk-size", "10"}
 			}
 			// Day close of 40 days × 4 chunks, killed after the fifth date.
-			killAfter(t, (today - 35).String()+":", closeArgs(dsns[0])...)
+			killAfter(t, (today-35).String()+":", closeArgs(dsns[0])...)
 			for _, dsn := range dsns {
 				if _, errOut, code := carfin(t, closeArgs(dsn)...); code != 0 {
 					t.Fatalf("close-through: %s", errOut)
