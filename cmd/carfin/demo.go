@@ -68,6 +68,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		cfg.DSN = "sqlite:" + filepath.Join(dir, "carfin.db")
 	}
+	tuneGC(getenv)
 	loc, err := time.LoadLocation(cfg.TimeZone)
 	if err != nil {
 		return usagef("demo: --time-zone: %v", err)

@@ -56,10 +56,13 @@ usage: carfin <command> [flags]
 
 commands:
   demo      build the demo lender's book in a SQLite file and serve the portal on it
+  serve     serve the customer portal (and run the background jobs)
   calc      loan and lease calculator (payment, schedule, payoff, apr, lease)
   migrate   create or update the database schema
   check     verify the ledger, every contract's history and the audit chain
   import    post a file of payments (import payments --file F), each exactly once
+  payments  run a day's payments (payments run --date D) or re-encrypt account numbers (payments reencrypt)
+  ach       write the day's NACHA file (ach file --date D) or import returns (ach returns --file F)
   jobs      run background jobs (jobs run), or close business days (jobs dayclose --date D)
   bench     time the servicing paths on a synthetic book (bench --db DSN --contracts N)
   version   print the version
@@ -91,6 +94,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBench(ctx, rest, getenv, stdout)
 	case "import":
 		return runImport(ctx, rest, getenv, stdout)
+	case "payments":
+		return runPayments(ctx, rest, getenv, stdout, stderr)
+	case "ach":
+		return runACH(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "carfin", version)
 		return nil

@@ -18,9 +18,12 @@ import (
 	"strings"
 	"time"
 
+	"carfin/calendar"
 	"carfin/db"
 	"carfin/identity"
+	"carfin/jobs"
 	"carfin/notify"
+	"carfin/servicing"
 	"carfin/web"
 )
 
@@ -45,6 +48,11 @@ type serveConfig struct {
 	LogoFile       string // CARFIN_LOGO: PNG, JPEG or SVG shown beside the lender's name
 	// MetricsAllow (CARFIN_METRICS_ALLOW, CIDRs) may read /metrics besides loopback.
 	MetricsAllow []netip.Prefix
+	// Jobs (CARFIN_JOBS) runs the background jobs in this process: the
+	// nightly day close. On PostgreSQL any number of instances may; River
+	// elects one leader for the periodic check. Off only for processes
+	// that must not (tests).
+	Jobs bool
 
 	// Set by tests and by `carfin demo`, not by flags.
 	hashParams identity.Params
@@ -101,6 +109,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("CARFIN_SMTP_URL", ""), "smtp://user:pass@host:587?tls=mandatory; empty logs emails instead (CARFIN_SMTP_URL)")
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("CARFIN_MAIL_FROM", ""), "sender address of emails (CARFIN_MAIL_FROM)")
 	fs.StringVar(&cfg.PlacesFile, "places-csv", env("CARFIN_PLACES_CSV", ""), "CSV of cidr,place for approximate places (CARFIN_PLACES_CSV)")
+	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
 	fs.StringVar(&metricsAllow, "metrics-allow", env("CARFIN_METRICS_ALLOW", ""), "CIDRs that may read /metrics besides loopback (CARFIN_METRICS_ALLOW)")
 	if err := fs.Parse(args); err != nil {
@@ -155,14 +164,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	tuneGC(getenv)
-	d, err := db.Open(ctx, cfg.DSN)
+	d, err := openDB(ctx, cfg.DSN)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer d.Close()
-	if err := d.Migrate(ctx); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
 	return startServer(ctx, cfg, d, stdout)
 }
 
@@ -253,6 +259,37 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
+	}
+
+	var runner *jobs.Runner
+	if cfg.Jobs {
+		cutoff, err := calendar.ParseCutoff(cfg.Cutoff, cfg.TimeZone)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		if err := jobs.Migrate(ctx, d); err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		sv := servicing.New(d, cutoff.Today)
+		runner, err = jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) },
+			Log: log, Periodic: true})
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		if err := runner.Start(ctx); err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: jobs: %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := runner.Stop(sctx); err != nil {
+				log.Error("stop jobs", "err", err)
+			}
+		}()
 	}
 
 	sender := &notify.Sender{DB: d, Log: log, From: cfg.MailFrom}
