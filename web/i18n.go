@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 
@@ -12,8 +14,8 @@ import (
 )
 
 // Languages are the portal's languages, the first being the default. Each
-// has a message catalog, locales/LANG.json: a flat object of keys to
-// strings (fmt verbs for arguments). Every string a page shows comes from
+// has a message catalog, locales/LANG.json plus locales/AREA.LANG.json
+// per area: flat objects of keys to strings (fmt verbs for arguments). Every string a page shows comes from
 // a catalog; a test checks both catalogs have the same keys and that every
 // key a template uses exists.
 var Languages = []string{"en", "es"}
@@ -25,16 +27,38 @@ const langCookie = "carfin_lang"
 
 type catalogs map[string]map[string]string
 
+// loadCatalogs reads locales/LANG.json and every locales/AREA.LANG.json
+// (one file per area of the portal, so that areas grow independently); a
+// key defined twice for one language is an error.
 func loadCatalogs() (catalogs, error) {
 	c := catalogs{}
 	for _, lang := range Languages {
-		b, err := localeFS.ReadFile("locales/" + lang + ".json")
+		files, err := fs.Glob(localeFS, "locales/*"+lang+".json")
 		if err != nil {
-			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+			return nil, err
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		for _, f := range files {
+			if name := path.Base(f); name != lang+".json" && !strings.HasSuffix(name, "."+lang+".json") {
+				continue
+			}
+			b, err := localeFS.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("catalog %s: %w", f, err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("catalog %s: %w", f, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("catalog %s: key %q defined twice", f, k)
+				}
+				m[k] = v
+			}
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("catalog %s: no locales/%s.json", lang, lang)
 		}
 		c[lang] = m
 	}
