@@ -21,6 +21,7 @@ import (
 
 	"carfin/db"
 	"carfin/identity"
+	"carfin/servicing"
 )
 
 //go:embed templates/*.html
@@ -92,13 +93,32 @@ type Server struct {
 	cfg     Config
 	db      *db.DB
 	id      *identity.Service
+	caps    Capabilities
 	v       *views
 	metrics *metrics
 	handler http.Handler
 }
 
+// Capabilities are the services the portal's handlers call. Each area of
+// the portal adds its own; New refuses a missing one.
+type Capabilities struct {
+	Identity  *identity.Service
+	Servicing *servicing.Service
+}
+
+func (c Capabilities) validate() error {
+	if c.Identity == nil || c.Servicing == nil {
+		return fmt.Errorf("web: every capability is required: %+v", c)
+	}
+	return nil
+}
+
 // New builds the portal over its capabilities.
-func New(cfg Config, d *db.DB, id *identity.Service) (*Server, error) {
+func New(cfg Config, d *db.DB, caps Capabilities) (*Server, error) {
+	if err := caps.validate(); err != nil {
+		return nil, err
+	}
+	id := caps.Identity
 	if err := cfg.Brand.Validate(); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -113,7 +133,7 @@ func New(cfg Config, d *db.DB, id *identity.Service) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	s := &Server{cfg: cfg, db: d, id: id, v: v, metrics: newMetrics()}
+	s := &Server{cfg: cfg, db: d, id: id, caps: caps, v: v, metrics: newMetrics()}
 	s.handler = s.routes()
 	return s, nil
 }

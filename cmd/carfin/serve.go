@@ -254,8 +254,14 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
+	cutoff, err := calendar.ParseCutoff(cfg.Cutoff, cfg.TimeZone)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	sv := servicing.New(d, cutoff.Today)
 	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: secure, TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow,
-		Logo: logo, Log: log}, d, id)
+		Logo: logo, Log: log}, d, web.Capabilities{Identity: id, Servicing: sv})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
@@ -263,16 +269,10 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 
 	var runner *jobs.Runner
 	if cfg.Jobs {
-		cutoff, err := calendar.ParseCutoff(cfg.Cutoff, cfg.TimeZone)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("serve: %w", err)
-		}
 		if err := jobs.Migrate(ctx, d); err != nil {
 			ln.Close()
 			return fmt.Errorf("serve: %w", err)
 		}
-		sv := servicing.New(d, cutoff.Today)
 		runner, err = jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) },
 			Log: log, Periodic: true})
 		if err != nil {
