@@ -24,6 +24,7 @@ import (
 
 	"carfin/calendar"
 	"carfin/db"
+	"carfin/payments"
 	"carfin/servicing"
 )
 
@@ -88,6 +89,8 @@ type Config struct {
 	// Periodic enables the periodic day-close check; off in tests that
 	// drive jobs by hand.
 	Periodic bool
+	// Payments, when set, adds the daily payments run (payments.go).
+	Payments *payments.Service
 }
 
 // Migrate creates or updates River's tables.
@@ -122,6 +125,10 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 	river.AddWorker(workers, &dayCloseWorker{cfg: cfg, runner: r})
 	river.AddWorker(workers, &dayCloseChunkWorker{cfg: cfg, runner: r})
 	river.AddWorker(workers, &dayCloseDueWorker{cfg: cfg, runner: r})
+	if cfg.Payments != nil {
+		river.AddWorker(workers, &paymentsDueWorker{cfg: cfg, runner: r})
+		river.AddWorker(workers, &paymentsDayWorker{cfg: cfg, runner: r})
+	}
 	rc := &river.Config{
 		// Chained jobs (date after date) follow each other within a poll;
 		// a poll is one cheap query.
@@ -136,6 +143,11 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(dayCloseCheckEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return DayCloseDueArgs{}, uniqueByArgs },
 			&river.PeriodicJobOpts{RunOnStart: true})}
+		if cfg.Payments != nil {
+			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(paymentsCheckEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return PaymentsDueArgs{}, uniqueByArgs },
+				&river.PeriodicJobOpts{RunOnStart: true}))
+		}
 	}
 	if d.Engine == db.Postgres {
 		c, err := river.NewClient(riverpgxv5.New(d.PG), rc)

@@ -189,6 +189,7 @@ func (s *Service) postDebits(ctx context.Context, d calendar.Date, fileID int64,
 					errs[i] = err
 					return
 				}
+				s.log.Debug("ACH chunk posted", "date", d, "stream", i, "posted", part.Posted, "skipped", part.Skipped, "failed", part.Failed)
 				mu.Lock()
 				res.Posted += part.Posted
 				res.Skipped += part.Skipped

@@ -109,6 +109,9 @@ type Config struct {
 	// OutDir is the directory the NACHA files are dropped into for
 	// transfer to the bank.
 	OutDir string
+	// OriginateChunk is how many debits one origination transaction posts
+	// (default and maximum servicing.PaymentBatchMax).
+	OriginateChunk int
 	// AutopayDaysBeforeMax is how many days before the due date a
 	// customer may have autopay debit (default 10).
 	AutopayDaysBeforeMax int
@@ -219,6 +222,12 @@ func New(d *db.DB, sv *servicing.Service, cfg Config) (*Service, error) {
 	if cfg.Cutoff.Location == nil {
 		return nil, fmt.Errorf("payments: a cut-off with a time zone is required")
 	}
+	if cfg.OriginateChunk == 0 {
+		cfg.OriginateChunk = originateChunk
+	}
+	if cfg.OriginateChunk < 1 || cfg.OriginateChunk > originateChunk {
+		return nil, fmt.Errorf("payments: origination chunk must be 1–%d", originateChunk)
+	}
 	if cfg.LenderName == "" {
 		cfg.LenderName = "Your lender"
 	}
@@ -252,7 +261,7 @@ func New(d *db.DB, sv *servicing.Service, cfg Config) (*Service, error) {
 			o.OriginName = cfg.LenderName
 		}
 	}
-	return &Service{db: d, sv: sv, cfg: cfg, log: cfg.Log, chunk: originateChunk}, nil
+	return &Service{db: d, sv: sv, cfg: cfg, log: cfg.Log, chunk: cfg.OriginateChunk}, nil
 }
 
 // Config returns the service's configuration (with defaults filled in).

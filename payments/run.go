@@ -464,3 +464,11 @@ func (s *Service) ChargeDueCards(ctx context.Context, d calendar.Date) (CardStat
 	}
 	return st, nil
 }
+
+// RunDue returns the business date whose run is due at the service's
+// clock: today, once today's cut-off has passed.
+func (s *Service) RunDue() (calendar.Date, bool) {
+	now := s.db.Now()
+	today := s.cfg.Cutoff.Today(now)
+	return today, !now.Before(s.cfg.Cutoff.Deadline(today))
+}

@@ -218,8 +218,13 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return nil
 	case "run":
+		log := slog.New(slog.NewTextHandler(stderr, nil))
+		pay, err := paymentsFromEnv(getenv, d, sv, cutoff, log)
+		if err != nil {
+			return err
+		}
 		r, err := jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(time.Now()) },
-			Log: slog.New(slog.NewTextHandler(stderr, nil)), Periodic: true})
+			Log: log, Periodic: true, Payments: pay})
 		if err != nil {
 			return err
 		}
