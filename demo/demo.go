@@ -174,14 +174,17 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 		pending[i] = &contract{p: p, signed: signed, first: signed.AddMonths(1)}
 	}
 	var customers []int64
+	// The demo login is profile 0's customer (a loan), who also holds
+	// profile 1 (a lease); contracts open in date order, not profile order.
+	var loginCustomer int64
 	for simDate = start; simDate < today; simDate++ {
 		for i, c := range pending {
 			if c.id != 0 || c.signed != simDate {
 				continue
 			}
 			var custID int64
-			if i == 1 {
-				custID = customers[0] // the demo login has a loan and a lease
+			if i == 1 && loginCustomer != 0 {
+				custID = loginCustomer // the demo login has a loan and a lease
 			} else {
 				var err error
 				custID, err = createCustomer(ctx, sv, rng, len(customers))
@@ -189,6 +192,9 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 					return Book{}, err
 				}
 				customers = append(customers, custID)
+				if i == 0 {
+					loginCustomer = custID
+				}
 			}
 			if err := openContract(ctx, sv, d, c, custID, i, rng); err != nil {
 				return Book{}, fmt.Errorf("demo: open contract %d: %w", i, err)
@@ -208,7 +214,7 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 		}
 	}
 	book.Customers = len(customers)
-	book.LoginCustomerID = customers[0]
+	book.LoginCustomerID = loginCustomer
 	if err := d.Read.QueryRowContext(ctx, `SELECT email FROM customers WHERE id = $1`, book.LoginCustomerID).Scan(&book.LoginEmail); err != nil {
 		return Book{}, err
 	}

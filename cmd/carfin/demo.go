@@ -125,7 +125,12 @@ func ensureBook(ctx context.Context, d *db.DB, loc *time.Location, stdout io.Wri
 		var book demo.Book
 		book.Contracts = n
 		_ = d.Read.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(&book.Customers)
-		_ = d.Read.QueryRowContext(ctx, `SELECT id, email FROM customers ORDER BY id LIMIT 1`).Scan(&book.LoginCustomerID, &book.LoginEmail)
+		// The demo login's customer: the one an earlier run gave a login,
+		// else the first with both a loan and a lease.
+		_ = d.Read.QueryRowContext(ctx, `SELECT id, email FROM customers WHERE id = COALESCE(
+			(SELECT min(customer_id) FROM logins WHERE customer_id IS NOT NULL),
+			(SELECT min(customer_id) FROM (SELECT customer_id FROM contracts GROUP BY customer_id HAVING count(DISTINCT kind) = 2) x),
+			(SELECT min(id) FROM customers))`).Scan(&book.LoginCustomerID, &book.LoginEmail)
 		return book, nil
 	}
 	fmt.Fprintf(stdout, "building the %s demo book day by day with the servicing engine…\n", demo.LenderName)

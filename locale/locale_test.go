@@ -1,0 +1,35 @@
+package locale
+
+import (
+	"testing"
+
+	"carfin/calendar"
+	"carfin/money"
+)
+
+func TestFormats(t *testing.T) {
+	d := calendar.MustParse("2026-11-05")
+	for _, tc := range []struct{ name, got, want string }{
+		{"money en", Money("en", money.MustParse("1234567.5")), "$1,234,567.50"},
+		{"money es", Money("es", money.MustParse("1234.56")), "$1,234.56"},
+		{"money negative", Money("en", money.MustParse("-7")), "-$7.00"},
+		{"money unknown language", Money("fr", 12), "$0.12"},
+		{"plain", Plain("en", money.MustParse("1000")), "1,000.00"},
+		{"date en", Date("en", d), "Nov 5, 2026"},
+		{"date es", Date("es", d), "5 nov 2026"},
+		{"date zero", Date("en", 0), ""},
+		{"long en", LongDate("en", d), "November 5, 2026"},
+		{"long es", LongDate("es", d), "5 de noviembre de 2026"},
+		{"month en", MonthYear("en", d), "Nov 2026"},
+		{"month es", MonthYear("es", calendar.MustParse("2027-09-01")), "sept 2027"},
+		{"percent en", Percent("en", money.MustParseRate("6.49")), "6.49%"},
+		{"percent es", Percent("es", money.MustParseRate("0")), "0.00\u00a0%"},
+		{"number", Number("en", 36000), "36,000"},
+		{"number small", Number("es", 999), "999"},
+		{"number negative", Number("en", -1234567), "-1,234,567"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}

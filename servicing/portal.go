@@ -1,0 +1,229 @@
+package servicing
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"carfin/calendar"
+	"carfin/finance"
+	"carfin/money"
+)
+
+// Reads for the customer portal's pages that must be fast or that need
+// what the other reads leave out. Like every read here, each is scoped by
+// the customer: another customer's contract is ErrNotFound.
+
+// dashboardContractsMax bounds the contracts one dashboard shows (a
+// customer with more is a fleet, served by the staff console).
+const dashboardContractsMax = 50
+
+// Dashboard returns the summaries of all of a customer's contracts, open
+// ones first, as [Service.ContractSummary] computes each, but in a single
+// query: the contract, vehicle, lease terms, cached state, the last
+// payment standing and the count of recently returned payments come back
+// in one row per contract. The dashboard runs on every sign-in and every
+// visit home, so it costs one round trip however many contracts there are.
+func (sv *Service) Dashboard(ctx context.Context, customerID int64) ([]Summary, error) {
+	today := sv.Today()
+	rows, err := sv.db.Read.QueryContext(ctx, `SELECT c.account_number, v.year, v.make, v.model, v.vin, c.customer_id,
+		c.term_months, c.payment_cents, c.first_due_date, c.maturity_date, COALESCE(l.money_factor, 0),
+		`+termsColumns+`, `+stateColumns+`,
+		(SELECT e.effective_date FROM servicing_events e WHERE e.contract_id = c.id AND e.kind IN ('payment', 'payoff')
+			AND NOT EXISTS (SELECT 1 FROM servicing_events r WHERE r.kind = 'reversal' AND r.target_event_id = e.id)
+			ORDER BY e.effective_date DESC, e.id DESC LIMIT 1),
+		(SELECT e.amount_cents FROM servicing_events e WHERE e.contract_id = c.id AND e.kind IN ('payment', 'payoff')
+			AND NOT EXISTS (SELECT 1 FROM servicing_events r WHERE r.kind = 'reversal' AND r.target_event_id = e.id)
+			ORDER BY e.effective_date DESC, e.id DESC LIMIT 1),
+		(SELECT count(*) FROM servicing_events r JOIN servicing_events p ON p.id = r.target_event_id
+			WHERE r.contract_id = c.id AND r.kind = 'reversal' AND p.kind IN ('payment', 'payoff') AND r.effective_date >= $2)
+		FROM contracts c JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN lease_terms l ON l.contract_id = c.id
+		JOIN contract_balances b ON b.contract_id = c.id
+		WHERE c.customer_id = $1
+		ORDER BY CASE WHEN c.state IN ('active', 'matured') THEN 0 ELSE 1 END, c.id
+		LIMIT `+fmt.Sprint(dashboardContractsMax), customerID, today.AddDays(-returnedRecentDays))
+	if err != nil {
+		return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
+	}
+	defer rows.Close()
+	var out []Summary
+	for rows.Next() {
+		var s Summary
+		var vin string
+		var mf int64
+		var ts termsScan
+		var ss stateScan
+		var lastDate calendar.Date
+		var lastCents *int64
+		var returned int
+		dest := []any{&s.AccountNumber, &s.VehicleYear, &s.Make, &s.Model, &vin, &s.CustomerID,
+			&s.TermMonths, &s.PaymentCents, &s.FirstDue, &s.MaturityDate, &mf}
+		dest = append(dest, ts.dest()...)
+		dest = append(dest, ss.dest()...)
+		dest = append(dest, &lastDate, &lastCents, &returned)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
+		}
+		t, err := ts.finish()
+		if err != nil {
+			return nil, err
+		}
+		st, _ := ss.finish()
+		s.ID, s.Kind, s.Status, s.VINLast6 = t.ContractID, t.Kind, st.Status, vin[len(vin)-6:]
+		s.AmountFinancedCents, s.APR, s.MoneyFactor, s.ContractDate = t.AmountFinancedCents, t.APR, money.MoneyFactor(mf), t.ContractDate
+		s.ClosedOn, s.MileageAllowance = st.ClosedOn, t.MileageAllowance
+		if lastCents != nil {
+			s.LastPaymentDate, s.LastPaymentCents = lastDate, money.Cents(*lastCents)
+		}
+		s.ReturnedPayment = returned > 0
+		summarize(&s, t, st, today)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// summarize fills in what a contract owes and when, as of today, exactly
+// as ContractSummary does (TestDashboardMatchesSummary holds them equal).
+func summarize(s *Summary, t *Terms, st State, today calendar.Date) {
+	s.BusinessDate = today
+	if st.Status.Open() && today > st.AdvancedThrough {
+		// What today brings (a late fee, a lease bill) shows before day close books it.
+		st, _ = AdvanceTo(t, st, today)
+	}
+	s.PrincipalCents, s.FeesCents, s.BilledCents = st.PrincipalCents, st.FeesCents, st.BilledCents
+	for _, in := range t.Installments {
+		if in.CumulativeCents <= st.CreditedCents {
+			continue
+		}
+		owed := min(in.AmountCents, in.CumulativeCents-st.CreditedCents)
+		if in.Date < today {
+			s.PastDueCents += owed
+			if s.DaysPastDue == 0 {
+				s.DaysPastDue = int(today - in.Date)
+			}
+			continue
+		}
+		if s.NextDue == 0 {
+			s.NextDue, s.NextDueCents = in.Date, owed
+		}
+		s.RemainingPayments++
+	}
+	s.RemainingPayments += countPastDue(t, st, today)
+	s.Bucket = DelinquencyBucket(s.DaysPastDue)
+	if st.Status.Open() {
+		s.AmountDueCents = s.PastDueCents + s.NextDueCents + s.FeesCents
+		if t.Kind == KindLease && s.BilledCents < 0 {
+			s.AmountDueCents = max(0, s.AmountDueCents+s.BilledCents)
+		}
+		s.PayoffCents = st.payoffAt(t, today)
+		if t.Kind == KindLoan {
+			s.PerDiemCents = finance.PerDiem(st.PrincipalCents, t.APR)
+		}
+		s.AmountDueCents = min(s.AmountDueCents, s.PayoffCents)
+	} else {
+		s.NextDue, s.NextDueCents, s.RemainingPayments = 0, 0, 0
+	}
+	if t.Kind == KindLease && st.Status.Open() && s.MaturityDate <= today.AddDays(90) {
+		s.MaturesWithin90 = true
+	}
+}
+
+// Addressee is who and what a letter about a contract is addressed to:
+// the customer's name and mailing address, the account and the vehicle
+// with its full VIN.
+type Addressee struct {
+	ContractID    int64
+	CustomerID    int64
+	AccountNumber string
+	Kind          Kind
+	Status        Status
+	FirstName     string
+	LastName      string
+	AddressLine1  string
+	AddressLine2  string
+	City          string
+	State         string
+	ZIP           string
+	VIN           string
+	VehicleYear   int
+	Make, Model   string
+	MaturityDate  calendar.Date
+	// Leases: the miles allowed over the whole term and the odometer at signing.
+	MileageAllowance int64
+	OdometerStart    int64
+}
+
+// AddresseeOf returns the addressee of a letter about one of the
+// customer's contracts. ErrNotFound if it is not the customer's.
+func (sv *Service) AddresseeOf(ctx context.Context, customerID, contractID int64) (Addressee, error) {
+	var a Addressee
+	var kind, status string
+	err := sv.db.Read.QueryRowContext(ctx, `SELECT c.id, c.customer_id, c.account_number, c.kind, c.state,
+		u.first_name, u.last_name, u.address_line1, u.address_line2, u.city, u.state, u.zip,
+		v.vin, v.year, v.make, v.model, c.maturity_date, COALESCE(l.mileage_allowance, 0), COALESCE(l.odometer_start, 0)
+		FROM contracts c JOIN customers u ON u.id = c.customer_id JOIN vehicles v ON v.id = c.vehicle_id
+		LEFT JOIN lease_terms l ON l.contract_id = c.id
+		WHERE c.id = $1 AND c.customer_id = $2`, contractID, customerID).Scan(&a.ContractID, &a.CustomerID, &a.AccountNumber,
+		&kind, &status, &a.FirstName, &a.LastName, &a.AddressLine1, &a.AddressLine2, &a.City, &a.State, &a.ZIP,
+		&a.VIN, &a.VehicleYear, &a.Make, &a.Model, &a.MaturityDate, &a.MileageAllowance, &a.OdometerStart)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Addressee{}, fmt.Errorf("contract %d of customer %d: %w", contractID, customerID, ErrNotFound)
+		}
+		return Addressee{}, fmt.Errorf("addressee of contract %d: %w", contractID, err)
+	}
+	a.Kind, a.Status = Kind(kind), Status(status)
+	return a, nil
+}
+
+// AmortPoint is one installment of a loan's amortization as the portal
+// charts it: what went (or goes) to interest and to principal, and the
+// principal balance after it.
+type AmortPoint struct {
+	Number         int
+	Date           calendar.Date
+	InterestCents  money.Cents
+	PrincipalCents money.Cents
+	BalanceCents   money.Cents
+	Projected      bool // a future installment, paid as scheduled
+}
+
+// Amortization turns a loan's schedule (from [Service.ScheduleOf]) into
+// chart points. Past installments count the payments standing in their
+// period (returned ones excluded); their balances are worked back from
+// today's principal, so the past meets the projection without a jump.
+// Future installments use the schedule's projection.
+func Amortization(currentPrincipal money.Cents, rows []Row) []AmortPoint {
+	pts := make([]AmortPoint, len(rows))
+	for i, r := range rows {
+		p := AmortPoint{Number: r.Number, Date: r.Due}
+		if r.Projected {
+			p.InterestCents, p.PrincipalCents, p.BalanceCents, p.Projected = r.InterestCents, r.PrincipalCents, r.BalanceCents, true
+		} else {
+			for _, pay := range r.Payments {
+				if !pay.Returned {
+					p.InterestCents += pay.InterestCents
+					p.PrincipalCents += pay.PrincipalCents
+				}
+			}
+		}
+		pts[i] = p
+	}
+	// Balances of the past: today's principal plus the principal paid
+	// after (also partial payments toward installments still open).
+	balance := currentPrincipal
+	for i := len(pts) - 1; i >= 0; i-- {
+		if pts[i].Projected {
+			for _, pay := range rows[i].Payments {
+				if !pay.Returned {
+					balance += pay.PrincipalCents
+				}
+			}
+			continue
+		}
+		pts[i].BalanceCents = balance
+		balance += pts[i].PrincipalCents
+	}
+	return pts
+}

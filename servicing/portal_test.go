@@ -1,0 +1,102 @@
+package servicing_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"carfin/calendar"
+	"carfin/db"
+	"carfin/db/dbtest"
+	"carfin/demo"
+	"carfin/money"
+	"carfin/servicing"
+)
+
+// TestDashboardMatchesSummary: for every customer of the demo book (loans
+// and leases, current, late, returned, paid off, charged off, near and
+// past maturity), the one-query Dashboard equals ContractSummary of each
+// contract, in the same order as CustomerContracts; AddresseeOf and
+// Amortization are scoped and consistent.
+func TestDashboardMatchesSummary(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		book, err := demo.Build(ctx, d, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sv := servicing.New(d, func(t time.Time) calendar.Date { return calendar.Of(t.UTC()) })
+		rows, err := d.Read.QueryContext(ctx, `SELECT id FROM customers ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var custs []int64
+		for rows.Next() {
+			var id int64
+			_ = rows.Scan(&id)
+			custs = append(custs, id)
+		}
+		rows.Close()
+		seen := map[servicing.Status]int{}
+		for _, cust := range custs {
+			dash, err := sv.Dashboard(ctx, cust)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refs, err := sv.CustomerContracts(ctx, cust)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(dash) != len(refs) {
+				t.Fatalf("customer %d: dashboard %d contracts, list %d", cust, len(dash), len(refs))
+			}
+			for i, ref := range refs {
+				want, err := sv.ContractSummary(ctx, cust, ref.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(dash[i], want) {
+					t.Errorf("customer %d contract %d:\ndashboard %+v\nsummary   %+v", cust, ref.ID, dash[i], want)
+				}
+				seen[want.Status]++
+				a, err := sv.AddresseeOf(ctx, cust, ref.ID)
+				if err != nil || a.VIN[11:] != want.VINLast6 || a.AccountNumber != want.AccountNumber || a.LastName == "" {
+					t.Errorf("addressee of %d: %+v %v", ref.ID, a, err)
+				}
+				if _, err := sv.AddresseeOf(ctx, cust+1_000_000, ref.ID); !errors.Is(err, servicing.ErrNotFound) {
+					t.Errorf("addressee of another customer's contract: %v", err)
+				}
+				if want.Kind == servicing.KindLoan && want.Status.Open() {
+					sched, err := sv.ScheduleOf(ctx, cust, ref.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					pts := servicing.Amortization(want.PrincipalCents, sched)
+					var paid money.Cents
+					for _, p := range pts {
+						if !p.Projected {
+							paid += p.PrincipalCents
+						}
+					}
+					last := pts[len(pts)-1]
+					if last.BalanceCents != 0 || pts[0].BalanceCents > want.AmountFinancedCents || paid > want.AmountFinancedCents {
+						t.Errorf("contract %d: amortization ends at %s, starts at %s, principal paid %s of %s", ref.ID,
+							last.BalanceCents, pts[0].BalanceCents, paid, want.AmountFinancedCents)
+					}
+				}
+			}
+		}
+		if seen[servicing.StatusActive] == 0 || seen[servicing.StatusPaidOff] == 0 || seen[servicing.StatusChargedOff] == 0 {
+			t.Errorf("the demo book lacks states: %v", seen)
+		}
+		if dash, err := sv.Dashboard(ctx, 0); err != nil || len(dash) != 0 {
+			t.Errorf("dashboard of nobody: %v %v", dash, err)
+		}
+		login, _ := sv.Dashboard(ctx, book.LoginCustomerID)
+		if len(login) != 2 || login[0].Kind == login[1].Kind {
+			t.Errorf("the demo login should have a loan and a lease: %+v", login)
+		}
+	})
+}
