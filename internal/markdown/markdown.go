@@ -363,7 +363,7 @@ func SafeURL(u string) (string, bool) {
 	}
 	// A relative URL starts like a path, a query or a fragment (not with
 	// "&", which could read as an entity, nor with anything else unusual).
-	if c := u[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/#?._-~", c) >= 0) {
+	if c := u[0]; !isAlnum(c) && strings.IndexByte("/#?._-~", c) < 0 {
 		return "", false
 	}
 	if i := strings.IndexAny(u, ":/?#"); i >= 0 && u[i] == ':' {
@@ -376,4 +376,8 @@ func SafeURL(u string) (string, bool) {
 		}
 	}
 	return u, true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

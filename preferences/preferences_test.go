@@ -1,0 +1,104 @@
+package preferences_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"carfin/calendar"
+	"carfin/db"
+	"carfin/db/dbtest"
+	"carfin/notify"
+	"carfin/preferences"
+	"carfin/servicing"
+)
+
+func TestPreferences(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sv := servicing.New(d, func(t time.Time) calendar.Date { return calendar.Of(t) })
+		cust, err := sv.CreateCustomer(ctx, servicing.NewCustomer{FirstName: "Ann", LastName: "Quinn", Email: "ann@example.com", Phone: "+15552010123",
+			AddressLine1: "1 Main St", City: "Springfield", State: "IL", ZIP: "62701", BirthDate: calendar.MustParse("1980-01-01"), SSNLast4: "1234"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		should := func(k preferences.Kind, ch notify.Channel) bool {
+			t.Helper()
+			ok, err := preferences.ShouldNotify(ctx, d.Read, cust, k, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		// Defaults: email on, texts off, security always.
+		if !should(preferences.DueReminder, notify.Email) || should(preferences.DueReminder, notify.SMS) ||
+			!should(preferences.Security, notify.SMS) || !should(preferences.Security, notify.Email) {
+			t.Fatal("defaults")
+		}
+		if _, err := preferences.ShouldNotify(ctx, d.Read, cust+99, preferences.DueReminder, notify.Email); !errors.Is(err, preferences.ErrNotFound) {
+			t.Fatalf("unknown customer: %v", err)
+		}
+		set := func(c preferences.Change) error {
+			return d.InTx(ctx, func(tx *db.Tx) error { return preferences.Set(ctx, tx, cust, c, "login:1", "192.0.2.1") })
+		}
+		for _, days := range []int{0, 16} {
+			if err := set(preferences.Change{DueReminderDays: days}); !errors.Is(err, preferences.ErrInvalid) {
+				t.Errorf("%d days: %v", days, err)
+			}
+		}
+		if err := set(preferences.Change{DueReminderDays: 3, Alerts: map[preferences.Kind]preferences.Channels{preferences.Security: {}}}); !errors.Is(err, preferences.ErrInvalid) {
+			t.Errorf("security is not a preference: %v", err)
+		}
+		err = set(preferences.Change{DueReminderDays: 3, Alerts: map[preferences.Kind]preferences.Channels{
+			preferences.DueReminder: {Email: false, SMS: true}, preferences.PaymentReceived: {Email: true}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := preferences.Get(ctx, d.Read, cust)
+		if !p.Saved || p.DueReminderDays != 3 || p.SMSPhone != "+15552010123" || p.SMSConsentAt.IsZero() {
+			t.Fatalf("saved: %+v", p)
+		}
+		if should(preferences.DueReminder, notify.Email) || !should(preferences.DueReminder, notify.SMS) ||
+			!should(preferences.PaymentReceived, notify.Email) || should(preferences.StatementReady, notify.Email) {
+			t.Fatal("after saving")
+		}
+		// A new phone number needs the consent again.
+		if _, err := d.SQL.Exec(`UPDATE customers SET phone = '+15552019999' WHERE id = $1`, cust); err != nil {
+			t.Fatal(err)
+		}
+		if should(preferences.DueReminder, notify.SMS) {
+			t.Fatal("texts to a number without consent")
+		}
+		// A STOP reply turns texts off.
+		if err := set(preferences.Change{DueReminderDays: 3, Alerts: map[preferences.Kind]preferences.Channels{preferences.DueReminder: {SMS: true}}}); err != nil {
+			t.Fatal(err)
+		}
+		if !should(preferences.DueReminder, notify.SMS) {
+			t.Fatal("consent for the new number")
+		}
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			n, err := preferences.OptOutSMS(ctx, tx, "+15552019999")
+			if err == nil && n != 1 {
+				t.Errorf("opt-out of %d customers", n)
+			}
+			return err
+		})
+		if err != nil || should(preferences.DueReminder, notify.SMS) {
+			t.Fatalf("after STOP: %v", err)
+		}
+		// Without a phone, texts cannot be turned on.
+		if _, err := d.SQL.Exec(`UPDATE customers SET phone = '' WHERE id = $1`, cust); err != nil {
+			t.Fatal(err)
+		}
+		if err := set(preferences.Change{DueReminderDays: 3, Alerts: map[preferences.Kind]preferences.Channels{preferences.DueReminder: {SMS: true}}}); !errors.Is(err, preferences.ErrNoPhone) {
+			t.Fatalf("texts without a phone: %v", err)
+		}
+		var events int
+		_ = d.Read.QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'preferences.change'`).Scan(&events)
+		if events != 2 {
+			t.Errorf("%d audit events", events)
+		}
+	})
+}
