@@ -149,14 +149,19 @@ func withSecurityHeaders(tls bool) func(http.Handler) http.Handler {
 	}
 }
 
-// withBodyLimit caps request bodies at requestBytesMax.
+// withBodyLimit caps request bodies at requestBytesMax, or at
+// uploadBytesMax for the few routes that take files.
 func withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > requestBytesMax {
+		limit := int64(requestBytesMax)
+		if n := uploadBytesMax(r); n > 0 {
+			limit = n
+		}
+		if r.ContentLength > limit {
 			http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, requestBytesMax)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -21,7 +21,9 @@ import (
 
 	"carfin/db"
 	"carfin/identity"
+	"carfin/profile"
 	"carfin/servicing"
+	"carfin/support"
 )
 
 //go:embed templates/*.html
@@ -79,7 +81,10 @@ type Config struct {
 	// Logo is the lender's logo (PNG, JPEG or SVG), shown in the header
 	// beside the name; nil for none.
 	Logo *Logo
-	Log  *slog.Logger
+	// MailingAddresses are the lender's postal addresses shown on the
+	// contact page (and the correspondence one in the E-SIGN disclosure).
+	MailingAddresses []MailingAddress
+	Log              *slog.Logger
 }
 
 // Logo is an image served at /logo.
@@ -104,10 +109,14 @@ type Server struct {
 type Capabilities struct {
 	Identity  *identity.Service
 	Servicing *servicing.Service
+	// Profile, Support and FAQ serve the profile and support pages.
+	Profile *profile.Service
+	Support *support.Service
+	FAQ     *support.FAQ
 }
 
 func (c Capabilities) validate() error {
-	if c.Identity == nil || c.Servicing == nil {
+	if c.Identity == nil || c.Servicing == nil || c.Profile == nil || c.Support == nil || c.FAQ == nil {
 		return fmt.Errorf("web: every capability is required: %+v", c)
 	}
 	return nil

@@ -23,7 +23,9 @@ import (
 	"carfin/identity"
 	"carfin/jobs"
 	"carfin/notify"
+	"carfin/profile"
 	"carfin/servicing"
+	"carfin/support"
 	"carfin/web"
 )
 
@@ -48,6 +50,11 @@ type serveConfig struct {
 	LogoFile       string // CARFIN_LOGO: PNG, JPEG or SVG shown beside the lender's name
 	// MetricsAllow (CARFIN_METRICS_ALLOW, CIDRs) may read /metrics besides loopback.
 	MetricsAllow []netip.Prefix
+	// FAQDir (CARFIN_FAQ_DIR) holds the lender's faq.en.md / faq.es.md,
+	// replacing the shipped FAQ; MailingAddresses (CARFIN_ADDRESS_*) are
+	// shown on the contact page.
+	FAQDir           string
+	MailingAddresses []web.MailingAddress
 	// Jobs (CARFIN_JOBS) runs the background jobs in this process: the
 	// nightly day close. On PostgreSQL any number of instances may; River
 	// elects one leader for the periodic check. Off only for processes
@@ -90,6 +97,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	var cfg serveConfig
 	var proxies, metricsAllow string
+	addresses := map[string]*string{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
@@ -112,6 +120,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
 	fs.StringVar(&metricsAllow, "metrics-allow", env("CARFIN_METRICS_ALLOW", ""), "CIDRs that may read /metrics besides loopback (CARFIN_METRICS_ALLOW)")
+	fs.StringVar(&cfg.FAQDir, "faq-dir", env("CARFIN_FAQ_DIR", ""), "directory with the lender's faq.en.md / faq.es.md (CARFIN_FAQ_DIR)")
+	for _, kind := range web.MailingAddressKinds {
+		name := "CARFIN_ADDRESS_" + strings.ToUpper(kind)
+		addresses[kind] = fs.String("address-"+kind, env(name, defaultAddresses[kind]), kind+" mailing address, lines separated by ';' ("+name+")")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -146,6 +159,17 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 			return cfg, usagef("serve: --base-url %q: want http(s)://host[:port]", cfg.BaseURL)
 		}
 		cfg.BaseURL = u.Scheme + "://" + u.Host
+	}
+	for _, kind := range web.MailingAddressKinds {
+		var lines []string
+		for l := range strings.SplitSeq(*addresses[kind], ";") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 {
+			cfg.MailingAddresses = append(cfg.MailingAddresses, web.MailingAddress{Kind: kind, Lines: lines})
+		}
 	}
 	if cfg.MailFrom == "" {
 		cfg.MailFrom = cfg.Brand.Name + " <no-reply@localhost>"
@@ -260,8 +284,14 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 		return fmt.Errorf("serve: %w", err)
 	}
 	sv := servicing.New(d, cutoff.Today)
+	faq, err := support.LoadFAQ(cfg.FAQDir)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
 	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: secure, TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow,
-		Logo: logo, Log: log}, d, web.Capabilities{Identity: id, Servicing: sv})
+		Logo: logo, MailingAddresses: cfg.MailingAddresses, Log: log}, d, web.Capabilities{Identity: id, Servicing: sv,
+		Profile: profile.New(d, cfg.Brand.Name), Support: support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base}), FAQ: faq})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
@@ -406,6 +436,13 @@ func parsePrefixes(flagName, list string) ([]netip.Prefix, error) {
 		out = append(out, pre.Masked())
 	}
 	return out, nil
+}
+
+// defaultAddresses are the demo lender's (fictional) mailing addresses.
+var defaultAddresses = map[string]string{
+	"correspondence": "Northwind Motor Finance; PO Box 4100; Columbus, OH 43216",
+	"payments":       "Northwind Motor Finance, Payments; PO Box 4200; Columbus, OH 43216",
+	"overnight":      "Northwind Motor Finance, Payments; 100 Harbor Way, Suite 200; Columbus, OH 43215",
 }
 
 // logoBytesMax bounds the logo file.
