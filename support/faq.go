@@ -230,12 +230,17 @@ func (f *FAQ) Search(lang, query string) []Question {
 	return append(inTitle, inAnswer...)
 }
 
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// foldAccents returns a fresh transformer each time: a transform.Chain
+// keeps state and must not be shared by goroutines (concurrent searches
+// and FAQ loads corrupted each other's buffers and panicked).
+func foldAccents() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // Normalize is text as search compares it: lower case, without accents,
 // letters and digits only, single spaces.
 func Normalize(s string) string {
-	out, _, err := transform.String(foldAccents, s)
+	out, _, err := transform.String(foldAccents(), s)
 	if err != nil {
 		out = s
 	}
