@@ -59,6 +59,7 @@ type Autopay struct {
 	ExtraCents           money.Cents
 	DaysBefore           int
 	StartDate            calendar.Date
+	FirstInstallment     int
 	SEC                  string
 	AuthorizationText    string
 	AuthorizationVersion string
@@ -207,13 +208,13 @@ func (s *Service) autopayTerms(ctx context.Context, q db.Querier, customerID int
 	// The first debit: the first installment, due on or after the start
 	// date, not yet paid and not already debited, whose debit is not yet
 	// fixed (its lock cut-off is still ahead).
-	debited, err := debitedInstallments(ctx, q, c.id)
+	last, err := lastDebited(ctx, q, c.id)
 	if err != nil {
 		return AutopayTerms{}, err
 	}
 	var first Debit
 	for _, in := range c.installments {
-		if in.number < c.nextUnpaid || in.due < r.StartDate || debited[in.number] {
+		if in.number < c.nextUnpaid || in.due < r.StartDate || in.number <= last {
 			continue
 		}
 		d := debitDate(in.due, r.DaysBefore)
@@ -248,23 +249,13 @@ func (s *Service) autopayTerms(ctx context.Context, q db.Querier, customerID int
 	return AutopayTerms{Text: text, Version: AuthorizationVersion, ExtraCents: extra, StartDate: first.DueDate, FirstDebit: first, Method: m, Contract: c.account}, nil
 }
 
-// debitedInstallments returns the installments of a contract that already
-// have an autopay debit (whatever became of it).
-func debitedInstallments(ctx context.Context, q db.Querier, contractID int64) (map[int]bool, error) {
-	rows, err := q.QueryContext(ctx, `SELECT installment_number FROM payments WHERE contract_id = $1 AND kind = 'autopay'`, contractID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int]bool{}
-	for rows.Next() {
-		var n int
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out[n] = true
-	}
-	return out, rows.Err()
+// lastDebited returns the highest installment of a contract that has an
+// autopay debit (whatever became of it), 0 for none: autopay moves
+// forward and never goes back to an earlier installment.
+func lastDebited(ctx context.Context, q db.Querier, contractID int64) (int, error) {
+	var n sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT MAX(installment_number) FROM payments WHERE contract_id = $1 AND kind = 'autopay'`, contractID).Scan(&n)
+	return int(n.Int64), err
 }
 
 // EnrolAutopay enrols a contract in autopay from a validated bank account.
@@ -291,9 +282,10 @@ func (s *Service) EnrolAutopay(ctx context.Context, customerID int64, r AutopayR
 		}
 		now := tx.Now()
 		err = tx.QueryRowContext(ctx, `INSERT INTO autopay_enrolments (customer_id, contract_id, method_id, status, extra_cents, days_before, start_date,
-			sec_code, authorization_text, authorization_version, authorized_at, authorized_ip, created_at, updated_at)
-			VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $10, $10) RETURNING id`,
-			customerID, r.ContractID, r.MethodID, int64(terms.ExtraCents), r.DaysBefore, terms.StartDate, sec, terms.Text, terms.Version, now, r.IP).Scan(&id)
+			first_installment, sec_code, authorization_text, authorization_version, authorized_at, authorized_ip, created_at, updated_at)
+			VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $11) RETURNING id`,
+			customerID, r.ContractID, r.MethodID, int64(terms.ExtraCents), r.DaysBefore, terms.StartDate, terms.FirstDebit.Installment,
+			sec, terms.Text, terms.Version, now, r.IP).Scan(&id)
 		if db.IsUniqueViolation(err) {
 			return ErrAutopayExists
 		}
@@ -345,8 +337,9 @@ func (s *Service) ChangeAutopay(ctx context.Context, customerID int64, r Autopay
 		}
 		now := tx.Now()
 		if _, err := tx.ExecContext(ctx, `UPDATE autopay_enrolments SET method_id = $1, extra_cents = $2, days_before = $3, start_date = $4,
-			status = 'active', status_reason = '', authorization_text = $5, authorization_version = $6, authorized_at = $7, authorized_ip = $8,
-			updated_at = $7 WHERE id = $9`, r.MethodID, int64(terms.ExtraCents), r.DaysBefore, terms.StartDate, terms.Text, terms.Version, now, r.IP, cur.ID); err != nil {
+			first_installment = $5, status = 'active', status_reason = '', authorization_text = $6, authorization_version = $7, authorized_at = $8,
+			authorized_ip = $9, updated_at = $8 WHERE id = $10`, r.MethodID, int64(terms.ExtraCents), r.DaysBefore, terms.StartDate,
+			terms.FirstDebit.Installment, terms.Text, terms.Version, now, r.IP, cur.ID); err != nil {
 			return fmt.Errorf("update enrolment: %w", err)
 		}
 		a, err := s.autopayTx(ctx, tx, customerID, r.ContractID)
@@ -428,12 +421,12 @@ func (s *Service) autopayTx(ctx context.Context, q db.Querier, customerID, contr
 	var m Method
 	var mkind string
 	err := q.QueryRowContext(ctx, `SELECT e.id, e.customer_id, e.contract_id, c.account_number, e.method_id, e.status, e.status_reason,
-		c.payment_cents, e.extra_cents, e.days_before, e.start_date, e.sec_code, e.authorization_text, e.authorization_version, e.authorized_at,
+		c.payment_cents, e.extra_cents, e.days_before, e.start_date, e.first_installment, e.sec_code, e.authorization_text, e.authorization_version, e.authorized_at,
 		m.kind, COALESCE(m.account_type, ''), m.bank_name, m.last4
 		FROM autopay_enrolments e JOIN contracts c ON c.id = e.contract_id JOIN payment_methods m ON m.id = e.method_id
 		WHERE e.contract_id = $1 AND e.customer_id = $2 AND e.status <> 'stopped'`, contractID, customerID).
 		Scan(&a.ID, &a.CustomerID, &a.ContractID, &a.ContractAccount, &a.MethodID, &status, &a.StatusReason,
-			&a.InstallmentCents, &a.ExtraCents, &a.DaysBefore, &a.StartDate, &a.SEC, &a.AuthorizationText, &a.AuthorizationVersion, &a.AuthorizedAt,
+			&a.InstallmentCents, &a.ExtraCents, &a.DaysBefore, &a.StartDate, &a.FirstInstallment, &a.SEC, &a.AuthorizationText, &a.AuthorizationVersion, &a.AuthorizedAt,
 			&mkind, &m.AccountType, &m.BankName, &m.Last4)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Autopay{}, fmt.Errorf("autopay of contract %d: %w", contractID, ErrNotFound)
@@ -470,12 +463,12 @@ func (s *Service) nextDebit(ctx context.Context, q db.Querier, a Autopay) (Debit
 	if err != nil || !c.open() {
 		return Debit{}, err
 	}
-	debited, err := debitedInstallments(ctx, q, a.ContractID)
+	last, err := lastDebited(ctx, q, a.ContractID)
 	if err != nil {
 		return Debit{}, err
 	}
 	for _, in := range c.installments {
-		if in.number < c.nextUnpaid || in.due < a.StartDate || debited[in.number] {
+		if in.number < c.nextUnpaid || in.number <= last || in.number < a.FirstInstallment {
 			continue
 		}
 		return Debit{Installment: in.number, DueDate: in.due, Date: debitDate(in.due, a.DaysBefore), AmountCents: in.amount + a.ExtraCents}, nil

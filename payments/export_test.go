@@ -6,3 +6,9 @@ func SetCrashPointForTest(s *Service, f func(step string) error) { s.crashPoint 
 
 // SetChunkForTest sets how many debits one origination transaction posts.
 func SetChunkForTest(s *Service, n int) { s.chunk = n }
+
+// SealForTest encrypts an account number as AddBankAccount stores it,
+// for benchmarks that load many accounts in bulk.
+func SealForTest(s *Service, account string, customerID int64) (string, []byte) {
+	return s.cfg.Keys.seal(account, accountAAD(customerID))
+}

@@ -379,14 +379,15 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 		if err != nil {
 			return fmt.Errorf("insert payment: %w", err)
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Actor: actorOf(customerID), Action: "payment.create", Subject: fmt.Sprintf("payment:%d", id), IP: f.IP,
-			Details: map[string]string{"amount": qt.AmountCents.String(), "date": qt.Date.String(), "rail": string(qt.Rail), "contract": qt.ContractAccount}}); err != nil {
-			return err
+		// The card is authorized first; the customer hears once it is.
+		if cardNow = qt.Rail == RailCard && qt.Date == s.cfg.Cutoff.EffectiveDate(now); !cardNow {
+			if err := s.announce(ctx, tx, customerID, id); err != nil {
+				return err
+			}
 		}
-		if cardNow = qt.Rail == RailCard && qt.Date == s.cfg.Cutoff.EffectiveDate(now); cardNow {
-			return nil // the card is authorized first; the customer hears once it is
-		}
-		return s.announce(ctx, tx, customerID, id)
+		// Last: the audit log's head row is held until the commit.
+		return audit.Record(ctx, tx, audit.Event{Actor: actorOf(customerID), Action: "payment.create", Subject: fmt.Sprintf("payment:%d", id), IP: f.IP,
+			Details: map[string]string{"amount": qt.AmountCents.String(), "date": qt.Date.String(), "rail": string(qt.Rail), "contract": qt.ContractAccount}})
 	})
 	if errors.Is(err, errRepeated) {
 		p, _, err := s.repeated(ctx, customerID, f.IdempotencyKey, f.requestHash())

@@ -14,7 +14,9 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"carfin/audit"
 	"carfin/calendar"
@@ -175,7 +177,7 @@ type paymentUpdate struct {
 func (s *Service) postDebits(ctx context.Context, d calendar.Date, fileID int64, effective calendar.Date, res *FileResult) error {
 	streams := 1
 	if s.db.Engine == db.Postgres {
-		streams = min(max(runtime.GOMAXPROCS(0), 2), originateStreamsMax)
+		streams = min(runtime.GOMAXPROCS(0)*2, originateStreamsMax)
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -213,24 +215,44 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 	settles := calendar.AddBusinessDays(effective, returnWindowBusinessDays)
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		*res = FileResult{}
+		t0 := time.Now()
 		lock := ""
 		if tx.Engine() == db.Postgres {
 			lock = " FOR UPDATE OF p"
+		}
+		// First the chunk's ids, in the order of the due-payments index (so
+		// the scan stops after the chunk), locked; then their details by key.
+		ids, err := queryIDs(ctx, tx, `SELECT p.id FROM payments p WHERE p.status IN ('scheduled', 'authorized') AND p.status = 'scheduled'
+			AND p.rail = 'ach' AND p.scheduled_date <= $1 AND p.contract_id % $2 = $3
+			ORDER BY p.scheduled_date, p.id LIMIT `+strconv.Itoa(s.chunk)+lock, d, streams, stream)
+		if err != nil {
+			return fmt.Errorf("due payments: %w", err)
+		}
+		taken = len(ids)
+		if taken == 0 {
+			return nil
+		}
+		// On PostgreSQL the ids drive the join as an unnested array, which
+		// the planner sizes small and so probes each table by key instead of
+		// hashing whole tables for every chunk.
+		from, where, args := "payments p", "", []any(nil)
+		if tx.Engine() == db.Postgres {
+			from, where, args = "unnest($1::bigint[]) AS x(id) JOIN payments p ON p.id = x.id", "TRUE", []any{ids}
+		} else {
+			where, args = inList(tx, "p.id", ids)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.kind, p.amount_cents, p.scheduled_date,
 			COALESCE(p.installment_number, 0), m.status, c.state, c.account_number, b.credited_cents,
 			COALESCE(i.amount_cents, 0), COALESCE(i.cumulative_cents, 0),
 			cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), COALESCE(m.account_type, ''), m.bank_name, m.last4
-			FROM payments p
+			FROM `+from+`
 			JOIN payment_methods m ON m.id = p.method_id
 			JOIN contracts c ON c.id = p.contract_id
 			JOIN contract_balances b ON b.contract_id = p.contract_id
 			JOIN customers cu ON cu.id = p.customer_id
 			LEFT JOIN logins l ON l.customer_id = cu.id AND l.realm = 'customer'
 			LEFT JOIN installments i ON i.contract_id = p.contract_id AND i.number = p.installment_number
-			WHERE p.status IN ('scheduled', 'authorized') AND p.status = 'scheduled' AND p.rail = 'ach' AND p.scheduled_date <= $1
-			  AND p.contract_id % $2 = $3
-			ORDER BY p.id LIMIT `+strconv.Itoa(s.chunk)+lock, d, streams, stream)
+			WHERE `+where+` ORDER BY p.id`, args...)
 		if err != nil {
 			return fmt.Errorf("due payments: %w", err)
 		}
@@ -250,10 +272,6 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
-		}
-		taken = len(due)
-		if taken == 0 {
-			return nil
 		}
 		updates := make([]paymentUpdate, 0, len(due))
 		var reqs []servicing.PaymentRequest
@@ -277,7 +295,9 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 				posting = append(posting, i)
 			}
 		}
+		tSelect := time.Since(t0)
 		results, err := s.sv.PostPaymentsTx(ctx, tx, reqs)
+		tPost := time.Since(t0) - tSelect
 		if err != nil {
 			return fmt.Errorf("post %d debits: %w", len(reqs), err)
 		}
@@ -301,6 +321,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		if err := updatePayments(ctx, tx, updates); err != nil {
 			return err
 		}
+		tUpdate := time.Since(t0) - tSelect - tPost
 		var msgs []notify.Message
 		for i, u := range updates {
 			x := due[i]
@@ -326,6 +347,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		if err := notify.EnqueueMany(ctx, tx, msgs); err != nil {
 			return err
 		}
+		s.log.Debug("ACH chunk timing", "select", tSelect, "post", tPost, "update", tUpdate, "notify", time.Since(t0)-tSelect-tPost-tUpdate)
 		return s.crash("originate")
 	})
 	if err != nil {
@@ -644,4 +666,44 @@ func writeAtomic(dir, name string, write func(io.Writer) error) (string, string,
 		abs = path
 	}
 	return abs, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// queryIDs runs a query returning one id column.
+func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// inList returns "col = ANY($1)" with the ids on PostgreSQL, and
+// "col IN (?, ?, …)" with one parameter each on SQLite (whose $N lookup
+// is linear, so thousands of them would be quadratic). The statement must
+// have no other parameters.
+func inList(tx *db.Tx, col string, ids []int64) (string, []any) {
+	if tx.Engine() == db.Postgres {
+		return col + " = ANY($1)", []any{ids}
+	}
+	var b strings.Builder
+	args := make([]any, len(ids))
+	b.WriteString(col + " IN (")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('?')
+		args[i] = id
+	}
+	b.WriteString(")")
+	return b.String(), args
 }

@@ -176,34 +176,50 @@ func (s *Service) processReturn(ctx context.Context, fileID int64, r ach.Return,
 	})
 }
 
-// findSent finds the payment an entry's trace number (and confirmation
-// number) names.
+// findSent finds the payment an entry's trace number names. A payment's
+// trace number carries its id modulo 9,000,000 (paymentTrace), so the
+// candidates are that number plus multiples of 9,000,000, newest first:
+// key lookups, no trace index. The confirmation number the entry carried
+// back, when it is one, must agree.
 func (s *Service) findSent(ctx context.Context, tx *db.Tx, r ach.Return) (sentPayment, bool, error) {
 	var p sentPayment
-	var status, kind string
-	var orig sql.NullInt64
-	q := `SELECT p.id, p.customer_id, p.contract_id, p.method_id, COALESCE(p.servicing_event_id, 0), p.status, p.kind, p.amount_cents,
-		p.scheduled_date, p.presentment, p.original_payment_id, p.installment_number, p.autopay_id, f.effective_date, p.sec_code
-		FROM payments p JOIN ach_files f ON f.id = p.ach_file_id WHERE p.trace_number = $1`
-	args := []any{r.OriginalTrace}
-	if id, ok := PaymentID(r.IndividualID); ok {
-		q += ` AND p.id = $2`
-		args = append(args, id)
-	}
-	err := tx.QueryRowContext(ctx, q+` ORDER BY p.id DESC LIMIT 1`, args...).Scan(&p.id, &p.customerID, &p.contractID, &p.methodID, &p.eventID,
-		&status, &kind, &p.amount, &p.date, &p.presentment, &orig, &p.installment, &p.autopayID, &p.fileEffective, &p.sec)
-	if errors.Is(err, sql.ErrNoRows) {
+	seq, err := strconv.ParseInt(r.OriginalTrace[8:], 10, 64)
+	if err != nil || seq >= 9_000_000 {
 		return p, false, nil
 	}
-	if err != nil {
-		return p, false, fmt.Errorf("find payment by trace %s: %w", r.OriginalTrace, err)
+	want, _ := PaymentID(r.IndividualID)
+	var top int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM payments`).Scan(&top); err != nil {
+		return p, false, err
 	}
-	p.status, p.kind = Status(status), PaymentKind(kind)
-	p.originalID = p.id
-	if orig.Valid {
-		p.originalID = orig.Int64
+	if top < seq {
+		return p, false, nil
 	}
-	return p, true, nil
+	for id := seq + (top-seq)/9_000_000*9_000_000; id > 0; id -= 9_000_000 {
+		if want != 0 && id != want {
+			continue
+		}
+		var status, kind string
+		var orig sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.method_id, COALESCE(p.servicing_event_id, 0), p.status, p.kind,
+			p.amount_cents, p.scheduled_date, p.presentment, p.original_payment_id, p.installment_number, p.autopay_id, f.effective_date, p.sec_code
+			FROM payments p JOIN ach_files f ON f.id = p.ach_file_id WHERE p.id = $1 AND p.trace_number = $2`, id, r.OriginalTrace).
+			Scan(&p.id, &p.customerID, &p.contractID, &p.methodID, &p.eventID, &status, &kind, &p.amount, &p.date, &p.presentment, &orig,
+				&p.installment, &p.autopayID, &p.fileEffective, &p.sec)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return p, false, fmt.Errorf("find payment by trace %s: %w", r.OriginalTrace, err)
+		}
+		p.status, p.kind = Status(status), PaymentKind(kind)
+		p.originalID = p.id
+		if orig.Valid {
+			p.originalID = orig.Int64
+		}
+		return p, true, nil
+	}
+	return p, false, nil
 }
 
 // returnPayment reverses a returned payment and acts on its class.
