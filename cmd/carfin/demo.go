@@ -87,6 +87,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := ensureDemoLogin(ctx, d, cfg, book); err != nil {
 		return err
 	}
+	if err := ensureDemoMessages(ctx, d, cfg, book); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "demo login: %s %s\n", book.LoginEmail, demoPassword)
 	if cfg.Brand.Name == web.DefaultBrand.Name {
 		cfg.Brand.Name = demo.LenderName
@@ -112,6 +115,15 @@ func ensureDemoLogin(ctx context.Context, d *db.DB, cfg serveConfig, book demo.B
 		return fmt.Errorf("demo login: %w", err)
 	}
 	return nil
+}
+
+// ensureDemoMessages gives the demo customer a conversation with support.
+func ensureDemoMessages(ctx context.Context, d *db.DB, cfg serveConfig, book demo.Book) error {
+	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: "http://localhost", LenderName: demo.LenderName})
+	if err != nil {
+		return err
+	}
+	return demo.SupportConversation(ctx, d, id, book.LoginCustomerID)
 }
 
 // ensureBook builds the demo book unless the database has contracts
