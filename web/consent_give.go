@@ -28,10 +28,10 @@ func handleConsentGive(pr *profile.Service, v *views) http.Handler {
 		if lang != "es" {
 			lang = "en"
 		}
+		// The version shown when the page was opened: a disclosure that
+		// changed since is refused (ErrStaleDisclosure), not consented to.
 		d := v.disclosure(lang)
-		if r.PostFormValue("version") != d.Version {
-			d.Version = r.PostFormValue("version")
-		}
+		d.Version = r.PostFormValue("version")
 		err := pr.GiveConsent(r.Context(), customerOf(r), d, r.PostFormValue("code"), actorOf(r))
 		switch {
 		case errors.Is(err, profile.ErrSampleCode):
