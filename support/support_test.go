@@ -269,3 +269,26 @@ func TestFAQ(t *testing.T) {
 		t.Errorf("file without questions: %v", err)
 	}
 }
+
+// TestFAQConcurrent: the portal searches from many requests at once.
+func TestFAQConcurrent(t *testing.T) {
+	f, err := support.LoadFAQ("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan bool)
+	for i := range 8 {
+		go func() {
+			ok := true
+			for range 50 {
+				ok = ok && len(f.Search([]string{"en", "es"}[i%2], []string{"payoff", "liquidación"}[i%2])) > 0
+			}
+			done <- ok
+		}()
+	}
+	for range 8 {
+		if !<-done {
+			t.Error("a concurrent search found nothing")
+		}
+	}
+}
