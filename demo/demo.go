@@ -187,7 +187,7 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 				custID = loginCustomer // the demo login has a loan and a lease
 			} else {
 				var err error
-				custID, err = createCustomer(ctx, sv, rng, len(customers))
+				custID, err = createCustomer(ctx, sv, rng, len(customers), i == 0)
 				if err != nil {
 					return Book{}, err
 				}
@@ -221,11 +221,11 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 	return book, nil
 }
 
-func createCustomer(ctx context.Context, sv *servicing.Service, rng *rand.Rand, i int) (int64, error) {
+func createCustomer(ctx context.Context, sv *servicing.Service, rng *rand.Rand, i int, login bool) (int64, error) {
 	first, last := firstNames[i%len(firstNames)], lastNames[(i*7)%len(lastNames)]
 	city := cities[i%len(cities)]
 	email := fmt.Sprintf("%s.%s@example.com", lower(first), lower(last))
-	if i == 0 {
+	if login {
 		email = "demo@northwind.example"
 	}
 	return sv.CreateCustomer(ctx, servicing.NewCustomer{

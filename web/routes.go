@@ -38,7 +38,7 @@ func (s *Server) routes() http.Handler {
 
 	// Signed in.
 	auth := requireSession(id, v)
-	mux.Handle("GET /{$}", auth(handleHome(v)))
+	s.accountRoutes(mux, auth)
 	mux.Handle("GET /session/idle", handleIdleWarning(id, v))
 	mux.Handle("POST /session/extend", handleSessionExtend(id, v))
 	mux.Handle("GET /reauth", auth(handleReauthShow(v)))

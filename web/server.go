@@ -22,6 +22,7 @@ import (
 	"carfin/db"
 	"carfin/identity"
 	"carfin/profile"
+	"carfin/quotes"
 	"carfin/servicing"
 	"carfin/support"
 )
@@ -109,6 +110,8 @@ type Server struct {
 type Capabilities struct {
 	Identity  *identity.Service
 	Servicing *servicing.Service
+	// Quotes makes and keeps payoff and lease-end quotes (account pages).
+	Quotes *quotes.Service
 	// Profile, Support and FAQ serve the profile and support pages.
 	Profile *profile.Service
 	Support *support.Service
@@ -116,7 +119,7 @@ type Capabilities struct {
 }
 
 func (c Capabilities) validate() error {
-	if c.Identity == nil || c.Servicing == nil || c.Profile == nil || c.Support == nil || c.FAQ == nil {
+	if c.Identity == nil || c.Servicing == nil || c.Quotes == nil || c.Profile == nil || c.Support == nil || c.FAQ == nil {
 		return fmt.Errorf("web: every capability is required: %+v", c)
 	}
 	return nil

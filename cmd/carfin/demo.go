@@ -94,6 +94,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if cfg.Brand.Name == web.DefaultBrand.Name {
 		cfg.Brand.Name = demo.LenderName
 	}
+	demoPayoffInstructions(&cfg)
 	return startServer(ctx, cfg, d, stdout)
 }
 

@@ -50,6 +50,10 @@ type serveConfig struct {
 	LogoFile       string // CARFIN_LOGO: PNG, JPEG or SVG shown beside the lender's name
 	// MetricsAllow (CARFIN_METRICS_ALLOW, CIDRs) may read /metrics besides loopback.
 	MetricsAllow []netip.Prefix
+	// LenderAddress (CARFIN_LENDER_ADDRESS) heads letters; PayoffWire
+	// (CARFIN_PAYOFF_WIRE) and PayoffMail (CARFIN_PAYOFF_MAIL) are the
+	// payoff instructions on quotes and letters. Lines are separated by "|".
+	LenderAddress, PayoffWire, PayoffMail string
 	// FAQDir (CARFIN_FAQ_DIR) holds the lender's faq.en.md / faq.es.md,
 	// replacing the shipped FAQ; MailingAddresses (CARFIN_ADDRESS_*) are
 	// shown on the contact page.
@@ -119,6 +123,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.PlacesFile, "places-csv", env("CARFIN_PLACES_CSV", ""), "CSV of cidr,place for approximate places (CARFIN_PLACES_CSV)")
 	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
+	fs.StringVar(&cfg.LenderAddress, "lender-address", env("CARFIN_LENDER_ADDRESS", ""), "lender's address on letters, lines separated by | (CARFIN_LENDER_ADDRESS)")
+	fs.StringVar(&cfg.PayoffWire, "payoff-wire", env("CARFIN_PAYOFF_WIRE", ""), "payoff wiring instructions, lines separated by | (CARFIN_PAYOFF_WIRE)")
+	fs.StringVar(&cfg.PayoffMail, "payoff-mail", env("CARFIN_PAYOFF_MAIL", ""), "payoff mailing address, lines separated by | (CARFIN_PAYOFF_MAIL)")
 	fs.StringVar(&metricsAllow, "metrics-allow", env("CARFIN_METRICS_ALLOW", ""), "CIDRs that may read /metrics besides loopback (CARFIN_METRICS_ALLOW)")
 	fs.StringVar(&cfg.FAQDir, "faq-dir", env("CARFIN_FAQ_DIR", ""), "directory with the lender's faq.en.md / faq.es.md (CARFIN_FAQ_DIR)")
 	for _, kind := range web.MailingAddressKinds {
@@ -284,13 +291,18 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 		return fmt.Errorf("serve: %w", err)
 	}
 	sv := servicing.New(d, cutoff.Today)
+	qs, err := newQuotes(cfg, d, sv)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
 	faq, err := support.LoadFAQ(cfg.FAQDir)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
 	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: secure, TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow,
-		Logo: logo, MailingAddresses: cfg.MailingAddresses, Log: log}, d, web.Capabilities{Identity: id, Servicing: sv,
+		Logo: logo, MailingAddresses: cfg.MailingAddresses, Log: log}, d, web.Capabilities{Identity: id, Servicing: sv, Quotes: qs,
 		Profile: profile.New(d, cfg.Brand.Name), Support: support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base}), FAQ: faq})
 	if err != nil {
 		ln.Close()

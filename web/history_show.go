@@ -1,0 +1,88 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"carfin/money"
+	"carfin/servicing"
+)
+
+// historyData is what the history page shows.
+type historyData struct {
+	S                   servicing.Summary
+	Filter              historyFilter
+	Types               []servicing.ItemType
+	Items               []servicing.Item
+	Total               int
+	Page, Pages         int
+	PrevHref, NextHref  string
+	CSVHref             string
+	ThisYear, LastYear  int
+	InterestThisYear    money.Cents
+	InterestLastYear    money.Cents
+	FirstShown, LastNum int
+}
+
+// handleHistoryShow shows a contract's activity as customers understand
+// it (payments with how each was applied, returned payments, fees and
+// waivers, lease charges), newest first, filtered by date range and type,
+// a page at a time, with the interest paid this year and last year. The
+// same filter downloads as CSV.
+func handleHistoryShow(sv *servicing.Service, v *views) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ss := sessionOf(r)
+		cust := ss.Login.CustomerID
+		id, ok := pathID(r, "id")
+		if !ok {
+			notFound(w, r, v)
+			return
+		}
+		s, err := sv.ContractSummary(r.Context(), cust, id)
+		if errors.Is(err, servicing.ErrNotFound) {
+			notFound(w, r, v)
+			return
+		}
+		if err != nil {
+			serverError(w, r, v, err)
+			return
+		}
+		p := v.page(r, "account.history_title")
+		p.Session = ss
+		f, errs := parseHistoryFilter(r.URL.Query())
+		data := &historyData{S: s, Filter: f, Types: servicing.ItemTypes, Page: 1, Pages: 1,
+			ThisYear: s.BusinessDate.Year(), LastYear: s.BusinessDate.Year() - 1}
+		p.Data = data
+		paid, err := sv.InterestPaid(r.Context(), cust, id)
+		if err != nil {
+			serverError(w, r, v, err)
+			return
+		}
+		data.InterestThisYear, data.InterestLastYear = paid[data.ThisYear], paid[data.LastYear]
+		if len(errs) > 0 {
+			p.Errors = errs
+			v.render(w, http.StatusUnprocessableEntity, "history", p)
+			return
+		}
+		items, err := sv.History(r.Context(), cust, id, f.F)
+		if err != nil {
+			serverError(w, r, v, err)
+			return
+		}
+		base := "/contracts/" + itoa(id) + "/history"
+		data.Total = len(items)
+		data.Pages = max(1, (len(items)+historyPageSize-1)/historyPageSize)
+		data.Page = min(f.Page, data.Pages)
+		from := (data.Page - 1) * historyPageSize
+		data.Items = items[from:min(from+historyPageSize, len(items))]
+		data.FirstShown, data.LastNum = from+1, from+len(data.Items)
+		if data.Page > 1 {
+			data.PrevHref = base + f.query(data.Page-1)
+		}
+		if data.Page < data.Pages {
+			data.NextHref = base + f.query(data.Page+1)
+		}
+		data.CSVHref = base + ".csv" + f.query(1)
+		v.render(w, http.StatusOK, "history", p)
+	})
+}
