@@ -229,7 +229,8 @@ func (s *Service) AddBankAccount(ctx context.Context, customerID int64, n NewBan
 			return ErrMethodsMax
 		}
 		for _, m := range existing {
-			if m.Kind != KindBank || m.RoutingNumber != routing || m.Last4 != account[len(account)-4:] {
+			// An account that failed validation may be added again.
+			if m.Kind != KindBank || m.Status == MethodFailed || m.RoutingNumber != routing || m.Last4 != account[len(account)-4:] {
 				continue
 			}
 			same, err := s.accountEquals(ctx, tx, m.ID, customerID, account)

@@ -138,6 +138,15 @@ func TestMicroDeposits(t *testing.T) {
 		if _, err := e.pay.ConfirmMicroDeposits(e.ctx, ada, m2.ID, a, b); !errors.Is(err, payments.ErrMethodUnusable) {
 			t.Errorf("confirm after failure: %v", err)
 		}
+		// The failed account can be added again (new deposits), a validated one cannot.
+		if again, err := e.pay.AddBankAccount(e.ctx, ada, payments.NewBankAccount{HolderName: "Ada Tester", AccountType: "checking", Routing: "029139091",
+			Account: "55556666", ConfirmAccount: "55556666"}); err != nil || again.Status != payments.MethodPending || again.ID == m2.ID {
+			t.Errorf("re-add after failure: %+v %v", again, err)
+		}
+		if _, err := e.pay.AddBankAccount(e.ctx, ada, payments.NewBankAccount{HolderName: "Ada Tester", AccountType: "savings", Routing: "226131863",
+			Account: "000123456789", ConfirmAccount: "000123456789"}); !errors.Is(err, payments.ErrDuplicateMethod) {
+			t.Errorf("re-add a validated account: %v", err)
+		}
 		if q := e.outbox(e.email(ada)); !strings.Contains(kinds(q), "payment_method.added") || !strings.Contains(q[0].Message.Text, "two small deposits") {
 			t.Errorf("alert: %s", kinds(q))
 		}

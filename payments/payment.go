@@ -202,7 +202,7 @@ func (s *Service) Payments(ctx context.Context, customerID int64, f PaymentFilte
 	if limit <= 0 || limit > paymentsListMax {
 		limit = paymentsListMax
 	}
-	where := ` WHERE p.customer_id = $1 AND ($2 = 0 OR p.contract_id = $2)`
+	where := ` WHERE p.customer_id = $1 AND (CAST($2 AS BIGINT) = 0 OR p.contract_id = $2)`
 	order := ` ORDER BY p.scheduled_date DESC, p.id DESC`
 	if f.Upcoming {
 		where += ` AND p.status IN ('scheduled', 'authorized')`
