@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"carfin/calendar"
+	"carfin/documents"
 	"carfin/finance"
 	"carfin/money"
 )
@@ -19,13 +21,22 @@ import (
 // customer with more is a fleet, served by the staff console).
 const dashboardContractsMax = 50
 
+// DashboardContract is a contract on the dashboard: its summary, and its
+// newest statement made since the time Dashboard was given, if any.
+type DashboardContract struct {
+	Summary
+	NewStatementID int64 // a document of kind statement; 0 if none
+}
+
 // Dashboard returns the summaries of all of a customer's contracts, open
 // ones first, as [Service.ContractSummary] computes each, but in a single
 // query: the contract, vehicle, lease terms, cached state, the last
-// payment standing and the count of recently returned payments come back
-// in one row per contract. The dashboard runs on every sign-in and every
-// visit home, so it costs one round trip however many contracts there are.
-func (sv *Service) Dashboard(ctx context.Context, customerID int64) ([]Summary, error) {
+// payment standing, the count of recently returned payments and the
+// newest statement since statementsSince come back in one row per
+// contract. The dashboard runs on every sign-in and every visit home, so
+// it costs one round trip however many contracts there are (which is why
+// this read looks into the documents table too).
+func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSince time.Time) ([]DashboardContract, error) {
 	today := sv.Today()
 	rows, err := sv.db.Read.QueryContext(ctx, `SELECT c.account_number, v.year, v.make, v.model, v.vin, c.customer_id,
 		c.term_months, c.payment_cents, c.first_due_date, c.maturity_date, COALESCE(l.money_factor, 0),
@@ -37,19 +48,22 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64) ([]Summary, 
 			AND NOT EXISTS (SELECT 1 FROM servicing_events r WHERE r.kind = 'reversal' AND r.target_event_id = e.id)
 			ORDER BY e.effective_date DESC, e.id DESC LIMIT 1),
 		(SELECT count(*) FROM servicing_events r JOIN servicing_events p ON p.id = r.target_event_id
-			WHERE r.contract_id = c.id AND r.kind = 'reversal' AND p.kind IN ('payment', 'payoff') AND r.effective_date >= $2)
+			WHERE r.contract_id = c.id AND r.kind = 'reversal' AND p.kind IN ('payment', 'payoff') AND r.effective_date >= $2),
+		(SELECT COALESCE(max(d.id), 0) FROM documents d
+			WHERE d.customer_id = c.customer_id AND d.created_at >= $3 AND d.kind = '`+documents.KindStatement+`' AND d.contract_id = c.id)
 		FROM contracts c JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN lease_terms l ON l.contract_id = c.id
 		JOIN contract_balances b ON b.contract_id = c.id
 		WHERE c.customer_id = $1
 		ORDER BY CASE WHEN c.state IN ('active', 'matured') THEN 0 ELSE 1 END, c.id
-		LIMIT `+fmt.Sprint(dashboardContractsMax), customerID, today.AddDays(-returnedRecentDays))
+		LIMIT `+fmt.Sprint(dashboardContractsMax), customerID, today.AddDays(-returnedRecentDays), statementsSince.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
 	}
 	defer rows.Close()
-	var out []Summary
+	var out []DashboardContract
 	for rows.Next() {
 		var s Summary
+		var statement int64
 		var vin string
 		var mf int64
 		var ts termsScan
@@ -61,7 +75,7 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64) ([]Summary, 
 			&s.TermMonths, &s.PaymentCents, &s.FirstDue, &s.MaturityDate, &mf}
 		dest = append(dest, ts.dest()...)
 		dest = append(dest, ss.dest()...)
-		dest = append(dest, &lastDate, &lastCents, &returned)
+		dest = append(dest, &lastDate, &lastCents, &returned, &statement)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
 		}
@@ -78,7 +92,7 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64) ([]Summary, 
 		}
 		s.ReturnedPayment = returned > 0
 		summarize(&s, t, st, today)
-		out = append(out, s)
+		out = append(out, DashboardContract{Summary: s, NewStatementID: statement})
 	}
 	return out, rows.Err()
 }

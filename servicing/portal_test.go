@@ -11,6 +11,7 @@ import (
 	"carfin/db"
 	"carfin/db/dbtest"
 	"carfin/demo"
+	"carfin/documents"
 	"carfin/money"
 	"carfin/servicing"
 )
@@ -41,7 +42,7 @@ func TestDashboardMatchesSummary(t *testing.T) {
 		rows.Close()
 		seen := map[servicing.Status]int{}
 		for _, cust := range custs {
-			dash, err := sv.Dashboard(ctx, cust)
+			dash, err := sv.Dashboard(ctx, cust, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +58,7 @@ func TestDashboardMatchesSummary(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !reflect.DeepEqual(dash[i], want) {
+				if !reflect.DeepEqual(dash[i].Summary, want) || dash[i].NewStatementID != 0 {
 					t.Errorf("customer %d contract %d:\ndashboard %+v\nsummary   %+v", cust, ref.ID, dash[i], want)
 				}
 				seen[want.Status]++
@@ -91,12 +92,29 @@ func TestDashboardMatchesSummary(t *testing.T) {
 		if seen[servicing.StatusActive] == 0 || seen[servicing.StatusPaidOff] == 0 || seen[servicing.StatusChargedOff] == 0 {
 			t.Errorf("the demo book lacks states: %v", seen)
 		}
-		if dash, err := sv.Dashboard(ctx, 0); err != nil || len(dash) != 0 {
+		if dash, err := sv.Dashboard(ctx, 0, time.Time{}); err != nil || len(dash) != 0 {
 			t.Errorf("dashboard of nobody: %v %v", dash, err)
 		}
-		login, _ := sv.Dashboard(ctx, book.LoginCustomerID)
+		login, _ := sv.Dashboard(ctx, book.LoginCustomerID, time.Time{})
 		if len(login) != 2 || login[0].Kind == login[1].Kind {
-			t.Errorf("the demo login should have a loan and a lease: %+v", login)
+			t.Fatalf("the demo login should have a loan and a lease: %+v", login)
+		}
+		// A statement of the lease shows on the lease only, while it is new.
+		var doc int64
+		if err := d.InTx(ctx, func(tx *db.Tx) error {
+			var err error
+			doc, err = documents.Save(ctx, tx, documents.Document{CustomerID: book.LoginCustomerID, ContractID: login[1].ID,
+				Kind: documents.KindStatement, Title: "Statement", FileName: "s.pdf", ContentType: "application/pdf", Content: []byte("%PDF-1.4"), Ref: "statement:t"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		now := d.Now()
+		if got, _ := sv.Dashboard(ctx, book.LoginCustomerID, now.Add(-time.Hour)); got[0].NewStatementID != 0 || got[1].NewStatementID != doc {
+			t.Errorf("new statement: %d %d, want 0 %d", got[0].NewStatementID, got[1].NewStatementID, doc)
+		}
+		if got, _ := sv.Dashboard(ctx, book.LoginCustomerID, now.Add(time.Hour)); got[1].NewStatementID != 0 {
+			t.Errorf("an old statement is new: %d", got[1].NewStatementID)
 		}
 	})
 }

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"carfin/db"
-	"carfin/documents"
 	"carfin/servicing"
 )
 
@@ -13,18 +11,24 @@ import (
 // ready.
 const statementReadyDays = 30
 
-// dashboardData is what the dashboard shows.
+// dashboardData is what the dashboard shows, already in words: every
+// signed-in visit home renders it, so the template only prints strings
+// (no translation or formatting calls, no embedded structs to search).
 type dashboardData struct {
-	Name      string
-	Contracts []dashboardContract
+	Welcome string
+	Empty   string
+	Cards   []dashCard
 }
 
-// dashboardContract is one contract's card.
-type dashboardContract struct {
-	servicing.Summary
-	Alerts    []alert
-	PayHref   string
-	Statement *documents.Document // a statement made in the last statementReadyDays
+// dashCard is one contract's card.
+type dashCard struct {
+	ID                        int64
+	Title, Kind, Meta         string
+	AlertsLabel, ActionsLabel string
+	Alerts                    []alert
+	Facts                     []fact
+	Actions                   []action
+	Hint                      string
 }
 
 // alert is a sentence in plain words; Warn marks what needs action.
@@ -35,47 +39,39 @@ type alert struct {
 	Warn bool
 }
 
+// fact is one figure of a card: "Amount due: $557.50 by December 25".
+type fact struct {
+	Label, Value, Note string
+	Big                bool
+}
+
+// action is a quick action.
+type action struct {
+	Href, Label string
+	Primary     bool
+}
+
 // handleDashboard is the signed-in home page: each of the customer's
 // contracts at a glance (vehicle, kind, balance, amount and date due,
 // past-due amount and days in words, payoff today, last payment,
 // remaining payments, maturity, lease mileage allowance), alerts (past
-// due, a returned payment, a statement ready, a lease ending within 90
-// days) and quick actions. It costs two queries after the session's: the
-// contracts' summaries in one (servicing.Dashboard) and recent statements.
-func handleDashboard(sv *servicing.Service, rd db.Querier, v *views, pay func(int64) string) http.Handler {
+// due, a returned payment, a new statement, a lease ending within 90
+// days) and quick actions. After the session's query it costs one more:
+// servicing.Dashboard reads every contract's summary in one.
+func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
 		p := v.page(r, "home.title")
 		p.Session = ss
-		data := &dashboardData{Name: ss.Login.DisplayName}
-		var sums []servicing.Summary
+		data := &dashboardData{Welcome: p.T("home.welcome", ss.Login.DisplayName), Empty: p.T("account.no_contracts")}
 		if cust := ss.Login.CustomerID; cust != 0 {
-			var err error
-			if sums, err = sv.Dashboard(r.Context(), cust); err != nil {
+			cs, err := sv.Dashboard(r.Context(), cust, sv.DB().Now().Add(-statementReadyDays*24*time.Hour))
+			if err != nil {
 				serverError(w, r, v, err)
 				return
 			}
-			var statements []documents.Document
-			if len(sums) > 0 {
-				statements, err = documents.Recent(r.Context(), rd, cust, documents.KindStatement,
-					sv.DB().Now().Add(-statementReadyDays*24*time.Hour))
-				if err != nil {
-					serverError(w, r, v, err)
-					return
-				}
-			}
-			for _, s := range sums {
-				c := dashboardContract{Summary: s}
-				if s.Status.Open() {
-					c.PayHref = pay(s.ID)
-				}
-				for i := range statements {
-					if statements[i].ContractID == s.ID && c.Statement == nil {
-						c.Statement = &statements[i]
-					}
-				}
-				c.Alerts = alertsOf(p, c)
-				data.Contracts = append(data.Contracts, c)
+			for _, c := range cs {
+				data.Cards = append(data.Cards, cardOf(p, c, pay))
 			}
 		}
 		p.Data = data
@@ -83,31 +79,84 @@ func handleDashboard(sv *servicing.Service, rd db.Querier, v *views, pay func(in
 	})
 }
 
-// alertsOf words a contract's alerts.
-func alertsOf(p *page, c dashboardContract) []alert {
-	var out []alert
-	s := c.Summary
-	if s.Status.Open() && s.PastDueCents > 0 {
-		a := alert{Text: p.T("account.alert_past_due", p.Money(s.PastDueCents), s.DaysPastDue), Warn: true}
-		if c.PayHref != "" {
-			a.Href, a.Link = c.PayHref, p.T("account.pay")
-		}
-		out = append(out, a)
+// cardOf words one contract's card.
+func cardOf(p *page, dc servicing.DashboardContract, pay func(int64) string) dashCard {
+	s := dc.Summary
+	id := itoa(s.ID)
+	c := dashCard{ID: s.ID, Title: p.Vehicle(s), Kind: p.T("account.kind_" + string(s.Kind)),
+		Meta:        p.T("account.account_vin", s.AccountNumber, s.VINLast6) + " · " + p.ContractStatus(s),
+		AlertsLabel: p.T("account.alerts"), ActionsLabel: p.T("account.actions_for", s.AccountNumber)}
+	open := s.Status.Open()
+	payHref := ""
+	if open {
+		payHref = pay(s.ID)
 	}
-	if s.Status.Open() && s.FeesCents > 0 {
-		out = append(out, alert{Text: p.T("account.alert_fees", p.Money(s.FeesCents)), Warn: true})
+
+	// Alerts.
+	if open && s.PastDueCents > 0 {
+		a := alert{Text: p.T("account.alert_past_due", p.Money(s.PastDueCents), s.DaysPastDue), Warn: true}
+		if payHref != "" {
+			a.Href, a.Link = payHref, p.T("account.pay")
+		}
+		c.Alerts = append(c.Alerts, a)
+	}
+	if open && s.FeesCents > 0 {
+		c.Alerts = append(c.Alerts, alert{Text: p.T("account.alert_fees", p.Money(s.FeesCents)), Warn: true})
 	}
 	if s.ReturnedPayment {
-		out = append(out, alert{Text: p.T("account.alert_returned"), Warn: true,
-			Href: "/contracts/" + itoa(s.ID) + "/history?type=returned_payment", Link: p.T("account.see_history")})
+		c.Alerts = append(c.Alerts, alert{Text: p.T("account.alert_returned"), Warn: true,
+			Href: "/contracts/" + id + "/history?type=returned_payment", Link: p.T("account.see_history")})
 	}
-	if c.Statement != nil {
-		out = append(out, alert{Text: p.T("account.alert_statement", p.LongDate(dateOf(c.Statement.CreatedAt))),
-			Href: "/documents/" + itoa(c.Statement.ID), Link: p.T("account.download_statement")})
+	if dc.NewStatementID != 0 {
+		c.Alerts = append(c.Alerts, alert{Text: p.T("account.alert_statement"),
+			Href: "/documents/" + itoa(dc.NewStatementID), Link: p.T("account.download_statement")})
 	}
 	if s.MaturesWithin90 {
-		out = append(out, alert{Text: p.T("account.alert_lease_ending", p.LongDate(s.MaturityDate)),
-			Href: "/contracts/" + itoa(s.ID) + "/payoff#lease-end", Link: p.T("account.lease_end_quote")})
+		c.Alerts = append(c.Alerts, alert{Text: p.T("account.alert_lease_ending", p.LongDate(s.MaturityDate)),
+			Href: "/contracts/" + id + "/payoff#lease-end", Link: p.T("account.lease_end_quote")})
 	}
-	return out
+
+	// Figures.
+	if open {
+		f := fact{Label: p.T("account.amount_due"), Value: p.Money(s.AmountDueCents), Big: true}
+		if s.NextDue != 0 {
+			f.Note = p.T("account.due_by", p.LongDate(s.NextDue))
+		}
+		c.Facts = append(c.Facts, f)
+		if s.PastDueCents > 0 {
+			c.Facts = append(c.Facts, fact{Label: p.T("account.past_due"), Value: p.Money(s.PastDueCents),
+				Note: p.T("account.days_late", s.DaysPastDue)})
+		}
+		if s.Kind == servicing.KindLoan {
+			c.Facts = append(c.Facts, fact{Label: p.T("account.balance"), Value: p.Money(s.PrincipalCents)})
+		}
+		c.Facts = append(c.Facts, fact{Label: p.T("account.payoff_today"), Value: p.Money(s.PayoffCents)})
+	}
+	last := fact{Label: p.T("account.last_payment"), Value: p.T("account.none_yet")}
+	if s.LastPaymentDate != 0 {
+		last.Value, last.Note = p.Money(s.LastPaymentCents), p.T("account.on_date", p.LongDate(s.LastPaymentDate))
+	}
+	c.Facts = append(c.Facts, last)
+	if open {
+		c.Facts = append(c.Facts, fact{Label: p.T("account.remaining"), Value: itoa(int64(s.RemainingPayments)),
+			Note: p.T("account.maturity_on", p.LongDate(s.MaturityDate))})
+	}
+	if s.Kind == servicing.KindLease {
+		c.Facts = append(c.Facts, fact{Label: p.T("account.mileage_allowance"), Value: p.T("account.miles", p.Count(s.MileageAllowance))})
+	}
+
+	// Quick actions.
+	if payHref != "" {
+		c.Actions = append(c.Actions, action{Href: payHref, Label: p.T("account.pay"), Primary: true})
+	}
+	c.Actions = append(c.Actions, action{Href: "/contracts/" + id, Label: p.T("account.details")})
+	if open {
+		c.Actions = append(c.Actions, action{Href: "/contracts/" + id + "/payoff", Label: p.T("account.payoff_quote")})
+	}
+	c.Actions = append(c.Actions, action{Href: "/contracts/" + id + "/history", Label: p.T("account.history")},
+		action{Href: "/documents?contract=" + id, Label: p.T("account.statements")})
+	if open && payHref == "" {
+		c.Hint = p.T("account.pay_by_phone", p.Brand.SupportPhone)
+	}
+	return c
 }

@@ -82,8 +82,12 @@ func startAccount(t *testing.T, d *db.DB, opts ...func(*serveConfig)) (*server, 
 			Scan(&c.id, &c.email, &c.first); err != nil {
 			t.Fatalf("customer %s: %v", where, err)
 		}
-		if c.contracts, err = sv.Dashboard(ctx, c.id); err != nil {
+		dash, err := sv.Dashboard(ctx, c.id, time.Now())
+		if err != nil {
 			t.Fatal(err)
+		}
+		for _, dc := range dash {
+			c.contracts = append(c.contracts, dc.Summary)
 		}
 		if _, err := id.CreateCustomerLogin(ctx, c.id, testPassword); err != nil {
 			t.Fatal(err)
