@@ -91,6 +91,9 @@ type Config struct {
 	Periodic bool
 	// Payments, when set, adds the daily payments run (payments.go).
 	Payments *payments.Service
+	// Observe, when set, is told of every job worked: its kind, whether
+	// it failed and how long it ran (the job results on /metrics).
+	Observe func(kind string, failed bool, took time.Duration)
 }
 
 // Migrate creates or updates River's tables.
@@ -138,6 +141,9 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workersMax}},
 		Workers:           workers,
 		JobTimeout:        jobTimeout,
+	}
+	if cfg.Observe != nil {
+		rc.Middleware = append(rc.Middleware, observeWork(cfg.Observe))
 	}
 	if cfg.Periodic {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(dayCloseCheckEvery),

@@ -18,6 +18,7 @@ import (
 type metrics struct {
 	mu     sync.Mutex
 	series map[metricKey]*metricSeries
+	jobs   jobMetrics // job results (metrics_jobs.go)
 }
 
 type metricKey struct {
@@ -141,5 +142,6 @@ func handleMetrics(m *metrics, allow []netip.Prefix, v *views) http.Handler {
 		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		m.write(w)
+		m.jobs.write(w)
 	})
 }

@@ -315,7 +315,7 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 			ln.Close()
 			return fmt.Errorf("serve: %w", err)
 		}
-		runner, err = jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) },
+		runner, err = jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) }, Observe: portal.ObserveJob,
 			Log: log, Periodic: true})
 		if err != nil {
 			ln.Close()
