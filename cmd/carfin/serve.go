@@ -50,9 +50,11 @@ type serveConfig struct {
 	LogoFile       string // CARFIN_LOGO: PNG, JPEG or SVG shown beside the lender's name
 	// MetricsAllow (CARFIN_METRICS_ALLOW, CIDRs) may read /metrics besides loopback.
 	MetricsAllow []netip.Prefix
-	// LenderAddress (CARFIN_LENDER_ADDRESS) heads letters; PayoffWire
-	// (CARFIN_PAYOFF_WIRE) and PayoffMail (CARFIN_PAYOFF_MAIL) are the
-	// payoff instructions on quotes and letters. Lines are separated by "|".
+	// LenderAddress (CARFIN_LENDER_ADDRESS) heads letters (default: the
+	// correspondence address); PayoffWire (CARFIN_PAYOFF_WIRE) and
+	// PayoffMail (CARFIN_PAYOFF_MAIL; default: the overnight address) are
+	// the payoff instructions on quotes and letters. Lines are separated
+	// by ";".
 	LenderAddress, PayoffWire, PayoffMail string
 	// FAQDir (CARFIN_FAQ_DIR) holds the lender's faq.en.md / faq.es.md,
 	// replacing the shipped FAQ; MailingAddresses (CARFIN_ADDRESS_*) are
@@ -123,9 +125,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.PlacesFile, "places-csv", env("CARFIN_PLACES_CSV", ""), "CSV of cidr,place for approximate places (CARFIN_PLACES_CSV)")
 	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
-	fs.StringVar(&cfg.LenderAddress, "lender-address", env("CARFIN_LENDER_ADDRESS", ""), "lender's address on letters, lines separated by | (CARFIN_LENDER_ADDRESS)")
-	fs.StringVar(&cfg.PayoffWire, "payoff-wire", env("CARFIN_PAYOFF_WIRE", ""), "payoff wiring instructions, lines separated by | (CARFIN_PAYOFF_WIRE)")
-	fs.StringVar(&cfg.PayoffMail, "payoff-mail", env("CARFIN_PAYOFF_MAIL", ""), "payoff mailing address, lines separated by | (CARFIN_PAYOFF_MAIL)")
+	fs.StringVar(&cfg.LenderAddress, "lender-address", env("CARFIN_LENDER_ADDRESS", ""), "lender's address on letters, lines separated by ';'; default the correspondence address (CARFIN_LENDER_ADDRESS)")
+	fs.StringVar(&cfg.PayoffWire, "payoff-wire", env("CARFIN_PAYOFF_WIRE", ""), "payoff wiring instructions, lines separated by ';' (CARFIN_PAYOFF_WIRE)")
+	fs.StringVar(&cfg.PayoffMail, "payoff-mail", env("CARFIN_PAYOFF_MAIL", ""), "payoff mailing address, lines separated by ';'; default the overnight address (CARFIN_PAYOFF_MAIL)")
 	fs.StringVar(&metricsAllow, "metrics-allow", env("CARFIN_METRICS_ALLOW", ""), "CIDRs that may read /metrics besides loopback (CARFIN_METRICS_ALLOW)")
 	fs.StringVar(&cfg.FAQDir, "faq-dir", env("CARFIN_FAQ_DIR", ""), "directory with the lender's faq.en.md / faq.es.md (CARFIN_FAQ_DIR)")
 	for _, kind := range web.MailingAddressKinds {
