@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"carfin/db"
@@ -34,6 +35,17 @@ type Message struct {
 	Text string
 	// HTML is an optional HTML alternative (email only).
 	HTML string
+	// Attachments are files sent with an email (a payment's receipt PDF).
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to an email.
+type Attachment struct {
+	// Name is the file name the recipient sees ("receipt-P1234ABCD.pdf").
+	Name string
+	// ContentType is its MIME type ("application/pdf").
+	ContentType string
+	Data        []byte
 }
 
 // Limits on what the outbox accepts.
@@ -42,22 +54,44 @@ const (
 	subjectBytesMax = 998 // RFC 5322 line limit
 	bodyBytesMax    = 256 << 10
 	smsBytesMax     = 1600 // 10 concatenated segments
+	// attachmentsMax and attachmentBytesMax bound an email's files: mail
+	// servers commonly refuse messages over 10 MB, and base64 grows the
+	// data by a third.
+	attachmentsMax     = 5
+	attachmentBytesMax = 5 << 20
+	attachmentNameMax  = 200
 )
 
 // ErrInvalid is returned by Enqueue for a message that cannot be sent.
 var ErrInvalid = errors.New("invalid message")
 
-// Enqueue writes m to the outbox inside tx; it is sent after tx commits.
-// Returns ErrInvalid for a message without a recipient or body, or over
-// the size limits.
+// Enqueue writes m to the outbox inside tx, with its attachments; it is
+// sent after tx commits. Returns ErrInvalid for a message without a
+// recipient or body, or over the size limits.
 func Enqueue(ctx context.Context, tx *db.Tx, m Message) error {
 	if err := m.validate(); err != nil {
 		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (channel, kind, to_addr, subject, body_text, body_html, created_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, string(m.Channel), m.Kind, m.To, m.Subject, m.Text, m.HTML, tx.Now())
+	if len(m.Attachments) == 0 {
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (channel, kind, to_addr, subject, body_text, body_html, created_at, next_attempt_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, string(m.Channel), m.Kind, m.To, m.Subject, m.Text, m.HTML, tx.Now())
+		if err != nil {
+			return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+		}
+		return nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (channel, kind, to_addr, subject, body_text, body_html, created_at, next_attempt_at, attachments)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id`, string(m.Channel), m.Kind, m.To, m.Subject, m.Text, m.HTML, tx.Now(),
+		len(m.Attachments)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+	}
+	for i, a := range m.Attachments {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_attachments (outbox_id, position, name, content_type, data) VALUES ($1, $2, $3, $4, $5)`,
+			id, i, a.Name, a.ContentType, a.Data); err != nil {
+			return fmt.Errorf("enqueue %s: attachment %s: %w", m.Kind, a.Name, err)
+		}
 	}
 	return nil
 }
@@ -76,9 +110,31 @@ func (m Message) validate() error {
 		return fmt.Errorf("%w: body over %d bytes", ErrInvalid, bodyBytesMax)
 	case m.Channel == SMS && len(m.Text) > smsBytesMax:
 		return fmt.Errorf("%w: SMS over %d bytes", ErrInvalid, smsBytesMax)
+	case m.Channel == SMS && len(m.Attachments) > 0:
+		return fmt.Errorf("%w: an SMS has no attachments", ErrInvalid)
+	case len(m.Attachments) > attachmentsMax:
+		return fmt.Errorf("%w: more than %d attachments", ErrInvalid, attachmentsMax)
+	}
+	size := 0
+	for _, a := range m.Attachments {
+		size += len(a.Data)
+		switch {
+		case a.Name == "" || len(a.Name) > attachmentNameMax || strings.ContainsAny(a.Name, "\"/\\\r\n\x00"):
+			return fmt.Errorf("%w: attachment name %q", ErrInvalid, a.Name)
+		case !contentType.MatchString(a.ContentType):
+			return fmt.Errorf("%w: attachment type %q", ErrInvalid, a.ContentType)
+		case len(a.Data) == 0:
+			return fmt.Errorf("%w: attachment %s is empty", ErrInvalid, a.Name)
+		}
+	}
+	if size > attachmentBytesMax {
+		return fmt.Errorf("%w: attachments over %d bytes", ErrInvalid, attachmentBytesMax)
 	}
 	return nil
 }
+
+// contentType is a MIME type without parameters ("application/pdf").
+var contentType = regexp.MustCompile(`^[a-z]+/[a-z0-9][a-z0-9.+-]{0,100}$`)
 
 // Queued is an outbox row as read back (for tests and the console).
 type Queued struct {
@@ -93,22 +149,54 @@ type Queued struct {
 // Outbox returns the messages to one recipient, oldest first, at most
 // limit; an empty to returns every recipient's.
 func Outbox(ctx context.Context, d *db.DB, to string, limit int) ([]Queued, error) {
-	rows, err := d.Read.QueryContext(ctx, `SELECT id, channel, kind, to_addr, subject, body_text, body_html, attempts, sent_at IS NOT NULL, failed_at IS NOT NULL, last_error
-		FROM outbox WHERE $1 = '' OR to_addr = $1 ORDER BY id LIMIT $2`, to, limit)
+	rows, err := d.Read.QueryContext(ctx, `SELECT id, channel, kind, to_addr, subject, body_text, body_html, attempts, sent_at IS NOT NULL, failed_at IS NOT NULL, last_error,
+		attachments FROM outbox WHERE $1 = '' OR to_addr = $1 ORDER BY id LIMIT $2`, to, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
 	defer rows.Close()
 	var out []Queued
+	var parts []int
 	for rows.Next() {
 		var q Queued
 		var ch string
+		var n int
 		if err := rows.Scan(&q.ID, &ch, &q.Message.Kind, &q.Message.To, &q.Message.Subject, &q.Message.Text, &q.Message.HTML,
-			&q.Attempts, &q.Sent, &q.Failed, &q.LastErr); err != nil {
+			&q.Attempts, &q.Sent, &q.Failed, &q.LastErr, &n); err != nil {
 			return nil, fmt.Errorf("read outbox: %w", err)
 		}
 		q.Message.Channel = Channel(ch)
+		if n > 0 {
+			parts = append(parts, len(out))
+		}
 		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	rows.Close()
+	for _, i := range parts {
+		if out[i].Message.Attachments, err = attachmentsOf(ctx, d.Read, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// attachmentsOf reads a message's attachments, in order.
+func attachmentsOf(ctx context.Context, q db.Querier, id int64) ([]Attachment, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, content_type, data FROM outbox_attachments WHERE outbox_id = $1 ORDER BY position`, id)
+	if err != nil {
+		return nil, fmt.Errorf("attachments of message %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Attachment
+	for rows.Next() {
+		var a Attachment
+		if err := rows.Scan(&a.Name, &a.ContentType, &a.Data); err != nil {
+			return nil, fmt.Errorf("attachments of message %d: %w", id, err)
+		}
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }

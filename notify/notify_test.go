@@ -1,11 +1,16 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net"
+	"net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -154,4 +159,103 @@ func TestBackoff(t *testing.T) {
 			t.Errorf("Backoff(%d) = %s, want %s", n, got, want)
 		}
 	}
+}
+
+// TestOutboxAttachments: an email's attachments are stored with it in the
+// event's transaction and sent by SMTP as MIME parts that decode to the
+// same bytes; what the outbox cannot send is refused before anything is
+// written.
+func TestOutboxAttachments(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		box := &inbox{}
+		addr := startSMTP(t, box)
+		mailer, err := notify.NewSMTP("smtp://"+addr+"?tls=none", "Northwind Motor Finance <no-reply@northwind.example>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &notify.Sender{DB: d, Mailer: mailer, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		pdf := append([]byte("%PDF-1.4\n"), make([]byte, 3000)...)
+		for i := range pdf[9:] {
+			pdf[9+i] = byte(i * 7)
+		}
+		receipt := notify.Attachment{Name: "receipt-P1234ABCD.pdf", ContentType: "application/pdf", Data: pdf}
+		if err := d.InTx(ctx, func(tx *db.Tx) error {
+			return notify.Enqueue(ctx, tx, notify.Message{Channel: notify.Email, Kind: "payment.scheduled", To: "ada@example.com",
+				Subject: "Payment P1234ABCD", Text: "Your receipt is attached.", Attachments: []notify.Attachment{receipt}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			m    notify.Message
+		}{
+			{"SMS", notify.Message{Channel: notify.SMS, Kind: "x", To: "+15555550100", Text: "x", Attachments: []notify.Attachment{receipt}}},
+			{"name with a header break", notify.Message{Channel: notify.Email, Kind: "x", To: "a@example.com", Text: "x",
+				Attachments: []notify.Attachment{{Name: "a\r\nBcc: evil@example.com", ContentType: "application/pdf", Data: pdf}}}},
+			{"name with a path", notify.Message{Channel: notify.Email, Kind: "x", To: "a@example.com", Text: "x",
+				Attachments: []notify.Attachment{{Name: "../x.pdf", ContentType: "application/pdf", Data: pdf}}}},
+			{"type with parameters", notify.Message{Channel: notify.Email, Kind: "x", To: "a@example.com", Text: "x",
+				Attachments: []notify.Attachment{{Name: "x.pdf", ContentType: "application/pdf; x=\"y\"", Data: pdf}}}},
+			{"empty", notify.Message{Channel: notify.Email, Kind: "x", To: "a@example.com", Text: "x",
+				Attachments: []notify.Attachment{{Name: "x.pdf", ContentType: "application/pdf"}}}},
+			{"too large", notify.Message{Channel: notify.Email, Kind: "x", To: "a@example.com", Text: "x",
+				Attachments: []notify.Attachment{{Name: "x.pdf", ContentType: "application/pdf", Data: make([]byte, 5<<20+1)}}}},
+		} {
+			if err := d.InTx(ctx, func(tx *db.Tx) error { return notify.Enqueue(ctx, tx, tc.m) }); !errors.Is(err, notify.ErrInvalid) {
+				t.Errorf("%s: err = %v", tc.name, err)
+			}
+		}
+		if err := d.InTx(ctx, func(tx *db.Tx) error {
+			return notify.EnqueueMany(ctx, tx, []notify.Message{{Channel: notify.Email, Kind: "x", To: "a@example.com", Text: "x",
+				Attachments: []notify.Attachment{receipt}}})
+		}); !errors.Is(err, notify.ErrInvalid) {
+			t.Errorf("bulk with attachments: err = %v", err)
+		}
+		q, err := notify.Outbox(ctx, d, "", 10)
+		if err != nil || len(q) != 1 || len(q[0].Message.Attachments) != 1 || !bytes.Equal(q[0].Message.Attachments[0].Data, pdf) {
+			t.Fatalf("outbox: %v %+v", err, q)
+		}
+		if n, err := s.SendDue(ctx); n != 1 || err != nil {
+			t.Fatalf("send: n=%d err=%v", n, err)
+		}
+		box.mu.Lock()
+		defer box.mu.Unlock()
+		if len(box.msgs) != 1 {
+			t.Fatalf("received %d messages", len(box.msgs))
+		}
+		msg, err := mail.ReadMessage(strings.NewReader(box.msgs[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mr := multipart.NewReader(msg.Body, params["boundary"])
+		var text string
+		var got []byte
+		var name, ctype string
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(p)
+			if strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment") {
+				name, ctype = p.FileName(), p.Header.Get("Content-Type")
+				if got, err = base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(body))); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				text += string(body)
+			}
+		}
+		if name != receipt.Name || !strings.HasPrefix(ctype, "application/pdf") || !bytes.Equal(got, pdf) || !strings.Contains(text, "Your receipt is attached.") {
+			t.Errorf("attachment %q (%s), %d bytes, equal %v; text %q", name, ctype, len(got), bytes.Equal(got, pdf), text)
+		}
+	})
 }

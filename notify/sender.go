@@ -60,6 +60,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		id       int64
 		m        Message
 		attempts int
+		parts    int
 	}
 	var batch []row
 	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
@@ -69,7 +70,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 			WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 			             AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at LIMIT $3)
 			  AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
-			RETURNING id, channel, kind, to_addr, subject, body_text, body_html, attempts`, now.Add(claimDuration), now, sendBatchSize)
+			RETURNING id, channel, kind, to_addr, subject, body_text, body_html, attempts, attachments`, now.Add(claimDuration), now, sendBatchSize)
 		if err != nil {
 			return err
 		}
@@ -77,7 +78,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		for rows.Next() {
 			var r row
 			var ch string
-			if err := rows.Scan(&r.id, &ch, &r.m.Kind, &r.m.To, &r.m.Subject, &r.m.Text, &r.m.HTML, &r.attempts); err != nil {
+			if err := rows.Scan(&r.id, &ch, &r.m.Kind, &r.m.To, &r.m.Subject, &r.m.Text, &r.m.HTML, &r.attempts, &r.parts); err != nil {
 				return err
 			}
 			r.m.Channel = Channel(ch)
@@ -90,6 +91,11 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, r := range batch {
+		if r.parts > 0 {
+			if r.m.Attachments, err = attachmentsOf(ctx, s.DB.Read, r.id); err != nil {
+				return sent, err
+			}
+		}
 		sendErr := s.deliver(ctx, r.m)
 		err := s.DB.InTx(ctx, func(tx *db.Tx) error {
 			now := tx.Now()

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -53,7 +54,8 @@ func NewSMTP(rawURL, from string) (*SMTP, error) {
 	return &SMTP{From: from, host: u.Hostname(), opts: opts}, nil
 }
 
-// Mail sends m as a text email with an optional HTML alternative.
+// Mail sends m as a text email with an optional HTML alternative and its
+// attachments.
 func (s *SMTP) Mail(ctx context.Context, m Message) error {
 	msg := mail.NewMsg()
 	if err := msg.From(s.From); err != nil {
@@ -68,6 +70,11 @@ func (s *SMTP) Mail(ctx context.Context, m Message) error {
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	}
+	for _, a := range m.Attachments {
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), mail.WithFileContentType(mail.ContentType(a.ContentType))); err != nil {
+			return fmt.Errorf("smtp attach %s: %w", a.Name, err)
+		}
 	}
 	c, err := mail.NewClient(s.host, s.opts...)
 	if err != nil {
@@ -86,7 +93,11 @@ type Log struct{ Log *slog.Logger }
 
 // Mail logs m.
 func (l Log) Mail(_ context.Context, m Message) error {
-	l.Log.Info("dev mail (not sent)", "kind", m.Kind, "to", m.To, "subject", m.Subject, "text", m.Text)
+	names := make([]string, len(m.Attachments))
+	for i, a := range m.Attachments {
+		names[i] = fmt.Sprintf("%s (%s, %d bytes)", a.Name, a.ContentType, len(a.Data))
+	}
+	l.Log.Info("dev mail (not sent)", "kind", m.Kind, "to", m.To, "subject", m.Subject, "text", m.Text, "attachments", names)
 	return nil
 }
 

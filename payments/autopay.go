@@ -475,30 +475,3 @@ func (s *Service) nextDebit(ctx context.Context, q db.Querier, a Autopay) (Debit
 	}
 	return Debit{}, nil
 }
-
-// SetReminderDays sets how many days before each autopay debit the
-// customer is reminded (0: no reminders; at most 10).
-func (s *Service) SetReminderDays(ctx context.Context, customerID int64, days int) error {
-	if days < 0 || days > reminderDaysMax {
-		return fmt.Errorf("reminder days must be 0–%d: %w", reminderDaysMax, ErrDate)
-	}
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		if _, err := contactOf(ctx, tx, customerID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO payment_preferences (customer_id, autopay_reminder_days, updated_at) VALUES ($1, $2, $3)
-			ON CONFLICT (customer_id) DO UPDATE SET autopay_reminder_days = excluded.autopay_reminder_days, updated_at = excluded.updated_at`,
-			customerID, days, tx.Now())
-		return err
-	})
-}
-
-// ReminderDays returns the customer's reminder preference (default 3).
-func (s *Service) ReminderDays(ctx context.Context, customerID int64) (int, error) {
-	var days int
-	err := s.db.Read.QueryRowContext(ctx, `SELECT autopay_reminder_days FROM payment_preferences WHERE customer_id = $1`, customerID).Scan(&days)
-	if errors.Is(err, sql.ErrNoRows) {
-		return defaultReminderDays, nil
-	}
-	return days, err
-}

@@ -13,6 +13,7 @@ import (
 	"carfin/money"
 	"carfin/notify"
 	"carfin/payments"
+	"carfin/preferences"
 )
 
 // enrol accepts the rendered authorization and enrols.
@@ -96,7 +97,9 @@ func TestAutopayThirtyDays(t *testing.T) {
 			b := &books[i]
 			b.method = e.bank(b.customer, routings[i], fmt.Sprintf("1000%05d", i)).ID
 			if b.reminder >= 0 {
-				if err := e.pay.SetReminderDays(e.ctx, b.customer, b.reminder); err != nil {
+				if err := d.InTx(e.ctx, func(tx *db.Tx) error {
+					return preferences.SetReminderDays(e.ctx, tx, b.customer, b.reminder, "test", "")
+				}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -175,7 +178,8 @@ func TestAutopayThirtyDays(t *testing.T) {
 		if n := e.count(`SELECT count(*) FROM contract_balances WHERE fees_cents > 0`); n != 0 {
 			t.Errorf("%d contracts charged a late fee", n)
 		}
-		// Reminders: the default three days before, five for B, none for C.
+		// Reminders: the default (the due reminder's five days) before, five
+		// for B, none for C.
 		if got := countKind(e.outbox(books[0].email), "autopay.upcoming"); got != 1 {
 			t.Errorf("A: %d reminders", got)
 		}

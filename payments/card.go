@@ -155,7 +155,8 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 			return err
 		}
 		if posted > 0 {
-			if err := s.enqueue(ctx, tx, c, processedMessage(s.cfg, c.name, p.account, pay.Confirmation, posted, p.date, pay.MethodLabel)); err != nil {
+			if err := s.notifyProcessed(ctx, tx, c, processedMessage(s.cfg, c.name, p.account, pay.Confirmation, posted, p.date, pay.MethodLabel),
+				processedSMS(s.cfg, "", p.account, pay.Confirmation, posted, p.date)); err != nil {
 				return err
 			}
 		} else if err := s.enqueue(ctx, tx, c, msgFailed(s.cfg, c, pay, "the contract was already paid, so the charge was refunded to your card")); err != nil {

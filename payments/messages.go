@@ -12,6 +12,7 @@ import (
 	"carfin/money"
 	"carfin/notify"
 	"carfin/payments/ach"
+	"carfin/preferences"
 )
 
 // contact is who a customer's messages go to.
@@ -50,6 +51,27 @@ func (s *Service) enqueue(ctx context.Context, tx *db.Tx, c contact, m notify.Me
 	m.Channel = notify.Email
 	m.To = c.email
 	return notify.Enqueue(ctx, tx, m)
+}
+
+// notifyProcessed sends the "payment processed" alert (email, and sms to
+// the consented phone) as the customer's preferences for "payment
+// received" say: it is a courtesy alert, unlike receipts and notices of
+// returns, changes and declines, which are always sent.
+func (s *Service) notifyProcessed(ctx context.Context, tx *db.Tx, c contact, email, sms notify.Message) error {
+	p, err := preferences.Get(ctx, tx, c.customerID)
+	if err != nil {
+		return fmt.Errorf("preferences of customer %d: %w", c.customerID, err)
+	}
+	if p.Allows(preferences.PaymentReceived, notify.Email) {
+		if err := s.enqueue(ctx, tx, c, email); err != nil {
+			return err
+		}
+	}
+	if p.Allows(preferences.PaymentReceived, notify.SMS) {
+		sms.To = p.Phone
+		return notify.Enqueue(ctx, tx, sms)
+	}
+	return nil
 }
 
 func signature(cfg Config) string {
@@ -124,9 +146,18 @@ func msgScheduled(cfg Config, c contact, p Payment) notify.Message {
 	if !p.ChangeDeadline.IsZero() {
 		text += "\nYou can change or cancel it in the portal until " + p.ChangeDeadline.In(cfg.Cutoff.Location).Format("3:04 PM MST on Monday, January 2") + "."
 	}
-	text += "\nYour receipt (PDF) is in the portal under Payments."
+	text += "\nYour receipt (PDF) is attached, and in the portal under Payments."
 	return notify.Message{Kind: "payment.scheduled", Subject: fmt.Sprintf("Payment %s: %s on %s", p.Confirmation, p.AmountCents.Dollars(), p.Date),
 		Text: text + signature(cfg)}
+}
+
+// ReceiptFileName is the file name of a payment's receipt PDF.
+func ReceiptFileName(p Payment) string { return "receipt-" + p.Confirmation + ".pdf" }
+
+// withReceipt attaches the payment's receipt PDF to m.
+func withReceipt(m notify.Message, p Payment, pdf []byte) notify.Message {
+	m.Attachments = []notify.Attachment{{Name: ReceiptFileName(p), ContentType: "application/pdf", Data: pdf}}
+	return m
 }
 
 func msgCancelled(cfg Config, c contact, p Payment) notify.Message {
@@ -145,6 +176,13 @@ func processedMessage(cfg Config, name, account, confirmation string, amount mon
 	text := greeting(contact{name: name}) + fmt.Sprintf("Your payment of %s to account %s was processed with the date %s, from %s.\n\nConfirmation number: %s",
 		amount.Dollars(), account, longDate(date), method, confirmation)
 	return notify.Message{Kind: "payment.processed", Subject: fmt.Sprintf("Payment %s processed", confirmation), Text: text + signature(cfg)}
+}
+
+// processedSMS is the "payment processed" alert as a text message.
+func processedSMS(cfg Config, phone, account, confirmation string, amount money.Cents, date calendar.Date) notify.Message {
+	return notify.Message{Channel: notify.SMS, Kind: "payment.processed", To: phone,
+		Text: fmt.Sprintf("%s: your payment of %s to account %s was processed with the date %s (%s). Reply STOP to stop texts.",
+			cfg.LenderName, amount.Dollars(), account, date.Time().Format("Jan 2"), confirmation)}
 }
 
 func msgDeclined(cfg Config, c contact, p Payment, code string) notify.Message {
@@ -195,6 +233,15 @@ func msgAutopayChanged(cfg Config, c contact, e Autopay, what string) notify.Mes
 		text += "\n\nThe authorization in force (version " + e.AuthorizationVersion + "):\n\n" + e.AuthorizationText
 	}
 	return notify.Message{Kind: "autopay.changed", Subject: "Your autopay for account " + e.ContractAccount + " changed", Text: text + signature(cfg)}
+}
+
+// autopayReminderSMS is the autopay reminder as a text message (the
+// customer turned texts on for due reminders; the number is the one they
+// consented with).
+func autopayReminderSMS(cfg Config, phone, account string, amount money.Cents, date calendar.Date) notify.Message {
+	return notify.Message{Channel: notify.SMS, Kind: "autopay.upcoming", To: phone,
+		Text: fmt.Sprintf("%s: autopay will debit %s for account %s on %s. Reply STOP to stop texts.", cfg.LenderName, amount.Dollars(), account,
+			date.Time().Format("Jan 2"))}
 }
 
 func autopayUpcomingMessage(cfg Config, name, account string, amount money.Cents, date calendar.Date, method string, varying bool) notify.Message {

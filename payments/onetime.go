@@ -443,18 +443,20 @@ func (s *Service) repeated(ctx context.Context, customerID int64, key, hash stri
 }
 
 // announce renders and stores the receipt and emails the customer that
-// the payment is scheduled (or received), in tx.
+// the payment is scheduled (or received), with the receipt attached, in
+// tx.
 func (s *Service) announce(ctx context.Context, tx *db.Tx, customerID, paymentID int64) error {
 	p, err := s.paymentTx(ctx, tx, customerID, paymentID)
 	if err != nil {
 		return err
 	}
-	if _, err := s.storeReceipt(ctx, tx, p); err != nil {
+	pdf, err := s.storeReceipt(ctx, tx, p)
+	if err != nil {
 		return err
 	}
 	c, err := contactOf(ctx, tx, customerID)
 	if err != nil {
 		return err
 	}
-	return s.enqueue(ctx, tx, c, msgScheduled(s.cfg, c, p))
+	return s.enqueue(ctx, tx, c, withReceipt(msgScheduled(s.cfg, c, p), p, pdf))
 }

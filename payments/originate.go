@@ -24,6 +24,7 @@ import (
 	"carfin/money"
 	"carfin/notify"
 	"carfin/payments/ach"
+	"carfin/preferences"
 	"carfin/servicing"
 )
 
@@ -156,6 +157,7 @@ type dueDebit struct {
 	account                         string
 	credited, insAmount, cumulative money.Cents
 	name, email, methodLabel        string
+	prefs                           preferences.Preferences
 }
 
 // paymentUpdate is what a run sets on a payment.
@@ -244,7 +246,8 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.kind, p.amount_cents, p.scheduled_date,
 			COALESCE(p.installment_number, 0), m.status, c.state, c.account_number, b.credited_cents,
 			COALESCE(i.amount_cents, 0), COALESCE(i.cumulative_cents, 0),
-			cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), COALESCE(m.account_type, ''), m.bank_name, m.last4
+			cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), COALESCE(m.account_type, ''), m.bank_name, m.last4,
+			cu.phone, `+preferences.Columns+`
 			FROM `+from+`
 			JOIN payment_methods m ON m.id = p.method_id
 			JOIN contracts c ON c.id = p.contract_id
@@ -252,6 +255,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			JOIN customers cu ON cu.id = p.customer_id
 			LEFT JOIN logins l ON l.customer_id = cu.id AND l.realm = 'customer'
 			LEFT JOIN installments i ON i.contract_id = p.contract_id AND i.number = p.installment_number
+			LEFT JOIN notification_preferences np ON np.customer_id = p.customer_id
 			WHERE `+where+` ORDER BY p.id`, args...)
 		if err != nil {
 			return fmt.Errorf("due payments: %w", err)
@@ -259,12 +263,15 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		var due []dueDebit
 		for rows.Next() {
 			var x dueDebit
-			var kind, accountType, bank, last4 string
-			if err := rows.Scan(&x.id, &x.customerID, &x.contractID, &kind, &x.amount, &x.date, &x.installment, &x.methodStatus,
-				&x.contractState, &x.account, &x.credited, &x.insAmount, &x.cumulative, &x.name, &x.email, &accountType, &bank, &last4); err != nil {
+			var kind, accountType, bank, last4, phone string
+			var prefs preferences.Row
+			if err := rows.Scan(append([]any{&x.id, &x.customerID, &x.contractID, &kind, &x.amount, &x.date, &x.installment, &x.methodStatus,
+				&x.contractState, &x.account, &x.credited, &x.insAmount, &x.cumulative, &x.name, &x.email, &accountType, &bank, &last4, &phone},
+				prefs.Dest()...)...); err != nil {
 				rows.Close()
 				return err
 			}
+			x.prefs = prefs.Preferences(phone)
 			x.kind = PaymentKind(kind)
 			x.methodLabel = Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4}.Label()
 			due = append(due, x)
@@ -328,10 +335,15 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			switch u.status {
 			case StatusPending:
 				res.Posted++
-				if x.email != "" {
+				// "Payment received" is a courtesy alert: sent as the
+				// customer's preferences say.
+				if x.email != "" && x.prefs.Allows(preferences.PaymentReceived, notify.Email) {
 					m := processedMessage(s.cfg, x.name, x.account, Confirmation(x.id), u.amount, x.date, x.methodLabel)
 					m.Channel, m.To = notify.Email, x.email
 					msgs = append(msgs, m)
+				}
+				if x.prefs.Allows(preferences.PaymentReceived, notify.SMS) {
+					msgs = append(msgs, processedSMS(s.cfg, x.prefs.Phone, x.account, Confirmation(x.id), u.amount, x.date))
 				}
 			case StatusSkipped:
 				res.Skipped++

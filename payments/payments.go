@@ -163,10 +163,6 @@ const (
 	// varyingNoticeDays: Reg E 1005.10(d) — notice of a debit that differs
 	// from the usual amount at least 10 days before it.
 	varyingNoticeDays = 10
-	// defaultReminderDays: the reminder before an autopay debit when the
-	// customer set no preference.
-	defaultReminderDays = 3
-	reminderDaysMax     = 10
 	// returnWindowBusinessDays: most returns (R01–R04, R08, R09, R16,
 	// R20…) must reach the ODFI within two banking days of settlement;
 	// a pending debit settles after that.

@@ -291,6 +291,10 @@ func (s *Service) returnPayment(ctx context.Context, tx *db.Tx, fileID int64, r 
 	if err != nil {
 		return err
 	}
+	// Always sent, whatever the alert preferences: the payment did not
+	// happen, a fee may have been charged and the customer may have to act
+	// (pay again, give a new account). It is a notice the lender must
+	// send, not the "payment received" courtesy alert.
 	if err := s.enqueue(ctx, tx, c, msgReturned(s.cfg, c, pay, reason, action)); err != nil {
 		return err
 	}

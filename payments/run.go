@@ -11,6 +11,7 @@ import (
 	"carfin/db"
 	"carfin/money"
 	"carfin/notify"
+	"carfin/preferences"
 )
 
 // ErrTooEarly is returned by RunDay for a date whose cut-off has not
@@ -127,7 +128,9 @@ type candidate struct {
 	methodStatus                          string
 	methodLabel                           string
 	name, email                           string
-	reminderDays                          int
+	// prefs are the customer's alert preferences (the autopay reminder
+	// follows the due reminder's).
+	prefs preferences.Preferences
 }
 
 func (c candidate) debit() calendar.Date { return debitDate(c.in.due, c.daysBefore) }
@@ -139,14 +142,14 @@ func (c candidate) debit() calendar.Date { return debitDate(c.in.due, c.daysBefo
 // enrolment's first one: one index probe and one key lookup per
 // enrolment, so the run stays linear in the book.
 func (s *Service) candidates(ctx context.Context, q db.Querier, dueBy calendar.Date, withContact bool) ([]candidate, error) {
-	contact := `'', '', '', '', '', 0`
+	contact := `'', '', '', '', '', ''`
 	joins := ""
 	if withContact {
 		contact = `COALESCE(m.account_type, ''), m.bank_name, m.last4, cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email),
-			COALESCE(pp.autopay_reminder_days, ` + fmt.Sprint(defaultReminderDays) + `)`
+			cu.phone, ` + preferences.Columns
 		joins = `JOIN customers cu ON cu.id = e.customer_id
 			LEFT JOIN logins l ON l.customer_id = cu.id AND l.realm = 'customer'
-			LEFT JOIN payment_preferences pp ON pp.customer_id = e.customer_id`
+			LEFT JOIN notification_preferences np ON np.customer_id = e.customer_id`
 	}
 	rows, err := q.QueryContext(ctx, `WITH d AS (
 			SELECT e.id, e.contract_id, e.first_installment AS f, b.next_unpaid_number AS u,
@@ -174,14 +177,20 @@ func (s *Service) candidates(ctx context.Context, q db.Querier, dueBy calendar.D
 	var out []candidate
 	for rows.Next() {
 		var c candidate
-		var accountType, bank, last4 string
-		if err := rows.Scan(&c.enrolment, &c.customer, &c.contract, &c.method, &c.extra, &c.daysBefore, &c.sec, &c.account, &c.installmentCents,
+		var accountType, bank, last4, phone string
+		var prefs preferences.Row
+		dest := []any{&c.enrolment, &c.customer, &c.contract, &c.method, &c.extra, &c.daysBefore, &c.sec, &c.account, &c.installmentCents,
 			&c.credited, &c.in.number, &c.in.due, &c.in.amount, &c.in.cumulative, &c.methodStatus, &accountType, &bank, &last4,
-			&c.name, &c.email, &c.reminderDays); err != nil {
+			&c.name, &c.email, &phone}
+		if withContact {
+			dest = append(dest, prefs.Dest()...)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		if withContact {
 			c.methodLabel = Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4}.Label()
+			c.prefs = prefs.Preferences(phone)
 		}
 		out = append(out, c)
 	}
@@ -303,15 +312,15 @@ type NoticeStats struct {
 // upcoming is an autopay debit a notice may be about: planned (not yet
 // fixed) or created and not yet sent.
 type upcoming struct {
-	enrolment    int64
-	installment  int
-	date         calendar.Date
-	amount       money.Cents
-	usual        money.Cents
-	reminderDays int
-	name, email  string
-	account      string
-	methodLabel  string
+	enrolment   int64
+	installment int
+	date        calendar.Date
+	amount      money.Cents
+	usual       money.Cents
+	prefs       preferences.Preferences
+	name, email string
+	account     string
+	methodLabel string
 }
 
 // upcomingDebits returns the autopay debits going out from d on: the ones
@@ -327,41 +336,47 @@ func (s *Service) upcomingDebits(ctx context.Context, tx *db.Tx, d, dueBy calend
 			continue
 		}
 		out = append(out, upcoming{enrolment: c.enrolment, installment: c.in.number, date: c.debit(), amount: c.in.amount + c.extra,
-			usual: c.installmentCents + c.extra, reminderDays: c.reminderDays, name: c.name, email: c.email, account: c.account, methodLabel: c.methodLabel})
+			usual: c.installmentCents + c.extra, prefs: c.prefs, name: c.name, email: c.email, account: c.account, methodLabel: c.methodLabel})
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT e.id, p.installment_number, p.scheduled_date, p.amount_cents, c.payment_cents + e.extra_cents,
-		COALESCE(pp.autopay_reminder_days, $2), cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), c.account_number,
-		COALESCE(m.account_type, ''), m.bank_name, m.last4
+		cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), c.account_number,
+		COALESCE(m.account_type, ''), m.bank_name, m.last4, cu.phone, `+preferences.Columns+`
 		FROM payments p
 		JOIN autopay_enrolments e ON e.id = p.autopay_id
 		JOIN contracts c ON c.id = p.contract_id
 		JOIN payment_methods m ON m.id = p.method_id
 		JOIN customers cu ON cu.id = p.customer_id
 		LEFT JOIN logins l ON l.customer_id = cu.id AND l.realm = 'customer'
-		LEFT JOIN payment_preferences pp ON pp.customer_id = p.customer_id
-		WHERE p.kind = 'autopay' AND p.status = 'scheduled' AND p.scheduled_date >= $1`, d, defaultReminderDays)
+		LEFT JOIN notification_preferences np ON np.customer_id = p.customer_id
+		WHERE p.kind = 'autopay' AND p.status = 'scheduled' AND p.scheduled_date >= $1`, d)
 	if err != nil {
 		return nil, fmt.Errorf("created autopay debits: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var u upcoming
-		var accountType, bank, last4 string
-		if err := rows.Scan(&u.enrolment, &u.installment, &u.date, &u.amount, &u.usual, &u.reminderDays, &u.name, &u.email, &u.account,
-			&accountType, &bank, &last4); err != nil {
+		var accountType, bank, last4, phone string
+		var prefs preferences.Row
+		if err := rows.Scan(append([]any{&u.enrolment, &u.installment, &u.date, &u.amount, &u.usual, &u.name, &u.email, &u.account,
+			&accountType, &bank, &last4, &phone}, prefs.Dest()...)...); err != nil {
 			return nil, err
 		}
+		u.prefs = prefs.Preferences(phone)
 		u.methodLabel = Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4}.Label()
 		out = append(out, u)
 	}
 	return out, rows.Err()
 }
 
-// SendNotices emails, for each autopay debit ahead, the reminder the
-// customer asked for (default 3 days before; 0: none) and, when the debit
-// will differ from the usual amount (installment plus extra) — a final
-// installment, say — the Reg E 1005.10(d) notice of the amount and date
-// at least 10 days before it. Each goes once per installment.
+// SendNotices sends, for each autopay debit ahead, the reminder the
+// customer's alert preferences ask for — the due reminder's channels
+// (email, text) and lead time (default 5 days before the debit; off: none),
+// in place of the due reminder, so a contract in autopay gets one reminder
+// — and, when the debit will differ from the usual amount (installment
+// plus extra) — a final installment, say — the Reg E 1005.10(d) notice of
+// the amount and date at least 10 days before it, by email whatever the
+// preferences (a notice the lender must send). Each goes once per
+// installment.
 func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats, error) {
 	var st NoticeStats
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -408,10 +423,13 @@ func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats
 			}
 			sent[k][kind] = true
 			notices = append(notices, []any{u.enrolment, u.installment, kind, u.date, int64(u.amount), now})
-			if u.email != "" {
+			if u.email != "" && (varying || u.prefs.Allows(preferences.DueReminder, notify.Email)) {
 				m := autopayUpcomingMessage(s.cfg, u.name, u.account, u.amount, u.date, u.methodLabel, varying)
 				m.Channel, m.To = notify.Email, u.email
 				msgs = append(msgs, m)
+			}
+			if !varying && u.prefs.Allows(preferences.DueReminder, notify.SMS) {
+				msgs = append(msgs, autopayReminderSMS(s.cfg, u.prefs.Phone, u.account, u.amount, u.date))
 			}
 		}
 		for _, u := range ups {
@@ -423,7 +441,8 @@ func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats
 				note(u, "varying", true)
 				st.Varying++
 			}
-			if u.reminderDays > 0 && int(u.date-d) <= u.reminderDays && !sent[k]["reminder"] {
+			remind := u.prefs.Allows(preferences.DueReminder, notify.Email) && u.email != "" || u.prefs.Allows(preferences.DueReminder, notify.SMS)
+			if remind && int(u.date-d) <= u.prefs.DueReminderDays && !sent[k]["reminder"] {
 				note(u, "reminder", false)
 				st.Reminders++
 			}

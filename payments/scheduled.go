@@ -80,14 +80,15 @@ func (s *Service) EditPayment(ctx context.Context, customerID, paymentID int64, 
 		if err != nil {
 			return err
 		}
-		if _, err := s.storeReceipt(ctx, tx, np); err != nil {
+		pdf, err := s.storeReceipt(ctx, tx, np)
+		if err != nil {
 			return err
 		}
 		c, err := contactOf(ctx, tx, customerID)
 		if err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx, c, msgChanged(s.cfg, c, np)); err != nil {
+		if err := s.enqueue(ctx, tx, c, withReceipt(msgChanged(s.cfg, c, np), np, pdf)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: actorOf(customerID), Action: "payment.edit", Subject: fmt.Sprintf("payment:%d", paymentID), IP: e.IP,

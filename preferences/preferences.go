@@ -16,6 +16,12 @@
 //     the consent again.
 //   - The due reminder comes DueReminderDays before each due date
 //     (1–15, default 5).
+//   - A contract in autopay gets the autopay reminder in place of the
+//     due reminder, so that no customer gets two: it follows the due
+//     reminder's channels and comes DueReminderDays before each debit
+//     (payments sends it with the day's run; a sender of due reminders
+//     skips contracts with a live autopay enrolment). The autopay pages
+//     set the same preference (SetReminderDays).
 package preferences
 
 import (
@@ -117,32 +123,97 @@ var ErrNotFound = errors.New("customer not found")
 // Get returns a customer's preferences, the defaults when they never
 // chose. Returns ErrNotFound for an unknown customer.
 func Get(ctx context.Context, q db.Querier, customerID int64) (Preferences, error) {
-	p := Default()
-	var dre, drs, pre, prs, sre, srs sql.NullInt64
-	var days sql.NullInt64
-	var smsPhone sql.NullString
-	var smsAt sql.NullTime
-	err := q.QueryRowContext(ctx, `SELECT c.phone, np.due_reminder_email, np.due_reminder_sms, np.due_reminder_days,
-		np.payment_received_email, np.payment_received_sms, np.statement_ready_email, np.statement_ready_sms,
-		np.sms_consent_phone, np.sms_consent_at
+	var row Row
+	var phone string
+	err := q.QueryRowContext(ctx, `SELECT c.phone, `+Columns+`
 		FROM customers c LEFT JOIN notification_preferences np ON np.customer_id = c.id WHERE c.id = $1`, customerID).
-		Scan(&p.Phone, &dre, &drs, &days, &pre, &prs, &sre, &srs, &smsPhone, &smsAt)
+		Scan(append([]any{&phone}, row.Dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Preferences{}, ErrNotFound
 	}
 	if err != nil {
 		return Preferences{}, fmt.Errorf("read preferences of customer %d: %w", customerID, err)
 	}
-	if !days.Valid {
-		return p, nil
+	return row.Preferences(phone), nil
+}
+
+// Columns are the notification_preferences columns, as np, that a Row
+// receives. Batch senders (an autopay run notifying thousands of
+// customers) join the table in their own query — LEFT JOIN
+// notification_preferences np ON np.customer_id = … — and decide each row
+// with Row.Preferences, by the same rules as Get, in the same round trip.
+const Columns = `np.due_reminder_email, np.due_reminder_sms, np.due_reminder_days, np.payment_received_email, np.payment_received_sms,
+	np.statement_ready_email, np.statement_ready_sms, np.sms_consent_phone, np.sms_consent_at`
+
+// Row is one customer's Columns as scanned (all NULL for a customer who
+// never chose).
+type Row struct {
+	dre, drs, days, pre, prs, sre, srs sql.NullInt64
+	smsPhone                           sql.NullString
+	smsAt                              sql.NullTime
+}
+
+// Dest returns the scan destinations of Columns, in order.
+func (r *Row) Dest() []any {
+	return []any{&r.dre, &r.drs, &r.days, &r.pre, &r.prs, &r.sre, &r.srs, &r.smsPhone, &r.smsAt}
+}
+
+// Preferences returns the row's preferences for a customer whose phone on
+// file is phone: the defaults when the customer never chose.
+func (r *Row) Preferences(phone string) Preferences {
+	p := Default()
+	p.Phone = phone
+	if !r.days.Valid {
+		return p
 	}
 	p.Saved = true
-	p.Alerts[DueReminder] = Channels{Email: dre.Int64 == 1, SMS: drs.Int64 == 1}
-	p.Alerts[PaymentReceived] = Channels{Email: pre.Int64 == 1, SMS: prs.Int64 == 1}
-	p.Alerts[StatementReady] = Channels{Email: sre.Int64 == 1, SMS: srs.Int64 == 1}
-	p.DueReminderDays = int(days.Int64)
-	p.SMSPhone, p.SMSConsentAt = smsPhone.String, smsAt.Time
-	return p, nil
+	p.Alerts[DueReminder] = Channels{Email: r.dre.Int64 == 1, SMS: r.drs.Int64 == 1}
+	p.Alerts[PaymentReceived] = Channels{Email: r.pre.Int64 == 1, SMS: r.prs.Int64 == 1}
+	p.Alerts[StatementReady] = Channels{Email: r.sre.Int64 == 1, SMS: r.srs.Int64 == 1}
+	p.DueReminderDays = int(r.days.Int64)
+	p.SMSPhone, p.SMSConsentAt = r.smsPhone.String, r.smsAt.Time
+	return p
+}
+
+// ReminderDays returns how many days ahead the customer is reminded of a
+// due date or, for a contract in autopay, of each debit: 0 when due
+// reminders are off on every channel. Returns ErrNotFound for an unknown
+// customer.
+func ReminderDays(ctx context.Context, q db.Querier, customerID int64) (int, error) {
+	p, err := Get(ctx, q, customerID)
+	if err != nil {
+		return 0, err
+	}
+	if !p.Allows(DueReminder, notify.Email) && !p.Allows(DueReminder, notify.SMS) {
+		return 0, nil
+	}
+	return p.DueReminderDays, nil
+}
+
+// SetReminderDays sets only the reminder's lead time, as the autopay
+// pages offer it: 0 turns due (and autopay) reminders off on every
+// channel; 1–15 sets the days and, when reminders were off everywhere,
+// turns them on by email. The other choices stay. Returns ErrInvalid for
+// days out of range, ErrNotFound for an unknown customer.
+func SetReminderDays(ctx context.Context, tx *db.Tx, customerID int64, days int, actor, ip string) error {
+	if days != 0 && (days < DueReminderDaysMin || days > DueReminderDaysMax) {
+		return fmt.Errorf("reminder %d days, want 0 or %d–%d: %w", days, DueReminderDaysMin, DueReminderDaysMax, ErrInvalid)
+	}
+	p, err := Get(ctx, tx, customerID)
+	if err != nil {
+		return err
+	}
+	c := Change{Alerts: p.Alerts, DueReminderDays: p.DueReminderDays}
+	switch due := c.Alerts[DueReminder]; {
+	case days == 0:
+		c.Alerts[DueReminder] = Channels{}
+	case !due.Email && !due.SMS:
+		c.Alerts[DueReminder] = Channels{Email: true}
+		c.DueReminderDays = days
+	default:
+		c.DueReminderDays = days
+	}
+	return Set(ctx, tx, customerID, c, actor, ip)
 }
 
 // ShouldNotify reports whether alert k may be sent to the customer on ch,

@@ -102,3 +102,57 @@ func TestPreferences(t *testing.T) {
 		}
 	})
 }
+
+// TestReminderDays: the autopay pages' reminder setting is the due
+// reminder's lead time; 0 turns it off everywhere, and a later choice of
+// days turns it back on by email; other choices stay.
+func TestReminderDays(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sv := servicing.New(d, func(t time.Time) calendar.Date { return calendar.Of(t) })
+		cust, err := sv.CreateCustomer(ctx, servicing.NewCustomer{FirstName: "Ben", LastName: "Quinn", Email: "ben@example.com",
+			AddressLine1: "1 Main St", City: "Springfield", State: "IL", ZIP: "62701", BirthDate: calendar.MustParse("1980-01-01"), SSNLast4: "1234"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := func(days int) error {
+			return d.InTx(ctx, func(tx *db.Tx) error { return preferences.SetReminderDays(ctx, tx, cust, days, "login:1", "192.0.2.1") })
+		}
+		days := func() int {
+			t.Helper()
+			n, err := preferences.ReminderDays(ctx, d.Read, cust)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if days() != preferences.DueReminderDaysDefault {
+			t.Fatalf("default %d", days())
+		}
+		for _, bad := range []int{-1, 16} {
+			if err := set(bad); !errors.Is(err, preferences.ErrInvalid) {
+				t.Errorf("%d days: %v", bad, err)
+			}
+		}
+		if err := set(0); err != nil || days() != 0 {
+			t.Fatalf("off: %v, %d days", err, days())
+		}
+		p, _ := preferences.Get(ctx, d.Read, cust)
+		if p.Allows(preferences.DueReminder, notify.Email) || !p.Allows(preferences.PaymentReceived, notify.Email) || p.DueReminderDays != preferences.DueReminderDaysDefault {
+			t.Errorf("after off: %+v", p)
+		}
+		if err := set(2); err != nil || days() != 2 {
+			t.Fatalf("2 days: %v, %d days", err, days())
+		}
+		if p, _ = preferences.Get(ctx, d.Read, cust); !p.Allows(preferences.DueReminder, notify.Email) {
+			t.Errorf("back on: %+v", p)
+		}
+		if err := set(preferences.DueReminderDaysMax + 1); err == nil {
+			t.Error("16 days accepted")
+		}
+		if err := d.InTx(ctx, func(tx *db.Tx) error { return preferences.SetReminderDays(ctx, tx, cust+99, 3, "x", "") }); !errors.Is(err, preferences.ErrNotFound) {
+			t.Errorf("unknown customer: %v", err)
+		}
+	})
+}
