@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/xml"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -213,5 +214,21 @@ func TestParseInput(t *testing.T) {
 		if got := safeFileName(in); got != want {
 			t.Errorf("safeFileName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestPayHref: the dashboard links to a contract's payment page only
+// once a route serves it.
+func TestPayHref(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/", http.NotFoundHandler())
+	if got := payHref(mux)(7); got != "" {
+		t.Errorf("without a payment page: %q", got)
+	}
+	mux = http.NewServeMux()
+	mux.Handle("/", http.NotFoundHandler())
+	mux.Handle("GET /contracts/{id}/pay", http.NotFoundHandler())
+	if got := payHref(mux)(7); got != "/contracts/7/pay" {
+		t.Errorf("with a payment page: %q", got)
 	}
 }

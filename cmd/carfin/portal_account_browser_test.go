@@ -15,7 +15,7 @@ import (
 // with pdfcpu), and open the document center. axe-core checks every page
 // (WCAG 2.2 A/AA) at 1280 and 375 px, in English and Spanish; no page
 // makes a third-party request or needs horizontal scrolling at 375 px
-// outside its tables; screenshots are kept as test artifacts. SQLite
+// outside its tables (nor at 320 px); screenshots are kept as test artifacts. SQLite
 // only: the HTTP tests cover both engines.
 func TestBrowserAccount(t *testing.T) {
 	d := dbtest.SQLite(t)
@@ -37,6 +37,11 @@ func TestBrowserAccount(t *testing.T) {
 				}
 			}
 			b.Screenshot(name + "-" + map[int64]string{1280: "desktop", 375: "phone"}[w])
+		}
+		// The narrowest phone: still no sideways scrolling of the page.
+		b.Viewport(320, 900)
+		if over := browsertest.Eval[int](b, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+			t.Errorf("%s at 320 px is %d px too wide", name, over)
 		}
 		b.Viewport(1280, 900)
 		if n := browsertest.Eval[int](b, `performance.getEntriesByType('resource').filter(e => !e.name.startsWith(location.origin)).length`); n != 0 {
