@@ -49,7 +49,9 @@ func (sv *Service) PostPayments(ctx context.Context, reqs []PaymentRequest) ([]B
 	// one stream) over a few connections. SQLite has one writer.
 	streams := 1
 	if sv.db.Engine == db.Postgres {
-		streams = min(runtime.GOMAXPROCS(0), batchStreamsMax)
+		// Two streams per core: while one waits for its commit to reach
+		// the disk, another computes (measured: 4 streams beat 2 on 2 cores).
+		streams = min(2*runtime.GOMAXPROCS(0), batchStreamsMax)
 	}
 	parts := make([][]int, streams)
 	for i, r := range reqs {

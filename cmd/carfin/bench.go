@@ -31,6 +31,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	serial := fs.Int("serial", 2000, "payments posted one at a time")
 	concurrent := fs.Int("concurrent", 4000, "payments posted by 8 concurrent posters")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the batch measurement to this file")
+	tag := fs.String("tag", "", "distinguishes the payments' idempotency keys, to run the measurements again on the same book")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		report("catch-up day close to yesterday", *n, time.Since(t0))
 	}
 	var payment money.Cents = 250_00
-	key := func(kind string, id int) string { return fmt.Sprintf("bench:%s:%s:%d", today, kind, id) }
+	key := func(kind string, id int) string { return fmt.Sprintf("bench:%s%s:%s:%d", today, *tag, kind, id) }
 	req := func(kind string, id int) servicing.Request {
 		return servicing.Request{ContractID: int64(id), Date: today, IdempotencyKey: key(kind, id), Actor: "bench"}
 	}
