@@ -41,18 +41,18 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 	rows, err := sv.db.Read.QueryContext(ctx, `SELECT c.account_number, v.year, v.make, v.model, v.vin, c.customer_id,
 		c.term_months, c.payment_cents, c.first_due_date, c.maturity_date, COALESCE(l.money_factor, 0),
 		`+termsColumns+`, `+stateColumns+`,
-		(SELECT e.effective_date FROM servicing_events e WHERE e.contract_id = c.id AND e.kind IN ('payment', 'payoff')
-			AND NOT EXISTS (SELECT 1 FROM servicing_events r WHERE r.kind = 'reversal' AND r.target_event_id = e.id)
-			ORDER BY e.effective_date DESC, e.id DESC LIMIT 1),
-		(SELECT e.amount_cents FROM servicing_events e WHERE e.contract_id = c.id AND e.kind IN ('payment', 'payoff')
-			AND NOT EXISTS (SELECT 1 FROM servicing_events r WHERE r.kind = 'reversal' AND r.target_event_id = e.id)
-			ORDER BY e.effective_date DESC, e.id DESC LIMIT 1),
+		lp.effective_date, lp.amount_cents,
 		(SELECT count(*) FROM servicing_events r JOIN servicing_events p ON p.id = r.target_event_id
 			WHERE r.contract_id = c.id AND r.kind = 'reversal' AND p.kind IN ('payment', 'payoff') AND r.effective_date >= $2),
 		(SELECT COALESCE(max(d.id), 0) FROM documents d
 			WHERE d.customer_id = c.customer_id AND d.created_at >= $3 AND d.kind = '`+documents.KindStatement+`' AND d.contract_id = c.id)
 		FROM contracts c JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN lease_terms l ON l.contract_id = c.id
 		JOIN contract_balances b ON b.contract_id = c.id
+		-- The last payment still standing: found once, then read by its key.
+		LEFT JOIN servicing_events lp ON lp.id = (SELECT e.id FROM servicing_events e
+			WHERE e.contract_id = c.id AND e.kind IN ('payment', 'payoff')
+			AND NOT EXISTS (SELECT 1 FROM servicing_events r WHERE r.kind = 'reversal' AND r.target_event_id = e.id)
+			ORDER BY e.effective_date DESC, e.id DESC LIMIT 1)
 		WHERE c.customer_id = $1
 		ORDER BY CASE WHEN c.state IN ('active', 'matured') THEN 0 ELSE 1 END, c.id
 		LIMIT `+fmt.Sprint(dashboardContractsMax), customerID, today.AddDays(-returnedRecentDays), statementsSince.UTC())
