@@ -106,6 +106,7 @@ func TestBrowserAccount(t *testing.T) {
 		t.Errorf("quote page: %.400s", txt)
 	}
 	check("payoff-quote")
+	quoteURL := strings.TrimPrefix(b.Location(), s.base)
 	name, pdf := b.Download(`a[href^="/documents/"][download]`)
 	if !strings.HasPrefix(name, "payoff-letter-PQ-") || !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Fatalf("letter %s: %.20q", name, pdf)
@@ -141,6 +142,7 @@ func TestBrowserAccount(t *testing.T) {
 		{"payoff-es", "/contracts/" + itoa(lease.ID) + "/payoff"},
 		{"what-if-es", "/contracts/" + itoa(loan.ID) + "/what-if?extra=abc"},
 		{"documents-es", "/documents"},
+		{"payoff-quote-es", quoteURL},
 	} {
 		b.Go(p.path)
 		check(p.name)
