@@ -47,12 +47,14 @@ I will receive a copy of this authorization by email.`
 
 // Autopay is an enrolment as the portal shows it.
 type Autopay struct {
-	ID                   int64
-	CustomerID           int64
-	ContractID           int64
-	ContractAccount      string
-	MethodID             int64
-	MethodLabel          string
+	ID              int64
+	CustomerID      int64
+	ContractID      int64
+	ContractAccount string
+	MethodID        int64
+	MethodLabel     string
+	// Method is the account as far as a label needs it.
+	Method               Method
 	Status               AutopayStatus
 	StatusReason         string
 	InstallmentCents     money.Cents
@@ -161,6 +163,18 @@ func remaining(in installment, credited money.Cents) money.Cents {
 // start date) or ErrAutopayExists.
 func (s *Service) AutopayTerms(ctx context.Context, customerID int64, r AutopayRequest) (AutopayTerms, error) {
 	return s.autopayTerms(ctx, s.db.Read, customerID, r, s.db.Now(), 0)
+}
+
+// ChangeTerms is AutopayTerms for a change of the contract's live
+// enrolment: the authorization the customer accepts for ChangeAutopay,
+// and the first debit the change applies to. It returns AutopayTerms'
+// errors, and ErrNotFound when the contract has no live enrolment.
+func (s *Service) ChangeTerms(ctx context.Context, customerID int64, r AutopayRequest) (AutopayTerms, error) {
+	cur, err := s.autopayTx(ctx, s.db.Read, customerID, r.ContractID)
+	if err != nil {
+		return AutopayTerms{}, err
+	}
+	return s.autopayTerms(ctx, s.db.Read, customerID, r, s.db.Now(), cur.ID)
 }
 
 func (s *Service) autopayTerms(ctx context.Context, q db.Querier, customerID int64, r AutopayRequest, now time.Time, changing int64) (AutopayTerms, error) {
@@ -434,8 +448,8 @@ func (s *Service) autopayTx(ctx context.Context, q db.Querier, customerID, contr
 	if err != nil {
 		return Autopay{}, fmt.Errorf("autopay of contract %d: %w", contractID, err)
 	}
-	m.Kind = MethodKind(mkind)
-	a.Status, a.MethodLabel = AutopayStatus(status), m.Label()
+	m.Kind, m.ID = MethodKind(mkind), a.MethodID
+	a.Status, a.MethodLabel, a.Method = AutopayStatus(status), m.Label(), m
 	a.AuthorizedAt = a.AuthorizedAt.UTC()
 	a.NextDebit, err = s.nextDebit(ctx, q, a)
 	return a, err

@@ -458,6 +458,28 @@ func (s *Service) AddCard(ctx context.Context, customerID int64, token, nickname
 	return s.Method(ctx, customerID, id)
 }
 
+// PreviewCard returns what the processor says of a token's card (brand,
+// last four digits, expiry), for the customer to check before AddCard
+// stores it. It returns ErrCardsUnavailable, ErrProcessorBadRequest for a
+// malformed token, or the processor's error for an unknown one.
+func (s *Service) PreviewCard(ctx context.Context, token string) (Card, error) {
+	p := s.cfg.Processor
+	if p == nil {
+		return Card{}, ErrCardsUnavailable
+	}
+	if token == "" || len(token) > 200 {
+		return Card{}, fmt.Errorf("preview card: token: %w", ErrProcessorBadRequest)
+	}
+	cctx, cancel := context.WithTimeout(ctx, processorTimeout)
+	defer cancel()
+	card, err := p.Card(cctx, token)
+	if err != nil {
+		return Card{}, fmt.Errorf("preview card: %w", err)
+	}
+	card.Token = ""
+	return card, nil
+}
+
 // RemoveMethod removes a payment method. It returns ErrMethodInUse while
 // a live autopay enrolment or a scheduled payment uses it, ErrNotFound for
 // another customer's method. The customer gets an alert.

@@ -54,13 +54,17 @@ type Payment struct {
 	ContractAccount string
 	MethodID        int64
 	MethodLabel     string
-	Rail            Rail
-	Kind            PaymentKind
-	Status          Status
-	StatusReason    string
-	AmountCents     money.Cents
-	FeeCents        money.Cents
-	RefundedCents   money.Cents
+	// PaidFrom is the method as far as a label needs it (kind, account
+	// type, bank, last 4, card brand and expiry), for labels in other
+	// languages.
+	PaidFrom      Method
+	Rail          Rail
+	Kind          PaymentKind
+	Status        Status
+	StatusReason  string
+	AmountCents   money.Cents
+	FeeCents      money.Cents
+	RefundedCents money.Cents
 	// Date is the day the payment goes out and its effective date.
 	Date              calendar.Date
 	InstallmentNumber int
@@ -153,8 +157,8 @@ func (s *Service) scanPayment(sc interface{ Scan(...any) error }) (Payment, erro
 		return p, err
 	}
 	p.Rail, p.Kind, p.Status = Rail(rail), PaymentKind(kind), Status(status)
-	m.Kind = MethodKind(mkind)
-	p.MethodLabel = m.Label()
+	m.Kind, m.ID = MethodKind(mkind), p.MethodID
+	p.MethodLabel, p.PaidFrom = m.Label(), m
 	p.Confirmation = Confirmation(p.ID)
 	p.CreatedAt = p.CreatedAt.UTC()
 	if rcode != "" {

@@ -231,6 +231,15 @@ func (s *Service) Preferences(ctx context.Context, customerID int64) (preference
 	return p, err
 }
 
+// SetReminderDays sets how many days ahead due and autopay reminders
+// come, 0 for none (see preferences.SetReminderDays for the rules and
+// errors): the autopay pages offer this one choice.
+func (s *Service) SetReminderDays(ctx context.Context, customerID int64, days int, by Actor) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		return preferences.SetReminderDays(ctx, tx, customerID, days, by.subject(), by.IP)
+	})
+}
+
 // SetPreferences saves the customer's alert preferences (see
 // preferences.Set for the rules and errors).
 func (s *Service) SetPreferences(ctx context.Context, customerID int64, c preferences.Change, by Actor) error {

@@ -55,6 +55,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /security/sessions/{id}/revoke", auth(handleSessionRevoke(id, v)))
 	mux.Handle("POST /security/sessions/revoke-all", auth(handleSessionRevokeAll(id, v)))
 	s.supportRoutes(mux, auth)
+	s.paymentRoutes(mux, auth)
 
 	// Assets and probes.
 	mux.Handle("GET /static/", http.StripPrefix("/static/", withStaticCache(staticFiles())))

@@ -21,6 +21,7 @@ import (
 
 	"carfin/db"
 	"carfin/identity"
+	"carfin/payments"
 	"carfin/profile"
 	"carfin/quotes"
 	"carfin/servicing"
@@ -85,7 +86,16 @@ type Config struct {
 	// MailingAddresses are the lender's postal addresses shown on the
 	// contact page (and the correspondence one in the E-SIGN disclosure).
 	MailingAddresses []MailingAddress
-	Log              *slog.Logger
+	// BaseURL is the portal's public origin ("https://portal.lender.example"),
+	// for the card processor's tokenizer to redirect back to.
+	BaseURL string
+	// CardTokenizer is the address the card form posts the card number
+	// to: the card processor's tokenizer, never this portal's handlers
+	// (PCI DSS), which answers with a redirect back carrying a token. A
+	// path ("/cardtest/tokens", the built-in test processor mounted beside
+	// the portal) or another origin's URL. "" when cards are not taken.
+	CardTokenizer string
+	Log           *slog.Logger
 }
 
 // Logo is an image served at /logo.
@@ -116,10 +126,13 @@ type Capabilities struct {
 	Profile *profile.Service
 	Support *support.Service
 	FAQ     *support.FAQ
+	// Payments serves the payment pages: methods, one-time and scheduled
+	// payments, autopay.
+	Payments *payments.Service
 }
 
 func (c Capabilities) validate() error {
-	if c.Identity == nil || c.Servicing == nil || c.Quotes == nil || c.Profile == nil || c.Support == nil || c.FAQ == nil {
+	if c.Identity == nil || c.Servicing == nil || c.Quotes == nil || c.Profile == nil || c.Support == nil || c.FAQ == nil || c.Payments == nil {
 		return fmt.Errorf("web: every capability is required: %+v", c)
 	}
 	return nil

@@ -59,14 +59,19 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(serveArgs, func(a string) bool { return a == "--db" || a == "-db" || strings.HasPrefix(a, "--db=") }) {
-		dir := dataDir
-		if dir == "" {
-			if dir, err = os.MkdirTemp("", "carfin-demo-"); err != nil {
-				return err
-			}
+	dir := dataDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "carfin-demo-"); err != nil {
+			return err
 		}
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(serveArgs, func(a string) bool { return a == "--db" || a == "-db" || strings.HasPrefix(a, "--db=") }) {
 		cfg.DSN = "sqlite:" + filepath.Join(dir, "carfin.db")
+	}
+	if cfg.env, err = demoPaymentsEnv(cfg.env, dir); err != nil {
+		return err
 	}
 	tuneGC(getenv)
 	loc, err := time.LoadLocation(cfg.TimeZone)
@@ -88,6 +93,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if err := ensureDemoMessages(ctx, d, cfg, book); err != nil {
+		return err
+	}
+	if err := ensureDemoPayments(ctx, d, cfg, book); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "demo login: %s %s\n", book.LoginEmail, demoPassword)

@@ -75,6 +75,10 @@ type serveConfig struct {
 	onListen func(baseURL string)
 	// logOut receives the logs (default: stdout).
 	logOut io.Writer
+	// env reads the settings that have no flag, from the environment: the
+	// payments settings (CARFIN_PAYMENT_KEYS, CARFIN_ROUTING_FILE,
+	// CARFIN_ACH_*, CARFIN_CARD_*).
+	env func(string) string
 }
 
 // Server time-outs and limits (slowloris, stuck clients).
@@ -101,7 +105,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		}
 		return def
 	}
-	var cfg serveConfig
+	cfg := serveConfig{env: getenv}
 	var proxies, metricsAllow string
 	addresses := map[string]*string{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -303,9 +307,19 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
+	pay, tokenizer, originates, err := servePayments(cfg, d, sv, cutoff, base, isLoopback(host), log, stdout)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	tokenizerURL := ""
+	if tokenizer != nil {
+		tokenizerURL = tokenizerPath + "/tokens"
+	}
 	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: secure, TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow,
-		Logo: logo, MailingAddresses: cfg.MailingAddresses, Log: log}, d, web.Capabilities{Identity: id, Servicing: sv, Quotes: qs,
-		Profile: profile.New(d, cfg.Brand.Name), Support: support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base}), FAQ: faq})
+		Logo: logo, MailingAddresses: cfg.MailingAddresses, BaseURL: base, CardTokenizer: tokenizerURL, Log: log}, d, web.Capabilities{Identity: id,
+		Servicing: sv, Quotes: qs, Profile: profile.New(d, cfg.Brand.Name), Support: support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base}),
+		FAQ: faq, Payments: pay})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
@@ -317,8 +331,12 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 			ln.Close()
 			return fmt.Errorf("serve: %w", err)
 		}
-		runner, err = jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) }, Observe: portal.ObserveJob,
-			Log: log, Periodic: true})
+		jc := jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) }, Observe: portal.ObserveJob,
+			Log: log, Periodic: true}
+		if originates {
+			jc.Payments = pay // the day's payments run and NACHA file, after the cut-off
+		}
+		runner, err = jobs.New(d, jc)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("serve: %w", err)
@@ -351,7 +369,7 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 	sender.SMS = notify.Log{Log: log} // a lender plugs its SMS gateway in here
 
 	srv := &http.Server{
-		Handler:           portal,
+		Handler:           withTokenizer(portal, tokenizer),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

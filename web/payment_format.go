@@ -1,0 +1,297 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"carfin/calendar"
+	"carfin/payments"
+)
+
+// Words for the payments pages, in the page's language. Package payments
+// words its own labels and reasons in English (for emails and receipts);
+// the pages build theirs from the same facts and the catalogs.
+
+// MethodLabel names a payment method: "Checking at Prairie Gate Savings
+// Bank ••••1234", "Visa ••••4242, expires 12/2028".
+func (p *page) MethodLabel(m payments.Method) string {
+	if m.Kind == payments.KindCard {
+		return p.T("pay.card_label", brandName(m.Brand), m.Last4, fmt.Sprintf("%02d/%d", m.ExpMonth, m.ExpYear))
+	}
+	kind := p.T("pay.checking")
+	if m.AccountType == "savings" {
+		kind = p.T("pay.savings")
+	}
+	if m.BankName != "" {
+		return p.T("pay.bank_label_at", kind, m.BankName, m.Last4)
+	}
+	return p.T("pay.bank_label", kind, m.Last4)
+}
+
+func brandName(b string) string {
+	switch b {
+	case "visa":
+		return "Visa"
+	case "mastercard":
+		return "Mastercard"
+	case "amex":
+		return "American Express"
+	case "discover":
+		return "Discover"
+	}
+	return "Card"
+}
+
+// MethodState words where a method stands, and Verify says whether the
+// customer can now confirm its micro-deposits.
+func (p *page) MethodState(m payments.Method, today calendar.Date) string {
+	switch m.Status {
+	case payments.MethodPending:
+		switch {
+		case m.Validation == payments.Prenote:
+			return p.T("pay.state_prenote")
+		case m.MicroDepositsSent:
+			return p.T("pay.state_micro_sent", m.AttemptsLeft)
+		}
+		return p.T("pay.state_micro_coming")
+	case payments.MethodActive:
+		if m.Kind == payments.KindCard && m.Usable(today) != nil {
+			return p.T("pay.state_expired")
+		}
+		return p.T("pay.state_active")
+	case payments.MethodDisabled:
+		if m.ReviewRequired {
+			return p.T("pay.state_review")
+		}
+		if code := returnCode(m.StatusReason); code != "" {
+			return p.T("pay.state_disabled_return", p.ReturnText(code, ""))
+		}
+		return p.T("pay.state_disabled")
+	case payments.MethodFailed:
+		return p.T("pay.state_failed")
+	}
+	return string(m.Status)
+}
+
+// CanVerify reports whether the customer can enter the micro-deposits now.
+func (p *page) CanVerify(m payments.Method) bool {
+	return m.Status == payments.MethodPending && m.Validation == payments.MicroDeposits && m.MicroDepositsSent
+}
+
+// BankState is MethodState for a bank account (no expiry to judge).
+func (p *page) BankState(m payments.Method) string { return p.MethodState(m, 0) }
+
+// CardLabel names a tokenized card the customer is about to save.
+func (p *page) CardLabel(c *payments.Card) string {
+	return p.MethodLabel(payments.Method{Kind: payments.KindCard, Brand: c.Brand, Last4: c.Last4, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear})
+}
+
+var returnCodeRE = regexp.MustCompile(`^(R[0-9]{2})\b`)
+
+func returnCode(reason string) string {
+	if m := returnCodeRE.FindStringSubmatch(reason); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// returnCodes are the return codes the catalogs word (pay.return_Rnn).
+var returnCodes = []string{"R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "R09", "R10", "R11", "R12", "R16", "R20", "R24", "R29"}
+
+// ReturnText says in plain words why a bank returned a payment; english
+// is the payments package's own text, used for a code the catalogs do
+// not word.
+func (p *page) ReturnText(code, english string) string {
+	for _, c := range returnCodes {
+		if c == code {
+			return p.T("pay.return_" + code)
+		}
+	}
+	if english != "" && p.Lang == "en" {
+		return english
+	}
+	return p.T("pay.return_other")
+}
+
+// returnActions maps each sentence payments writes about what it did
+// after a return to its catalog key.
+var returnActions = map[string]string{
+	"The returned-payment fee in your contract was charged.":                                                                                      "pay.action_fee",
+	"Please make the payment again, with another account if you need to.":                                                                         "pay.action_pay_again_other",
+	"We stopped using this bank account: autopay is paused and scheduled payments from it are cancelled. Please add a new account in the portal.": "pay.action_account_stopped",
+	"Please make the payment again.": "pay.action_pay_again",
+}
+
+var retryAction = regexp.MustCompile(`^We will present the payment again on .+\.$`)
+
+// ReturnAction says what the lender did about a return.
+func (p *page) ReturnAction(pay payments.Payment) string {
+	if pay.Return == nil {
+		return ""
+	}
+	if p.Lang == "en" {
+		return pay.Return.Action
+	}
+	var out []string
+	rest := pay.Return.Action
+	for rest != "" {
+		matched := false
+		for sentence, key := range returnActions {
+			if strings.HasPrefix(rest, sentence) {
+				out, rest, matched = append(out, p.T(key)), strings.TrimSpace(rest[len(sentence):]), true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		end := strings.Index(rest, ".")
+		if end < 0 {
+			end = len(rest) - 1
+		}
+		if sentence := rest[:end+1]; retryAction.MatchString(sentence) {
+			out = append(out, p.T("pay.action_retry"))
+		}
+		rest = strings.TrimSpace(rest[end+1:])
+	}
+	return strings.Join(out, " ")
+}
+
+// reasons maps the reasons payments records for a payment that was not
+// made to catalog keys.
+var reasons = map[string]string{
+	"cancelled by you":                                       "pay.reason_cancelled_by_you",
+	"the bank account can no longer be used":                 "pay.reason_account_unusable",
+	"the contract is closed":                                 "pay.reason_contract_closed",
+	"the installment was already paid":                       "pay.reason_installment_paid",
+	"the contract is already paid":                           "pay.reason_contract_paid",
+	"the payment could not be applied":                       "pay.reason_not_applied",
+	"the contract was already paid; the charge was refunded": "pay.reason_refunded",
+	"the card processor did not answer":                      "pay.reason_processor_timeout",
+	"the card processor refused the payment":                 "pay.reason_processor_refused",
+	"covered by a payment you scheduled":                     "pay.reason_covered",
+}
+
+func (p *page) reasonText(reason string) string {
+	if k, ok := reasons[reason]; ok {
+		return p.T(k)
+	}
+	if p.Lang == "en" && reason != "" {
+		return reason
+	}
+	return p.T("pay.reason_other")
+}
+
+// declineKeys word the processor's decline codes.
+var declineKeys = map[string]string{"insufficient_funds": "pay.decline_insufficient_funds", "expired_card": "pay.decline_expired_card",
+	"incorrect_cvc": "pay.decline_incorrect_cvc", "": "pay.decline_no_answer"}
+
+func (p *page) declineText(code string) string {
+	if k, ok := declineKeys[code]; ok {
+		return p.T(k)
+	}
+	return p.T("pay.decline_other")
+}
+
+// StatusLabel is a payment's status in one or two words, for tables.
+func (p *page) StatusLabel(pay payments.Payment) string {
+	return p.T("pay.label_" + string(pay.Status))
+}
+
+// StatusText is a payment's status in a sentence.
+func (p *page) StatusText(pay payments.Payment) string {
+	switch pay.Status {
+	case payments.StatusScheduled:
+		return p.T("pay.status_scheduled", p.LongDate(pay.Date))
+	case payments.StatusAuthorized:
+		return p.T("pay.status_authorized", p.LongDate(pay.Date))
+	case payments.StatusPending:
+		if pay.Rail == payments.RailACH {
+			return p.T("pay.status_pending_ach")
+		}
+		return p.T("pay.status_pending")
+	case payments.StatusSettled:
+		if pay.RefundedCents > 0 {
+			return p.T("pay.status_settled_refund", p.Money(pay.RefundedCents))
+		}
+		return p.T("pay.status_settled")
+	case payments.StatusCancelled:
+		if pay.StatusReason == "cancelled by you" {
+			return p.T("pay.status_cancelled")
+		}
+		return p.T("pay.status_cancelled_because", p.reasonText(pay.StatusReason))
+	case payments.StatusDeclined:
+		return p.T("pay.status_declined", p.declineText(pay.StatusReason))
+	case payments.StatusFailed:
+		return p.T("pay.status_failed", p.reasonText(pay.StatusReason))
+	case payments.StatusSkipped:
+		return p.T("pay.status_skipped", p.reasonText(pay.StatusReason))
+	case payments.StatusReturned:
+		if pay.Return != nil {
+			return p.T("pay.status_returned", p.ReturnText(pay.Return.Code, pay.Return.Description))
+		}
+		return p.T("pay.status_returned", p.T("pay.return_other"))
+	}
+	return string(pay.Status)
+}
+
+// KindText says who started a payment.
+func (p *page) KindText(pay payments.Payment) string {
+	return p.T("pay.kind_" + string(pay.Kind))
+}
+
+// Instant formats a moment in the lender's time zone: "November 24, 2026
+// at 5:00 PM EST" / "24 de noviembre de 2026, 17:00 EST".
+func (p *page) Instant(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(loc)
+	return p.T("pay.instant", p.LongDate(calendar.Of(t)), p.Clock(t))
+}
+
+// Clock formats a time of day with its zone: "5:00 PM EST" / "17:00 EST".
+func (p *page) Clock(t time.Time) string {
+	if p.Lang == "en" {
+		return t.Format("3:04 PM MST")
+	}
+	return t.Format("15:04 MST")
+}
+
+// CutoffClock is the lender's daily cut-off, e.g. "5:00 PM ET", on date d.
+func (p *page) CutoffClock(c calendar.Cutoff, d calendar.Date) string {
+	return p.Clock(c.Deadline(d).In(c.Location))
+}
+
+// conf reads a confirmation number from the path; ok is false for
+// anything that is not one (answered as not found).
+func conf(r *http.Request) (string, bool) {
+	c := r.PathValue("conf")
+	return strings.ToUpper(c), confPattern.MatchString(c)
+}
+
+// loadPayment finds one of the signed-in customer's payments by the
+// confirmation number in the path, answering 404 (exactly as for an
+// unknown page) when it is not theirs or does not exist. ok reports
+// whether the caller may go on.
+func loadPayment(w http.ResponseWriter, r *http.Request, pay *payments.Service, v *views) (payments.Payment, bool) {
+	c, ok := conf(r)
+	if !ok {
+		notFound(w, r, v)
+		return payments.Payment{}, false
+	}
+	p, err := pay.PaymentByConfirmation(r.Context(), customerOf(r), c)
+	if errors.Is(err, payments.ErrNotFound) {
+		notFound(w, r, v)
+		return payments.Payment{}, false
+	}
+	if err != nil {
+		serverError(w, r, v, err)
+		return payments.Payment{}, false
+	}
+	return p, true
+}
