@@ -22,6 +22,7 @@ import (
 // contract, in the same order as CustomerContracts; AddresseeOf and
 // Amortization are scoped and consistent.
 func TestDashboardMatchesSummary(t *testing.T) {
+	t.Parallel() // builds the demo book twice: let it overlap the package's other tests
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		book, err := demo.Build(ctx, d, time.UTC)
