@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -52,7 +53,7 @@ func (e payEnv) paymentsFor(t *testing.T, d *db.DB) *payments.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pay, err := paymentsFromEnv(e.get, d, servicing.New(d, cutoff.Today), cutoff, nil)
+	pay, err := paymentsFromEnv(e.get, d, servicing.New(d, cutoff.Today), cutoff, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
