@@ -27,6 +27,9 @@ import (
 // TestServeViaRun and the benchmarks use the real parameters.
 var cheapParams = identity.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
+// clocks holds the test clock of each database a server was started on.
+var clocks sync.Map
+
 // clock is a settable test clock.
 type clock struct {
 	mu sync.Mutex
@@ -71,8 +74,13 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // X-Forwarded-For.
 func startServe(t *testing.T, d *db.DB, opts ...func(*serveConfig)) *server {
 	t.Helper()
-	clk := newClock()
-	d.Now = clk.Now
+	// A second server over the same database shares its clock: setting
+	// d.Now again would race with the first server's goroutines.
+	c, loaded := clocks.LoadOrStore(d, newClock())
+	clk := c.(*clock)
+	if !loaded {
+		d.Now = clk.Now
+	}
 	cfg, err := parseServeConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
