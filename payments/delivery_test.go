@@ -50,10 +50,12 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	// The bodies are quoted-printable; decode them to read the text.
+	// The bodies are quoted-printable; decode them to read the text. A
+	// message with an attachment (a receipt PDF, base64) is not
+	// quoted-printable as a whole: it is kept raw.
 	body, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
 	if err != nil {
-		return err
+		body = raw
 	}
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()
@@ -130,6 +132,9 @@ func TestEmailsDeliveredBySMTP(t *testing.T) {
 			t.Error("an email shows the full account number")
 		}
 		if q, _ := notify.Outbox(e.ctx, d, e.email(ada), 100); len(q) != len(got) {
+			for _, m := range q {
+				t.Log(m.Message.Kind, m.Sent, m.LastErr)
+			}
 			t.Errorf("%d queued, %d delivered", len(q), len(got))
 		}
 	})

@@ -86,9 +86,11 @@ type installment struct {
 func loadContract(ctx context.Context, q db.Querier, customerID, contractID int64) (*contractRow, error) {
 	c := &contractRow{id: contractID}
 	var nextDue sql.Null[calendar.Date]
-	err := q.QueryRowContext(ctx, `SELECT c.account_number, c.kind, c.state, c.payment_cents, b.credited_cents, b.fees_cents, b.next_unpaid_number, b.next_unpaid_due
+	// The payments already scheduled come in the same round trip.
+	err := q.QueryRowContext(ctx, `SELECT c.account_number, c.kind, c.state, c.payment_cents, b.credited_cents, b.fees_cents, b.next_unpaid_number, b.next_unpaid_due,
+		(SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p WHERE p.contract_id = c.id AND p.status IN ('scheduled', 'authorized'))
 		FROM contracts c JOIN contract_balances b ON b.contract_id = c.id WHERE c.id = $1 AND c.customer_id = $2`, contractID, customerID).
-		Scan(&c.account, &c.kind, &c.state, &c.paymentCents, &c.credited, &c.fees, &c.nextUnpaid, &nextDue)
+		Scan(&c.account, &c.kind, &c.state, &c.paymentCents, &c.credited, &c.fees, &c.nextUnpaid, &nextDue, &c.scheduledCents)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("contract %d: %w", contractID, ErrNotFound)
 	}
@@ -108,12 +110,7 @@ func loadContract(ctx context.Context, q db.Querier, customerID, contractID int6
 		}
 		c.installments = append(c.installments, in)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_cents), 0) FROM payments WHERE contract_id = $1 AND status IN ('scheduled', 'authorized')`,
-		contractID).Scan(&c.scheduledCents)
-	return c, err
+	return c, rows.Err()
 }
 
 func (c *contractRow) open() bool { return c.state == "active" || c.state == "matured" }
@@ -361,6 +358,7 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 	var id int64
 	var qt Quote
 	var cardNow bool
+	var made Payment
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		var err error
 		qt, err = s.quote(ctx, tx, customerID, f, tx.Now(), 0)
@@ -381,7 +379,8 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 		}
 		// The card is authorized first; the customer hears once it is.
 		if cardNow = qt.Rail == RailCard && qt.Date == s.cfg.Cutoff.EffectiveDate(now); !cardNow {
-			if err := s.announce(ctx, tx, customerID, id); err != nil {
+			made = s.recorded(id, customerID, qt, now)
+			if err := s.announcePayment(ctx, tx, customerID, made); err != nil {
 				return err
 			}
 		}
@@ -396,13 +395,25 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 	if err != nil {
 		return Payment{}, fmt.Errorf("pay: %w", err)
 	}
-	if cardNow {
-		if err := s.chargeCard(ctx, id, true); err != nil {
-			p, _ := s.Payment(ctx, customerID, id)
-			return p, fmt.Errorf("pay: %w", err)
-		}
+	if !cardNow {
+		return made, nil
+	}
+	if err := s.chargeCard(ctx, id, true); err != nil {
+		p, _ := s.Payment(ctx, customerID, id)
+		return p, fmt.Errorf("pay: %w", err)
 	}
 	return s.Payment(ctx, customerID, id)
+}
+
+// recorded is the payment Pay just inserted (scheduled, one-time), as
+// paymentTx would read it back: the quote already holds the contract and
+// the method, so the payment path saves the round trips.
+func (s *Service) recorded(id, customerID int64, qt Quote, now time.Time) Payment {
+	m := qt.Method
+	return Payment{ID: id, Confirmation: Confirmation(id), CustomerID: customerID, ContractID: qt.ContractID, ContractAccount: qt.ContractAccount,
+		MethodID: m.ID, MethodLabel: m.Label(), PaidFrom: m, Rail: qt.Rail, Kind: OneTimePayment, Status: StatusScheduled,
+		AmountCents: qt.AmountCents, FeeCents: qt.FeeCents, Date: qt.Date, Presentment: 1, CreatedAt: now.UTC(),
+		ChangeDeadline: s.changeDeadline(qt.Date)}
 }
 
 // errRepeated: a concurrent request with the same key won the race.
@@ -450,6 +461,11 @@ func (s *Service) announce(ctx context.Context, tx *db.Tx, customerID, paymentID
 	if err != nil {
 		return err
 	}
+	return s.announcePayment(ctx, tx, customerID, p)
+}
+
+// announcePayment is announce for a payment already read.
+func (s *Service) announcePayment(ctx context.Context, tx *db.Tx, customerID int64, p Payment) error {
 	pdf, err := s.storeReceipt(ctx, tx, p)
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func (e payEnv) serve(c *serveConfig) { c.env = e.get }
 // paymentsFor returns a payments service over d with the server's
 // configuration, for what the tests set up or run behind the pages (the
 // day's run, another customer's payments).
-func (e payEnv) paymentsFor(t *testing.T, d *db.DB) *payments.Service {
+func (e payEnv) paymentsFor(t testing.TB, d *db.DB) *payments.Service {
 	t.Helper()
 	cutoff, err := calendar.ParseCutoff("17:00", "America/New_York")
 	if err != nil {
@@ -119,7 +119,7 @@ func startPayments(t *testing.T, d *db.DB) *payFixture {
 	return f
 }
 
-func contractOf(t *testing.T, d *db.DB, customerID int64) int64 {
+func contractOf(t testing.TB, d *db.DB, customerID int64) int64 {
 	t.Helper()
 	var id int64
 	if err := d.Read.QueryRow(`SELECT id FROM contracts WHERE customer_id = $1`, customerID).Scan(&id); err != nil {
