@@ -122,6 +122,7 @@ func TestEmailsDeliveredBySMTP(t *testing.T) {
 			"Subject: Payment " + p.Confirmation + ": $99.95 on 2026-11-02",
 			"Subject: Payment " + p.Confirmation + " processed",
 			"Subject: Your payment " + p.Confirmation + " was returned",
+			`Content-Disposition: attachment; filename="receipt-` + p.Confirmation + `.pdf"`,
 			"did not have enough money",
 		} {
 			if !strings.Contains(all, want) {

@@ -495,10 +495,32 @@ func oneTimePages(t *testing.T, f *payFixture) {
 	if p, _ := f.pay.Payment(ctx, f.a.id, late.ID); p.Status != payments.StatusScheduled || p.AmountCents != money.MustParse("40") {
 		t.Errorf("the locked payment changed: %+v", p)
 	}
+
+	// It goes out, and the bank returns it: the history says why, and what
+	// happens now, in plain words.
+	s.setClock("2026-11-20", 18, 0)
+	if _, err := f.pay.OriginateACH(ctx, calendar.MustParse("2026-11-20")); err != nil {
+		t.Fatal(err)
+	}
+	var trace string
+	if err := f.d.Read.QueryRow(`SELECT trace_number FROM payments WHERE id = $1`, late.ID).Scan(&trace); err != nil {
+		t.Fatal(err)
+	}
+	s.setClock("2026-11-23", 10, 0)
+	if _, err := f.pay.ImportReturns(ctx, "returns.csv", []byte("trace_number,code,corrected_data\n"+trace+",R01,\n")); err != nil {
+		t.Fatal(err)
+	}
+	a = s.browser("198.51.100.65")
+	a.mustSignIn(f.a.email, testPassword)
+	f.aBrows = a
+	a.get("/payments").must(t, 200, "<strong>Returned</strong>", "the account did not have enough money", "The returned-payment fee in your contract was charged.")
+	a.get(lp).must(t, 200, "Returned. Your bank returned the payment because the account did not have enough money.", `class="callout warn"`)
+
 	// Spanish.
 	a.lang = "es"
 	a.get(pay).must(t, 200, "Hacer un pago", "Monto a pagar", "Cuenta de cheques en Prairie Gate Savings Bank ••••6789")
-	a.get("/payments").must(t, 200, "Pagos programados", "Historial de pagos", "Rechazado")
+	a.get("/payments").must(t, 200, "Pagos programados", "Historial de pagos", "Rechazado", "<strong>Devuelto</strong>",
+		"la cuenta no tenía fondos suficientes", "Se cobró el cargo por pago devuelto de su contrato.")
 	a.lang = ""
 }
 
