@@ -77,7 +77,7 @@ func startServe(t *testing.T, d *db.DB, opts ...func(*serveConfig)) *server {
 	// A second server over the same database shares its clock: setting
 	// d.Now again would race with the first server's goroutines.
 	c, loaded := clocks.LoadOrStore(d, newClock())
-	clk := c.(*clock)
+	clk, _ := c.(*clock) // the map holds only clocks
 	if !loaded {
 		d.Now = clk.Now
 	}
