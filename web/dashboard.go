@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"carfin/payments"
 	"carfin/servicing"
 )
 
@@ -58,7 +59,7 @@ type action struct {
 // due, a returned payment, a new statement, a lease ending within 90
 // days) and quick actions. After the session's query it costs one more:
 // servicing.Dashboard reads every contract's summary in one.
-func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) http.Handler {
+func handleDashboard(sv *servicing.Service, pm *payments.Service, v *views, pay func(int64) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
 		p := v.page(r, "home.title")
@@ -70,13 +71,46 @@ func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) ht
 				serverError(w, r, v, err)
 				return
 			}
+			next, err := pm.Upcoming(r.Context(), cust)
+			if err != nil {
+				serverError(w, r, v, err)
+				return
+			}
 			for _, c := range cs {
-				data.Cards = append(data.Cards, cardOf(p, c, pay))
+				card := cardOf(p, c, pay)
+				if f, ok := nextPaymentFact(p, c, next[c.ID]); ok {
+					card.Facts = append(card.Facts, f)
+				}
+				data.Cards = append(data.Cards, card)
 			}
 		}
 		p.Data = data
 		v.render(w, http.StatusOK, "dashboard", p)
 	})
+}
+
+// nextPaymentFact words a contract's next scheduled or automatic payment:
+// the soonest already scheduled, or autopay's next debit.
+func nextPaymentFact(p *page, dc servicing.DashboardContract, n payments.Next) (fact, bool) {
+	s := dc.Summary
+	if !s.Status.Open() {
+		return fact{}, false
+	}
+	f := fact{Label: p.T("account.next_payment")}
+	switch {
+	case n.ScheduledDate != 0:
+		label := "account.next_scheduled"
+		if n.ScheduledKind == "autopay" {
+			label = "account.next_autopay"
+		}
+		f.Value, f.Note = p.Money(n.ScheduledCents), p.T(label, p.LongDate(n.ScheduledDate))
+	case n.Autopay && s.NextDue != 0:
+		date, amount := n.AutopayDebit(s.NextDue, s.PaymentCents)
+		f.Value, f.Note = p.Money(amount), p.T("account.next_autopay", p.LongDate(date))
+	default:
+		f.Value = p.T("account.next_none")
+	}
+	return f, true
 }
 
 // cardOf words one contract's card.

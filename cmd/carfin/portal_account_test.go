@@ -138,7 +138,7 @@ func accountPages(t *testing.T, d *db.DB, s *server, ab accountBook) {
 			"VIN ending "+loan.VINLast6, dollars(loan.AmountDueCents), dollars(loan.PayoffCents),
 			dollars(loan.PrincipalCents), "Mileage allowance", "36,000 miles", "Payments left",
 			`href="/contracts/`+itoa(loan.ID)+`/payoff"`, `href="/documents?contract=`+itoa(lease.ID)+`"`,
-			`href="/contracts/`+itoa(loan.ID)+`/pay"`, `href="/contracts/`+itoa(lease.ID)+`/pay"`, "Make a payment")
+			`href="/contracts/`+itoa(loan.ID)+`/pay"`, `href="/contracts/`+itoa(lease.ID)+`/pay"`, "Make a payment", "Next payment")
 		if len(home.body) > 30<<10 {
 			t.Errorf("dashboard is %d bytes", len(home.body))
 		}

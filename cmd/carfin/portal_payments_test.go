@@ -594,6 +594,9 @@ func autopayPages(t *testing.T, f *payFixture) {
 		t.Error("no copy of the authorization emailed")
 	}
 	a.post(ap, post).must(t, 422, "Autopay is already on")
+	// The dashboard shows autopay's next debit: the installment plus the
+	// extra, two days before the next due date.
+	a.get("/").must(t, 200, "Next payment", "by autopay on")
 
 	// Change: a new authorization.
 	a.get(ap+"/change").must(t, 200, "Change your autopay", `value="25.00"`, `<option value="2" selected>`)
