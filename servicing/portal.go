@@ -26,16 +26,32 @@ const dashboardContractsMax = 50
 type DashboardContract struct {
 	Summary
 	NewStatementID int64 // a document of kind statement; 0 if none
+	Next           NextPayment
+}
+
+// NextPayment is the payment already on its way for a contract, as the
+// payments tables hold it: the soonest scheduled or authorized payment
+// (one-time, or an autopay debit already created), and the active autopay
+// enrolment. Dashboard reads it in its one query; payments owns the rules
+// (payments.AutopayDebit turns an enrolment into its next debit).
+type NextPayment struct {
+	ScheduledDate     calendar.Date // zero if none is scheduled
+	ScheduledCents    money.Cents
+	ScheduledKind     string // one_time, autopay or retry
+	Autopay           bool   // an enrolment is active
+	AutopayDaysBefore int
+	AutopayExtraCents money.Cents
 }
 
 // Dashboard returns the summaries of all of a customer's contracts, open
 // ones first, as [Service.ContractSummary] computes each, but in a single
 // query: the contract, vehicle, lease terms, cached state, the last
-// payment standing, the count of recently returned payments and the
-// newest statement since statementsSince come back in one row per
-// contract. The dashboard runs on every sign-in and every visit home, so
-// it costs one round trip however many contracts there are (which is why
-// this read looks into the documents table too).
+// payment standing, the count of recently returned payments, the newest
+// statement since statementsSince and the next payment on its way come
+// back in one row per contract. The dashboard runs on every sign-in and
+// every visit home, so it costs one round trip however many contracts
+// there are (which is why this read looks into the documents, payments
+// and autopay tables too).
 func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSince time.Time) ([]DashboardContract, error) {
 	today := sv.Today()
 	rows, err := sv.db.Read.QueryContext(ctx, `SELECT c.account_number, v.year, v.make, v.model, v.vin, c.customer_id,
@@ -45,9 +61,13 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 		(SELECT count(*) FROM servicing_events r JOIN servicing_events p ON p.id = r.target_event_id
 			WHERE r.contract_id = c.id AND r.kind = 'reversal' AND p.kind IN ('payment', 'payoff') AND r.effective_date >= $2),
 		(SELECT COALESCE(max(d.id), 0) FROM documents d
-			WHERE d.customer_id = c.customer_id AND d.created_at >= $3 AND d.kind = '`+documents.KindStatement+`' AND d.contract_id = c.id)
+			WHERE d.customer_id = c.customer_id AND d.created_at >= $3 AND d.kind = '`+documents.KindStatement+`' AND d.contract_id = c.id),
+		np.scheduled_date, np.amount_cents, np.kind, a.days_before, a.extra_cents
 		FROM contracts c JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN lease_terms l ON l.contract_id = c.id
 		JOIN contract_balances b ON b.contract_id = c.id
+		LEFT JOIN autopay_enrolments a ON a.contract_id = c.id AND a.status = 'active'
+		LEFT JOIN payments np ON np.id = (SELECT p.id FROM payments p WHERE p.contract_id = c.id
+			AND p.status IN ('scheduled', 'authorized') ORDER BY p.scheduled_date, p.id LIMIT 1)
 		-- The last payment still standing: found once, then read by its key.
 		LEFT JOIN servicing_events lp ON lp.id = (SELECT e.id FROM servicing_events e
 			WHERE e.contract_id = c.id AND e.kind IN ('payment', 'payoff')
@@ -71,11 +91,14 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 		var lastDate calendar.Date
 		var lastCents *int64
 		var returned int
+		var next NextPayment
+		var nextCents, days, extra sql.NullInt64
+		var nextKind sql.NullString
 		dest := []any{&s.AccountNumber, &s.VehicleYear, &s.Make, &s.Model, &vin, &s.CustomerID,
 			&s.TermMonths, &s.PaymentCents, &s.FirstDue, &s.MaturityDate, &mf}
 		dest = append(dest, ts.dest()...)
 		dest = append(dest, ss.dest()...)
-		dest = append(dest, &lastDate, &lastCents, &returned, &statement)
+		dest = append(dest, &lastDate, &lastCents, &returned, &statement, &next.ScheduledDate, &nextCents, &nextKind, &days, &extra)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
 		}
@@ -92,7 +115,9 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 		}
 		s.ReturnedPayment = returned > 0
 		summarize(&s, t, st, today)
-		out = append(out, DashboardContract{Summary: s, NewStatementID: statement})
+		next.ScheduledCents, next.ScheduledKind = money.Cents(nextCents.Int64), nextKind.String
+		next.Autopay, next.AutopayDaysBefore, next.AutopayExtraCents = days.Valid, int(days.Int64), money.Cents(extra.Int64)
+		out = append(out, DashboardContract{Summary: s, NewStatementID: statement, Next: next})
 	}
 	return out, rows.Err()
 }

@@ -57,9 +57,10 @@ type action struct {
 // past-due amount and days in words, payoff today, last payment,
 // remaining payments, maturity, lease mileage allowance), alerts (past
 // due, a returned payment, a new statement, a lease ending within 90
-// days) and quick actions. After the session's query it costs one more:
-// servicing.Dashboard reads every contract's summary in one.
-func handleDashboard(sv *servicing.Service, pm *payments.Service, v *views, pay func(int64) string) http.Handler {
+// days), the next payment on its way and quick actions. After the
+// session's query it costs one more: servicing.Dashboard reads every
+// contract's summary and next payment in one.
+func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
 		p := v.page(r, "home.title")
@@ -71,14 +72,9 @@ func handleDashboard(sv *servicing.Service, pm *payments.Service, v *views, pay 
 				serverError(w, r, v, err)
 				return
 			}
-			next, err := pm.Upcoming(r.Context(), cust)
-			if err != nil {
-				serverError(w, r, v, err)
-				return
-			}
 			for _, c := range cs {
 				card := cardOf(p, c, pay)
-				if f, ok := nextPaymentFact(p, c, next[c.ID]); ok {
+				if f, ok := nextPaymentFact(p, c); ok {
 					card.Facts = append(card.Facts, f)
 				}
 				data.Cards = append(data.Cards, card)
@@ -91,8 +87,8 @@ func handleDashboard(sv *servicing.Service, pm *payments.Service, v *views, pay 
 
 // nextPaymentFact words a contract's next scheduled or automatic payment:
 // the soonest already scheduled, or autopay's next debit.
-func nextPaymentFact(p *page, dc servicing.DashboardContract, n payments.Next) (fact, bool) {
-	s := dc.Summary
+func nextPaymentFact(p *page, dc servicing.DashboardContract) (fact, bool) {
+	s, n := dc.Summary, dc.Next
 	if !s.Status.Open() {
 		return fact{}, false
 	}
@@ -105,7 +101,7 @@ func nextPaymentFact(p *page, dc servicing.DashboardContract, n payments.Next) (
 		}
 		f.Value, f.Note = p.Money(n.ScheduledCents), p.T(label, p.LongDate(n.ScheduledDate))
 	case n.Autopay && s.NextDue != 0:
-		date, amount := n.AutopayDebit(s.NextDue, s.PaymentCents)
+		date, amount := payments.AutopayDebit(s.NextDue, n.AutopayDaysBefore, s.PaymentCents, n.AutopayExtraCents)
 		f.Value, f.Note = p.Money(amount), p.T("account.next_autopay", p.LongDate(date))
 	default:
 		f.Value = p.T("account.next_none")

@@ -61,7 +61,17 @@ func (p *page) Vehicle(s servicing.Summary) string {
 }
 
 // When formats an instant's date: "Nov 25, 2026".
-func (p *page) When(t time.Time) string { return locale.Date(p.Lang, dateOf(t)) }
+func (p *page) When(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return locale.Date(p.Lang, calendar.Of(t.In(p.v.loc)))
+}
+
+// DateTime formats a moment (a message sent, a consent given, a session
+// last seen) in the lender's time zone and the page's language:
+// "November 24, 2026 at 5:00 PM EST" / "24 de noviembre de 2026, 17:00 EST".
+func (p *page) DateTime(t time.Time) string { return p.Instant(t, p.v.loc) }
 
 // KB is a size in kilobytes, at least 1.
 func (p *page) KB(n int64) int64 { return max(1, (n+1023)/1024) }

@@ -21,7 +21,7 @@ func (s *Server) accountRoutes(mux *http.ServeMux, auth func(http.Handler) http.
 	sv, qs, v, rd := s.caps.Servicing, s.caps.Quotes, s.v, s.db.Read
 	pay := payHref(mux)
 
-	mux.Handle("GET /{$}", auth(handleDashboard(sv, s.caps.Payments, v, pay)))
+	mux.Handle("GET /{$}", auth(handleDashboard(sv, v, pay)))
 	mux.Handle("GET /contracts/{id}", auth(handleContractShow(sv, v, pay)))
 	mux.Handle("GET /contracts/{id}/what-if", auth(handleWhatIf(sv, v)))
 	mux.Handle("GET /contracts/{id}/history", auth(handleHistoryShow(sv, v)))

@@ -158,6 +158,11 @@ func New(cfg Config, d *db.DB, caps Capabilities) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	// Moments (a message sent, a consent given, a device last seen) are
+	// shown in the lender's time zone, the one its cut-off is in.
+	if loc := caps.Payments.Config().Cutoff.Location; loc != nil {
+		v.loc = loc
+	}
 	s := &Server{cfg: cfg, db: d, id: id, caps: caps, v: v, metrics: newMetrics()}
 	s.handler = s.routes()
 	return s, nil

@@ -22,20 +22,16 @@ type views struct {
 	// path / and Secure (RFC 6265bis §4.1.3.2).
 	sessionCookie string
 	deviceCookie  string
+	// loc is the lender's time zone, in which pages show moments.
+	loc *time.Location
 }
 
 func newViews(cfg Config, cat catalogs) (*views, error) {
-	v := &views{cfg: cfg, cat: cat, pages: map[string]*template.Template{}, sessionCookie: "carfin_session", deviceCookie: "carfin_device"}
+	v := &views{cfg: cfg, cat: cat, pages: map[string]*template.Template{}, sessionCookie: "carfin_session", deviceCookie: "carfin_device", loc: time.UTC}
 	if cfg.TLS {
 		v.sessionCookie, v.deviceCookie = "__Host-carfin_session", "__Host-carfin_device"
 	}
 	funcs := template.FuncMap{
-		"datetime": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
-		},
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	}
 	layout, err := fs.ReadFile(templateFS, "templates/layout.html")

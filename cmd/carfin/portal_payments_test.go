@@ -450,8 +450,15 @@ func oneTimePages(t *testing.T, f *payFixture) {
 	a.post(page+"/edit", with("other", "150.555")).must(t, 422, `id="other-error"`, "at most two digits")
 	a.post(page+"/edit", with("other", "150.00", "date", "2026-12-03")).must(t, 200, "The payment was changed", "$150.00", "December 3, 2026")
 	a.get("/payments").must(t, 200, "Scheduled payments", "$150.00", "December 3, 2026", page+"/cancel")
+	// The dashboard shows it as the contract's next payment, until cancelled.
+	a.get("/").must(t, 200, "Next payment", "$150.00", "scheduled for December 3, 2026")
 	a.get(page+"/cancel").must(t, 200, "Cancel the payment of $150.00", "Yes, cancel the payment")
 	a.post(page+"/cancel", nil).must(t, 200, "The payment was cancelled", "Cancelled by you")
+	home := a.get("/")
+	home.must(t, 200, "Next payment")
+	if strings.Contains(home.body, "scheduled for December 3, 2026") {
+		t.Error("the dashboard still shows the cancelled payment as the next one")
+	}
 	a.post(page+"/cancel", nil).must(t, 409, "can no longer be changed")
 
 	// A card payment today is charged at once; a declined card charges

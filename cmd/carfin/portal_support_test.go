@@ -328,6 +328,10 @@ func TestPortalPaperlessAndAlerts(t *testing.T) {
 		}
 		r = b.post("/profile/paperless", url.Values{"version": {profile.DisclosureVersion}, "lang": {"en"}, "agree": {"on"}, "code": {strings.ToLower(code)}})
 		r.must(t, 200, "You chose paperless delivery", "You get your documents electronically")
+		// Moments are shown in the lender's time zone, in words.
+		if !regexp.MustCompile(`electronically, since [A-Z][a-z]+ \d{1,2}, \d{4} at \d{1,2}:\d\d [AP]M E[SD]T`).MatchString(r.body) {
+			t.Errorf("the consent time is not in the lender's zone in words:\n%s", r.body)
+		}
 		var version, sha, method, ip string
 		if err := d.Read.QueryRow(`SELECT disclosure_version, disclosure_sha256, method, ip FROM esign_consents WHERE customer_id = $1 AND action = 'given'`, c.id).
 			Scan(&version, &sha, &method, &ip); err != nil {
