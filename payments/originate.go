@@ -186,9 +186,10 @@ func (s *Service) postDebits(ctx context.Context, d calendar.Date, fileID int64,
 	errs := make([]error, streams)
 	for i := range streams {
 		wg.Go(func() {
+			var after dueKey
 			for {
 				var part FileResult
-				n, err := s.postChunk(ctx, d, fileID, effective, streams, i, &part)
+				n, err := s.postChunk(ctx, d, fileID, effective, streams, i, &after, &part)
 				if err != nil {
 					errs[i] = err
 					return
@@ -209,35 +210,54 @@ func (s *Service) postDebits(ctx context.Context, d calendar.Date, fileID int64,
 	return errors.Join(errs...)
 }
 
-// postChunk posts one transaction's worth of due payments of a stream and
-// returns how many it took.
-func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, effective calendar.Date, streams, stream int, res *FileResult) (int, error) {
+// dueKey is a stream's place in the due-payments index: the last
+// (scheduled date, id) its chunks took.
+type dueKey struct {
+	date calendar.Date
+	id   int64
+}
+
+// postChunk posts one transaction's worth of due payments of a stream,
+// the next ones after *after in the due-payments index, moves *after past
+// them once committed, and returns how many it took. Starting after the
+// previous chunk (rather than from the top of the index each time) keeps
+// a big file linear: the entries of payments already taken stay in the
+// index as dead versions until vacuum, and every chunk would walk them.
+func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, effective calendar.Date, streams, stream int, after *dueKey, res *FileResult) (int, error) {
 	var taken int
+	var last dueKey
 	odfi8 := s.cfg.Origin.ODFIRouting[:8]
 	settles := calendar.AddBusinessDays(effective, returnWindowBusinessDays)
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		*res = FileResult{}
 		t0 := time.Now()
+		if err := tx.BulkPlans(ctx); err != nil {
+			return err
+		}
 		lock := ""
 		if tx.Engine() == db.Postgres {
 			lock = " FOR UPDATE OF p"
 		}
 		// First the chunk's ids, in the order of the due-payments index (so
 		// the scan stops after the chunk), locked; then their details by key.
-		ids, err := queryIDs(ctx, tx, `SELECT p.id FROM payments p WHERE p.status IN ('scheduled', 'authorized') AND p.status = 'scheduled'
-			AND p.rail = 'ach' AND p.scheduled_date <= $1 AND p.contract_id % $2 = $3
-			ORDER BY p.scheduled_date, p.id LIMIT `+strconv.Itoa(s.chunk)+lock, d, streams, stream)
+		past, args := "", []any{d, streams, stream}
+		if after.id != 0 {
+			past, args = " AND (p.scheduled_date, p.id) > ($4, $5)", append(args, after.date, after.id)
+		}
+		ids, lastKey, err := dueIDs(ctx, tx, `SELECT p.id, p.scheduled_date FROM payments p WHERE p.status IN ('scheduled', 'authorized') AND p.status = 'scheduled'
+			AND p.rail = 'ach' AND p.scheduled_date <= $1 AND p.contract_id % $2 = $3`+past+`
+			ORDER BY p.scheduled_date, p.id LIMIT `+strconv.Itoa(s.chunk)+lock, args...)
 		if err != nil {
 			return fmt.Errorf("due payments: %w", err)
 		}
-		taken = len(ids)
+		taken, last = len(ids), lastKey
 		if taken == 0 {
 			return nil
 		}
 		// On PostgreSQL the ids drive the join as an unnested array, which
 		// the planner sizes small and so probes each table by key instead of
 		// hashing whole tables for every chunk.
-		from, where, args := "payments p", "", []any(nil)
+		from, where := "payments p", ""
 		if tx.Engine() == db.Postgres {
 			from, where, args = "unnest($1::bigint[]) AS x(id) JOIN payments p ON p.id = x.id", "TRUE", []any{ids}
 		} else {
@@ -364,6 +384,9 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 	})
 	if err != nil {
 		return 0, fmt.Errorf("originate %s (stream %d): %w", d, stream, err)
+	}
+	if taken > 0 {
+		*after = last
 	}
 	return taken, nil
 }
@@ -681,21 +704,22 @@ func writeAtomic(dir, name string, write func(io.Writer) error) (string, string,
 }
 
 // queryIDs runs a query returning one id column.
-func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
+// dueIDs reads (id, scheduled date) rows: the ids, and the key of the last.
+func dueIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, dueKey, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, dueKey{}, err
 	}
 	defer rows.Close()
 	var ids []int64
+	var last dueKey
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+		if err := rows.Scan(&last.id, &last.date); err != nil {
+			return nil, dueKey{}, err
 		}
-		ids = append(ids, id)
+		ids = append(ids, last.id)
 	}
-	return ids, rows.Err()
+	return ids, last, rows.Err()
 }
 
 // inList returns "col = ANY($1)" with the ids on PostgreSQL, and
