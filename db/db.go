@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -62,6 +63,8 @@ type DB struct {
 	Now Clock
 	// DSN is the data source the DB was opened from, without secrets.
 	DSN string
+	// sequences caches each table's id sequence (PostgreSQL), for NextIDs.
+	sequences sync.Map // table name → qualified sequence name
 }
 
 // Limits on connections and waits, named so that they are easy to find.
