@@ -14,6 +14,7 @@ import (
 	"carfin/notify"
 	"carfin/payments"
 	"carfin/preferences"
+	"carfin/servicing"
 )
 
 // enrol accepts the rendered authorization and enrols.
@@ -356,6 +357,66 @@ func TestAutopayChangeStopAndRefusals(t *testing.T) {
 		}
 		// Enrol again after stopping: allowed, with a new authorization.
 		e.enrol(ada, loan, m.ID, "", 1)
+		e.checks()
+	})
+}
+
+// TestAutopayDebitOfAPaidInstallment: an autopay debit already created
+// when the customer pays the installment another way (a payment posted
+// by the lender) is skipped when the file goes out, and nothing is
+// collected twice; a partial payment does not stop the debit.
+func TestAutopayDebitOfAPaidInstallment(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, "2026-10-31")
+		e.at("2026-11-02", 10, 0)
+		var contracts [2]int64
+		for i := range contracts {
+			c := e.customer(fmt.Sprintf("Payer%c", 'A'+i))
+			contracts[i] = e.loan(c, "9000", 36, "2026-10-20", "2026-11-20")
+			m := e.bank(c, "112601818", fmt.Sprintf("2000%05d", i))
+			e.enrol(c, contracts[i], m.ID, "", 0)
+		}
+		// The debits for November 20 (a Friday) are fixed at the cut-off of
+		// Tuesday the 17th.
+		e.runDays("2026-11-02", "2026-11-17")
+		status := func(contract int64) (string, string) {
+			var s, reason string
+			if err := d.Read.QueryRow(`SELECT status, status_reason FROM payments WHERE contract_id = $1 AND kind = 'autopay' AND installment_number = 1`,
+				contract).Scan(&s, &reason); err != nil {
+				t.Fatal(err)
+			}
+			return s, reason
+		}
+		for _, k := range contracts {
+			if s, _ := status(k); s != "scheduled" {
+				t.Fatalf("contract %d: debit %s before the file", k, s)
+			}
+		}
+		// A pays the whole installment by check on the 18th, B half of it.
+		e.at("2026-11-18", 11, 0)
+		for i, k := range contracts {
+			var payment money.Cents
+			if err := d.Read.QueryRow(`SELECT payment_cents FROM contracts WHERE id = $1`, k).Scan(&payment); err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 {
+				payment /= 2
+			}
+			if _, err := e.sv.PostPayment(e.ctx, servicing.Request{ContractID: k, Date: day("2026-11-18"), IdempotencyKey: fmt.Sprint("check-", k),
+				Actor: "staff:1", Memo: "check"}, payment); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.runDays("2026-11-18", "2026-11-20")
+		if s, reason := status(contracts[0]); s != "skipped" || reason != "the installment was already paid" {
+			t.Errorf("paid installment's debit: %s (%s), want skipped", s, reason)
+		}
+		if s, _ := status(contracts[1]); s != "pending" && s != "sent" {
+			t.Errorf("half-paid installment's debit: %s, want it sent", s)
+		}
+		if n := e.count(`SELECT count(*) FROM servicing_events WHERE contract_id = $1 AND kind = 'payment'`, contracts[0]); n != 1 {
+			t.Errorf("contract A has %d payments posted, want only the check", n)
+		}
 		e.checks()
 	})
 }

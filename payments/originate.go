@@ -148,16 +148,18 @@ func (s *Service) openFile(ctx context.Context, d calendar.Date) (int64, calenda
 
 // dueDebit is a bank payment due to go out.
 type dueDebit struct {
-	id, customerID, contractID      int64
-	kind                            PaymentKind
-	amount                          money.Cents
-	date                            calendar.Date
-	installment                     int
-	methodStatus, contractState     string
-	account                         string
-	credited, insAmount, cumulative money.Cents
-	name, email, methodLabel        string
-	prefs                           preferences.Preferences
+	id, customerID, contractID  int64
+	kind                        PaymentKind
+	amount                      money.Cents
+	date                        calendar.Date
+	installment                 int
+	methodStatus, contractState string
+	account                     string
+	// nextUnpaid is the contract's first installment not fully paid (its
+	// cached state): an installment before it is paid.
+	nextUnpaid               int
+	name, email, methodLabel string
+	prefs                    preferences.Preferences
 }
 
 // paymentUpdate is what a run sets on a payment.
@@ -264,8 +266,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			where, args = inList(tx, "p.id", ids)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.kind, p.amount_cents, p.scheduled_date,
-			COALESCE(p.installment_number, 0), m.status, c.state, c.account_number, b.credited_cents,
-			COALESCE(i.amount_cents, 0), COALESCE(i.cumulative_cents, 0),
+			COALESCE(p.installment_number, 0), m.status, c.state, c.account_number, b.next_unpaid_number,
 			cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), COALESCE(m.account_type, ''), m.bank_name, m.last4,
 			cu.phone, `+preferences.Columns+`
 			FROM `+from+`
@@ -274,7 +275,6 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			JOIN contract_balances b ON b.contract_id = p.contract_id
 			JOIN customers cu ON cu.id = p.customer_id
 			LEFT JOIN logins l ON l.customer_id = cu.id AND l.realm = 'customer'
-			LEFT JOIN installments i ON i.contract_id = p.contract_id AND i.number = p.installment_number
 			LEFT JOIN notification_preferences np ON np.customer_id = p.customer_id
 			WHERE `+where+` ORDER BY p.id`, args...)
 		if err != nil {
@@ -286,7 +286,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			var kind, accountType, bank, last4, phone string
 			var prefs preferences.Row
 			if err := rows.Scan(append([]any{&x.id, &x.customerID, &x.contractID, &kind, &x.amount, &x.date, &x.installment, &x.methodStatus,
-				&x.contractState, &x.account, &x.credited, &x.insAmount, &x.cumulative, &x.name, &x.email, &accountType, &bank, &last4, &phone},
+				&x.contractState, &x.account, &x.nextUnpaid, &x.name, &x.email, &accountType, &bank, &last4, &phone},
 				prefs.Dest()...)...); err != nil {
 				rows.Close()
 				return err
@@ -311,7 +311,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			case x.contractState != "active" && x.contractState != "matured":
 				u.status, u.reason = StatusSkipped, "the contract is closed"
 			case x.installment > 0 && (x.kind == AutopayPayment || x.kind == RetryPayment) &&
-				remaining(installment{amount: x.insAmount, cumulative: x.cumulative}, x.credited) == 0:
+				x.installment < x.nextUnpaid:
 				// The customer paid the installment since its debit was set up.
 				u.status, u.reason = StatusSkipped, "the installment was already paid"
 			}
