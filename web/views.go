@@ -24,6 +24,16 @@ type views struct {
 	deviceCookie  string
 	// loc is the lender's time zone, in which pages show moments.
 	loc *time.Location
+	// chrome holds the navigation and footer of each language, rendered
+	// once: every page prints them, and a dozen translated strings through
+	// the template engine were a tenth of the dashboard's cost.
+	chrome map[string]chrome
+}
+
+// chrome is a language's pre-rendered navigation (signed in or not) and
+// footer.
+type chrome struct {
+	navIn, navOut, footer template.HTML
 }
 
 func newViews(cfg Config, cat catalogs) (*views, error) {
@@ -67,8 +77,47 @@ func newViews(cfg Config, cat catalogs) (*views, error) {
 		}
 		v.pages[name] = t
 	}
+	if err := v.renderChrome(); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
+
+// renderChrome renders each language's navigation and footer.
+func (v *views) renderChrome() error {
+	t := v.pages["dashboard"]
+	if t == nil {
+		return fmt.Errorf("template dashboard missing")
+	}
+	v.chrome = map[string]chrome{}
+	for _, lang := range Languages {
+		var c chrome
+		for _, part := range []struct {
+			name    string
+			session *identity.Session
+			out     *template.HTML
+		}{{"nav-items", &identity.Session{}, &c.navIn}, {"nav-items", nil, &c.navOut}, {"footer", nil, &c.footer}} {
+			var b bytes.Buffer
+			if err := t.ExecuteTemplate(&b, part.name, &page{v: v, Lang: lang, Brand: v.cfg.Brand, Session: part.session}); err != nil {
+				return fmt.Errorf("template %s: %w", part.name, err)
+			}
+			*part.out = template.HTML(b.String()) // html/template escaped it
+		}
+		v.chrome[lang] = c
+	}
+	return nil
+}
+
+// NavItems is the navigation's links for the page's language.
+func (p *page) NavItems() template.HTML {
+	if p.Session != nil {
+		return p.v.chrome[p.Lang].navIn
+	}
+	return p.v.chrome[p.Lang].navOut
+}
+
+// Footer is the footer for the page's language.
+func (p *page) Footer() template.HTML { return p.v.chrome[p.Lang].footer }
 
 // page is what every template gets.
 type page struct {
