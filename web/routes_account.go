@@ -5,9 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-	"time"
 
-	"carfin/calendar"
 )
 
 // accountRoutes is the account half of the portal (issue 5): the
@@ -63,5 +61,3 @@ func notFound(w http.ResponseWriter, r *http.Request, v *views) { handleNotFound
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// dateOf is the UTC date of an instant.
-func dateOf(t time.Time) calendar.Date { return calendar.Of(t.UTC()) }
