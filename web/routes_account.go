@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-
 )
 
 // accountRoutes is the account half of the portal (issue 5): the
@@ -60,4 +59,3 @@ func pathID(r *http.Request, name string) (int64, bool) {
 func notFound(w http.ResponseWriter, r *http.Request, v *views) { handleNotFound(v).ServeHTTP(w, r) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
