@@ -158,6 +158,9 @@ func benchServe(b *testing.B, d *db.DB, opt func(*serveConfig)) *server {
 	cfg.hashParams = identity.DefaultParams
 	cfg.TrustedProxies = harnessProxies()
 	cfg.logOut = discardLogs{}
+	if os.Getenv("TMP_LOG") != "" {
+		cfg.logOut = os.Stderr
+	}
 	if opt != nil {
 		opt(&cfg)
 	}
@@ -165,7 +168,7 @@ func benchServe(b *testing.B, d *db.DB, opt func(*serveConfig)) *server {
 	cfg.onListen = func(base string) { ready <- base }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- startServer(ctx, cfg, d, discardLogs{}) }()
+	go func() { done <- startServer(ctx, cfg, d, cfg.logOut) }()
 	var base string
 	select {
 	case base = <-ready:
