@@ -158,7 +158,7 @@ func benchServe(b *testing.B, d *db.DB, opt func(*serveConfig)) *server {
 	cfg.hashParams = identity.DefaultParams
 	cfg.TrustedProxies = harnessProxies()
 	cfg.logOut = discardLogs{}
-	if os.Getenv("TMP_LOG") != "" {
+	if os.Getenv("CARFIN_BENCH_LOG") != "" { // the server's log, to see why a request failed
 		cfg.logOut = os.Stderr
 	}
 	if opt != nil {
