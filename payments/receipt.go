@@ -8,19 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 
 	"codeberg.org/go-pdf/fpdf"
 
 	"carfin/db"
+	"carfin/internal/cp1252"
 )
-
-// cp1252 translates text to the core fonts' code page (accents, "•"). It
-// is built once: fpdf parses its code-page map with fmt.Sscanf on every
-// call, which was a third of a payment's CPU time.
-var cp1252 = sync.OnceValue(func() func(string) string {
-	return fpdf.New("P", "mm", "Letter", "").UnicodeTranslatorFromDescriptor("")
-})
 
 // RenderReceipt returns a payment's receipt as a one-page PDF: the
 // lender's name, the confirmation number, the contract, the amount (and a
@@ -39,7 +32,7 @@ func RenderReceipt(lender string, p Payment) ([]byte, error) {
 	pdf.SetProducer("carfin", false)
 	pdf.SetMargins(20, 20, 20)
 	pdf.AddPage()
-	tr := cp1252()
+	tr := cp1252.Text // the core fonts' code page (accents, "•")
 	pdf.SetFont("Helvetica", "B", 18)
 	pdf.CellFormat(0, 10, tr(lender), "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 13)

@@ -21,6 +21,7 @@ import (
 
 	"carfin/audit"
 	"carfin/db"
+	"carfin/internal/cp1252"
 	"carfin/internal/markdown"
 )
 
@@ -277,7 +278,7 @@ func SamplePDF(lang, lender, code string) ([]byte, error) {
 	pdf.SetCompression(false) // a few hundred bytes; tests read the code
 	pdf.SetMargins(20, 20, 20)
 	pdf.AddPage()
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252: Spanish accents
+	tr := cp1252.Text // the core fonts' code page: accents, ñ, ¿
 	pdf.SetFont("Helvetica", "B", 18)
 	pdf.CellFormat(0, 10, tr(lender), "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 14)

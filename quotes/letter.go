@@ -7,6 +7,7 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
+	"carfin/internal/cp1252"
 	"carfin/locale"
 	"carfin/money"
 	"carfin/servicing"
@@ -141,8 +142,8 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 	pdf := fpdf.New("P", "mm", "Letter", "")
 	pdf.SetCreationDate(q.CreatedAt)
 	pdf.SetModificationDate(q.CreatedAt)
-	pdf.SetCatalogSort(true)                      // the same quote renders the same bytes
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252: accents, ñ, ¿
+	pdf.SetCatalogSort(true) // the same quote renders the same bytes
+	tr := cp1252.Text        // the core fonts' code page: accents, ñ, ¿
 	pdf.SetTitle(T("title."+string(q.Kind))+" "+q.Number, true)
 	pdf.SetAuthor(cfg.Letterhead.Name, true)
 	pdf.SetProducer("carfin", false)
