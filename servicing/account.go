@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"carfin/calendar"
-	"carfin/finance"
 	"carfin/money"
 )
 
@@ -124,48 +123,7 @@ func (sv *Service) ContractSummary(ctx context.Context, customerID, contractID i
 		return Summary{}, fmt.Errorf("state of contract %d: %w", contractID, err)
 	}
 	today := sv.Today()
-	s.BusinessDate = today
-	if st.Status.Open() && today > st.AdvancedThrough {
-		// What today brings (a late fee, a lease bill) shows before day close books it.
-		st, _ = AdvanceTo(t, st, today)
-	}
-	s.PrincipalCents, s.FeesCents, s.BilledCents = st.PrincipalCents, st.FeesCents, st.BilledCents
-	for _, in := range t.Installments {
-		if in.CumulativeCents <= st.CreditedCents {
-			continue
-		}
-		owed := min(in.AmountCents, in.CumulativeCents-st.CreditedCents)
-		if in.Date < today {
-			s.PastDueCents += owed
-			if s.DaysPastDue == 0 {
-				s.DaysPastDue = int(today - in.Date)
-			}
-			continue
-		}
-		if s.NextDue == 0 {
-			s.NextDue, s.NextDueCents = in.Date, owed
-		}
-		s.RemainingPayments++
-	}
-	s.RemainingPayments += countPastDue(t, st, today)
-	s.Bucket = DelinquencyBucket(s.DaysPastDue)
-	if st.Status.Open() {
-		s.AmountDueCents = s.PastDueCents + s.NextDueCents + s.FeesCents
-		if t.Kind == KindLease && s.BilledCents < 0 {
-			s.AmountDueCents = max(0, s.AmountDueCents+s.BilledCents)
-		}
-		s.PayoffCents = st.payoffAt(t, today)
-		if t.Kind == KindLoan {
-			s.PerDiemCents = finance.PerDiem(st.PrincipalCents, t.APR)
-		}
-		// A payment can never be asked for beyond the payoff.
-		s.AmountDueCents = min(s.AmountDueCents, s.PayoffCents)
-	} else {
-		s.NextDue, s.NextDueCents, s.RemainingPayments = 0, 0, 0
-	}
-	if t.Kind == KindLease && st.Status.Open() && s.MaturityDate <= today.AddDays(90) {
-		s.MaturesWithin90 = true
-	}
+	summarize(&s, t, st, today)
 	err = q.QueryRowContext(ctx, `SELECT e.effective_date, e.amount_cents FROM servicing_events e
 		WHERE e.contract_id = $1 AND e.kind IN ('payment', 'payoff')
 		AND NOT EXISTS (SELECT 1 FROM servicing_events r WHERE r.kind = 'reversal' AND r.target_event_id = e.id)

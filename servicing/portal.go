@@ -122,8 +122,9 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 	return out, rows.Err()
 }
 
-// summarize fills in what a contract owes and when, as of today, exactly
-// as ContractSummary does (TestDashboardMatchesSummary holds them equal).
+// summarize fills in what a contract owes and when, as of today: the one
+// rule ContractSummary and Dashboard share (TestDashboardMatchesSummary
+// holds their other reads equal).
 func summarize(s *Summary, t *Terms, st State, today calendar.Date) {
 	s.BusinessDate = today
 	if st.Status.Open() && today > st.AdvancedThrough {
@@ -159,6 +160,7 @@ func summarize(s *Summary, t *Terms, st State, today calendar.Date) {
 		if t.Kind == KindLoan {
 			s.PerDiemCents = finance.PerDiem(st.PrincipalCents, t.APR)
 		}
+		// A payment can never be asked for beyond the payoff.
 		s.AmountDueCents = min(s.AmountDueCents, s.PayoffCents)
 	} else {
 		s.NextDue, s.NextDueCents, s.RemainingPayments = 0, 0, 0
