@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"carfin/calendar"
@@ -38,20 +37,11 @@ type scheduleLine struct {
 func handleContractShow(sv *servicing.Service, v *views, pay func(int64) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
-		id, ok := pathID(r, "id")
+		s, ok := ownedContract(w, r, sv, v)
 		if !ok {
-			notFound(w, r, v)
 			return
 		}
-		s, err := sv.ContractSummary(r.Context(), ss.Login.CustomerID, id)
-		if errors.Is(err, servicing.ErrNotFound) {
-			notFound(w, r, v)
-			return
-		}
-		if err != nil {
-			serverError(w, r, v, err)
-			return
-		}
+		id := s.ID
 		rows, err := sv.ScheduleOf(r.Context(), ss.Login.CustomerID, id)
 		if err != nil {
 			serverError(w, r, v, err)

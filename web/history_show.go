@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"carfin/money"
@@ -33,20 +32,11 @@ func handleHistoryShow(sv *servicing.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
 		cust := ss.Login.CustomerID
-		id, ok := pathID(r, "id")
+		s, ok := ownedContract(w, r, sv, v)
 		if !ok {
-			notFound(w, r, v)
 			return
 		}
-		s, err := sv.ContractSummary(r.Context(), cust, id)
-		if errors.Is(err, servicing.ErrNotFound) {
-			notFound(w, r, v)
-			return
-		}
-		if err != nil {
-			serverError(w, r, v, err)
-			return
-		}
+		id := s.ID
 		p := v.page(r, "account.history_title")
 		p.Session = ss
 		f, errs := parseHistoryFilter(r.URL.Query())

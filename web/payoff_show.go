@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"carfin/calendar"
@@ -33,20 +32,11 @@ func renderPayoff(w http.ResponseWriter, r *http.Request, sv *servicing.Service,
 	errs map[string]string, chosen, odometer string) {
 	ss := sessionOf(r)
 	cust := ss.Login.CustomerID
-	id, ok := pathID(r, "id")
+	s, ok := ownedContract(w, r, sv, v)
 	if !ok {
-		notFound(w, r, v)
 		return
 	}
-	s, err := sv.ContractSummary(r.Context(), cust, id)
-	if errors.Is(err, servicing.ErrNotFound) {
-		notFound(w, r, v)
-		return
-	}
-	if err != nil {
-		serverError(w, r, v, err)
-		return
-	}
+	id := s.ID
 	list, err := qs.List(r.Context(), cust, id)
 	if err != nil {
 		serverError(w, r, v, err)

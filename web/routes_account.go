@@ -1,6 +1,8 @@
 package web
 
 import (
+	"carfin/servicing"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -59,3 +61,25 @@ func pathID(r *http.Request, name string) (int64, bool) {
 func notFound(w http.ResponseWriter, r *http.Request, v *views) { handleNotFound(v).ServeHTTP(w, r) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ownedContract reads the summary of the contract named in the path, when
+// it is the signed-in customer's. Otherwise it answers (not found for
+// another customer's or a missing contract, so neither can be told apart)
+// and ok is false.
+func ownedContract(w http.ResponseWriter, r *http.Request, sv *servicing.Service, v *views) (s servicing.Summary, ok bool) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		notFound(w, r, v)
+		return s, false
+	}
+	s, err := sv.ContractSummary(r.Context(), sessionOf(r).Login.CustomerID, id)
+	if errors.Is(err, servicing.ErrNotFound) {
+		notFound(w, r, v)
+		return s, false
+	}
+	if err != nil {
+		serverError(w, r, v, err)
+		return s, false
+	}
+	return s, true
+}
