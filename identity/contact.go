@@ -326,7 +326,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token, code string, c 
 			return err
 		}
 		return s.sendContact(ctx, tx, notify.Email, l.Email, "email_changed", c.Lang, map[string]string{"Name": l.DisplayName, "New": email,
-			"When": tx.Now().Format("2006-01-02 15:04 MST"), "Revert": s.link("/email-revert", map[string][]string{"token": {revert}})})
+			"When": s.moment(c.Lang, tx.Now()), "Revert": s.link("/email-revert", map[string][]string{"token": {revert}})})
 	})
 	if err == nil && wrong {
 		err = ErrInvalidCode

@@ -102,7 +102,7 @@ func (s *Service) alert(ctx context.Context, tx *db.Tx, l *Login, kind string, c
 	}
 	vars["Name"] = l.DisplayName
 	vars["WasntMe"] = s.link("/wasnt-me", map[string][]string{"token": {token}})
-	vars["When"] = tx.Now().Format("2006-01-02 15:04 MST")
+	vars["When"] = s.moment(c.Lang, tx.Now())
 	return s.send(ctx, tx, l.Email, kind, c.Lang, vars)
 }
 

@@ -22,6 +22,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -40,6 +41,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"carfin/db"
+	"carfin/locale"
 )
 
 // Realm separates customers' logins from staff's: the same email may have
@@ -224,8 +226,11 @@ type Config struct {
 	LenderName string
 	// Locate returns an approximate place (a country) for an IP, or "".
 	Locate func(ip string) string
-	Limits Limits
-	Log    *slog.Logger
+	// Location is the lender's time zone, in which emails say when
+	// something happened (UTC when nil).
+	Location *time.Location
+	Limits   Limits
+	Log      *slog.Logger
 }
 
 // Service is the identity capability.
@@ -235,6 +240,7 @@ type Service struct {
 	base     *url.URL
 	lender   string
 	locate   func(string) string
+	loc      *time.Location
 	limits   Limits
 	log      *slog.Logger
 	wa       *webauthn.WebAuthn
@@ -284,7 +290,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	lim := cfg.Limits.withDefaults()
 	s := &Service{
-		db: cfg.DB, params: cfg.Params, base: u, lender: cfg.LenderName, locate: cfg.Locate,
+		db: cfg.DB, params: cfg.Params, base: u, lender: cfg.LenderName, locate: cfg.Locate, loc: cmp.Or(cfg.Location, time.UTC),
 		limits: lim, log: cfg.Log, wa: wa,
 		thr:         newThrottle(lim),
 		hashes:      newHashGate(lim.HashConcurrency, lim.HashQueueMax),
@@ -344,6 +350,9 @@ func loginSubject(id int64) string { return fmt.Sprintf("login:%d", id) }
 
 // now reads the service clock (the database's), outside a transaction.
 func (s *Service) now() time.Time { return s.db.Now().UTC() }
+
+// moment words an instant for an email in lang, in the lender's zone.
+func (s *Service) moment(lang string, t time.Time) string { return locale.Moment(lang, t.In(s.loc)) }
 
 // Cleanup deletes expired sessions and one-time tokens; run it
 // periodically. It returns the number of rows deleted.

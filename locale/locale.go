@@ -13,6 +13,7 @@ package locale
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"carfin/calendar"
 	"carfin/money"
@@ -25,6 +26,8 @@ type format struct {
 	// date layouts: "{d}", "{m}" (month name), "{y}"
 	short, long, monthYear string
 	percentSep             string // between the number and "%"
+	// clock is the time of day's layout; at joins the date and the time.
+	clock, at string
 }
 
 var formats = map[string]format{
@@ -32,12 +35,13 @@ var formats = map[string]format{
 		months: [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September",
 			"October", "November", "December"},
 		monthsShort: [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
-		short:       "{ms} {d}, {y}", long: "{m} {d}, {y}", monthYear: "{ms} {y}"},
+		short:       "{ms} {d}, {y}", long: "{m} {d}, {y}", monthYear: "{ms} {y}", clock: "3:04 PM MST", at: " at "},
 	"es": {symbol: "$", group: ",", decimal: ".",
 		months: [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
 			"octubre", "noviembre", "diciembre"},
 		monthsShort: [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
-		short:       "{d} {ms} {y}", long: "{d} de {m} de {y}", monthYear: "{ms} {y}", percentSep: "\u00a0"},
+		short:       "{d} {ms} {y}", long: "{d} de {m} de {y}", monthYear: "{ms} {y}", percentSep: "\u00a0",
+		clock: "15:04 MST", at: ", "},
 }
 
 func of(lang string) format {
@@ -84,6 +88,21 @@ func LongDate(lang string, d calendar.Date) string {
 	}
 	f := of(lang)
 	return layout(f, f.long, d)
+}
+
+// Clock formats an instant's time of day with its zone, in the instant's
+// location: "5:00 PM EST", "17:00 EST".
+func Clock(lang string, t time.Time) string { return t.Format(of(lang).clock) }
+
+// Moment formats an instant in full in its location (a message sent, a
+// sign-in, an address changed): "November 24, 2026 at 5:00 PM EST",
+// "24 de noviembre de 2026, 17:00 EST". The zero time is "".
+func Moment(lang string, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	f := of(lang)
+	return layout(f, f.long, calendar.Of(t)) + f.at + t.Format(f.clock)
 }
 
 // MonthYear formats a date's month: "Nov 2026", "nov 2026".

@@ -2,10 +2,13 @@ package locale
 
 import (
 	"testing"
+	"time"
 
 	"carfin/calendar"
 	"carfin/money"
 )
+
+var newYork, _ = time.LoadLocation("America/New_York")
 
 func TestFormats(t *testing.T) {
 	d := calendar.MustParse("2026-11-05")
@@ -27,6 +30,12 @@ func TestFormats(t *testing.T) {
 		{"number", Number("en", 36000), "36,000"},
 		{"number small", Number("es", 999), "999"},
 		{"number negative", Number("en", -1234567), "-1,234,567"},
+		// 22:00 UTC is still the 24th in New York, and 17:00 there.
+		{"moment en", Moment("en", time.Date(2026, 11, 24, 22, 0, 0, 0, time.UTC).In(newYork)), "November 24, 2026 at 5:00 PM EST"},
+		{"moment es", Moment("es", time.Date(2026, 11, 25, 3, 5, 0, 0, time.UTC).In(newYork)), "24 de noviembre de 2026, 22:05 EST"},
+		{"moment summer", Moment("en", time.Date(2026, 7, 4, 13, 30, 0, 0, time.UTC).In(newYork)), "July 4, 2026 at 9:30 AM EDT"},
+		{"moment zero", Moment("en", time.Time{}), ""},
+		{"clock es", Clock("es", time.Date(2026, 11, 24, 9, 7, 0, 0, time.UTC)), "09:07 UTC"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, tc.got, tc.want)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"carfin/calendar"
+	"carfin/locale"
 	"carfin/payments"
 )
 
@@ -250,17 +251,11 @@ func (p *page) Instant(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.In(loc)
-	return p.T("pay.instant", p.LongDate(calendar.Of(t)), p.Clock(t))
+	return locale.Moment(p.Lang, t.In(loc))
 }
 
 // Clock formats a time of day with its zone: "5:00 PM EST" / "17:00 EST".
-func (p *page) Clock(t time.Time) string {
-	if p.Lang == "en" {
-		return t.Format("3:04 PM MST")
-	}
-	return t.Format("15:04 MST")
-}
+func (p *page) Clock(t time.Time) string { return locale.Clock(p.Lang, t) }
 
 // CutoffClock is the lender's daily cut-off, e.g. "5:00 PM ET", on date d.
 func (p *page) CutoffClock(c calendar.Cutoff, d calendar.Date) string {

@@ -14,6 +14,7 @@ import (
 	"carfin/db"
 	"carfin/db/dbtest"
 	"carfin/identity"
+	"carfin/locale"
 )
 
 // Each flow of issue 4 through real HTTP against the portal, on both engines.
@@ -404,6 +405,11 @@ func TestNewDeviceAlertAndWasntMe(t *testing.T) {
 		thief.mustSignIn(c.email, testPassword)
 		if n := s.count("identity.login_alert", c.email); n != 2 {
 			t.Fatalf("alerts after a new device: %d", n)
+		}
+		// The alert says when in the lender's zone (the default, New York).
+		ny, _ := time.LoadLocation("America/New_York")
+		if q := s.mail(c.email); !strings.Contains(q[len(q)-1].Message.Text, "When: "+locale.Moment("en", s.clock.Now().In(ny))+"\n") {
+			t.Fatalf("alert time not in the lender's zone:\n%s", q[len(q)-1].Message.Text)
 		}
 		link := s.lastLink(c.email, "identity.login_alert")
 		if !strings.HasPrefix(link, "/wasnt-me?token=") {

@@ -280,18 +280,18 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 	} else {
 		locate = (*identity.Places)(nil).Locate
 	}
+	cutoff, err := calendar.ParseCutoff(cfg.Cutoff, cfg.TimeZone)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
 	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: base, LenderName: cfg.Brand.Name,
-		Locate: locate, Limits: cfg.limits, Log: log})
+		Locate: locate, Location: cutoff.Location, Limits: cfg.limits, Log: log})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
 	logo, err := loadLogo(cfg.LogoFile)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("serve: %w", err)
-	}
-	cutoff, err := calendar.ParseCutoff(cfg.Cutoff, cfg.TimeZone)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: %w", err)
