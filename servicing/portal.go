@@ -27,6 +27,10 @@ type DashboardContract struct {
 	Summary
 	NewStatementID int64 // a document of kind statement; 0 if none
 	Next           NextPayment
+	// UnreadThreads counts the customer's support threads with a reply
+	// not yet read: the same on each of one customer's contracts, read
+	// here so that the dashboard stays one query.
+	UnreadThreads int
 }
 
 // NextPayment is the payment already on its way for a contract, as the
@@ -62,7 +66,8 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 			WHERE r.contract_id = c.id AND r.kind = 'reversal' AND p.kind IN ('payment', 'payoff') AND r.effective_date >= $2),
 		(SELECT COALESCE(max(d.id), 0) FROM documents d
 			WHERE d.customer_id = c.customer_id AND d.created_at >= $3 AND d.kind = '`+documents.KindStatement+`' AND d.contract_id = c.id),
-		np.scheduled_date, np.amount_cents, np.kind, a.days_before, a.extra_cents
+		np.scheduled_date, np.amount_cents, np.kind, a.days_before, a.extra_cents,
+		(SELECT count(*) FROM support_threads t WHERE t.customer_id = $1 AND t.unread_by_customer = 1)
 		FROM contracts c JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN lease_terms l ON l.contract_id = c.id
 		JOIN contract_balances b ON b.contract_id = c.id
 		LEFT JOIN autopay_enrolments a ON a.contract_id = c.id AND a.status = 'active'
@@ -94,11 +99,12 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 		var next NextPayment
 		var nextCents, days, extra sql.NullInt64
 		var nextKind sql.NullString
+		var unread int
 		dest := []any{&s.AccountNumber, &s.VehicleYear, &s.Make, &s.Model, &vin, &s.CustomerID,
 			&s.TermMonths, &s.PaymentCents, &s.FirstDue, &s.MaturityDate, &mf}
 		dest = append(dest, ts.dest()...)
 		dest = append(dest, ss.dest()...)
-		dest = append(dest, &lastDate, &lastCents, &returned, &statement, &next.ScheduledDate, &nextCents, &nextKind, &days, &extra)
+		dest = append(dest, &lastDate, &lastCents, &returned, &statement, &next.ScheduledDate, &nextCents, &nextKind, &days, &extra, &unread)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
 		}
@@ -117,7 +123,7 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 		summarize(&s, t, st, today)
 		next.ScheduledCents, next.ScheduledKind = money.Cents(nextCents.Int64), nextKind.String
 		next.Autopay, next.AutopayDaysBefore, next.AutopayExtraCents = days.Valid, int(days.Int64), money.Cents(extra.Int64)
-		out = append(out, DashboardContract{Summary: s, NewStatementID: statement, Next: next})
+		out = append(out, DashboardContract{Summary: s, NewStatementID: statement, Next: next, UnreadThreads: unread})
 	}
 	return out, rows.Err()
 }

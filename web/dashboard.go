@@ -18,7 +18,9 @@ const statementReadyDays = 30
 type dashboardData struct {
 	Welcome string
 	Empty   string
-	Cards   []dashCard
+	// Unread says support has answered and the reply is not read yet.
+	Unread *alert
+	Cards  []dashCard
 }
 
 // dashCard is one contract's card.
@@ -57,7 +59,8 @@ type action struct {
 // past-due amount and days in words, payoff today, last payment,
 // remaining payments, maturity, lease mileage allowance), alerts (past
 // due, a returned payment, a new statement, a lease ending within 90
-// days), the next payment on its way and quick actions. After the
+// days), the next payment on its way, a note when customer service has
+// replied to a message, and quick actions. After the
 // session's query it costs one more: servicing.Dashboard reads every
 // contract's summary and next payment in one.
 func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) http.Handler {
@@ -72,6 +75,9 @@ func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) ht
 				serverError(w, r, v, err)
 				return
 			}
+			if len(cs) > 0 && cs[0].UnreadThreads > 0 {
+				data.Unread = unreadAlert(p, cs[0].UnreadThreads)
+			}
 			for _, c := range cs {
 				card := cardOf(p, c, pay)
 				if f, ok := nextPaymentFact(p, c); ok {
@@ -83,6 +89,15 @@ func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) ht
 		p.Data = data
 		v.render(w, http.StatusOK, "dashboard", p)
 	})
+}
+
+// unreadAlert words n support threads with an unread reply.
+func unreadAlert(p *page, n int) *alert {
+	text := p.T("home.unread_one")
+	if n > 1 {
+		text = p.T("home.unread_many", n)
+	}
+	return &alert{Text: text, Href: "/messages", Link: p.T("home.unread_read")}
 }
 
 // nextPaymentFact words a contract's next scheduled or automatic payment:

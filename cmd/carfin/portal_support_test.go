@@ -481,8 +481,10 @@ func TestPortalMessages(t *testing.T) {
 			t.Fatal("no email about the reply")
 		}
 		b.get("/messages").must(t, 200, "New reply", "Payoff &lt;script&gt;")
+		b.get("/").must(t, 200, "Customer service has answered your message.", `href="/messages">Read messages`)
 		b.get("/messages/"+thread).must(t, 200, "We have sent the letter.", "customer service", "letter.png", "PNG image")
 		b.get("/messages").mustNot(t, "New reply")
+		b.get("/").mustNot(t, "has answered")
 
 		// Reply in the thread, with a PNG; bad replies write nothing.
 		b.multipart("/messages/"+thread+"/reply", map[string]string{"body": ""}).must(t, 422, `id="body-error"`, "Write your message.")
