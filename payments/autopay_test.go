@@ -10,6 +10,7 @@ import (
 	"carfin/calendar"
 	"carfin/db"
 	"carfin/db/dbtest"
+	"carfin/locale"
 	"carfin/money"
 	"carfin/notify"
 	"carfin/payments"
@@ -220,6 +221,14 @@ func TestAutopayThirtyDays(t *testing.T) {
 		}
 		if !strings.Contains(kinds(q), "autopay.enrolled") || !strings.Contains(q[1].Message.Text, "I authorize Northwind Motor Finance to debit") {
 			t.Errorf("no copy of the authorization: %s", kinds(q))
+		}
+		// The copy says when it was accepted in the lender's zone.
+		var acceptedAt time.Time
+		if err := d.Read.QueryRowContext(e.ctx, `SELECT authorized_at FROM autopay_enrolments WHERE contract_id = $1`, books[5].contract).Scan(&acceptedAt); err != nil {
+			t.Fatal(err)
+		}
+		if want := "accepted on " + locale.Moment("en", acceptedAt.In(e.cutoff.Location)) + " (version"; !strings.Contains(q[1].Message.Text, want) {
+			t.Errorf("authorization copy without %q:\n%s", want, q[1].Message.Text)
 		}
 		e.checks()
 	})

@@ -9,6 +9,7 @@ import (
 
 	"carfin/calendar"
 	"carfin/db"
+	"carfin/locale"
 	"carfin/money"
 	"carfin/notify"
 	"carfin/payments/ach"
@@ -220,7 +221,7 @@ func msgReturned(cfg Config, c contact, p Payment, reason ach.ReturnReason, acti
 
 func msgAutopayEnrolled(cfg Config, c contact, e Autopay) notify.Message {
 	text := greeting(c) + fmt.Sprintf("Autopay is on for account %s: %s from %s, %s.\n\nYour first debit is on %s.\n\nThis is your copy of the authorization you accepted on %s (version %s):\n\n%s",
-		e.ContractAccount, e.AmountText(), e.MethodLabel, e.DayText(), longDate(e.NextDebit.Date), e.AuthorizedAt.Format("January 2, 2006 at 15:04 UTC"), e.AuthorizationVersion, e.AuthorizationText)
+		e.ContractAccount, e.AmountText(), e.MethodLabel, e.DayText(), longDate(e.NextDebit.Date), locale.Moment("en", e.AuthorizedAt.In(cfg.Cutoff.Location)), e.AuthorizationVersion, e.AuthorizationText)
 	return notify.Message{Kind: "autopay.enrolled", Subject: "Autopay is on for account " + e.ContractAccount, Text: text + signature(cfg)}
 }
 
