@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -109,8 +110,13 @@ func TestServeViaRun(t *testing.T) {
 		if !strings.Contains(r.body, `nonce="`+nonce+`"`) {
 			t.Error("script tag does not carry the CSP nonce")
 		}
-		if strings.Contains(r.body, "://") && !strings.Contains(r.body, "http://") {
-			t.Log("no absolute URLs")
+		// Every link, image, script and form stays on this origin (or
+		// dials the support line).
+		for _, m := range urlAttrRE.FindAllStringSubmatch(r.body, -1) {
+			local := strings.HasPrefix(m[1], "/") && !strings.HasPrefix(m[1], "//") || strings.HasPrefix(m[1], "#") || strings.HasPrefix(m[1], "tel:")
+			if !local {
+				t.Errorf("login page points off the origin: %s", m[0])
+			}
 		}
 		for _, third := range []string{"googleapis", "cdn.", "unpkg", "gstatic", "https://"} {
 			if strings.Contains(r.body, third) {
@@ -153,6 +159,9 @@ func TestServeViaRun(t *testing.T) {
 		}
 	})
 }
+
+// urlAttrRE finds the URLs a page loads or links to.
+var urlAttrRE = regexp.MustCompile(`(?:src|href|action|srcset|formaction)="([^"]*)"`)
 
 // TestServeConfig checks flags, environment and the loud warning for
 // plain HTTP on a non-loopback address.
