@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"carfin/audit"
 	"carfin/db"
@@ -108,7 +110,10 @@ func (s *Service) alert(ctx context.Context, tx *db.Tx, l *Login, kind string, c
 
 // WasntMe is the owner's answer to an alert: every session and remembered
 // device is revoked, the password is invalidated (sign-in is impossible
-// until it is reset), and a reset link is emailed. Returns
+// until it is reset, by passkey too), the second factors set up since the
+// alerted sign-in or change are removed (an intruder's passkey or
+// authenticator app, recovery codes they saw), and a reset link is
+// emailed. Returns
 // ErrInvalidToken for an unknown, used or expired link.
 func (s *Service) WasntMe(ctx context.Context, token string, c Client) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -126,6 +131,10 @@ func (s *Service) WasntMe(ctx context.Context, token string, c Client) error {
 		if err := revokeSessions(ctx, tx, loginID, 0); err != nil {
 			return err
 		}
+		removed, err := removeFactorsSince(ctx, tx, loginID, token)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE known_devices SET trusted_until = NULL WHERE login_id = $1`, loginID); err != nil {
 			return fmt.Errorf("forget devices: %w", err)
 		}
@@ -135,9 +144,38 @@ func (s *Service) WasntMe(ctx context.Context, token string, c Client) error {
 		if err := s.supersede(ctx, tx, "wasnt_me", loginID, 0); err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Actor: loginSubject(loginID), Action: "login.wasnt_me", Subject: loginSubject(loginID), IP: c.IP}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Event{Actor: loginSubject(loginID), Action: "login.wasnt_me", Subject: loginSubject(loginID), IP: c.IP,
+			Details: removed}); err != nil {
 			return err
 		}
 		return s.sendReset(ctx, tx, l, c)
 	})
+}
+
+// removeFactorsSince removes the passkeys, authenticator app and recovery
+// codes a login gained at or after the moment the wasnt_me token was
+// issued (the sign-in or change the alert reported; a change's alert is
+// written in the change's own transaction, so at the same instant), and
+// returns how many of each, for the audit event.
+func removeFactorsSince(ctx context.Context, tx *db.Tx, loginID int64, token string) (map[string]string, error) {
+	var since time.Time
+	if err := tx.QueryRowContext(ctx, `SELECT created_at FROM one_time_tokens WHERE token_hash = $1 AND purpose = 'wasnt_me'`,
+		hashToken("wasnt_me", token)).Scan(&since); err != nil {
+		return nil, fmt.Errorf("alert time: %w", err)
+	}
+	out := map[string]string{}
+	for _, q := range []struct{ name, sql string }{
+		{"passkeys_removed", `DELETE FROM passkeys WHERE login_id = $1 AND created_at >= $2`},
+		{"totp_removed", `UPDATE logins SET totp_secret = '', totp_enabled = 0, totp_enabled_at = NULL WHERE id = $1 AND totp_enabled_at >= $2`},
+		{"recovery_codes_removed", `DELETE FROM recovery_codes WHERE login_id = $1 AND created_at >= $2`},
+	} {
+		r, err := tx.ExecContext(ctx, q.sql, loginID, since)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", q.name, err)
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			out[q.name] = strconv.FormatInt(n, 10)
+		}
+	}
+	return out, nil
 }

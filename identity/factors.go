@@ -148,8 +148,8 @@ func (s *Service) ConfirmTOTP(ctx context.Context, token, code string, c Client)
 			wrong = true
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = $1, totp_enabled = 1, totp_last_step = $2 WHERE id = $3`,
-			ss.data.TOTPPending, step, ss.LoginID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = $1, totp_enabled = 1, totp_last_step = $2, totp_enabled_at = $3 WHERE id = $4`,
+			ss.data.TOTPPending, step, tx.Now(), ss.LoginID); err != nil {
 			return fmt.Errorf("enable TOTP: %w", err)
 		}
 		ss.data.TOTPPending = ""
@@ -197,7 +197,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, token string, c Client) error 
 		if l.Passkeys == 0 && !l.PasswordLong {
 			return ErrLastFactor
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = '', totp_enabled = 0 WHERE id = $1`, l.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = '', totp_enabled = 0, totp_enabled_at = NULL WHERE id = $1`, l.ID); err != nil {
 			return fmt.Errorf("remove TOTP: %w", err)
 		}
 		if l.Passkeys == 0 {
@@ -219,8 +219,8 @@ func (s *Service) newRecoveryCodes(ctx context.Context, tx *db.Tx, loginID int64
 	for i := range codes {
 		raw := strings.ToLower(randomBase32(10))
 		codes[i] = raw[:5] + "-" + raw[5:]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (login_id, code_hash) VALUES ($1, $2)`,
-			loginID, hashToken("recovery", fmt.Sprintf("%d:%s", loginID, raw))); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (login_id, code_hash, created_at) VALUES ($1, $2, $3)`,
+			loginID, hashToken("recovery", fmt.Sprintf("%d:%s", loginID, raw)), tx.Now()); err != nil {
 			return nil, fmt.Errorf("store recovery code: %w", err)
 		}
 	}

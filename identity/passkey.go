@@ -340,6 +340,12 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, token string, body []b
 			failed, failReason = found, "locked_or_realm"
 			return nil
 		}
+		if found.passwordHash == "" {
+			// "This wasn't me" invalidated the password: no factor signs
+			// in until the owner resets it from the email.
+			failed, failReason = found, "reset_required"
+			return nil
+		}
 		if err := updateCredential(ctx, tx, found.ID, cred); err != nil {
 			return err
 		}

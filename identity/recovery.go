@@ -119,10 +119,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string, c C
 // the code (codeAttemptsMax). Returns ErrInvalidCode or a policy error.
 func (s *Service) ResetPasswordWithCode(ctx context.Context, email, code, password string, c Client) error {
 	email = NormalizeEmail(email)
-	var policyErr error
 	wrong := false
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		policyErr, wrong = nil, false
+		wrong = false
 		l, err := loginByEmail(ctx, tx, Customer, email)
 		if errors.Is(err, ErrNotFound) {
 			return ErrInvalidCode
@@ -130,16 +129,17 @@ func (s *Service) ResetPasswordWithCode(ctx context.Context, email, code, passwo
 		if err != nil {
 			return err
 		}
-		if err := CheckPassword(password, l.HasSecondFactor(), l.Email, l.DisplayName); err != nil {
-			policyErr = err
-			return nil
-		}
+		// The code first: the password rules depend on the account (8 or
+		// 15 characters, its name and email), so checking them before the
+		// code would tell a stranger which emails have an account.
 		r, err := tx.ExecContext(ctx, `UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'reset_code'
 			AND used_at IS NULL AND expires_at > $1 AND attempts < $3`, tx.Now(), hashToken("reset_code", fmt.Sprintf("%d:%s", l.ID, code)), codeAttemptsMax)
 		if err != nil {
 			return fmt.Errorf("use reset code: %w", err)
 		}
 		if n, _ := r.RowsAffected(); n == 1 {
+			// A password the rules refuse rolls this back: the code
+			// stays usable with a better one.
 			return s.setPassword(ctx, tx, l.ID, password, "reset_code", c)
 		}
 		// A wrong code spends one attempt of the login's live codes.
@@ -155,7 +155,7 @@ func (s *Service) ResetPasswordWithCode(ctx context.Context, email, code, passwo
 	case wrong:
 		return ErrInvalidCode
 	}
-	return policyErr
+	return nil
 }
 
 // setPassword replaces a login's password after a reset and ends every

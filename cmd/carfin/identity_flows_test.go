@@ -347,6 +347,18 @@ func TestPasswordChangeAndReset(t *testing.T) {
 		code := text[strings.Index(text, "code is ")+8:][:8]
 		viaCode := "reset by text message code"
 		g.post("/reset/code", url.Values{"email": {c.email}, "code": {"00000000"}, "password": {viaCode}, "confirm": {viaCode}}).must(t, 401, "That code is not right")
+		// A short password with a wrong code gets the same answer for a
+		// known and an unknown email: the rules (which depend on the
+		// account) are checked only once the code is right.
+		knownAns := g.post("/reset/code", url.Values{"email": {c.email}, "code": {"00000001"}, "password": {"short"}, "confirm": {"short"}})
+		unknownAns := g.post("/reset/code", url.Values{"email": {"nobody.here@example.com"}, "code": {"00000001"}, "password": {"short"}, "confirm": {"short"}})
+		knownAns.must(t, 401, "That code is not right")
+		unknownAns.must(t, 401, "That code is not right")
+		if k, u := strings.ReplaceAll(sameBody(knownAns), c.email, "E"), strings.ReplaceAll(sameBody(unknownAns), "nobody.here@example.com", "E"); k != u {
+			t.Errorf("the code reset form answers a known email differently:\n%s\n---\n%s", k, u)
+		}
+		// The right code with a password the rules refuse keeps the code.
+		g.post("/reset/code", url.Values{"email": {c.email}, "code": {code}, "password": {"short"}, "confirm": {"short"}}).must(t, 422, "at least")
 		g.post("/reset/code", url.Values{"email": {c.email}, "code": {code}, "password": {viaCode}, "confirm": {viaCode}}).must(t, 200, "Sign in with the new password")
 		g.mustSignIn(c.email, viaCode)
 		verifyAudit(t, d)
@@ -411,6 +423,20 @@ func TestNewDeviceAlertAndWasntMe(t *testing.T) {
 		if q := s.mail(c.email); !strings.Contains(q[len(q)-1].Message.Text, "When: "+locale.Moment("en", s.clock.Now().In(ny))+"\n") {
 			t.Fatalf("alert time not in the lender's zone:\n%s", q[len(q)-1].Message.Text)
 		}
+		// The intruder sets up an authenticator app and a passkey of their
+		// own; the owner had a passkey from before (rows written here: the
+		// WebAuthn ceremony itself is the browser test's).
+		addPasskey := func(name string, at time.Time) {
+			t.Helper()
+			if _, err := d.SQL.Exec(`INSERT INTO passkeys (login_id, credential_id, name, credential, created_at)
+				SELECT id, $1, $2, '{}', $3 FROM logins WHERE email = $4`, []byte(name), name, at, c.email); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.clock.Add(time.Minute)
+		enableTOTP(t, thief)
+		addPasskey("owner's phone", s.clock.Now().Add(-24*time.Hour))
+		addPasskey("intruder's key", s.clock.Now())
 		link := s.lastLink(c.email, "identity.login_alert")
 		if !strings.HasPrefix(link, "/wasnt-me?token=") {
 			t.Fatalf("alert link %s", link)
@@ -422,6 +448,17 @@ func TestNewDeviceAlertAndWasntMe(t *testing.T) {
 		home.post("/wasnt-me", url.Values{"token": {tok}}).must(t, 200, "Every device is signed out")
 		thief.get("/").must(t, 200, `name="password"`)
 		thief.login(c.email, testPassword).must(t, 401) // the old password no longer works
+		// What the intruder added is gone; what the owner had stays.
+		var names string
+		var keys, totp, codes int
+		if err := d.Read.QueryRow(`SELECT COALESCE((SELECT min(name) FROM passkeys p WHERE p.login_id = l.id), ''),
+			(SELECT count(*) FROM passkeys p WHERE p.login_id = l.id), l.totp_enabled,
+			(SELECT count(*) FROM recovery_codes r WHERE r.login_id = l.id) FROM logins l WHERE l.email = $1`, c.email).Scan(&names, &keys, &totp, &codes); err != nil {
+			t.Fatal(err)
+		}
+		if keys != 1 || names != "owner's phone" || totp != 0 || codes != 0 {
+			t.Errorf("after wasn't me: %d passkeys (%q), TOTP %d, %d recovery codes", keys, names, totp, codes)
+		}
 		reset := s.lastLink(c.email, "identity.reset")
 		home.get(reset).must(t, 200, `name="password"`)
 		home.post("/wasnt-me", url.Values{"token": {tok}}).must(t, 410)
