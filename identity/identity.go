@@ -254,7 +254,10 @@ type Service struct {
 	// ceremonies started before sign-in (each writes a session row).
 	enrolLimits counter
 	flowLimits  counter
-	thrLog      struct {
+	// recoveryLimits counts password reset requests (each sends an email
+	// or a paid text message to someone).
+	recoveryLimits counter
+	thrLog         struct {
 		sync.Mutex
 		last   time.Time
 		counts map[string]int
@@ -292,10 +295,11 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		db: cfg.DB, params: cfg.Params, base: u, lender: cfg.LenderName, locate: cfg.Locate, loc: cmp.Or(cfg.Location, time.UTC),
 		limits: lim, log: cfg.Log, wa: wa,
-		thr:         newThrottle(lim),
-		hashes:      newHashGate(lim.HashConcurrency, lim.HashQueueMax),
-		enrolLimits: counter{window: enrolWindow},
-		flowLimits:  counter{window: flowWindow},
+		thr:            newThrottle(lim),
+		hashes:         newHashGate(lim.HashConcurrency, lim.HashQueueMax),
+		enrolLimits:    counter{window: enrolWindow},
+		flowLimits:     counter{window: flowWindow},
+		recoveryLimits: counter{window: recoveryWindow},
 	}
 	if s.sessionStmt, err = cfg.DB.Read.PrepareContext(context.Background(), sessionWithLoginSQL); err != nil {
 		return nil, fmt.Errorf("identity: prepare session lookup (is the database migrated?): %w", err)

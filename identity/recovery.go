@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"carfin/audit"
 	"carfin/db"
@@ -27,11 +28,15 @@ func (s *Service) sendReset(ctx context.Context, tx *db.Tx, l *Login, c Client) 
 // RequestPasswordReset emails a reset link if a customer login has this
 // email, and does nothing visible otherwise: the caller shows the same
 // answer either way, and both paths write one audit event so they cost
-// about the same. Returns an error only if the database fails.
+// about the same. Returns ErrThrottled past the per-IP or per-address
+// request limits, otherwise an error only if the database fails.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Client) error {
 	email = NormalizeEmail(email)
 	if len(email) > emailBytesMax {
 		return nil
+	}
+	if !s.allowRecovery(email, c) {
+		return ErrThrottled
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		l, err := loginByEmail(ctx, tx, Customer, email)
@@ -50,6 +55,26 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Clie
 	})
 }
 
+// Reset request throttles, per IP and per email address (known or not,
+// so that the limit tells nothing about which addresses have an
+// account), in recoveryWindow: a reset sends an email or a paid text to
+// someone, and nobody needs more than a few an hour.
+const (
+	recoveryRequestsPerEmail = 5
+	recoveryRequestsPerIP    = 20
+	recoveryWindow           = time.Hour
+)
+
+// allowRecovery counts one reset request; false once a limit is spent.
+func (s *Service) allowRecovery(email string, c Client) bool {
+	now := s.now()
+	if s.recoveryLimits.allow("ip:"+c.IP, recoveryRequestsPerIP, now) && s.recoveryLimits.allow("email:"+email, recoveryRequestsPerEmail, now) {
+		return true
+	}
+	s.log.Warn("password reset requests throttled", "ip", c.IP)
+	return false
+}
+
 // resetCodeDigits: the SMS reset code has 8 digits; with codeAttemptsMax
 // tries per code, guessing succeeds with probability 5·10⁻⁸.
 const resetCodeDigits = 8
@@ -65,11 +90,15 @@ func randomDigits(n int) string {
 
 // RequestResetCode texts a reset code to the phone on file of the login
 // with this email, if there is one; the caller shows the same answer
-// either way. Returns an error only if the database fails.
+// either way. Returns ErrThrottled past the request limits (as
+// RequestPasswordReset), otherwise an error only if the database fails.
 func (s *Service) RequestResetCode(ctx context.Context, email string, c Client) error {
 	email = NormalizeEmail(email)
 	if len(email) > emailBytesMax {
 		return nil
+	}
+	if !s.allowRecovery(email, c) {
+		return ErrThrottled
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		l, err := loginByEmail(ctx, tx, Customer, email)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -18,7 +19,8 @@ func handleForgotShow(v *views) http.Handler {
 }
 
 // handleForgotSubmit sends the link or code if the account exists, and
-// answers the same either way.
+// answers the same either way (429 for everyone past the request limits,
+// which count addresses whether or not they have an account).
 func handleForgotSubmit(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		email := strings.TrimSpace(r.PostFormValue("email"))
@@ -31,8 +33,19 @@ func handleForgotSubmit(id *identity.Service, v *views) http.Handler {
 			return
 		}
 		c := v.client(w, r)
+		throttled := func(err error) bool {
+			if !errors.Is(err, identity.ErrThrottled) {
+				return false
+			}
+			w.Header().Set("Retry-After", "3600")
+			p.Errors[""] = "err.throttled"
+			v.render(w, http.StatusTooManyRequests, "forgot", p)
+			return true
+		}
 		if bySMS {
-			if err := id.RequestResetCode(r.Context(), email, c); err != nil {
+			if err := id.RequestResetCode(r.Context(), email, c); throttled(err) {
+				return
+			} else if err != nil {
 				serverError(w, r, v, err)
 				return
 			}
@@ -42,7 +55,9 @@ func handleForgotSubmit(id *identity.Service, v *views) http.Handler {
 			v.render(w, http.StatusOK, "reset_code", p)
 			return
 		}
-		if err := id.RequestPasswordReset(r.Context(), email, c); err != nil {
+		if err := id.RequestPasswordReset(r.Context(), email, c); throttled(err) {
+			return
+		} else if err != nil {
 			serverError(w, r, v, err)
 			return
 		}

@@ -201,6 +201,43 @@ func TestClientIPFromTrustedProxiesOnly(t *testing.T) {
 
 // TestResetTokenAttacks: a token works once, only for its purpose and only
 // for the account it was sent to, whatever the form says.
+// TestResetRequestFlood: "forgot password" sends an email or a paid text
+// to someone each time, so requests are limited per address (known or
+// not: the limit says nothing about which addresses have accounts) and
+// per IP; past a limit nothing is sent.
+func TestResetRequestFlood(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := startServe(t, d)
+		c := seedLogin(t, s, "Flo")
+		for i := range 7 {
+			x := s.browser(fmt.Sprintf("198.51.100.%d", 150+i)) // a new IP each time
+			known := x.post("/forgot", url.Values{"email": {c.email}, "channel": {[]string{"email", "sms"}[i%2]}})
+			unknown := x.post("/forgot", url.Values{"email": {"no.one@example.com"}, "channel": {[]string{"email", "sms"}[i%2]}})
+			want := http.StatusOK
+			if i >= 5 {
+				want = http.StatusTooManyRequests
+			}
+			known.must(t, want)
+			unknown.must(t, want)
+			if want == http.StatusTooManyRequests {
+				known.must(t, want, "Too many attempts")
+			}
+		}
+		if n := s.count("identity.reset", c.email) + s.count("identity.reset_code", c.phone); n != 5 {
+			t.Errorf("%d reset messages sent for 7 requests, want 5", n)
+		}
+		// One IP asking for many addresses.
+		x := s.browser("198.51.100.200")
+		for i := range 22 {
+			r := x.post("/forgot", url.Values{"email": {fmt.Sprintf("someone.%d@example.com", i)}})
+			if want := map[bool]int{true: 200, false: 429}[i < 20]; r.status != want {
+				t.Fatalf("request %d from one IP: %d, want %d", i+1, r.status, want)
+			}
+		}
+	})
+}
+
 func TestResetTokenAttacks(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
