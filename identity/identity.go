@@ -257,10 +257,12 @@ type Service struct {
 	// recoveryLimits counts password reset requests (each sends an email
 	// or a paid text message to someone).
 	recoveryLimits counter
-	thrLog         struct {
+	// thrLog gathers the sign-in attempts refused before hashing, by
+	// reason and network, until they are logged and audited together.
+	thrLog struct {
 		sync.Mutex
-		last   time.Time
-		counts map[string]int
+		pending bool
+		counts  map[throttledKey]int
 	}
 }
 

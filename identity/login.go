@@ -1,10 +1,14 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"time"
 
 	"carfin/audit"
@@ -43,7 +47,7 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 	email = NormalizeEmail(email)
 	now := s.now()
 	if ok, why := s.thr.allow(c.IP, now, true); !ok {
-		s.logThrottled(why, now)
+		s.logThrottled(why, c.IP)
 		return LoginResult{}, ErrThrottled
 	}
 	if len(email) > emailBytesMax || len(password) > passwordBytesMax {
@@ -296,22 +300,62 @@ func (s *Service) LockState(ctx context.Context, loginID int64) (lockedUntil tim
 	return lockedUntil, failures, err
 }
 
-// throttleLogInterval: refused attempts are logged at most once a second
-// per reason, with a count, so that a flood does not flood the log too.
-const throttleLogInterval = time.Second
+// Sign-in attempts refused before hashing (by the per-IP, per-network or
+// global budget) are audited too, but not one by one: a flood would then
+// cost a chained audit write per request, the very work the throttle
+// saves. They are counted by reason and network, and within
+// throttleLogInterval of the first one each count becomes one
+// "login.throttled" audit event and one log line. At most
+// throttledKeysMax networks are told apart per interval; the rest are
+// counted together.
+const (
+	throttleLogInterval = time.Second
+	throttledKeysMax    = 50
+)
 
-func (s *Service) logThrottled(why string, now time.Time) {
+// throttledKey is what refused attempts are counted by.
+type throttledKey struct{ reason, network string }
+
+func (s *Service) logThrottled(why, ip string) {
 	s.thrLog.Lock()
 	defer s.thrLog.Unlock()
 	if s.thrLog.counts == nil {
-		s.thrLog.counts = map[string]int{}
+		s.thrLog.counts = map[throttledKey]int{}
 	}
-	s.thrLog.counts[why]++
-	if now.Sub(s.thrLog.last) < throttleLogInterval {
+	k := throttledKey{why, networkOf(parseIP(ip)).String()}
+	if _, seen := s.thrLog.counts[k]; !seen && len(s.thrLog.counts) >= throttledKeysMax {
+		k.network = "other networks"
+	}
+	s.thrLog.counts[k]++
+	if !s.thrLog.pending {
+		s.thrLog.pending = true
+		time.AfterFunc(throttleLogInterval, s.flushThrottled)
+	}
+}
+
+// flushThrottled logs and audits the refused attempts counted so far.
+func (s *Service) flushThrottled() {
+	s.thrLog.Lock()
+	counts := s.thrLog.counts
+	s.thrLog.counts, s.thrLog.pending = nil, false
+	s.thrLog.Unlock()
+	if len(counts) == 0 {
 		return
 	}
-	for reason, n := range s.thrLog.counts {
-		s.log.Warn("sign-in attempts refused before hashing", "reason", reason, "count", n)
+	keys := slices.SortedFunc(maps.Keys(counts), func(a, b throttledKey) int {
+		return cmp.Or(cmp.Compare(a.reason, b.reason), cmp.Compare(a.network, b.network))
+	})
+	err := s.db.InTx(context.Background(), func(tx *db.Tx) error {
+		for _, k := range keys {
+			s.log.Warn("sign-in attempts refused before hashing", "reason", k.reason, "network", k.network, "count", counts[k])
+			if err := audit.Record(context.Background(), tx, audit.Event{Actor: "anonymous", Action: "login.throttled", Subject: "network:" + k.network,
+				Details: map[string]string{"reason": k.reason, "count": strconv.Itoa(counts[k])}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("audit refused sign-in attempts", "err", err)
 	}
-	s.thrLog.counts, s.thrLog.last = map[string]int{}, now
 }

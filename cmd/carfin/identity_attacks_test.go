@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +66,9 @@ func statuses(rs []response) map[int]int {
 // IP's budget to 5, so the other 40 attempts, the right password
 // included, get 429 before any hashing; no account is locked; a customer
 // on another network signs in normally.
+// countRE reads the count out of an audit event's details.
+var countRE = regexp.MustCompile(`"count":"(\d+)"`)
+
 func TestCredentialStuffing(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -93,6 +98,35 @@ func TestCredentialStuffing(t *testing.T) {
 		}
 		if n := s.auditCount("login.failure"); n != 10 {
 			t.Errorf("%d failures audited, want 10 (the rest were refused before hashing)", n)
+		}
+		// The 40 refused attempts are audited too, counted by reason and
+		// network, within a second or so.
+		refused := 0
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			refused = 0
+			rows, err := d.Read.Query(`SELECT subject, details FROM audit_events WHERE action = 'login.throttled'`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var subject, details string
+				if err := rows.Scan(&subject, &details); err != nil {
+					t.Fatal(err)
+				}
+				m := countRE.FindStringSubmatch(details)
+				if subject != "network:192.0.2.0/24" || m == nil {
+					t.Fatalf("throttled event %s %s", subject, details)
+				}
+				n, _ := strconv.Atoi(m[1])
+				refused += n
+			}
+			rows.Close()
+			if refused == 40 {
+				break
+			}
+		}
+		if refused != 40 {
+			t.Errorf("%d refused attempts audited, want 40", refused)
 		}
 		if n := s.auditCount("login.burst"); n != 1 {
 			t.Errorf("%d burst events, want 1", n)
