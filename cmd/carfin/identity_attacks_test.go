@@ -527,15 +527,33 @@ func TestLoginTiming(t *testing.T) {
 			diffs = append(diffs, took[0]-took[1])
 			known, unknown = append(known, took[0]), append(unknown, took[1])
 		}
-		diff := medianDuration(diffs)
-		t.Logf("median known %s, unknown %s; median paired difference %s", medianDuration(known), medianDuration(unknown), diff)
-		if diff < -5*time.Millisecond || diff > 5*time.Millisecond {
-			t.Errorf("known and unknown emails differ by %s (median of paired differences; limit 5 ms)", diff)
+		// The median and the average (without the slowest and fastest
+		// tenth, the stalls of a busy machine) of the paired differences.
+		// identity's TestEveryRefusalHashesOnce counts the work exactly.
+		diff, mean := medianDuration(diffs), trimmedMean(diffs, 0.1)
+		t.Logf("median known %s, unknown %s; paired difference: median %s, mean %s", medianDuration(known), medianDuration(unknown), diff, mean)
+		for _, d := range []time.Duration{diff, mean} {
+			if d < -5*time.Millisecond || d > 5*time.Millisecond {
+				t.Errorf("known and unknown emails differ by %s (paired differences: median %s, trimmed mean %s; limit 5 ms)", d, diff, mean)
+			}
 		}
 		if s.auditCount("login.locked") < 1 {
 			t.Error("the known account was not locked during the run")
 		}
 	})
+}
+
+// trimmedMean is the mean of ds without the lowest and highest cut of them.
+func trimmedMean(ds []time.Duration, cut float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	k := int(float64(len(s)) * cut)
+	s = s[k : len(s)-k]
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	return sum / time.Duration(len(s))
 }
 
 // medianDuration is the middle value.
