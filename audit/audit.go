@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"carfin/db"
 )
@@ -75,10 +76,15 @@ func Record(ctx context.Context, tx *db.Tx, ev Event) error {
 
 func clip(ev Event) Event {
 	cut := func(s string) string {
-		if len(s) > fieldBytesMax {
-			return s[:fieldBytesMax]
+		if len(s) <= fieldBytesMax {
+			return s
 		}
-		return s
+		// At a character boundary: half a UTF-8 sequence is not text.
+		n := fieldBytesMax
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		return s[:n]
 	}
 	ev.Actor, ev.Action, ev.Subject, ev.IP = cut(ev.Actor), cut(ev.Action), cut(ev.Subject), cut(ev.IP)
 	if len(ev.Details) > 0 {

@@ -209,6 +209,8 @@ var (
 	// ErrNotFound is a factor, session or login that does not exist for
 	// this user.
 	ErrNotFound = errors.New("not found")
+	// ErrNotStaff: a staff operation asked by a login that is not staff.
+	ErrNotStaff = errors.New("not a staff login")
 	// ErrLastFactor refuses removing the last second factor while the
 	// password is too short to be the only one.
 	ErrLastFactor = errors.New("password too short to be the only factor")

@@ -272,9 +272,17 @@ func (s *Service) Unlock(ctx context.Context, token string, c Client) error {
 
 // StaffUnlock ends a lockout on behalf of a customer, after support staff
 // verified the caller's identity (the console records how in reason).
-// Returns ErrNotFound for an unknown login.
+// Returns ErrNotFound for an unknown login, ErrNotStaff when
+// staffLoginID is not a staff login.
 func (s *Service) StaffUnlock(ctx context.Context, staffLoginID, loginID int64, reason string) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		var staff int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE id = $1 AND realm = 'staff'`, staffLoginID).Scan(&staff); err != nil {
+			return fmt.Errorf("staff unlock: %w", err)
+		}
+		if staff == 0 {
+			return fmt.Errorf("login %d is not staff: %w", staffLoginID, ErrNotStaff)
+		}
 		r, err := tx.ExecContext(ctx, `UPDATE logins SET locked_until = NULL, failed_count = 0, last_failed_at = NULL WHERE id = $1`, loginID)
 		if err != nil {
 			return fmt.Errorf("staff unlock: %w", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -510,6 +511,13 @@ func TestStaffUnlockAndStaffRealm(t *testing.T) {
 		until, _, err := id.LockState(ctx, loginID)
 		if err != nil || until.IsZero() {
 			t.Fatalf("not locked: %v %v", until, err)
+		}
+		// Only a staff login can unlock: a customer's id is refused.
+		if err := id.StaffUnlock(ctx, loginID, loginID, "I am me"); !errors.Is(err, identity.ErrNotStaff) {
+			t.Fatalf("a customer unlocked: %v", err)
+		}
+		if until, _, _ := id.LockState(ctx, loginID); until.IsZero() {
+			t.Fatal("the refused unlock unlocked")
 		}
 		if err := id.StaffUnlock(ctx, staff, loginID, "verified by phone: DOB and SSN last 4"); err != nil {
 			t.Fatal(err)
