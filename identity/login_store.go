@@ -128,9 +128,12 @@ func (s *Service) insertLogin(ctx context.Context, tx *db.Tx, realm Realm, custo
 	if customerID != 0 {
 		cust = customerID
 	}
-	hash := HashPassword(password, s.params)
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return 0, err
+	}
 	var id int64
-	err := tx.Savepoint(ctx, "insert_login", func() error {
+	err = tx.Savepoint(ctx, "insert_login", func() error {
 		return tx.QueryRowContext(ctx, `INSERT INTO logins (realm, customer_id, email, display_name, password_hash, password_long, password_changed_at, webauthn_handle, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) RETURNING id`,
 			string(realm), cust, email, name, hash, boolInt(runeLen(password) >= PasswordMinSingleFactor), tx.Now(), handle).Scan(&id)

@@ -85,3 +85,54 @@ func TestEveryRefusalHashesOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestRehashOnLogin: raising the argon2id costs takes effect for each
+// user at their next sign-in (the stored PHC string carries its costs);
+// a hash already at the current costs is left alone.
+func TestRehashOnLogin(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		old := Params{MemoryKiB: 64, Time: 1, Threads: 1}
+		raised := Params{MemoryKiB: 128, Time: 2, Threads: 1}
+		before, err := New(Config{DB: d, Params: old, BaseURL: "https://portal.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cust int64
+		if err := d.SQL.QueryRowContext(ctx, `INSERT INTO customers (first_name, last_name, email, address_line1, city, state, zip, birth_date, ssn_last4, created_at)
+			VALUES ('Ray', 'Test', 'ray@example.com', '1 Main St', 'Springfield', 'IL', '62701', '1980-01-01', '1234', $1) RETURNING id`, d.Now()).Scan(&cust); err != nil {
+			t.Fatal(err)
+		}
+		const pw = "a long enough pass phrase"
+		if _, err := before.CreateCustomerLogin(ctx, cust, pw); err != nil {
+			t.Fatal(err)
+		}
+		stored := func() string {
+			var phc string
+			if err := d.Read.QueryRowContext(ctx, `SELECT password_hash FROM logins WHERE customer_id = $1`, cust).Scan(&phc); err != nil {
+				t.Fatal(err)
+			}
+			return phc
+		}
+		if !strings.Contains(stored(), "$m=64,t=1,p=1$") {
+			t.Fatalf("stored %q", stored())
+		}
+		after, err := New(Config{DB: d, Params: raised, BaseURL: "https://portal.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := after.PasswordLogin(ctx, Customer, "ray@example.com", pw, "", Client{IP: "192.0.2.1"}); err != nil {
+			t.Fatal(err)
+		}
+		rehashed := stored()
+		if !strings.Contains(rehashed, "$m=128,t=2,p=1$") {
+			t.Fatalf("after sign-in with raised costs: %q", rehashed)
+		}
+		if _, err := after.PasswordLogin(ctx, Customer, "ray@example.com", pw, "", Client{IP: "192.0.2.1"}); err != nil {
+			t.Fatal(err)
+		}
+		if stored() != rehashed {
+			t.Error("a hash at the current costs was rehashed")
+		}
+	})
+}

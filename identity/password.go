@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -100,6 +101,18 @@ func CheckPassword(pw string, secondFactor bool, email string, names ...string) 
 		}
 	}
 	return nil
+}
+
+// hash hashes a new password (enrolment, reset) under the hash gate, like
+// every sign-in's verification: at most GOMAXPROCS argon2id computations
+// run at once in the process, whatever asks for them. ErrThrottled when
+// the gate's queue is full.
+func (s *Service) hash(ctx context.Context, pw string) (string, error) {
+	var h string
+	if err := s.hashes.do(ctx, func() { h = HashPassword(pw, s.params) }); err != nil {
+		return "", err
+	}
+	return h, nil
 }
 
 // HashPassword returns the argon2id PHC string of the normalised

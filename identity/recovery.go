@@ -197,9 +197,13 @@ func (s *Service) setPassword(ctx context.Context, tx *db.Tx, loginID int64, pas
 	if err := CheckPassword(password, l.HasSecondFactor(), l.Email, l.DisplayName); err != nil {
 		return err
 	}
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE logins SET password_hash = $1, password_long = $2, password_changed_at = $3,
 		failed_count = 0, last_failed_at = NULL, locked_until = NULL WHERE id = $4`,
-		HashPassword(password, s.params), boolInt(runeLen(password) >= PasswordMinSingleFactor), tx.Now(), loginID); err != nil {
+		hash, boolInt(runeLen(password) >= PasswordMinSingleFactor), tx.Now(), loginID); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	for _, p := range []string{"reset", "reset_code", "unlock"} {

@@ -113,6 +113,9 @@ func handleEnrolVerifySubmit(id *identity.Service, v *views) http.Handler {
 		case errors.Is(err, identity.ErrInvalidToken), errors.Is(err, identity.ErrExists):
 			v.message(w, r, http.StatusGone, "link.invalid_title", "link.invalid", "/login", "login.title")
 			return
+		case errors.Is(err, identity.ErrThrottled):
+			renderThrottled(w, v, "enrol_password", p)
+			return
 		case err != nil:
 			serverError(w, r, v, err)
 			return

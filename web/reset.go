@@ -46,6 +46,9 @@ func handleResetSubmit(id *identity.Service, v *views) http.Handler {
 		case errors.Is(err, identity.ErrInvalidToken):
 			v.message(w, r, http.StatusGone, "link.invalid_title", "link.invalid", "/forgot", "forgot.title")
 			return
+		case errors.Is(err, identity.ErrThrottled):
+			renderThrottled(w, v, "reset", p)
+			return
 		case err != nil:
 			serverError(w, r, v, err)
 			return
@@ -86,6 +89,9 @@ func handleResetCodeSubmit(id *identity.Service, v *views) http.Handler {
 			p.Errors["code"] = "err.code_invalid"
 			v.render(w, http.StatusUnauthorized, "reset_code", p)
 			return
+		case errors.Is(err, identity.ErrThrottled):
+			renderThrottled(w, v, "reset_code", p)
+			return
 		case err != nil:
 			serverError(w, r, v, err)
 			return
@@ -93,4 +99,13 @@ func handleResetCodeSubmit(id *identity.Service, v *views) http.Handler {
 		v.clearSession(w)
 		redirect(w, r, "/login?reset=1")
 	})
+}
+
+// renderThrottled answers a form whose password could not be hashed now
+// (the server's password hashing is at capacity): the form again, with a
+// request to retry shortly, and nothing changed.
+func renderThrottled(w http.ResponseWriter, v *views, tmpl string, p *page) {
+	w.Header().Set("Retry-After", "60")
+	p.Errors[""] = "err.throttled"
+	v.render(w, http.StatusTooManyRequests, tmpl, p)
 }
