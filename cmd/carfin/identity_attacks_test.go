@@ -367,8 +367,32 @@ func TestSessionAttacks(t *testing.T) {
 		}
 		pre.get("/").must(t, 200, `name="password"`) // the attacker's copy opens nothing
 
-		// The partial session's id changes at the second factor.
+		// The id changes at re-authentication (a privilege change).
+		before := planted.cookie("carfin_session")
+		planted.post("/reauth", url.Values{"password": {testPassword}, "next": {"/security"}}).must(t, 200, "Security settings")
+		if after := planted.cookie("carfin_session"); after == before || after == "" {
+			t.Error("session id kept across re-authentication")
+		}
+		old := s.browser("198.51.100.96")
+		old.setCookie("carfin_session", before)
+		old.get("/security").must(t, 200, `name="password"`)
+
+		// The partial session's id changes at the second factor, and the
+		// partial id opens nothing afterwards.
+		secret, _ := enableTOTP(t, planted)
 		planted.post("/logout", url.Values{})
+		two := s.browser("198.51.100.97")
+		two.login(v.email, testPassword).must(t, 200, "Authenticator app")
+		partial := two.cookie("carfin_session")
+		s.clock.Add(30 * time.Second)
+		two.post("/login/2fa", url.Values{"method": {"totp"}, "code": {totpCode(t, secret, s.clock.Now())}}).must(t, 200, "Welcome,")
+		if full := two.cookie("carfin_session"); full == partial || full == "" {
+			t.Error("session id kept across the second factor")
+		}
+		replay := s.browser("198.51.100.98")
+		replay.setCookie("carfin_session", partial)
+		replay.get("/").must(t, 200, `name="password"`)
+		replay.get("/login/2fa").mustNot(t, "Authenticator app")
 		verifyAudit(t, d)
 	})
 }
