@@ -235,6 +235,35 @@ func TestClientIPFromTrustedProxiesOnly(t *testing.T) {
 
 // TestResetTokenAttacks: a token works once, only for its purpose and only
 // for the account it was sent to, whatever the form says.
+// TestGlobalFailureBudget: wrong passwords from many networks (one each,
+// so no IP or network limit applies) spend the process-wide failure
+// budget (20, refilled at 10 a second); past it every attempt, a right
+// password too, is refused before hashing with 429, and a second later
+// sign-in works again.
+func TestGlobalFailureBudget(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := startServe(t, d, func(cfg *serveConfig) { cfg.limits.GlobalFailureBurst = 20 })
+		accounts := seedLogins(t, s, 26) // one each: no account's own delay or lock plays a part
+		c := accounts[25]
+		var got []int
+		for i := range 25 {
+			got = append(got, s.browser(fmt.Sprintf("203.0.%d.7", 100+i)).login(accounts[i].email, "wrong password number "+fmt.Sprint(i)).status)
+		}
+		for i, st := range got {
+			if want := map[bool]int{true: 401, false: 429}[i < 20]; st != want {
+				t.Fatalf("attempt %d: %d, want %d (all: %v)", i+1, st, want, got)
+			}
+		}
+		s.browser("203.0.200.7").login(c.email, testPassword).must(t, 429, "Too many attempts")
+		if n := s.auditCount("login.failure"); n != 20 {
+			t.Errorf("%d failures audited (hashed), want 20", n)
+		}
+		s.clock.Add(time.Second) // 10 units back
+		s.browser("203.0.201.7").mustSignIn(c.email, testPassword)
+	})
+}
+
 // TestResetRequestFlood: "forgot password" sends an email or a paid text
 // to someone each time, so requests are limited per address (known or
 // not: the limit says nothing about which addresses have accounts) and

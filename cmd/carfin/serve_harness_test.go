@@ -89,7 +89,7 @@ func startServe(t *testing.T, d *db.DB, opts ...func(*serveConfig)) *server {
 	cfg.Jobs = false // tests move the clock themselves; no day close behind their backs
 	cfg.hashParams = cheapParams
 	// The global failure budget would refuse most attack tests' attempts
-	// on a frozen clock; TestGlobalFailureBudget tests it.
+	// on a frozen clock; TestGlobalFailureBudget (identity_attacks_test.go) tests it.
 	cfg.limits.GlobalFailureBurst = 10_000
 	cfg.TrustedProxies = harnessProxies()
 	logs := &syncBuffer{}
