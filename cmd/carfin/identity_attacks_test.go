@@ -512,6 +512,12 @@ func TestInjectionPayloads(t *testing.T) {
 			noRaw(b.get("/login?next="+url.QueryEscape(p)), p)
 			noRaw(b.post("/lang", url.Values{"lang": {p}, "next": {p}}), p)
 			noRaw(b.post("/login/2fa", url.Values{"method": {p}, "code": {p}}), p)
+			noRaw(b.post("/enrol/verify", url.Values{"token": {p}, "password": {p}, "confirm": {p}}), p)
+			noRaw(b.get("/enrol/verify?token="+url.QueryEscape(p)), p)
+			noRaw(b.post("/unlock", url.Values{"token": {p}}), p)
+			noRaw(b.get("/unlock?token="+url.QueryEscape(p)), p)
+			noRaw(b.post("/wasnt-me", url.Values{"token": {p}}), p)
+			noRaw(b.get("/wasnt-me?token="+url.QueryEscape(p)), p)
 		}
 		// Signed in, with a payload as User-Agent (shown on the sessions page).
 		b := s.browser("198.51.200.1")
@@ -526,6 +532,11 @@ func TestInjectionPayloads(t *testing.T) {
 		noRaw(b.post("/security/password", url.Values{"current": {payloads[3]}, "password": {payloads[0]}, "confirm": {payloads[0]}}), payloads[0])
 		noRaw(b.post("/reauth", url.Values{"password": {payloads[2]}, "next": {payloads[4]}}), payloads[4])
 		noRaw(b.post("/security/sessions/"+url.PathEscape(payloads[2])+"/revoke", url.Values{}), payloads[2])
+		noRaw(b.post("/security/passkeys/"+url.PathEscape(payloads[1])+"/remove", url.Values{}), payloads[1])
+		b.get("/security/totp").must(t, 200)
+		for _, p := range payloads {
+			noRaw(b.post("/security/totp", url.Values{"code": {p}}), p)
+		}
 		// The tables are all there and the customer still signs in.
 		var n int
 		if err := d.Read.QueryRow(`SELECT count(*) FROM logins`).Scan(&n); err != nil || n != 1 {
