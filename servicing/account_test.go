@@ -3,6 +3,7 @@ package servicing_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"carfin/db"
@@ -123,4 +124,106 @@ func installmentOf(t *testing.T, dbx *db.DB, id int64) (m money.Cents) {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestHistoryInterest: the history's "interest" filter lists the payments
+// still standing that paid interest, each with its interest, alone or
+// with other types and a date range; a returned payment, a payment that
+// found no interest to pay and a lease's payments are not among them;
+// and their interest adds up to InterestPaid.
+func TestHistoryInterest(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dbx *db.DB) {
+		ctx := context.Background()
+		sv, _ := newService(t, dbx, "2024-05-20")
+		id := openLoan(t, sv, "12000", "8", 36, "2024-01-05", "2024-02-05")
+		var cust int64
+		_ = dbx.Read.QueryRowContext(ctx, `SELECT customer_id FROM contracts WHERE id = $1`, id).Scan(&cust)
+		inst := installmentOf(t, dbx, id)
+		pay := func(date, key string, amount money.Cents) int64 {
+			t.Helper()
+			res, err := sv.PostPayment(ctx, req(id, date, key), amount)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.EventID
+		}
+		pay("2024-02-05", "p1", inst)
+		pay("2024-03-20", "p2", inst) // late: a late fee
+		pay("2024-03-20", "p2b", c("15"))
+		p3 := pay("2024-04-05", "p3", inst)
+		if _, err := sv.Reverse(ctx, req(id, "2024-04-09", "ret"), p3); err != nil {
+			t.Fatal(err)
+		}
+		all, err := sv.History(ctx, cust, id, servicing.HistoryFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What each payment paid, from the unfiltered history.
+		interest := map[string]money.Cents{}
+		for _, it := range all {
+			if it.Type == servicing.ItemPayment {
+				interest[it.Date.String()+" "+it.AmountCents.String()] = it.InterestCents
+			}
+		}
+		p1, p2, p2b, p3Key := "2024-02-05 "+inst.String(), "2024-03-20 "+inst.String(), "2024-03-20 15.00", "2024-04-05 "+inst.String()
+		if interest[p1] <= 0 || interest[p2] <= 0 || interest[p2b] != 0 || interest[p3Key] != 0 || len(interest) != 4 {
+			t.Fatalf("payments' interest %v", interest)
+		}
+		key := func(it servicing.Item) string {
+			if it.Type == servicing.ItemPayment {
+				return it.Date.String() + " " + it.AmountCents.String()
+			}
+			return it.Date.String() + " " + string(it.Type)
+		}
+		interestOnly := []servicing.ItemType{servicing.ItemInterest}
+		for _, tc := range []struct {
+			name string
+			f    servicing.HistoryFilter
+			want []string // newest first
+		}{
+			{"interest", servicing.HistoryFilter{Types: interestOnly}, []string{p2, p1}},
+			{"interest from March", servicing.HistoryFilter{Types: interestOnly, From: d("2024-03-01")}, []string{p2}},
+			{"interest through February", servicing.HistoryFilter{Types: interestOnly, To: d("2024-02-29")}, []string{p1}},
+			{"interest in April", servicing.HistoryFilter{Types: interestOnly, From: d("2024-04-01"), To: d("2024-04-30")}, nil},
+			{"interest and late fees", servicing.HistoryFilter{Types: []servicing.ItemType{servicing.ItemLateFee, servicing.ItemInterest}},
+				[]string{p2, "2024-03-16 late_fee", p1}},
+			{"interest and payments, each once", servicing.HistoryFilter{Types: []servicing.ItemType{servicing.ItemInterest, servicing.ItemPayment}},
+				[]string{p3Key, p2b, p2, p1}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				items, err := sv.History(ctx, cust, id, tc.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, it := range items {
+					got = append(got, key(it))
+					if it.Type == servicing.ItemPayment && it.InterestCents != interest[key(it)] {
+						t.Errorf("%s: interest %s, want %s", key(it), it.InterestCents, interest[key(it)])
+					}
+				}
+				if strings.Join(got, ", ") != strings.Join(tc.want, ", ") {
+					t.Errorf("items %q, want %q", got, tc.want)
+				}
+			})
+		}
+		paid, err := sv.InterestPaid(ctx, cust, id)
+		if err != nil || len(paid) != 1 || paid[2024] != interest[p1]+interest[p2] {
+			t.Errorf("interest paid %v %v, want %s in 2024", paid, err, interest[p1]+interest[p2])
+		}
+		// A lease's payments pay no interest: its rent charge is in each bill.
+		lease := openLease(t, sv, "2024-01-10", "2024-02-10")
+		var leaseCust int64
+		_ = dbx.Read.QueryRowContext(ctx, `SELECT customer_id FROM contracts WHERE id = $1`, lease).Scan(&leaseCust)
+		if _, err := sv.PostPayment(ctx, req(lease, "2024-02-10", "lp1"), installmentOf(t, dbx, lease)); err != nil {
+			t.Fatal(err)
+		}
+		if items, err := sv.History(ctx, leaseCust, lease, servicing.HistoryFilter{Types: interestOnly}); err != nil || len(items) != 0 {
+			t.Errorf("a lease's interest: %+v %v", items, err)
+		}
+		// Another customer sees none of it.
+		if _, err := sv.History(ctx, leaseCust, id, servicing.HistoryFilter{Types: interestOnly}); !errors.Is(err, servicing.ErrNotFound) {
+			t.Errorf("interest of another customer's loan: %v", err)
+		}
+	})
 }

@@ -30,11 +30,22 @@ const (
 	ItemChargeOff       ItemType = "charge_off"
 	ItemTurnIn          ItemType = "turn_in"
 	ItemCorrection      ItemType = "correction" // a fee or waiver taken back
+
+	// ItemInterest is a filter, never an item's type: the payments and
+	// payoffs still standing whose application paid interest, each with
+	// the interest it paid (Item.InterestCents). A simple-interest loan
+	// charges interest as no line of its own: interest accrues daily on
+	// the principal and is paid from each payment when it is received
+	// (the daily accrual is a general-ledger entry across contracts, not
+	// the customer's activity), so that is where a customer sees it, as
+	// on a statement. A lease has none (its rent charge is part of each
+	// billed payment).
+	ItemInterest ItemType = "interest"
 )
 
 // ItemTypes lists the types a history can be filtered by, in the order a
 // filter shows them.
-var ItemTypes = []ItemType{ItemPayment, ItemReturnedPayment, ItemLateFee, ItemNSFFee, ItemFeeWaiver, ItemAdjustment,
+var ItemTypes = []ItemType{ItemPayment, ItemInterest, ItemReturnedPayment, ItemLateFee, ItemNSFFee, ItemFeeWaiver, ItemAdjustment,
 	ItemLeaseCharge, ItemPayoff, ItemFunded, ItemChargeOff, ItemTurnIn, ItemCorrection}
 
 // Item is one line of a contract's history. AmountCents is signed from the
@@ -56,7 +67,7 @@ type Item struct {
 // HistoryFilter selects items.
 type HistoryFilter struct {
 	From, To calendar.Date // inclusive; zero means open
-	Types    []ItemType    // none means all; "interest" is not a type: payments with interest
+	Types    []ItemType    // none means all; ItemInterest: payments that paid interest
 }
 
 // historyItemsMax bounds a contract's history (decades of monthly activity).
@@ -67,7 +78,8 @@ const historyItemsMax = 10_000
 // fees and waivers, lease charges. It is built from the contract's events
 // and its live ledger entries, so internal corrections (a later payment
 // re-applied after a backdated one) show as their current result, not as
-// reversals. ErrNotFound if the contract is not the customer's.
+// reversals. The filter's ItemInterest selects the payments that paid
+// interest. ErrNotFound if the contract is not the customer's.
 func (sv *Service) History(ctx context.Context, customerID, contractID int64, f HistoryFilter) ([]Item, error) {
 	q := sv.db.Read
 	if err := owns(ctx, q, customerID, contractID); err != nil {
@@ -198,7 +210,7 @@ func (f HistoryFilter) match(it Item) bool {
 		return true
 	}
 	for _, t := range f.Types {
-		if t == it.Type || (t == "interest" && it.InterestCents > 0) {
+		if t == it.Type || (t == ItemInterest && it.InterestCents > 0 && !it.Returned) {
 			return true
 		}
 	}
@@ -228,17 +240,16 @@ func owns(ctx context.Context, q db.Querier, customerID, contractID int64) error
 }
 
 // InterestPaid returns the interest a customer paid on a contract in each
-// calendar year, from payments still standing (returned ones excluded).
+// calendar year, from payments still standing (returned ones excluded):
+// the payments the history's ItemInterest filter lists.
 func (sv *Service) InterestPaid(ctx context.Context, customerID, contractID int64) (map[int]money.Cents, error) {
-	items, err := sv.History(ctx, customerID, contractID, HistoryFilter{Types: []ItemType{ItemPayment, ItemPayoff}})
+	items, err := sv.History(ctx, customerID, contractID, HistoryFilter{Types: []ItemType{ItemInterest}})
 	if err != nil {
 		return nil, err
 	}
 	out := map[int]money.Cents{}
 	for _, it := range items {
-		if !it.Returned {
-			out[it.Date.Year()] += it.InterestCents
-		}
+		out[it.Date.Year()] += it.InterestCents
 	}
 	return out, nil
 }

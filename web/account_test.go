@@ -187,6 +187,12 @@ func TestHistoryFilter(t *testing.T) {
 	if _, errs = parseHistoryFilter(url.Values{"from": {"2026-06-01"}, "to": {"2026-01-01"}}); errs["to"] != "account.err_date_order" {
 		t.Errorf("reversed range: %v", errs)
 	}
+	// Interest is a type a customer can ask for (the payments that paid it).
+	f, errs = parseHistoryFilter(url.Values{"type": {"interest"}})
+	if len(errs) != 0 || len(f.F.Types) != 1 || f.F.Types[0] != servicing.ItemInterest || !f.Checked(servicing.ItemInterest) ||
+		f.Checked(servicing.ItemPayment) || f.query(1) != "?type=interest" {
+		t.Errorf("interest filter: %+v %v", f, errs)
+	}
 }
 
 func TestParseInput(t *testing.T) {

@@ -59,10 +59,10 @@ type action struct {
 // past-due amount and days in words, payoff today, last payment,
 // remaining payments, maturity, lease mileage allowance), alerts (past
 // due, a returned payment, a new statement, a lease ending within 90
-// days), the next payment on its way, a note when customer service has
-// replied to a message, and quick actions. After the
-// session's query it costs one more: servicing.Dashboard reads every
-// contract's summary and next payment in one.
+// days or ended and still open), the next payment on its way, a note
+// when customer service has replied to a message, and quick actions.
+// After the session's query it costs one more: servicing.Dashboard reads
+// every contract's summary, next payment and unread replies in one.
 func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
@@ -157,8 +157,14 @@ func cardOf(p *page, dc servicing.DashboardContract, pay func(int64) string) das
 			Href: "/documents/" + itoa(dc.NewStatementID), Link: p.T("account.download_statement")})
 	}
 	if s.MaturesWithin90 {
-		c.Alerts = append(c.Alerts, alert{Text: p.T("account.alert_lease_ending", p.LongDate(s.MaturityDate)),
-			Href: "/contracts/" + id + "/payoff#lease-end", Link: p.T("account.lease_end_quote")})
+		// A lease past its maturity and still open (the vehicle neither
+		// bought nor turned in) has ended: say so, as something to act on.
+		a := alert{Text: p.T("account.alert_lease_ending", p.LongDate(s.MaturityDate)),
+			Href: "/contracts/" + id + "/payoff#lease-end", Link: p.T("account.lease_end_quote")}
+		if s.MaturityDate < s.BusinessDate {
+			a.Text, a.Warn = p.T("account.alert_lease_ended", p.LongDate(s.MaturityDate)), true
+		}
+		c.Alerts = append(c.Alerts, a)
 	}
 
 	// Figures.

@@ -21,13 +21,19 @@ type historyData struct {
 	InterestThisYear    money.Cents
 	InterestLastYear    money.Cents
 	FirstShown, LastNum int
+	// InterestShownCents totals the interest paid by the payments that
+	// match a filter selecting interest, on every page: the figure a
+	// customer who asks for interest is after.
+	InterestShownCents money.Cents
+	InterestFiltered   bool
 }
 
 // handleHistoryShow shows a contract's activity as customers understand
 // it (payments with how each was applied, returned payments, fees and
-// waivers, lease charges), newest first, filtered by date range and type,
-// a page at a time, with the interest paid this year and last year. The
-// same filter downloads as CSV.
+// waivers, lease charges), newest first, filtered by date range and type
+// (the type "interest" lists the payments that paid interest, and their
+// total), a page at a time, with the interest paid this year and last
+// year. The same filter downloads as CSV.
 func handleHistoryShow(sv *servicing.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
@@ -58,6 +64,14 @@ func handleHistoryShow(sv *servicing.Service, v *views) http.Handler {
 		if err != nil {
 			serverError(w, r, v, err)
 			return
+		}
+		if f.Checked(servicing.ItemInterest) {
+			data.InterestFiltered = true
+			for _, it := range items {
+				if !it.Returned {
+					data.InterestShownCents += it.InterestCents
+				}
+			}
 		}
 		base := "/contracts/" + itoa(id) + "/history"
 		data.Total = len(items)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"carfin/db"
 	"carfin/db/dbtest"
 	"carfin/demo"
+	"carfin/documents"
 	"carfin/identity"
 	"carfin/locale"
 	"carfin/money"
@@ -37,6 +39,9 @@ type accountBook struct {
 	a, b    portalCustomer // a: the demo login (a loan and a lease); b: a late loan
 	paidOff portalCustomer // a loan paid off
 	long    portalCustomer // the oldest lease: a long history
+	ending  portalCustomer // a lease ending within 90 days (may be long)
+	current portalCustomer // a loan alone, paid on time, nothing ever returned
+	matured portalCustomer // a lease past its maturity, still open
 }
 
 type portalCustomer struct {
@@ -58,7 +63,7 @@ func (c portalCustomer) of(k servicing.Kind) servicing.Summary {
 }
 
 // startAccount starts the portal over the demo book (built with the
-// server's time zone) and gives three customers logins.
+// server's time zone) and gives the customers the tests use logins.
 func startAccount(t *testing.T, d *db.DB, opts ...func(*serveConfig)) (*server, accountBook) {
 	t.Helper()
 	ctx := context.Background()
@@ -75,12 +80,16 @@ func startAccount(t *testing.T, d *db.DB, opts ...func(*serveConfig)) (*server, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	made := map[int64]portalCustomer{} // one login each, though two roles may fall on one customer
 	customer := func(where string) portalCustomer {
 		t.Helper()
 		var c portalCustomer
 		if err := d.Read.QueryRowContext(ctx, `SELECT id, email, first_name FROM customers WHERE id = (`+where+`)`).
 			Scan(&c.id, &c.email, &c.first); err != nil {
 			t.Fatalf("customer %s: %v", where, err)
+		}
+		if m, ok := made[c.id]; ok {
+			return m
 		}
 		dash, err := sv.Dashboard(ctx, c.id, time.Now())
 		if err != nil {
@@ -92,6 +101,7 @@ func startAccount(t *testing.T, d *db.DB, opts ...func(*serveConfig)) (*server, 
 		if _, err := id.CreateCustomerLogin(ctx, c.id, testPassword); err != nil {
 			t.Fatal(err)
 		}
+		made[c.id] = c
 		return c
 	}
 	ab := accountBook{book: book, sv: sv}
@@ -100,7 +110,17 @@ func startAccount(t *testing.T, d *db.DB, opts ...func(*serveConfig)) (*server, 
 		WHERE c.kind = 'loan' AND c.state = 'active' AND b.days_past_due >= 60`)
 	ab.paidOff = customer(`SELECT min(customer_id) FROM contracts WHERE state = 'paid_off'`)
 	ab.long = customer(`SELECT customer_id FROM contracts WHERE kind = 'lease' ORDER BY contract_date, id LIMIT 1`)
-	if ab.a.loan().ID == 0 || ab.a.lease().ID == 0 || ab.b.loan().ID == 0 || ab.b.loan().PastDueCents == 0 {
+	today := sv.Today()
+	ab.ending = customer(fmt.Sprintf(`SELECT min(customer_id) FROM contracts WHERE kind = 'lease' AND state = 'active'
+		AND maturity_date BETWEEN '%s' AND '%s'`, today, today.AddDays(90)))
+	ab.current = customer(fmt.Sprintf(`SELECT min(c.customer_id) FROM contracts c JOIN contract_balances b ON b.contract_id = c.id
+		WHERE c.kind = 'loan' AND c.state = 'active' AND b.days_past_due = 0 AND c.customer_id <> %d
+		AND EXISTS (SELECT 1 FROM servicing_events e WHERE e.contract_id = c.id AND e.kind = 'payment')
+		AND NOT EXISTS (SELECT 1 FROM servicing_events e WHERE e.contract_id = c.id AND e.kind = 'reversal')
+		AND (SELECT count(*) FROM contracts o WHERE o.customer_id = c.customer_id) = 1`, book.LoginCustomerID))
+	ab.matured = customer(`SELECT min(customer_id) FROM contracts WHERE kind = 'lease' AND state = 'matured'`)
+	if ab.a.loan().ID == 0 || ab.a.lease().ID == 0 || ab.b.loan().ID == 0 || ab.b.loan().PastDueCents == 0 ||
+		!ab.ending.lease().MaturesWithin90 || ab.current.loan().ReturnedPayment || ab.matured.lease().Status != servicing.StatusMatured {
 		t.Fatalf("demo book: %+v", ab)
 	}
 	return s, ab
@@ -120,6 +140,7 @@ func TestPortalAccount(t *testing.T) {
 		s, ab := startAccount(t, d, demoPayoffInstructions)
 		t.Run("pages", func(t *testing.T) { accountPages(t, d, s, ab) })
 		t.Run("authorization", func(t *testing.T) { accountAuthorization(t, d, s, ab) })
+		t.Run("alerts", func(t *testing.T) { accountAlerts(t, d, s, ab) }) // last: it returns a payment and makes a statement
 	})
 }
 
@@ -203,6 +224,44 @@ func accountPages(t *testing.T, d *db.DB, s *server, ab accountBook) {
 			t.Errorf("CSV: %d records for %d items (%v): %v", len(recs), len(want), err, recs[:min(len(recs), 3)])
 		}
 
+		// Interest: the payments that paid interest, each with its
+		// interest, and their total; the CSV lists the same.
+		interest := []servicing.ItemType{servicing.ItemInterest}
+		paidInterest, _ := ab.sv.History(context.Background(), ab.a.id, loan.ID, servicing.HistoryFilter{Types: interest})
+		if len(paidInterest) == 0 || len(paidInterest) > 25 {
+			t.Fatalf("the demo loan has %d payments with interest", len(paidInterest))
+		}
+		var interestCents money.Cents
+		for _, it := range paidInterest {
+			if it.Type != servicing.ItemPayment || it.InterestCents <= 0 || it.Returned {
+				t.Errorf("interest item %+v", it)
+			}
+			interestCents += it.InterestCents
+		}
+		ih := a.get("/contracts/" + itoa(loan.ID) + "/history?type=interest")
+		ih.must(t, 200, `value="interest" checked`, `<label for="type-interest">Interest paid</label>`,
+			fmt.Sprintf("Showing 1–%d of %d", len(paidInterest), len(paidInterest)),
+			"Together, the payments that match paid "+dollars(interestCents)+" of interest.",
+			"Interest "+dollars(paidInterest[0].InterestCents)+", principal "+dollars(paidInterest[0].PrincipalCents),
+			"history.csv?type=interest")
+		if n := strings.Count(ih.body, `<td class="date">`); n != len(paidInterest) {
+			t.Errorf("interest lists %d lines, want %d", n, len(paidInterest))
+		}
+		a.get("/contracts/"+itoa(lease.ID)+"/history?type=interest").must(t, 200, "No activity matches this filter.") // a lease pays none
+		from = paidInterest[len(paidInterest)/2].Date
+		interestCSV := a.get("/contracts/" + itoa(loan.ID) + "/history.csv?type=interest&from=" + from.String())
+		interestCSV.must(t, 200)
+		recs, err = csv.NewReader(strings.NewReader(strings.TrimPrefix(interestCSV.body, "\ufeff"))).ReadAll()
+		want, _ = ab.sv.History(context.Background(), ab.a.id, loan.ID, servicing.HistoryFilter{From: from, Types: interest})
+		if err != nil || len(recs) != len(want)+1 || len(want) == 0 || len(want) >= len(paidInterest) {
+			t.Fatalf("interest CSV: %d records for %d items (%v)", len(recs), len(want), err)
+		}
+		for i, it := range want {
+			if r := recs[i+1]; r[0] != it.Date.String() || r[1] != "Payment" || r[2] != it.AmountCents.String() || r[3] != it.InterestCents.String() {
+				t.Errorf("interest CSV line %d: %q, want %+v", i+1, r, it)
+			}
+		}
+
 		// Payoff quote: business days only, a letter, stored and listed.
 		po := a.get("/contracts/" + itoa(loan.ID) + "/payoff")
 		po.must(t, 200, `<select id="good_through" name="good_through"`, "Get the quote", "You have no quotes")
@@ -271,11 +330,120 @@ func accountPages(t *testing.T, d *db.DB, s *server, ab accountBook) {
 			"36,000 millas", "Documentos")
 		a.get("/contracts/"+itoa(loan.ID)).must(t, 200, "Calendario de pagos", "Tasa de porcentaje anual", "Saldo del préstamo")
 		a.get("/contracts/"+itoa(loan.ID)+"/history").must(t, 200, "Intereses pagados", "Descargar en CSV")
+		a.get("/contracts/"+itoa(loan.ID)+"/history?type=interest").must(t, 200, `<label for="type-interest">Intereses pagados</label>`,
+			"En conjunto, los pagos que coinciden pagaron "+locale.Money("es", interestCents)+" de intereses.")
 		esCSV := a.get("/contracts/" + itoa(loan.ID) + "/history.csv")
 		esCSV.must(t, 200, "Fecha,Tipo,Monto,Intereses,Capital,Cargos")
 		a.get(path).must(t, 200, "Cotización de liquidación", "Válida hasta")
 		a.lang = ""
 	}
+}
+
+// accountAlerts: the dashboard's alerts, in words, on the card of the
+// contract in each situation and on no other: a lease ending within 90
+// days (or ended, still open), a payment returned in the last 60 days (servicing's window), a
+// statement made in the last 30 (the dashboard's), in English and in
+// Spanish. It returns a payment and makes a statement.
+func accountAlerts(t *testing.T, d *db.DB, s *server, ab accountBook) {
+	ctx := context.Background()
+	const (
+		returnedEN  = "A recent payment was returned by your bank, so it did not count. Check your bank account and pay again."
+		statementEN = "Your new statement is ready."
+		endingEN    = "Your lease ends on "
+		endedEN     = "Your lease ended on "
+	)
+	// card is the card of a contract on the dashboard; it must hold want
+	// and none of the alerts that are not its own.
+	card := func(b *browser, id int64, want ...string) {
+		t.Helper()
+		home := b.get("/")
+		home.must(t, 200)
+		i := strings.Index(home.body, `<h2 id="c`+itoa(id)+`-h">`)
+		if i < 0 {
+			t.Fatalf("no card of contract %d\n%s", id, clip(home.body))
+		}
+		c := home.body[i : i+strings.Index(home.body[i:], "</section>")]
+		for _, alert := range []string{returnedEN, statementEN, endingEN, endedEN} {
+			if mine := slices.ContainsFunc(want, func(w string) bool { return strings.Contains(w, alert) }); !mine && strings.Contains(c, alert) {
+				t.Errorf("contract %d's card says %q\n%s", id, alert, c)
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(c, w) {
+				t.Errorf("contract %d's card lacks %q\n%s", id, w, c)
+			}
+		}
+	}
+	a := s.browser("198.51.100.40")
+	a.mustSignIn(ab.a.email, testPassword)
+	loan, lease := ab.a.loan(), ab.a.lease()
+	if lease.MaturesWithin90 {
+		t.Fatalf("the demo login's lease ends on %s", lease.MaturityDate)
+	}
+	// Nothing to say on contracts in none of the situations.
+	card(a, loan.ID)
+	card(a, lease.ID)
+
+	// A lease ending within 90 days.
+	l := s.browser("198.51.100.41")
+	l.mustSignIn(ab.ending.email, testPassword)
+	ending := ab.ending.lease()
+	card(l, ending.ID, "<li>"+endingEN+locale.LongDate("en", ending.MaturityDate)+". Plan whether to buy the vehicle or turn it in. "+
+		`<a href="/contracts/`+itoa(ending.ID)+`/payoff#lease-end">Lease-end quote</a></li>`)
+
+	// A lease past its maturity has ended.
+	m := s.browser("198.51.100.43")
+	m.mustSignIn(ab.matured.email, testPassword)
+	matured := ab.matured.lease()
+	card(m, matured.ID, `<li class="warn">`+endedEN+locale.LongDate("en", matured.MaturityDate)+". Decide whether to buy the vehicle or turn it in. "+
+		`<a href="/contracts/`+itoa(matured.ID)+`/payoff#lease-end">Lease-end quote</a></li>`)
+
+	// A payment returned today.
+	r := s.browser("198.51.100.42")
+	r.mustSignIn(ab.current.email, testPassword)
+	current := ab.current.loan()
+	card(r, current.ID)
+	var last int64
+	if err := d.Read.QueryRowContext(ctx, `SELECT max(id) FROM servicing_events WHERE contract_id = $1 AND kind = 'payment'`, current.ID).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ab.sv.Reverse(ctx, servicing.Request{ContractID: current.ID, Date: ab.sv.Today(), IdempotencyKey: "alerts-returned", Actor: "test"}, last); err != nil {
+		t.Fatal(err)
+	}
+	returnedHref := "/contracts/" + itoa(current.ID) + "/history?type=returned_payment"
+	card(r, current.ID, `<li class="warn">`+returnedEN+` <a href="`+returnedHref+`">See the history</a></li>`)
+	r.get(returnedHref).must(t, 200, "<td>Returned payment</td>", "Showing 1–1 of 1")
+
+	// A statement made now is new; one 31 days old is not.
+	var doc int64
+	if err := d.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		doc, err = documents.Save(ctx, tx, documents.Document{CustomerID: ab.a.id, ContractID: loan.ID, Kind: documents.KindStatement,
+			Title: "Statement", FileName: "statement.pdf", ContentType: "application/pdf", Content: []byte("%PDF-1.4"), Ref: "statement:alerts"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	card(a, loan.ID, "<li>"+statementEN+` <a href="/documents/`+itoa(doc)+`">Download the statement</a></li>`)
+	card(a, lease.ID)
+
+	// The same in Spanish, the lease's date too.
+	for _, b := range []*browser{a, l, m, r} {
+		b.lang = "es"
+	}
+	card(a, loan.ID, "<li>Su nuevo estado de cuenta está listo. <a href=\"/documents/"+itoa(doc)+"\">Descargar el estado de cuenta</a></li>")
+	card(l, ending.ID, "Su arrendamiento termina el "+locale.LongDate("es", ending.MaturityDate)+". Decida si va a comprar el vehículo o devolverlo.")
+	card(m, matured.ID, "Su arrendamiento terminó el "+locale.LongDate("es", matured.MaturityDate)+". Decida si")
+	card(r, current.ID, "Su banco devolvió un pago reciente, así que no se aplicó. Revise su cuenta bancaria y vuelva a pagar.")
+	a.lang = ""
+
+	if err := d.InTx(ctx, func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE documents SET created_at = $1 WHERE id = $2`, d.Now().UTC().Add(-31*24*time.Hour), doc)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	card(a, loan.ID)
 }
 
 // accountAuthorization: every account route, asked by customer A for
