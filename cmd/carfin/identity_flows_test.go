@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -526,5 +529,42 @@ func TestStaffUnlockAndStaffRealm(t *testing.T) {
 		if s.auditCount("login.unlock") != 1 {
 			t.Error("no unlock audit event")
 		}
+	})
+}
+
+// TestTextsThroughSMSGateway: with --sms-url, texts (here a password
+// reset code) leave through the lender's gateway over HTTP, with its
+// token, and the code that arrives there works.
+func TestTextsThroughSMSGateway(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		texts := make(chan map[string]string, 10)
+		gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m map[string]string
+			if r.Header.Get("Authorization") != "Bearer gateway-token" || json.NewDecoder(r.Body).Decode(&m) != nil {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			texts <- m
+			w.WriteHeader(http.StatusAccepted)
+		}))
+		defer gw.Close()
+		s := startServe(t, d, func(cfg *serveConfig) { cfg.SMSURL, cfg.smsToken = gw.URL+"/send", "gateway-token" })
+		c := seedLogin(t, s, "Sam")
+		b := s.browser("198.51.100.140")
+		b.post("/forgot", url.Values{"email": {c.email}, "channel": {"sms"}}).must(t, 200, "texted it a code")
+		var m map[string]string
+		select {
+		case m = <-texts:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no text reached the gateway")
+		}
+		i := strings.Index(m["text"], "code is ")
+		if m["to"] != c.phone || i < 0 {
+			t.Fatalf("gateway got %v", m)
+		}
+		pw := "reset through the gateway code"
+		b.post("/reset/code", url.Values{"email": {c.email}, "code": {m["text"][i+8 : i+16]}, "password": {pw}, "confirm": {pw}}).must(t, 200, "Sign in with the new password")
+		b.mustSignIn(c.email, pw)
 	})
 }

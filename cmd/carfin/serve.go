@@ -46,8 +46,12 @@ type serveConfig struct {
 	TrustedProxies []netip.Prefix
 	SMTPURL        string // CARFIN_SMTP_URL; empty: log messages instead of sending (development)
 	MailFrom       string // CARFIN_MAIL_FROM
-	PlacesFile     string // CARFIN_PLACES_CSV: "cidr,place" lines for approximate places
-	LogoFile       string // CARFIN_LOGO: PNG, JPEG or SVG shown beside the lender's name
+	// SMSURL (CARFIN_SMS_URL) is the lender's SMS gateway (notify.SMSGateway);
+	// its token comes from CARFIN_SMS_TOKEN only (a flag shows in ps).
+	// Empty: texts are written to the log (development).
+	SMSURL, smsToken string
+	PlacesFile       string // CARFIN_PLACES_CSV: "cidr,place" lines for approximate places
+	LogoFile         string // CARFIN_LOGO: PNG, JPEG or SVG shown beside the lender's name
 	// MetricsAllow (CARFIN_METRICS_ALLOW, CIDRs) may read /metrics besides loopback.
 	MetricsAllow []netip.Prefix
 	// LenderAddress (CARFIN_LENDER_ADDRESS) heads letters (default: the
@@ -126,6 +130,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&proxies, "trusted-proxies", env("CARFIN_TRUSTED_PROXIES", ""), "CIDRs of proxies whose X-Forwarded-For is trusted (CARFIN_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("CARFIN_SMTP_URL", ""), "smtp://user:pass@host:587?tls=mandatory; empty logs emails instead (CARFIN_SMTP_URL)")
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("CARFIN_MAIL_FROM", ""), "sender address of emails (CARFIN_MAIL_FROM)")
+	fs.StringVar(&cfg.SMSURL, "sms-url", env("CARFIN_SMS_URL", ""), "https URL of the SMS gateway (token in CARFIN_SMS_TOKEN); empty logs texts instead (CARFIN_SMS_URL)")
+	cfg.smsToken = env("CARFIN_SMS_TOKEN", "")
 	fs.StringVar(&cfg.PlacesFile, "places-csv", env("CARFIN_PLACES_CSV", ""), "CSV of cidr,place for approximate places (CARFIN_PLACES_CSV)")
 	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
@@ -366,7 +372,21 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 		sender.Mailer = notify.Log{Log: log}
 		log.Warn("no --smtp-url: emails are written to this log, not sent (development only)")
 	}
-	sender.SMS = notify.Log{Log: log} // a lender plugs its SMS gateway in here
+	if cfg.SMSURL != "" {
+		g, err := notify.NewSMSGateway(cfg.SMSURL, cfg.smsToken)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: --sms-url: %w", err)
+		}
+		sender.SMS = g
+	} else {
+		sender.SMS = notify.Log{Log: log}
+		log.Warn("no --sms-url: texts, sign-in and reset codes included, are written to this log, not sent (development only)")
+		if !isLoopback(host) {
+			fmt.Fprintf(stdout, "\n*** WARNING: no SMS gateway (--sms-url): one-time codes sent by text are written ***\n"+
+				"*** to the log instead. Configure the gateway before customers use it.          ***\n\n")
+		}
+	}
 
 	srv := &http.Server{
 		Handler:           withTokenizer(portal, tokenizer),
