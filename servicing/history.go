@@ -60,8 +60,11 @@ type Item struct {
 	FeesCents      money.Cents // payments: to fees
 	Installment    int         // late fees and lease charges: the installment
 	Returned       bool        // a payment that came back
-	Memo           string
-	EventID        int64
+	// PendingUntil: a bank (ACH) payment still inside its return window,
+	// final after this date unless the bank returns it (0 otherwise).
+	PendingUntil calendar.Date
+	Memo         string
+	EventID      int64
 }
 
 // HistoryFilter selects items.
@@ -117,6 +120,10 @@ func (sv *Service) History(ctx context.Context, customerID, contractID int64, f 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	pending, err := pendingPayments(ctx, q, contractID)
+	if err != nil {
+		return nil, err
+	}
 	reversed := map[int64]bool{}
 	for i := range events {
 		byID[events[i].id] = &events[i]
@@ -132,6 +139,9 @@ func (sv *Service) History(ctx context.Context, customerID, contractID int64, f 
 			it.Type, it.AmountCents = ItemFunded, -e.amount
 		case EventPayment, EventPayoff:
 			it.Type, it.AmountCents, it.Returned = ItemPayment, e.amount, reversed[e.id]
+			if !it.Returned {
+				it.PendingUntil = pending[e.id]
+			}
 			if e.kind == EventPayoff {
 				it.Type = ItemPayoff
 			}
@@ -237,6 +247,29 @@ func owns(ctx context.Context, q db.Querier, customerID, contractID int64) error
 		return fmt.Errorf("contract %d of customer %d: %w", contractID, customerID, ErrNotFound)
 	}
 	return nil
+}
+
+// pendingPayments maps the servicing events of a contract's bank payments
+// still inside their return window to the date they become final. The
+// payments package keeps that state on its payments; servicing reads it
+// here so that the history says which payments may still come back.
+func pendingPayments(ctx context.Context, q db.Querier, contractID int64) (map[int64]calendar.Date, error) {
+	rows, err := q.QueryContext(ctx, `SELECT servicing_event_id, settles_on FROM payments
+		WHERE contract_id = $1 AND status = 'pending' AND servicing_event_id IS NOT NULL AND settles_on IS NOT NULL`, contractID)
+	if err != nil {
+		return nil, fmt.Errorf("pending payments of %d: %w", contractID, err)
+	}
+	defer rows.Close()
+	out := map[int64]calendar.Date{}
+	for rows.Next() {
+		var id int64
+		var d calendar.Date
+		if err := rows.Scan(&id, &d); err != nil {
+			return nil, err
+		}
+		out[id] = d
+	}
+	return out, rows.Err()
 }
 
 // InterestPaid returns the interest a customer paid on a contract in each

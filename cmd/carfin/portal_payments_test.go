@@ -15,6 +15,7 @@ import (
 	"carfin/calendar"
 	"carfin/db"
 	"carfin/db/dbtest"
+	"carfin/locale"
 	"carfin/money"
 	"carfin/payments"
 	"carfin/preferences"
@@ -510,9 +511,16 @@ func oneTimePages(t *testing.T, f *payFixture) {
 		t.Fatal(err)
 	}
 	var trace string
-	if err := f.d.Read.QueryRow(`SELECT trace_number FROM payments WHERE id = $1`, late.ID).Scan(&trace); err != nil {
+	var settles calendar.Date
+	if err := f.d.Read.QueryRow(`SELECT trace_number, settles_on FROM payments WHERE id = $1`, late.ID).Scan(&trace, &settles); err != nil {
 		t.Fatal(err)
 	}
+	// Inside the return window the history says the payment may still
+	// come back, and until when.
+	hist := "/contracts/" + itoa(late.ContractID) + "/history"
+	h := s.browser("198.51.100.64")
+	h.mustSignIn(f.a.email, testPassword)
+	h.get(hist).must(t, 200, "pending: final after "+locale.Date("en", settles)+" unless your bank returns it")
 	s.setClock("2026-11-23", 10, 0)
 	if _, err := f.pay.ImportReturns(ctx, "returns.csv", []byte("trace_number,code,corrected_data\n"+trace+",R01,\n")); err != nil {
 		t.Fatal(err)
@@ -522,6 +530,9 @@ func oneTimePages(t *testing.T, f *payFixture) {
 	f.aBrows = a
 	a.get("/payments").must(t, 200, "<strong>Returned</strong>", "the account did not have enough money", "The returned-payment fee in your contract was charged.")
 	a.get(lp).must(t, 200, "Returned. Your bank returned the payment because the account did not have enough money.", `class="callout warn"`)
+	hr := a.get(hist)
+	hr.must(t, 200, "(returned)")
+	hr.mustNot(t, "pending: final after")
 
 	// Spanish.
 	a.lang = "es"
