@@ -239,3 +239,55 @@ func TestServeLogo(t *testing.T) {
 		t.Error("a .gif logo was accepted")
 	}
 }
+
+// pathIDRE finds a concrete path (a number after a slash).
+var pathIDRE = regexp.MustCompile(`/\d`)
+
+// TestRequestLogsHoldNoPersonalData: the request log names the method,
+// the route pattern, the status, the size and the time, never the path
+// (contract ids), the query (dates, filters), the client's IP, or what
+// the customer sent (email, password, names).
+func TestRequestLogsHoldNoPersonalData(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := startServe(t, d)
+		c := seedLogin(t, s, "Priya")
+		var contract int64
+		if err := d.Read.QueryRow(`SELECT id FROM contracts WHERE customer_id = $1`, c.id).Scan(&contract); err != nil {
+			t.Fatal(err)
+		}
+		b := s.browser("198.51.100.177")
+		b.login(c.email, "a wrong password for the log").must(t, 401)
+		b.mustSignIn(c.email, testPassword)
+		path := "/contracts/" + itoa(contract)
+		b.get(path).must(t, 200)
+		b.get(path+"/history?from=2026-01-01&type=payment").must(t, 200)
+		b.get("/contracts/987654321").must(t, 404)
+		b.post("/forgot", url.Values{"email": {"someone.else@example.com"}})
+		var lines int
+		for _, line := range strings.Split(s.logs.String(), "\n") {
+			if !strings.Contains(line, "msg=request") {
+				continue
+			}
+			lines++
+			if pathIDRE.MatchString(line) {
+				t.Errorf("request log holds a path with an id: %s", line)
+			}
+			for _, secret := range []string{c.email, "someone.else", testPassword, "wrong password", "Priya", c.account, "198.51.100.177",
+				"987654321", "2026-01-01", "type=payment", "?"} {
+				if strings.Contains(line, secret) {
+					t.Errorf("request log holds %q: %s", secret, line)
+				}
+			}
+			if !strings.Contains(line, "route=") || !strings.Contains(line, "status=") {
+				t.Errorf("request log line without route or status: %s", line)
+			}
+		}
+		if lines < 6 {
+			t.Fatalf("%d request log lines for 6+ requests:\n%s", lines, s.logs.String())
+		}
+		if !strings.Contains(s.logs.String(), `route="GET /contracts/{id}"`) {
+			t.Errorf("the route pattern is not logged:\n%s", s.logs.String())
+		}
+	})
+}
