@@ -16,7 +16,7 @@ type consentData struct {
 // details.
 func (v *views) disclosure(lang string) profile.Disclosure {
 	b := v.cfg.Brand
-	return profile.NewDisclosure(lang, profile.DisclosureInfo{Lender: b.Name, Phone: b.SupportPhone, Hours: b.SupportHours,
+	return profile.NewDisclosure(lang, profile.DisclosureInfo{Lender: b.Name, Phone: b.SupportPhone, Hours: b.Hours(lang),
 		Address: v.cfg.correspondenceAddress()})
 }
 

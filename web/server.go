@@ -44,14 +44,24 @@ type Brand struct {
 	// Primary and Accent are CSS hex colours (#rrggbb).
 	Primary string
 	Accent  string
-	// SupportPhone and SupportHours are shown in the footer.
-	SupportPhone string
-	SupportHours string
+	// SupportPhone and SupportHours are shown in the footer;
+	// SupportHoursES is the hours in Spanish (SupportHours when empty).
+	SupportPhone   string
+	SupportHours   string
+	SupportHoursES string
+}
+
+// Hours is the support hours in lang.
+func (b Brand) Hours(lang string) string {
+	if lang == "es" && b.SupportHoursES != "" {
+		return b.SupportHoursES
+	}
+	return b.SupportHours
 }
 
 // DefaultBrand is the fictional demo lender.
 var DefaultBrand = Brand{Name: "Northwind Motor Finance", Primary: "#0b5394", Accent: "#e69138",
-	SupportPhone: "1-800-555-0199", SupportHours: "Mon–Fri 8am–8pm ET"}
+	SupportPhone: "1-800-555-0199", SupportHours: "Mon–Fri 8am–8pm ET", SupportHoursES: "lun.–vie., 8 a. m.–8 p. m. (hora del Este)"}
 
 var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 

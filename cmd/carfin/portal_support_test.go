@@ -516,7 +516,10 @@ func TestPortalFAQAndContact(t *testing.T) {
 		anon.get("/faq?q=liquidacion").must(t, 200, "¿Cómo obtengo una cotización de liquidación?")
 		anon.lang = ""
 		anon.get("/contact").must(t, 200, "Contact us", "1-800-555-0199", "PO Box 4100", "PO Box 4200", "100 Harbor Way, Suite 200",
-			"Overnight and courier payments", "Sign in to send a secure message")
+			"Overnight and courier payments", "Sign in to send a secure message", "Mon–Fri 8am–8pm ET")
+		anon.lang = "es"
+		anon.get("/contact").must(t, 200, "lun.–vie., 8 a. m.–8 p. m. (hora del Este)")
+		anon.lang = ""
 
 		// The lender's FAQ and addresses from the configuration.
 		dir := t.TempDir()

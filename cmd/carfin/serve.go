@@ -125,6 +125,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.Brand.Accent, "color-accent", env("CARFIN_COLOR_ACCENT", web.DefaultBrand.Accent), "accent colour #rrggbb (CARFIN_COLOR_ACCENT)")
 	fs.StringVar(&cfg.Brand.SupportPhone, "support-phone", env("CARFIN_SUPPORT_PHONE", web.DefaultBrand.SupportPhone), "support phone (CARFIN_SUPPORT_PHONE)")
 	fs.StringVar(&cfg.Brand.SupportHours, "support-hours", env("CARFIN_SUPPORT_HOURS", web.DefaultBrand.SupportHours), "support hours (CARFIN_SUPPORT_HOURS)")
+	fs.StringVar(&cfg.Brand.SupportHoursES, "support-hours-es", env("CARFIN_SUPPORT_HOURS_ES", ""), "support hours in Spanish; empty shows --support-hours (CARFIN_SUPPORT_HOURS_ES)")
 	fs.StringVar(&cfg.TimeZone, "time-zone", env("CARFIN_TIME_ZONE", "America/New_York"), "lender time zone, IANA name (CARFIN_TIME_ZONE)")
 	fs.StringVar(&cfg.Cutoff, "cutoff", env("CARFIN_CUTOFF", "17:00"), "same-day payment cut-off HH:MM (CARFIN_CUTOFF)")
 	fs.StringVar(&proxies, "trusted-proxies", env("CARFIN_TRUSTED_PROXIES", ""), "CIDRs of proxies whose X-Forwarded-For is trusted (CARFIN_TRUSTED_PROXIES)")
@@ -152,6 +153,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if fs.NArg() > 0 {
 		return cfg, usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Brand.SupportHoursES == "" && cfg.Brand.SupportHours == web.DefaultBrand.SupportHours {
+		cfg.Brand.SupportHoursES = web.DefaultBrand.SupportHoursES // the demo lender's, in Spanish
 	}
 	var err error
 	if cfg.TrustedProxies, err = parsePrefixes("--trusted-proxies", proxies); err != nil {

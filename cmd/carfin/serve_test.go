@@ -175,6 +175,12 @@ func TestServeConfig(t *testing.T) {
 		len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[1].String() != "192.0.2.7/32" {
 		t.Errorf("config %+v", cfg)
 	}
+	// A lender's own hours without a Spanish version show as given in
+	// both languages (never the demo lender's Spanish hours).
+	own, err := parseServeConfig([]string{"--support-hours", "Weekdays 9–5 CT"}, func(string) string { return "" }, &strings.Builder{})
+	if err != nil || own.Brand.Hours("es") != "Weekdays 9–5 CT" || own.Brand.Hours("en") != "Weekdays 9–5 CT" {
+		t.Errorf("own hours: %q / %q %v", own.Brand.Hours("en"), own.Brand.Hours("es"), err)
+	}
 	for _, bad := range [][]string{{"--color-primary", "red;}"}, {"--tls-cert", "x.pem"}, {"--trusted-proxies", "nope"}, {"--base-url", "ftp://x"}, {"--time-zone", "Mars/Base"}} {
 		if _, err := parseServeConfig(bad, func(string) string { return "" }, &strings.Builder{}); err == nil {
 			t.Errorf("%v accepted", bad)
