@@ -314,6 +314,9 @@ type Row struct {
 	PrincipalCents money.Cents
 	BalanceCents   money.Cents
 	Projected      bool
+	// Leases: how the installment splits, as the lease disclosed it
+	// (depreciation and rent charge make the base payment; tax on top).
+	DepreciationCents, RentCents, TaxCents money.Cents
 }
 
 // ScheduleOf returns a contract's installment schedule with payments and
@@ -343,7 +346,8 @@ func (sv *Service) ScheduleOf(ctx context.Context, customerID, contractID int64)
 	balance, owed, from := st.PrincipalCents, st.InterestCents, st.InterestFrom
 	nextSeen := false
 	for i, in := range t.Installments {
-		r := Row{Number: in.Number, Due: in.Date, AmountCents: in.AmountCents}
+		r := Row{Number: in.Number, Due: in.Date, AmountCents: in.AmountCents,
+			DepreciationCents: in.DepreciationCents, RentCents: in.RentCents, TaxCents: in.TaxCents}
 		r.PaidCents = max(0, min(in.AmountCents, st.CreditedCents-(in.CumulativeCents-in.AmountCents)))
 		switch {
 		case r.PaidCents == in.AmountCents:

@@ -28,6 +28,7 @@ type scheduleLine struct {
 	// (future), and the principal balance after it (loans).
 	InterestCents, PrincipalCents, FeesCents, BalanceCents money.Cents
 	Split                                                  bool // loans: the split columns apply
+	LeaseSplit                                             bool // leases: depreciation, rent charge, tax, fees
 }
 
 // handleContractShow shows one of the customer's contracts: its terms,
@@ -69,7 +70,7 @@ func fillSchedule(p *page, data *contractData, rows []servicing.Row) {
 	}
 	data.Lines = make([]scheduleLine, len(rows))
 	for i, r := range rows {
-		l := scheduleLine{Row: r, Split: loan}
+		l := scheduleLine{Row: r, Split: loan, LeaseSplit: s.Kind == servicing.KindLease}
 		for _, pay := range r.Payments {
 			if !pay.Returned {
 				l.FeesCents += pay.FeesCents

@@ -179,7 +179,21 @@ func accountPages(t *testing.T, d *db.DB, s *server, ab accountBook) {
 		if n := strings.Count(c.body, `<th scope="row">`); n != loan.TermMonths {
 			t.Errorf("schedule has %d rows, want %d", n, loan.TermMonths)
 		}
-		a.get("/contracts/"+itoa(lease.ID)).must(t, 200, "Money factor", "Lease ends", "36,000 miles", "Payment schedule")
+		lc := a.get("/contracts/" + itoa(lease.ID))
+		lc.must(t, 200, "Money factor", "Lease ends", "36,000 miles", "Payment schedule", "Depreciation", "Rent charge")
+		// Each installment's split, as the lease disclosed it, adds up to it.
+		var amount, depr, rent, tax money.Cents
+		if err := d.Read.QueryRow(`SELECT amount_cents, depreciation_cents, rent_cents, tax_cents FROM installments WHERE contract_id = $1 AND number = 1`,
+			lease.ID).Scan(&amount, &depr, &rent, &tax); err != nil {
+			t.Fatal(err)
+		}
+		if depr <= 0 || rent <= 0 || depr+rent+tax != amount {
+			t.Fatalf("installment 1: %s = %s + %s + %s?", amount, depr, rent, tax)
+		}
+		row := `<td class="num">` + locale.Money("en", depr) + `</td><td class="num">` + locale.Money("en", rent) + `</td><td class="num">` + locale.Money("en", tax) + `</td>`
+		if !strings.Contains(lc.body, row) {
+			t.Errorf("lease schedule lacks the split %s", row)
+		}
 
 		// What-if: the outcome, errors next to fields, leases refused in words.
 		wi := a.get("/contracts/" + itoa(loan.ID) + "/what-if?extra=100&lump=1%2C000&lump_on=" + loan.BusinessDate.AddDays(30).String())
