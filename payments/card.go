@@ -22,7 +22,16 @@ const (
 	AccountConvenienceFees = "convenience_fee_income"
 )
 
-const reasonProcessorTimeout = "the card processor did not answer"
+// Reasons recorded on card payments (the portal words them from these).
+const (
+	reasonProcessorTimeout = "the card processor did not answer"
+	// reasonContractPaid: a card payment captured after the contract was
+	// paid off; its charge is owed back to the card.
+	reasonContractPaid = "the contract is already paid"
+	// reasonRefunded replaces reasonContractPaid once the processor has
+	// refunded the charge.
+	reasonRefunded = "the contract was already paid; the charge was refunded"
+)
 
 // cardPayment is what charging a card needs.
 type cardPayment struct {
@@ -52,8 +61,9 @@ func loadCardPayment(ctx context.Context, q db.Querier, id int64) (cardPayment, 
 // servicing (card payments are captured on the day they take effect). A
 // capture the processor did not answer is retried by the next run. A
 // payment that would overpay the contract posts the payoff and the rest
-// goes back to the card. interactive says the customer is waiting (Pay):
-// then a decline is returned, not emailed.
+// is owed back to the card: recorded with the posting, refunded right
+// after it, and retried by ReverseCards if that fails. interactive says
+// the customer is waiting (Pay): then a decline is returned, not emailed.
 func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) error {
 	proc := s.cfg.Processor
 	if proc == nil {
@@ -65,8 +75,7 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 	}
 	if p.status == StatusScheduled {
 		actx, cancel := context.WithTimeout(ctx, s.processorTimeout())
-		auth, err := proc.Authorize(actx, AuthRequest{Token: p.token, AmountCents: p.amount + p.fee,
-			IdempotencyKey: "payment-" + strconv.FormatInt(id, 10) + "-authorize", Description: s.cfg.Origin.CompanyName})
+		auth, err := proc.Authorize(actx, s.authRequest(p))
 		cancel()
 		if err != nil {
 			return s.cardRefused(ctx, p, err, interactive)
@@ -92,7 +101,7 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 	}
 	if p.captureID == "" {
 		cctx, cancel := context.WithTimeout(ctx, s.processorTimeout())
-		p.captureID, err = proc.Capture(cctx, p.authID, p.amount+p.fee, "payment-"+strconv.FormatInt(id, 10)+"-capture")
+		p.captureID, err = proc.Capture(cctx, p.authID, p.amount+p.fee, cardKey(id, "capture"))
 		cancel()
 		if errors.Is(err, ErrProcessorTimeout) {
 			s.log.Warn("card capture timed out; the next run retries", "payment", id)
@@ -103,8 +112,9 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 		}
 	}
 	var refund money.Cents
+	var refundID int64
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		refund = 0
+		refund, refundID = 0, 0
 		req := servicing.Request{ContractID: p.contractID, Date: p.date, IdempotencyKey: postingKey(id), Actor: actorOf(p.customerID),
 			Memo: "card payment " + Confirmation(id)}
 		res, err := s.sv.PostPaymentTx(ctx, tx, req, p.amount)
@@ -129,11 +139,22 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 		}
 		status, reason := StatusSettled, ""
 		if posted == 0 {
-			status, reason = StatusFailed, "the contract was already paid; the charge was refunded"
+			// Not "refunded" yet: that is said once the processor has
+			// refunded it (reasonRefunded).
+			status, reason = StatusFailed, reasonContractPaid
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, status_reason = $2, card_capture_id = $3, servicing_event_id = $4,
 			updated_at = $5 WHERE id = $6`, string(status), reason, p.captureID, nullIfZero(res.EventID), tx.Now(), id); err != nil {
 			return err
+		}
+		if refund > 0 {
+			// The refund is owed from the moment it is decided: recorded
+			// here, it survives a processor failure or a crash after the
+			// commit, and ReverseCards retries it until the processor
+			// confirms it.
+			if refundID, err = owe(ctx, tx, id, reversalRefund, refund); err != nil {
+				return err
+			}
 		}
 		fee := p.fee
 		if posted == 0 {
@@ -154,12 +175,15 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 		if err != nil {
 			return err
 		}
+		// The customer is told the refund is coming; msgRefunded says it
+		// was made once the processor has made it.
 		if posted > 0 {
-			if err := s.notifyProcessed(ctx, tx, c, processedMessage(s.cfg, c.name, p.account, pay.Confirmation, posted, p.date, pay.MethodLabel),
+			if err := s.notifyProcessed(ctx, tx, c, processedMessage(s.cfg, c.name, p.account, pay.Confirmation, posted, p.date, pay.MethodLabel, refund),
 				processedSMS(s.cfg, "", p.account, pay.Confirmation, posted, p.date)); err != nil {
 				return err
 			}
-		} else if err := s.enqueue(ctx, tx, c, msgFailed(s.cfg, c, pay, "the contract was already paid, so the charge was refunded to your card")); err != nil {
+		} else if err := s.enqueue(ctx, tx, c, msgFailed(s.cfg, c, pay,
+			"the contract was already paid, so the "+refund.Dollars()+" charged will be refunded to your card")); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "payment.card_captured", Subject: fmt.Sprintf("payment:%d", id),
@@ -168,21 +192,28 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 	if err != nil {
 		return err
 	}
-	if refund > 0 {
-		rctx, cancel := context.WithTimeout(ctx, s.processorTimeout())
-		_, err := proc.Refund(rctx, p.captureID, refund, "payment-"+strconv.FormatInt(id, 10)+"-refund")
-		cancel()
-		if err != nil {
-			return fmt.Errorf("refund %s of payment %d to the card: %w", refund, id, err)
-		}
-		if err := s.db.InTx(ctx, func(tx *db.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE payments SET refunded_cents = $1, updated_at = $2 WHERE id = $3`, int64(refund), tx.Now(), id)
-			return err
-		}); err != nil {
-			return fmt.Errorf("record refund of payment %d: %w", id, err)
+	if refundID != 0 {
+		// A failure leaves the refund owed for the next run: the payment
+		// itself is done, so it is not this call's error.
+		if _, err := s.reverse(ctx, refundID); err != nil {
+			s.log.Error("card refund owed; the next run retries", "payment", id, "err", err)
 		}
 	}
 	return nil
+}
+
+// cardKey is the idempotency key of a payment's call to the processor (op
+// is "authorize", "capture", "void" or "refund"): the same call repeated,
+// by a retry or another run, is one call to the processor.
+func cardKey(paymentID int64, op string) string {
+	return "payment-" + strconv.FormatInt(paymentID, 10) + "-" + op
+}
+
+// authRequest is a card payment's authorization. ReverseCards replays it
+// to learn an answer that was lost, so it must be the same request every
+// time.
+func (s *Service) authRequest(p cardPayment) AuthRequest {
+	return AuthRequest{Token: p.token, AmountCents: p.amount + p.fee, IdempotencyKey: cardKey(p.id, "authorize"), Description: s.cfg.Origin.CompanyName}
 }
 
 func (s *Service) processorTimeout() time.Duration {
@@ -195,6 +226,14 @@ func (s *Service) processorTimeout() time.Duration {
 // cardRefused records a declined or failed authorization or capture: the
 // payment is declined (or failed when the processor did not answer) and
 // nothing is posted. The customer is emailed unless waiting for the answer.
+//
+// A hold that will not be captured is released: after a refused capture
+// the authorization is voided at once; after an authorization whose answer
+// was lost (a time-out, or an error that is neither a decline nor a
+// refused request) the processor may hold one carfin never heard of, so a
+// void is owed too, and the run's ReverseCards replays the authorization
+// to find it (not while the customer waits). A failed void stays owed.
+// It returns cause.
 func (s *Service) cardRefused(ctx context.Context, p cardPayment, cause error, interactive bool) error {
 	status, reason := StatusFailed, reasonProcessorTimeout
 	switch {
@@ -204,10 +243,19 @@ func (s *Service) cardRefused(ctx context.Context, p cardPayment, cause error, i
 	default:
 		reason = "the card processor refused the payment"
 	}
+	owesVoid := p.authID != "" || !errors.Is(cause, ErrCardDeclined) && !errors.Is(cause, ErrProcessorBadRequest)
+	var voidID int64
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		voidID = 0
 		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
 			string(status), reason, tx.Now(), p.id); err != nil {
 			return err
+		}
+		if owesVoid {
+			var err error
+			if voidID, err = owe(ctx, tx, p.id, reversalVoid, 0); err != nil {
+				return err
+			}
 		}
 		if err := audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "payment.card_" + string(status), Subject: fmt.Sprintf("payment:%d", p.id),
 			Details: map[string]string{"reason": reason}}); err != nil {
@@ -232,6 +280,11 @@ func (s *Service) cardRefused(ctx context.Context, p cardPayment, cause error, i
 	})
 	if err != nil {
 		return fmt.Errorf("record refused card payment %d: %w", p.id, err)
+	}
+	if voidID != 0 && p.authID != "" {
+		if _, err := s.reverse(ctx, voidID); err != nil {
+			s.log.Error("card void owed; the next run retries", "payment", p.id, "err", err)
+		}
 	}
 	return cause
 }

@@ -172,11 +172,32 @@ func msgChanged(cfg Config, c contact, p Payment) notify.Message {
 }
 
 // processedMessage is the "payment processed" email, for one payment
-// posted by a run (bulk) or at capture.
-func processedMessage(cfg Config, name, account, confirmation string, amount money.Cents, date calendar.Date, method string) notify.Message {
+// posted by a run (bulk) or at capture. refundDue is what a card payment
+// collected beyond the payoff (0: none): the email says it will be
+// refunded, and msgRefunded follows once it is.
+func processedMessage(cfg Config, name, account, confirmation string, amount money.Cents, date calendar.Date, method string, refundDue money.Cents) notify.Message {
 	text := greeting(contact{name: name}) + fmt.Sprintf("Your payment of %s to account %s was processed with the date %s, from %s.\n\nConfirmation number: %s",
 		amount.Dollars(), account, longDate(date), method, confirmation)
+	if refundDue > 0 {
+		text += fmt.Sprintf("\n\nThis payment paid off the account, which owed less than the payment: the remaining %s will be refunded to your card, "+
+			"and we will email you when it is.", refundDue.Dollars())
+	}
 	return notify.Message{Kind: "payment.processed", Subject: fmt.Sprintf("Payment %s processed", confirmation), Text: text + signature(cfg)}
+}
+
+// msgRefunded tells the customer that a card payment's refund was made:
+// it is sent in the transaction that records the processor's confirmation,
+// never before.
+func msgRefunded(cfg Config, c contact, p Payment, amount money.Cents) notify.Message {
+	why := "more than the account owed when it was processed; this is the difference"
+	if p.Status == StatusFailed {
+		why = "not needed: the account was already paid"
+	}
+	text := greeting(c) + fmt.Sprintf("We refunded %s to your card (%s). Your payment %s of %s dated %s to account %s was %s.\n\n"+
+		"A refund usually shows on your card statement within 5 to 10 business days.",
+		amount.Dollars(), p.MethodLabel, p.Confirmation, p.AmountCents.Dollars(), longDate(p.Date), p.ContractAccount, why)
+	return notify.Message{Kind: "payment.refunded", Subject: fmt.Sprintf("Refund of %s for payment %s", amount.Dollars(), p.Confirmation),
+		Text: text + signature(cfg)}
 }
 
 // processedSMS is the "payment processed" alert as a text message.

@@ -358,7 +358,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 				// "Payment received" is a courtesy alert: sent as the
 				// customer's preferences say.
 				if x.email != "" && x.prefs.Allows(preferences.PaymentReceived, notify.Email) {
-					m := processedMessage(s.cfg, x.name, x.account, Confirmation(x.id), u.amount, x.date, x.methodLabel)
+					m := processedMessage(s.cfg, x.name, x.account, Confirmation(x.id), u.amount, x.date, x.methodLabel, 0)
 					m.Channel, m.To = notify.Email, x.email
 					msgs = append(msgs, m)
 				}

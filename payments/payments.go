@@ -2,10 +2,12 @@
 // methods (bank accounts, validated before first use, with encrypted
 // account numbers; cards, only as a processor's tokens), one-time and
 // scheduled payments, autopay with its Regulation E authorization, the
-// daily NACHA file of ACH debits, card authorizations and captures,
-// returns and notifications of change, receipts, and the notifications of
-// each event. Money reaches a contract only through servicing (its
-// waterfall and ledger), in the same transaction as the payment's row.
+// daily NACHA file of ACH debits, card authorizations and captures (with
+// the refunds and voids owed back to cards, retried until the processor
+// confirms them), returns and notifications of change, receipts, and the
+// notifications of each event. Money reaches a contract only through
+// servicing (its waterfall and ledger), in the same transaction as the
+// payment's row.
 //
 // Every method a customer's request reaches takes the customer's id and
 // scopes its SQL by it: another customer's method, payment or contract is

@@ -25,16 +25,22 @@ type DayStats struct {
 	Prenotes int // bank accounts validated by an unreturned prenote
 	Autopay  AutopayStats
 	Cards    CardStats
-	File     FileResult
-	Notices  NoticeStats
+	// Reversals: refunds and voids owed to cards, retried every run.
+	Reversals ReversalStats
+	File      FileResult
+	Notices   NoticeStats
 }
 
 // RunDay runs business date d's payment work, in order: pending debits
 // past the return window settle; autopay creates the debits now fixed;
-// due card payments are charged; the day's NACHA file is written (on
-// business days); reminders and varying-amount notices go out. Every
-// step can run again: a second run does only what the first did not. It
-// returns ErrTooEarly before d's cut-off.
+// due card payments are charged; refunds and voids owed to cards are
+// tried again; the day's NACHA file is written (on business days);
+// reminders and varying-amount notices go out. Every step can run again:
+// a second run does only what the first did not. It returns ErrTooEarly
+// before d's cut-off. A refund or void the processor refuses is counted
+// in Reversals, not returned, and even a database error in that step is
+// returned only after the NACHA file and the notices: money owed back to
+// one card must not hold up every customer's ACH debit.
 func (s *Service) RunDay(ctx context.Context, d calendar.Date) (DayStats, error) {
 	st := DayStats{Date: d}
 	if now := s.db.Now(); now.Before(s.cfg.Cutoff.Deadline(d)) {
@@ -50,15 +56,19 @@ func (s *Service) RunDay(ctx context.Context, d calendar.Date) (DayStats, error)
 	if st.Cards, err = s.ChargeDueCards(ctx, d); err != nil {
 		return st, err
 	}
+	var reverseErr error
+	if st.Reversals, reverseErr = s.ReverseCards(ctx); reverseErr != nil {
+		reverseErr = fmt.Errorf("run %s: card refunds and voids: %w", d, reverseErr)
+	}
 	if s.cfg.Origin.ODFIRouting != "" {
 		if st.File, err = s.OriginateACH(ctx, d); err != nil {
-			return st, err
+			return st, errors.Join(err, reverseErr)
 		}
 	}
 	if st.Notices, err = s.SendNotices(ctx, d); err != nil {
-		return st, err
+		return st, errors.Join(err, reverseErr)
 	}
-	return st, nil
+	return st, reverseErr
 }
 
 // Settle marks bank debits whose return window has passed as settled
@@ -467,7 +477,8 @@ type CardStats struct {
 // earlier that are waiting (scheduled for a later date at confirmation,
 // or authorized after the cut-off), and posts them. A decline or a
 // processor failure is recorded on the payment and emailed; it does not
-// stop the others.
+// stop the others. A refund or void it owes a card and could not make is
+// left to ReverseCards.
 func (s *Service) ChargeDueCards(ctx context.Context, d calendar.Date) (CardStats, error) {
 	var st CardStats
 	if s.cfg.Processor == nil {

@@ -184,9 +184,10 @@ func runPayments(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: settled %d, accounts validated by prenote %d, autopay debits %d (skipped %d), cards charged %d (declined %d, failed %d), reminders %d, amount notices %d\n",
+	fmt.Fprintf(stdout, "%s: settled %d, accounts validated by prenote %d, autopay debits %d (skipped %d), cards charged %d (declined %d, failed %d), "+
+		"card refunds %d and voids %d (still owed %d), reminders %d, amount notices %d\n",
 		date, st.Settled, st.Prenotes, st.Autopay.Created, st.Autopay.Skipped, st.Cards.Charged, st.Cards.Declined, st.Cards.Failed,
-		st.Notices.Reminders, st.Notices.Varying)
+		st.Reversals.Refunded, st.Reversals.Voided, st.Reversals.Failed+st.Reversals.Deferred, st.Notices.Reminders, st.Notices.Varying)
 	printFile(stdout, st.File)
 	fmt.Fprintf(stdout, "done in %s\n", time.Since(t0).Round(time.Millisecond))
 	return nil

@@ -319,6 +319,18 @@ func (p *Processor) Captured() money.Cents {
 	return sum
 }
 
+// Held returns the total authorized and neither captured nor voided: what
+// is still held on customers' cards.
+func (p *Processor) Held() money.Cents {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var sum money.Cents
+	for _, a := range p.auths {
+		sum += a
+	}
+	return sum
+}
+
 func shortHash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:8])
