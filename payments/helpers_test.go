@@ -19,6 +19,7 @@ import (
 
 	"carfin/calendar"
 	"carfin/db"
+	"carfin/internal/nachatest"
 	"carfin/ledger"
 	"carfin/money"
 	"carfin/notify"
@@ -198,6 +199,34 @@ func (e *env) checks() {
 	if f, err := ledger.Check(e.ctx, e.db.Read); err != nil || len(f) > 0 {
 		e.t.Fatalf("ledger check: %v %v", f, err)
 	}
+	e.checkFiles()
+}
+
+// checkFiles parses every NACHA file written so far with the independent
+// parser (record layouts, blocking, batch and file controls recomputed)
+// and holds its entries and totals to what ach_files recorded.
+func (e *env) checkFiles() {
+	e.t.Helper()
+	rows, err := e.db.Read.QueryContext(e.ctx, `SELECT path, entries, debit_cents, credit_cents FROM ach_files WHERE status = 'written'`)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var path string
+		var entries int
+		var debit, credit int64
+		if err := rows.Scan(&path, &entries, &debit, &credit); err != nil {
+			e.t.Fatal(err)
+		}
+		p := nachatest.Parse(e.t, readFile(e.t, path))
+		if p.Entries != entries || p.DebitCents != debit || p.CreditCents != credit {
+			e.t.Errorf("%s: parsed %+v; ach_files says %d entries, %d debit, %d credit", path, p, entries, debit, credit)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // balances returns a contract's ledger balances.
@@ -238,7 +267,7 @@ func (e *env) email(customer int64) string {
 }
 
 // readFile reads an ACH file the service wrote.
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
