@@ -321,6 +321,28 @@ func paymentMethodPages(t *testing.T, f *payFixture) {
 		t.Errorf("written without a recent password: %s, was %s", got, before)
 	}
 	a.post("/reauth", url.Values{"password": {testPassword}, "next": {"/payment-methods/bank/new"}}).must(t, 200, "Add a bank account")
+
+	// A second card, removed: not with a stale password, then after one;
+	// the customer is alerted and the card is gone from the list.
+	spare := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(tokenize("5555 5555 5555 4444").body)[1]
+	a.post("/payment-methods/card", url.Values{"token": {spare}}).must(t, 200, "The card was added", "Mastercard ••••4444")
+	var spareID int64
+	if err := f.d.Read.QueryRow(`SELECT id FROM payment_methods WHERE customer_id = $1 AND last4 = '4444'`, f.a.id).Scan(&spareID); err != nil {
+		t.Fatal(err)
+	}
+	remove := "/payment-methods/" + itoa(spareID) + "/remove"
+	alerts := s.count("payment_method.removed", f.a.email)
+	s.clock.Add(6 * time.Minute)
+	if r := a.post(remove, nil); !strings.HasPrefix(r.url, "/reauth") {
+		t.Errorf("removed without a recent password: %s", r.url)
+	}
+	a.get("/payment-methods").must(t, 200, "Mastercard ••••4444")
+	a.post("/reauth", url.Values{"password": {testPassword}, "next": {remove}}).must(t, 200, "Remove")
+	a.post(remove, nil).must(t, 200, "The payment method was removed")
+	a.get("/payment-methods").mustNot(t, "••••4444")
+	if s.count("payment_method.removed", f.a.email) != alerts+1 {
+		t.Error("no alert about the removed method")
+	}
 }
 
 // oneTimePages: the payment form, every kind of bad input refused next to
