@@ -348,6 +348,16 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		if err := updatePayments(ctx, tx, updates); err != nil {
 			return err
 		}
+		var sent money.Cents
+		for _, u := range updates {
+			if u.status == StatusPending {
+				sent += u.amount
+			}
+		}
+		if err := postTransit(ctx, tx, fmt.Sprintf("ach-sent:%d:%d", fileID, updates[0].id), d, sent, true,
+			fmt.Sprintf("bank debits sent in ACH file %d", fileID)); err != nil {
+			return err
+		}
 		tUpdate := time.Since(t0) - tSelect - tPost
 		var msgs []notify.Message
 		for i, u := range updates {

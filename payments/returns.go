@@ -234,6 +234,14 @@ func (s *Service) returnPayment(ctx context.Context, tx *db.Tx, fileID int64, r 
 			return fmt.Errorf("reverse payment %d: %w", p.id, err)
 		}
 	}
+	if p.status == StatusPending && p.eventID != 0 {
+		// It never became final: out of transit again, as the reversal
+		// takes the payment back from cash.
+		if err := postTransit(ctx, tx, "ach-returned:"+strconv.FormatInt(p.id, 10), today, p.amount, false,
+			r.Code+" return of "+Confirmation(p.id)); err != nil {
+			return err
+		}
+	}
 	now := tx.Now()
 	if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'returned', return_code = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
 		r.Code, reason.Title, now, p.id); err != nil {

@@ -76,14 +76,38 @@ func (s *Service) RunDay(ctx context.Context, d calendar.Date) (DayStats, error)
 // within three banking days of its settlement. It returns both counts.
 func (s *Service) Settle(ctx context.Context, d calendar.Date) (settled, validated int, err error) {
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'settled', updated_at = $1 WHERE status = 'pending' AND rail = 'ach' AND settles_on < $2`,
-			tx.Now(), d)
+		rows, err := tx.QueryContext(ctx, `UPDATE payments SET status = 'settled', updated_at = $1 WHERE status = 'pending' AND rail = 'ach' AND settles_on < $2
+			RETURNING id, amount_cents, COALESCE(servicing_event_id, 0)`, tx.Now(), d)
 		if err != nil {
 			return fmt.Errorf("settle: %w", err)
 		}
-		n, _ := res.RowsAffected()
-		settled = int(n)
-		rows, err := tx.QueryContext(ctx, `SELECT v.method_id, f.effective_date FROM ach_verifications v
+		var total money.Cents
+		var first int64
+		for rows.Next() {
+			var id, event int64
+			var cents money.Cents
+			if err := rows.Scan(&id, &cents, &event); err != nil {
+				rows.Close()
+				return err
+			}
+			settled++
+			if event != 0 {
+				total += cents
+			}
+			if first == 0 || id < first {
+				first = id
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// Final now: out of transit, into cash.
+		if err := postTransit(ctx, tx, fmt.Sprintf("ach-settled:%s:%d", d, first), d, total, false,
+			fmt.Sprintf("%d bank debits final on %s", settled, d)); err != nil {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT v.method_id, f.effective_date FROM ach_verifications v
 			JOIN ach_files f ON f.id = v.ach_file_id JOIN payment_methods m ON m.id = v.method_id
 			WHERE v.kind = 'prenote' AND v.status = 'sent' AND m.status = 'pending'`)
 		if err != nil {

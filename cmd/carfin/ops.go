@@ -13,6 +13,7 @@ import (
 	"carfin/db"
 	"carfin/jobs"
 	"carfin/ledger"
+	"carfin/payments"
 	"carfin/servicing"
 )
 
@@ -132,7 +133,11 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	for _, f := range append(lf, sf...) {
+	tf, err := payments.CheckInTransit(ctx, d.Read)
+	if err != nil {
+		return err
+	}
+	for _, f := range append(append(lf, sf...), tf...) {
 		findings = append(findings, f.String())
 	}
 	af, err := audit.Verify(ctx, d)
