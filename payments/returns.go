@@ -449,6 +449,11 @@ func (s *Service) applyNOC(ctx context.Context, tx *db.Tx, fileID int64, r ach.R
 			arg("account_key_id", keyID)
 			arg("last4", corr.Account[max(0, len(corr.Account)-4):])
 		}
+		if corr.Name != "" {
+			// C04: the name the customer's bank holds the account under;
+			// the next entry must carry it.
+			arg("holder_name", corr.Name)
+		}
 		switch corr.TransactionCode {
 		case ach.CheckingCredit, ach.CheckingDebit, ach.CheckingCreditPrenote, ach.CheckingDebitPrenote:
 			arg("account_type", "checking")
@@ -490,7 +495,8 @@ type Return struct {
 }
 
 // ReturnsForReview lists the returns flagged for review (unauthorized
-// debits: R05, R07, R10, R11, R29), newest first, for the staff console.
+// debits: R05, R07, R10, R11, R29, R51), newest first, for the staff
+// console.
 func (s *Service) ReturnsForReview(ctx context.Context, limit int) ([]Return, error) {
 	if limit <= 0 || limit > paymentsListMax {
 		limit = paymentsListMax

@@ -1,6 +1,7 @@
 package payments_test
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -270,6 +271,7 @@ func TestReturnNOCCorrections(t *testing.T) {
 		// What the stored method and the next entry must say.
 		routing, bankName, account, wantType string
 		transactionCode                      int
+		holder                               string // the name on file after it ("" : unchanged)
 	}{
 		{name: "C02 routing", code: "C02", corrected: "315749111", accountType: "checking",
 			routing: "315749111", bankName: "Bluebonnet Community Credit Union", account: "70000001", wantType: "checking", transactionCode: ach.CheckingDebit},
@@ -283,6 +285,9 @@ func TestReturnNOCCorrections(t *testing.T) {
 			routing: "112601818", bankName: "Prairie Gate Savings Bank", account: "44445555666", wantType: "savings", transactionCode: ach.SavingsDebit},
 		{name: "C07 routing, account and type", code: "C07", corrected: "082319489" + "12345678901234567" + "32", accountType: "checking",
 			routing: "082319489", bankName: "Ozark Fern Bank", account: "12345678901234567", wantType: "savings", transactionCode: ach.SavingsDebit},
+		{name: "C04 name", code: "C04", corrected: "PATRICIA Q TESTER", accountType: "checking",
+			routing: "112601818", bankName: "Prairie Gate Savings Bank", account: "70000007", wantType: "checking", transactionCode: ach.CheckingDebit,
+			holder: "PATRICIA Q TESTER"},
 	}
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, "2026-10-30")
@@ -360,6 +365,11 @@ func TestReturnNOCCorrections(t *testing.T) {
 				l := e.entryDetail(w[i].next.ID)
 				if l[1:3] != fmt.Sprint(tc.transactionCode) || l[3:12] != tc.routing || strings.TrimSpace(l[12:29]) != tc.account {
 					t.Errorf("next entry %q: want transaction code %d, routing %s, account %s", l, tc.transactionCode, tc.routing, tc.account)
+				}
+				// The individual name (positions 55–76) is the corrected one.
+				holder := cmp.Or(tc.holder, "PAT TESTER")
+				if m.HolderName != cmp.Or(tc.holder, "Pat Tester") || strings.TrimSpace(l[54:76]) != holder {
+					t.Errorf("name after %s: on file %q, in the entry %q, want %q", tc.code, m.HolderName, l[54:76], holder)
 				}
 			})
 		}

@@ -24,6 +24,7 @@ var returnReasons = map[string]ReturnReason{
 	"R10": {"R10", "Customer advises originator is not known and/or not authorized", "Your bank returned the payment as not authorized."},
 	"R11": {"R11", "Customer advises entry not in accordance with the terms of the authorization", "Your bank returned the payment as not matching what you authorized."},
 	"R12": {"R12", "Account sold to another DFI", "Your bank returned the payment because the account moved to another bank."},
+	"R13": {"R13", "Invalid ACH routing number", "Your bank returned the payment because the bank's routing number is not valid for these payments."},
 	"R14": {"R14", "Representative payee deceased", "Your bank returned the payment."},
 	"R15": {"R15", "Beneficiary or account holder deceased", "Your bank returned the payment."},
 	"R16": {"R16", "Account frozen / entry returned per OFAC instruction", "Your bank returned the payment because the account is frozen."},
