@@ -256,6 +256,8 @@ type Service struct {
 	// ceremonies started before sign-in (each writes a session row).
 	enrolLimits counter
 	flowLimits  counter
+	// ghosts keeps the failure state of addresses without an account.
+	ghosts ghosts
 	// recoveryLimits counts password reset requests (each sends an email
 	// or a paid text message to someone).
 	recoveryLimits counter

@@ -38,11 +38,13 @@ func (l Limits) delay(n int) time.Duration {
 // sign-in survives it (session fixation).
 //
 // Order of work: the IP, network and global throttles first (refusing
-// costs nothing), then one argon2id hash under the hash gate, whatever the
-// account's state, so that an unknown email, a wrong password, a locked
-// account and an attempt inside the growing delay all take the same time
-// and return ErrInvalidCredentials. Returns ErrThrottled when refused
-// before hashing.
+// costs nothing); then the address's own throttle: inside the growing
+// delay or a lock the attempt is refused without hashing; otherwise one
+// argon2id hash under the hash gate, against the account's hash or a
+// dummy one. An address without an account keeps the same failure state
+// in memory (ghosts), so that an unknown email and an account answer
+// alike at every step: ErrInvalidCredentials after the same work.
+// Returns ErrThrottled when refused by the IP, network or global limits.
 func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, password, prevToken string, c Client) (LoginResult, error) {
 	email = NormalizeEmail(email)
 	now := s.now()
@@ -57,27 +59,41 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return LoginResult{}, err
 	}
+	// The address's failure state: the account's, or for an address with
+	// no account the same state kept in memory (ghosts), so that both
+	// follow one rule.
+	var st ghost
+	if l != nil {
+		st = ghost{failed: l.FailedCount, lastFailed: l.LastFailedAt, lockedUntil: l.LockedUntil}
+	} else {
+		st = s.ghosts.state(email)
+	}
 	reason := ""
 	phc := s.dummy
 	switch {
+	case now.Before(st.lockedUntil):
+		reason = "locked" // refused before hashing, known or not
+	case !st.lastFailed.IsZero() && now.Before(st.lastFailed.Add(s.limits.delay(st.failed))):
+		reason = "delayed"
 	case l == nil:
 		reason = "unknown"
 	case l.passwordHash == "":
 		reason = "reset_required"
-	case now.Before(l.LockedUntil):
-		reason, phc = "locked", l.passwordHash
-	case !l.LastFailedAt.IsZero() && now.Before(l.LastFailedAt.Add(s.limits.delay(l.FailedCount))):
-		reason, phc = "delayed", l.passwordHash
 	default:
 		phc = l.passwordHash
 	}
 	var ok, rehash bool
-	if err := s.hashes.do(ctx, func() { ok, rehash = s.realHash(password, phc) }); err != nil {
-		return LoginResult{}, err
+	if reason != "locked" && reason != "delayed" {
+		if err := s.hashes.do(ctx, func() { ok, rehash = s.realHash(password, phc) }); err != nil {
+			return LoginResult{}, err
+		}
 	}
 	if reason != "" || !ok {
 		if reason == "" {
 			reason = "wrong_password"
+		}
+		if l == nil && reason == "unknown" {
+			s.ghosts.fail(email, s.limits, now)
 		}
 		return LoginResult{}, s.loginFailed(ctx, l, email, reason, c)
 	}

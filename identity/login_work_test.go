@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,13 +12,14 @@ import (
 	"carfin/db/dbtest"
 )
 
-// TestEveryRefusalHashesOnce: an unknown email, a wrong password, an
-// account inside the growing delay, a locked account and one awaiting a
-// reset must cost the same as a real check (one argon2id verification,
-// with the costs of a real hash), or their timing tells them apart. The
-// end-to-end timing test (cmd/carfin TestLoginTiming) measures; this one
-// counts, so it cannot be fooled by noise.
-func TestEveryRefusalHashesOnce(t *testing.T) {
+// TestRefusalWork: an address's own throttle (the growing delay, the
+// lock) refuses before hashing, and an address without an account gets
+// exactly the treatment of an account: one argon2id verification, with a
+// real hash's costs, while neither applies, none while one does, and the
+// same failure counting (so an unknown address "locks" too). Otherwise
+// the work would tell accounts from non-accounts. The end-to-end timing
+// test (cmd/carfin TestLoginTiming) measures; this one counts.
+func TestRefusalWork(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
@@ -62,25 +64,46 @@ func TestEveryRefusalHashesOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		costs := func(phc string) string { return phc[:strings.LastIndex(phc[:strings.LastIndex(phc, "$")], "$")] }
-		for i, tc := range []struct{ name, email, password string }{
-			{"unknown email", "nobody@example.com", pw},
-			{"wrong password", plain, "not the pass phrase at all"},
-			{"inside the delay", delayed, pw},
-			{"locked", locked, pw},
-			{"awaiting a reset", reset, pw},
-			{"right password", plain, pw},
-		} {
+		attempt := func(name, email, password string, wantHashes int, ok bool) {
+			t.Helper()
 			hashed = nil
-			_, err := s.PasswordLogin(ctx, Customer, tc.email, tc.password, "", Client{IP: "192.0.2." + string(rune('1'+i))})
-			if tc.name == "right password" {
-				if err != nil {
-					t.Fatalf("%s: %v", tc.name, err)
-				}
-			} else if !errors.Is(err, ErrInvalidCredentials) {
-				t.Fatalf("%s: %v, want ErrInvalidCredentials", tc.name, err)
+			_, err := s.PasswordLogin(ctx, Customer, email, password, "", Client{IP: "192.0.2.1"})
+			if ok && err != nil || !ok && !errors.Is(err, ErrInvalidCredentials) {
+				t.Fatalf("%s: %v", name, err)
 			}
-			if len(hashed) != 1 || costs(hashed[0]) != costs(realPHC) {
-				t.Errorf("%s: verified %q, want one hash with the costs of %q", tc.name, hashed, costs(realPHC))
+			if len(hashed) != wantHashes || wantHashes == 1 && costs(hashed[0]) != costs(realPHC) {
+				t.Errorf("%s: verified %q, want %d hash(es) with the costs of %q", name, hashed, wantHashes, costs(realPHC))
+			}
+		}
+		attempt("unknown email", "nobody@example.com", pw, 1, false)
+		attempt("wrong password", plain, "not the pass phrase at all", 1, false)
+		attempt("inside the delay", delayed, pw, 0, false)
+		attempt("locked", locked, pw, 0, false)
+		attempt("awaiting a reset", reset, pw, 1, false)
+		attempt("right password", plain, pw, 1, true)
+		// An unknown address and an account, failing side by side a
+		// minute apart (past each delay): the same work at every step,
+		// both "locked" at the tenth failure.
+		if _, err := s.PasswordLogin(ctx, Customer, plain, pw, "", Client{IP: "192.0.2.1"}); err != nil {
+			t.Fatal(err) // the success cleared the account's failures
+		}
+		for i := range 12 {
+			now = now.Add(time.Minute)
+			var work [2]int
+			for j, email := range []string{plain, "ghost@example.com"} {
+				hashed = nil
+				ip := fmt.Sprintf("198.51.100.%d", 10+2*i+j) // no IP limit in play
+				if _, err := s.PasswordLogin(ctx, Customer, email, "a wrong guess number "+string(rune('a'+i)), "", Client{IP: ip}); !errors.Is(err, ErrInvalidCredentials) {
+					t.Fatalf("failure %d of %s: %v", i+1, email, err)
+				}
+				work[j] = len(hashed)
+			}
+			want := 1
+			if i >= 10 {
+				want = 0 // locked after the tenth
+			}
+			if work != [2]int{want, want} {
+				t.Errorf("failure %d: hashes %v (account, unknown), want %d each", i+1, work, want)
 			}
 		}
 	})
@@ -135,4 +158,29 @@ func TestRehashOnLogin(t *testing.T) {
 			t.Error("a hash at the current costs was rehashed")
 		}
 	})
+}
+
+// TestGhostsBounded: the memory of unknown addresses stays bounded, idle
+// entries going first, and a locked entry outlives idle ones.
+func TestGhostsBounded(t *testing.T) {
+	var g ghosts
+	lim := DefaultLimits()
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	for range lim.LockoutFailures {
+		g.fail("locked@example.com", lim, start.Add(25*time.Hour))
+	}
+	for i := range ghostsMax + 10 {
+		g.fail(fmt.Sprintf("a%d@example.com", i), lim, start)
+	}
+	now := start.Add(25 * time.Hour)
+	g.fail("new@example.com", lim, now)
+	if n := len(g.m); n > ghostsMax {
+		t.Errorf("%d entries, more than %d", n, ghostsMax)
+	}
+	if st := g.state("locked@example.com"); !now.Before(st.lockedUntil) {
+		t.Error("a locked address was dropped before idle ones")
+	}
+	if st := g.state("new@example.com"); st.failed != 1 {
+		t.Errorf("new address: %+v", st)
+	}
 }
