@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,7 +73,10 @@ type serveConfig struct {
 	// that must not (tests).
 	Jobs bool
 
-	// Set by tests and by `carfin demo`, not by flags.
+	// hashParams are the argon2id costs of new hashes (--argon2-memory,
+	// --argon2-time; raising them rehashes each password at its next
+	// sign-in); limits carry --lockout-failures and --lockout-duration.
+	// Tests and `carfin demo` set them directly.
 	hashParams identity.Params
 	limits     identity.Limits
 	// onListen is called with the base URL once the listener is bound
@@ -133,6 +138,37 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("CARFIN_MAIL_FROM", ""), "sender address of emails (CARFIN_MAIL_FROM)")
 	fs.StringVar(&cfg.SMSURL, "sms-url", env("CARFIN_SMS_URL", ""), "https URL of the SMS gateway (token in CARFIN_SMS_TOKEN); empty logs texts instead (CARFIN_SMS_URL)")
 	cfg.smsToken = env("CARFIN_SMS_TOKEN", "")
+	def := identity.DefaultParams
+	fs.Func("argon2-memory", fmt.Sprintf("argon2id memory in KiB for new password hashes, at least %d (CARFIN_ARGON2_MEMORY)", def.MemoryKiB), func(v string) error {
+		return setUint32(&cfg.hashParams.MemoryKiB, v, def.MemoryKiB, 4<<20)
+	})
+	fs.Func("argon2-time", fmt.Sprintf("argon2id passes for new password hashes, at least %d (CARFIN_ARGON2_TIME)", def.Time), func(v string) error {
+		return setUint32(&cfg.hashParams.Time, v, def.Time, 20)
+	})
+	fs.Func("lockout-failures", "consecutive sign-in failures that lock an account, 3-100; default 10 (CARFIN_LOCKOUT_FAILURES)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 3 || n > 100 {
+			return fmt.Errorf("want 3 to 100")
+		}
+		cfg.limits.LockoutFailures = n
+		return nil
+	})
+	fs.Func("lockout-duration", "how long a lock lasts, 1m-24h; default 30m (CARFIN_LOCKOUT_DURATION)", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 24*time.Hour {
+			return fmt.Errorf("want a duration from 1m to 24h")
+		}
+		cfg.limits.LockoutDuration = d
+		return nil
+	})
+	for flagName, envName := range map[string]string{"argon2-memory": "CARFIN_ARGON2_MEMORY", "argon2-time": "CARFIN_ARGON2_TIME",
+		"lockout-failures": "CARFIN_LOCKOUT_FAILURES", "lockout-duration": "CARFIN_LOCKOUT_DURATION"} {
+		if v := env(envName, ""); v != "" {
+			if err := fs.Set(flagName, v); err != nil {
+				return cfg, usagef("serve: %s=%q: %v", envName, v, err)
+			}
+		}
+	}
 	fs.StringVar(&cfg.PlacesFile, "places-csv", env("CARFIN_PLACES_CSV", ""), "CSV of cidr,place for approximate places (CARFIN_PLACES_CSV)")
 	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
@@ -153,6 +189,12 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if fs.NArg() > 0 {
 		return cfg, usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.hashParams != (identity.Params{}) {
+		// One of the costs given: the others keep their defaults.
+		cfg.hashParams.MemoryKiB = cmp.Or(cfg.hashParams.MemoryKiB, identity.DefaultParams.MemoryKiB)
+		cfg.hashParams.Time = cmp.Or(cfg.hashParams.Time, identity.DefaultParams.Time)
+		cfg.hashParams.Threads = cmp.Or(cfg.hashParams.Threads, identity.DefaultParams.Threads)
 	}
 	if cfg.Brand.SupportHoursES == "" && cfg.Brand.SupportHours == web.DefaultBrand.SupportHours {
 		cfg.Brand.SupportHoursES = web.DefaultBrand.SupportHoursES // the demo lender's, in Spanish
@@ -522,4 +564,14 @@ func loadLogo(path string) (*web.Logo, error) {
 		return nil, fmt.Errorf("logo %s: %d bytes, at most %d", path, len(b), logoBytesMax)
 	}
 	return &web.Logo{ContentType: ct, Data: b}, nil
+}
+
+// setUint32 parses v into *dst, between lo and hi.
+func setUint32(dst *uint32, v string, lo, hi uint32) error {
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || uint32(n) < lo || uint32(n) > hi {
+		return fmt.Errorf("want a whole number from %d to %d", lo, hi)
+	}
+	*dst = uint32(n)
+	return nil
 }

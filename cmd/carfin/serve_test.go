@@ -175,6 +175,22 @@ func TestServeConfig(t *testing.T) {
 		len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[1].String() != "192.0.2.7/32" {
 		t.Errorf("config %+v", cfg)
 	}
+	// Password costs and lockout settings, by flag and environment.
+	sec, err := parseServeConfig([]string{"--argon2-time", "3"}, func(k string) string {
+		return map[string]string{"CARFIN_LOCKOUT_DURATION": "45m", "CARFIN_LOCKOUT_FAILURES": "6"}[k]
+	}, &strings.Builder{})
+	if err != nil || sec.hashParams != (identity.Params{MemoryKiB: 19 * 1024, Time: 3, Threads: 1}) ||
+		sec.limits.LockoutDuration != 45*time.Minute || sec.limits.LockoutFailures != 6 {
+		t.Errorf("security settings: %+v %+v %v", sec.hashParams, sec.limits, err)
+	}
+	if d, _ := parseServeConfig(nil, func(string) string { return "" }, &strings.Builder{}); d.hashParams != (identity.Params{}) {
+		t.Errorf("default costs %+v: identity's defaults apply", d.hashParams)
+	}
+	for _, bad := range [][]string{{"--argon2-memory", "1024"}, {"--argon2-time", "1"}, {"--lockout-duration", "10s"}, {"--lockout-failures", "1"}} {
+		if _, err := parseServeConfig(bad, func(string) string { return "" }, &strings.Builder{}); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
 	// A lender's own hours without a Spanish version show as given in
 	// both languages (never the demo lender's Spanish hours).
 	own, err := parseServeConfig([]string{"--support-hours", "Weekdays 9–5 CT"}, func(string) string { return "" }, &strings.Builder{})
