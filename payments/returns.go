@@ -35,7 +35,7 @@ const (
 	// Reverse, disable, suspend autopay, flag for review.
 	ClassUnauthorized ReturnClass = "unauthorized"
 	// ClassOther: R08 stop payment and the rest. Reverse and tell the
-	// customer; no retry.
+	// customer; no retry. An R08 on an autopay debit also pauses autopay.
 	ClassOther ReturnClass = "other"
 )
 
@@ -282,6 +282,20 @@ func (s *Service) returnPayment(ctx context.Context, tx *db.Tx, fileID int64, r 
 			st.Review++
 		}
 	default:
+		if r.Code == "R08" && p.autopayID.Valid {
+			// The customer had the bank stop an autopay debit: a stop on a
+			// recurring debit may be meant for all of them (Reg E
+			// 1005.10(c)), so autopay pauses until the customer turns it
+			// back on, rather than debiting again next month.
+			res, err := tx.ExecContext(ctx, `UPDATE autopay_enrolments SET status = 'suspended', status_reason = $1, updated_at = $2
+				WHERE id = $3 AND status = 'active'`, "R08 Payment stopped at your bank", tx.Now(), p.autopayID.Int64)
+			if err != nil {
+				return fmt.Errorf("pause autopay after a stop payment: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				actions = append(actions, "Because you stopped it at your bank, we paused autopay: turn it back on in the portal when you want it to continue.")
+			}
+		}
 		actions = append(actions, "Please make the payment again.")
 	}
 	action := strings.Join(actions, " ")

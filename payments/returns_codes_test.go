@@ -382,3 +382,45 @@ func TestReturnNOCCorrections(t *testing.T) {
 		e.checks()
 	})
 }
+
+// TestStopPaymentPausesAutopay: an autopay debit returned R08 (the
+// customer had the bank stop it) is reversed and pauses autopay, so next
+// month's debit does not go out against the stop; the bank account stays
+// usable. An R08 on a one-time payment leaves autopay alone (TestReturns).
+func TestStopPaymentPausesAutopay(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, "2026-10-31")
+		e.at("2026-11-02", 10, 0)
+		c := e.customer("Stopper")
+		loan := e.loan(c, "9000", 36, "2026-10-20", "2026-11-20")
+		m := e.bank(c, "112601818", "300012345")
+		e.enrol(c, loan, m.ID, "", 0)
+		before := e.balances(loan)
+		e.runDays("2026-11-02", "2026-11-20") // the debit for November 20 goes out
+		var debit int64
+		if err := d.Read.QueryRow(`SELECT id FROM payments WHERE contract_id = $1 AND kind = 'autopay' AND status = 'pending'`, loan).Scan(&debit); err != nil {
+			t.Fatalf("no autopay debit sent: %v", err)
+		}
+		e.at("2026-11-24", 9, 0)
+		st, err := e.pay.ImportReturns(e.ctx, "returns-1124.ach", e.returnsFile(ret(e.sentPayment(debit), ach.KindReturn, "R08", "")))
+		if err != nil || st.Returns != 1 {
+			t.Fatalf("import: %+v %v", st, err)
+		}
+		a, _ := e.pay.Autopay(e.ctx, c, loan)
+		mm, _ := e.pay.Method(e.ctx, c, m.ID)
+		p, _ := e.pay.Payment(e.ctx, c, debit)
+		if a.Status != payments.AutopaySuspended || mm.Status != payments.MethodActive || p.Status != payments.StatusReturned ||
+			p.Return == nil || !strings.Contains(p.Return.Action, "we paused autopay") {
+			t.Errorf("after R08: autopay %s, method %s, payment %s %+v", a.Status, mm.Status, p.Status, p.Return)
+		}
+		if b := e.balances(loan); b[servicing.AccountPrincipal] != before[servicing.AccountPrincipal] {
+			t.Errorf("the stopped debit still counts: %v, before %v", b, before)
+		}
+		// December's debit is not created while autopay is paused.
+		e.runDays("2026-11-24", "2026-12-21")
+		if n := e.count(`SELECT count(*) FROM payments WHERE contract_id = $1 AND kind = 'autopay' AND installment_number = 2`, loan); n != 0 {
+			t.Errorf("%d debits for December after the stop", n)
+		}
+		e.checks()
+	})
+}
