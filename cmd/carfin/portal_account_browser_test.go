@@ -75,6 +75,19 @@ func TestBrowserAccount(t *testing.T) {
 		t.Errorf("schedule: %.300s", txt)
 	}
 	check("contract")
+	// Printed, the schedule stands alone: no navigation, actions, forms
+	// or footer, and the table unclipped.
+	b.Media("print")
+	if hidden := browsertest.Eval[bool](b, `['header.top nav', 'footer', 'form.whatif', '.actions', 'a.button'].every(s =>
+		[...document.querySelectorAll(s)].every(e => getComputedStyle(e).display === 'none'))`); !hidden {
+		t.Error("print style shows navigation, forms or buttons")
+	}
+	if shown := browsertest.Eval[bool](b, `(() => { const w = document.querySelector('section.schedule .table-wrap');
+		return getComputedStyle(w).overflowX === 'visible' && getComputedStyle(document.querySelector('section.schedule table')).display !== 'none' })()`); !shown {
+		t.Error("print style hides or clips the schedule")
+	}
+	b.Screenshot("contract-print")
+	b.Media("")
 
 	// What-if.
 	b.Fill("#extra", "150")
@@ -112,6 +125,13 @@ func TestBrowserAccount(t *testing.T) {
 		t.Fatalf("letter %s: %.20q", name, pdf)
 	}
 	validatePDF(t, pdf)
+
+	// The lease's contract page: its schedule splits each payment.
+	b.Go("/contracts/" + itoa(lease.ID))
+	if txt := b.Text("section.schedule"); !strings.Contains(txt, "Depreciation") || !strings.Contains(txt, "Rent charge") {
+		t.Errorf("lease schedule: %.300s", txt)
+	}
+	check("lease-contract")
 
 	// A lease-end quote.
 	b.Go("/contracts/" + itoa(lease.ID) + "/payoff")

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 )
@@ -184,6 +185,16 @@ func Eval[T any](b *Browser, js string) T {
 func (b *Browser) Viewport(width, height int64) {
 	b.t.Helper()
 	b.step(fmt.Sprintf("viewport %dx%d", width, height), chromedp.EmulateViewport(width, height))
+}
+
+// Media emulates a CSS media type ("print", or "" for the screen again).
+func (b *Browser) Media(media string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media}); err != nil {
+		b.t.Fatalf("Emulation.setEmulatedMedia %q: %v", media, err)
+	}
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
