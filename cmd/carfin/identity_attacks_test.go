@@ -628,3 +628,37 @@ func medianDuration(ds []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// TestSecurityRoutesAuthorization: customer B naming customer A's
+// session or passkey in the security page's routes gets exactly the
+// answer of an id that does not exist, and A's session and passkey stay.
+func TestSecurityRoutesAuthorization(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := startServe(t, d)
+		v := seedLogins(t, s, 2)
+		a, b := s.browser("198.51.100.210"), s.browser("198.51.100.211")
+		a.mustSignIn(v[0].email, testPassword)
+		b.mustSignIn(v[1].email, testPassword)
+		var session, passkey int64
+		if err := d.Read.QueryRow(`SELECT s.id FROM sessions s JOIN logins l ON l.id = s.login_id WHERE l.email = $1`, v[0].email).Scan(&session); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.SQL.QueryRow(`INSERT INTO passkeys (login_id, credential_id, name, credential, created_at)
+			SELECT id, $1, 'A''s phone', '{}', $2 FROM logins WHERE email = $3 RETURNING id`, []byte("a-key"), s.clock.Now(), v[0].email).Scan(&passkey); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ name, owned, missing string }{
+			{"revoke a session", "/security/sessions/" + itoa(session) + "/revoke", "/security/sessions/99999999/revoke"},
+			{"remove a passkey", "/security/passkeys/" + itoa(passkey) + "/remove", "/security/passkeys/99999999/remove"},
+		} {
+			other, none := b.post(tc.owned, url.Values{}), b.post(tc.missing, url.Values{})
+			// The same page but for the path itself (the language switch's "next").
+			if other.status != none.status || other.status < 400 ||
+				strings.ReplaceAll(sameBody(other), tc.owned, "P") != strings.ReplaceAll(sameBody(none), tc.missing, "P") {
+				t.Errorf("%s of A's: %d, of none: %d (want the same refusal)", tc.name, other.status, none.status)
+			}
+		}
+		a.get("/security").must(t, 200, "A&#39;s phone") // A's session and passkey are untouched
+	})
+}
