@@ -192,6 +192,11 @@ func (v *views) render(w http.ResponseWriter, status int, name string, p *page) 
 // message renders the generic message page.
 func (v *views) message(w http.ResponseWriter, r *http.Request, status int, title, text, linkHref, linkText string) {
 	p := v.page(r, title)
+	// Signed in (a route behind requireSession), the page keeps the
+	// account's navigation, for a found and a not-found answer alike.
+	if p.Session == nil {
+		p.Session = sessionOf(r)
+	}
 	p.Data = map[string]string{"Text": text, "Href": linkHref, "Link": linkText}
 	v.render(w, status, "message", p)
 }
