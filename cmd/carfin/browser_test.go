@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"carfin/db/dbtest"
+	"carfin/identity"
 	"carfin/internal/browsertest"
 )
 
@@ -111,6 +112,23 @@ func TestBrowserSignIn(t *testing.T) {
 	if h := b.Text("h1"); h != "Welcome, Bea" {
 		t.Fatalf("after passkey sign-in: %q", h)
 	}
+	// While the password awaits a reset ("this wasn't me" blanks it), the
+	// passkey does not sign in either.
+	signOut()
+	if _, err := d.SQL.Exec(`UPDATE logins SET password_hash = '' WHERE email = $1`, c.email); err != nil {
+		t.Fatal(err)
+	}
+	b.Click("#passkey-login")
+	b.WaitFor("#passkey-error:not([hidden])")
+	if p := b.Location(); !strings.Contains(p, "/login") {
+		t.Fatalf("a passkey signed in while the password awaits its reset: at %s", p)
+	}
+	if _, err := d.SQL.Exec(`UPDATE logins SET password_hash = $1 WHERE email = $2`, identity.HashPassword(testPassword, cheapParams), c.email); err != nil {
+		t.Fatal(err)
+	}
+	b.Click("#passkey-login")
+	b.WaitPath("/")
+
 	// Remove the passkey (the passkey sign-in counts as a fresh proof).
 	b.Go("/security")
 	b.Click(`form[action^="/security/passkeys/"] button`)
