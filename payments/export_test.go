@@ -12,3 +12,6 @@ func SetChunkForTest(s *Service, n int) { s.chunk = n }
 func SealForTest(s *Service, account string, customerID int64) (string, []byte) {
 	return s.cfg.Keys.seal(account, accountAAD(customerID))
 }
+
+// DishonorCodesForTest is the SQL list of dishonored-return codes.
+const DishonorCodesForTest = dishonorCodes

@@ -164,8 +164,12 @@ func (s *Service) processReturn(ctx context.Context, fileID int64, r ach.Return,
 		if r.Kind == ach.KindNOC {
 			return s.applyNOC(ctx, tx, fileID, r, p.customerID, p.methodID, p.id, 0, st)
 		}
+		if ach.Dishonored(r.Code) {
+			return s.flagDishonored(ctx, tx, fileID, r, p, st)
+		}
 		var dup int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ach_returns WHERE payment_id = $1 AND kind = 'return'`, p.id).Scan(&dup); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ach_returns WHERE payment_id = $1 AND kind = 'return'
+			AND code NOT IN (`+dishonorCodes+`)`, p.id).Scan(&dup); err != nil {
 			return err
 		}
 		if dup > 0 || p.status == StatusReturned {
@@ -174,6 +178,34 @@ func (s *Service) processReturn(ctx context.Context, fileID int64, r ach.Return,
 		}
 		return s.returnPayment(ctx, tx, fileID, r, p, st)
 	})
+}
+
+// flagDishonored records a dishonored return (the lender's bank refused
+// the customer's bank's return of this payment, R61/R67–R70) for staff
+// review and changes nothing else: whether the payment stands again
+// depends on the dispute between the banks, which the lender's bank
+// settles and reports; carfin neither reverses nor re-applies on its own,
+// and the customer is not told anything yet.
+func (s *Service) flagDishonored(ctx context.Context, tx *db.Tx, fileID int64, r ach.Return, p sentPayment, st *ReturnStats) error {
+	var seen int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ach_returns WHERE payment_id = $1 AND kind = 'return' AND code = $2`, p.id, r.Code).
+		Scan(&seen); err != nil {
+		return err
+	}
+	if seen > 0 {
+		st.Duplicate++
+		return nil
+	}
+	reason := ach.Reason(r.Code)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ach_returns (return_file_id, payment_id, method_id, kind, code, original_trace, title, description,
+		action, review_required, created_at) VALUES ($1, $2, $3, 'return', $4, $5, $6, $7, $8, 1, $9)`,
+		fileID, p.id, p.methodID, r.Code, r.OriginalTrace, reason.Title, "Dishonored return: our bank refused a return of this payment.",
+		"Nothing was changed: staff review the dispute with our bank.", tx.Now()); err != nil {
+		return fmt.Errorf("record dishonored return of payment %d: %w", p.id, err)
+	}
+	st.Review++
+	return audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "payment.return_dishonored", Subject: fmt.Sprintf("payment:%d", p.id),
+		Details: map[string]string{"code": r.Code, "trace": r.OriginalTrace, "status": string(p.status)}})
 }
 
 // findSent finds the payment an entry's trace number names. A payment's

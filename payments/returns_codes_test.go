@@ -424,3 +424,66 @@ func TestStopPaymentPausesAutopay(t *testing.T) {
 		e.checks()
 	})
 }
+
+// TestDishonoredReturn: a dishonored return (R68 here: the lender's bank
+// refused the customer's bank's late return) changes nothing about the
+// payment, the ledger or the customer, and goes to staff review; a real
+// return of the same payment afterwards is still processed, and the
+// payment shows that one. The SQL list of dishonor codes agrees with
+// ach.Dishonored.
+func TestDishonoredReturn(t *testing.T) {
+	for i := range 100 {
+		code := fmt.Sprintf("R%02d", i)
+		if ach.Dishonored(code) != strings.Contains(payments.DishonorCodesForTest, "'"+code+"'") {
+			t.Errorf("%s: ach.Dishonored and the SQL list disagree", code)
+		}
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, "2026-10-30")
+		customer := e.customer("Dis")
+		loan := e.loan(customer, "12000", 36, "2026-10-15", "2026-11-15")
+		e.at("2026-11-02", 9, 0)
+		method := e.bank(customer, "129083018", "50004321")
+		paid, err := e.pay.Pay(e.ctx, customer, payments.OneTime{ContractID: loan, MethodID: method.ID, Choice: payments.PayOther,
+			Other: "250", IdempotencyKey: "pay"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.at("2026-11-02", 18, 0)
+		if _, err := e.pay.RunDay(e.ctx, day("2026-11-02")); err != nil {
+			t.Fatal(err)
+		}
+		after := e.balances(loan)
+		mails := len(e.outbox(e.email(customer)))
+		e.at("2026-11-04", 9, 0)
+		file := e.returnsFile(ret(e.sentPayment(paid.ID), ach.KindReturn, "R68", ""))
+		st, err := e.pay.ImportReturns(e.ctx, "dishonor.ach", file)
+		if err != nil || st.Returns != 0 || st.Review != 1 {
+			t.Fatalf("dishonor: %+v %v", st, err)
+		}
+		p, _ := e.pay.Payment(e.ctx, customer, paid.ID)
+		m, _ := e.pay.Method(e.ctx, customer, method.ID)
+		if p.Status != payments.StatusPending || p.Return != nil || m.Status != payments.MethodActive || !sameBalances(e.balances(loan), after) {
+			t.Errorf("after a dishonor: payment %s %+v, method %s", p.Status, p.Return, m.Status)
+		}
+		if n := len(e.outbox(e.email(customer))); n != mails {
+			t.Errorf("%d messages to the customer about a dishonor", n-mails)
+		}
+		review, err := e.pay.ReturnsForReview(e.ctx, 10)
+		if err != nil || len(review) != 1 || review[0].Code != "R68" || review[0].PaymentID != paid.ID {
+			t.Errorf("review %+v %v", review, err)
+		}
+		if again, err := e.pay.ImportReturns(e.ctx, "dishonor-again.csv", []byte("trace_number,code,corrected_data\n"+e.sentPayment(paid.ID).trace+",R68,\n")); err != nil || again.Duplicate != 1 {
+			t.Errorf("the dishonor again: %+v %v", again, err)
+		}
+		// A real return of the payment still works.
+		st, err = e.pay.ImportReturns(e.ctx, "r01.csv", []byte("trace_number,code,corrected_data\n"+e.sentPayment(paid.ID).trace+",R01,\n"))
+		if err != nil || st.Returns != 1 {
+			t.Fatalf("R01 after the dishonor: %+v %v", st, err)
+		}
+		if p, _ := e.pay.Payment(e.ctx, customer, paid.ID); p.Status != payments.StatusReturned || p.Return == nil || p.Return.Code != "R01" {
+			t.Errorf("after R01: %s %+v", p.Status, p.Return)
+		}
+		e.checks()
+	})
+}

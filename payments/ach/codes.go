@@ -43,6 +43,17 @@ var returnReasons = map[string]ReturnReason{
 	"R83": {"R83", "Foreign receiving DFI unable to settle", "The payment was returned."},
 }
 
+// Dishonored reports whether a code is a dishonored return (Nacha
+// Appendix Four, Part 4.2: R61, R67–R70): the ODFI refusing the RDFI's
+// return of an entry, not a return of the entry itself.
+func Dishonored(code string) bool {
+	switch code {
+	case "R61", "R67", "R68", "R69", "R70":
+		return true
+	}
+	return false
+}
+
 // Reason returns the reason for a return code; an unlisted code gets a
 // generic text.
 func Reason(code string) ReturnReason {
