@@ -173,6 +173,37 @@ func TestAutopayThirtyDays(t *testing.T) {
 				}
 			}
 		}
+		// The same dates written out by hand from the calendar (weekends,
+		// Thanksgiving on 11-26, Christmas on 12-25), so that a mistake
+		// shared by the rule above and the code cannot pass unseen.
+		golden := [][]string{
+			{"2@2026-12-03"},                 // A: November's paid by the customer
+			{"1@2026-11-09", "2@2026-12-07"}, // B: 3 days before; Saturday 11-07 → Monday
+			{"1@2026-11-16", "2@2026-12-15"}, // C: Sunday 11-15 → Monday
+			{"2@2026-12-15"},                 // D: November's paid by the customer; 12-20 less 5
+			{"1@2026-11-27"},                 // E: 11-26 is Thanksgiving; December's (12-28) not fixed by 12-21
+			{"1@2026-11-30"},                 // F: the second (12-30) not fixed by 12-21
+		}
+		for i, b := range books {
+			var got []string
+			rows, err := d.Read.QueryContext(e.ctx, `SELECT installment_number, scheduled_date FROM payments
+				WHERE contract_id = $1 AND kind = 'autopay' ORDER BY installment_number`, b.contract)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var n int
+				var on calendar.Date
+				if err := rows.Scan(&n, &on); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, fmt.Sprintf("%d@%s", n, on))
+			}
+			rows.Close()
+			if strings.Join(got, " ") != strings.Join(golden[i], " ") {
+				t.Errorf("contract %c: debits %v, want %v", 'A'+i, got, golden[i])
+			}
+		}
 		if n := e.count(`SELECT count(*) FROM (SELECT contract_id, installment_number FROM payments WHERE kind = 'autopay'
 			GROUP BY contract_id, installment_number HAVING count(*) > 1) x`); n != 0 {
 			t.Errorf("%d installments debited twice", n)
