@@ -153,14 +153,19 @@ func (s *Service) WasntMe(ctx context.Context, token string, c Client) error {
 }
 
 // removeFactorsSince removes the passkeys, authenticator app and recovery
-// codes a login gained at or after the moment the wasnt_me token was
-// issued (the sign-in or change the alert reported; a change's alert is
-// written in the change's own transaction, so at the same instant), and
-// returns how many of each, for the audit event.
+// codes a login gained at or after the moment of the oldest alert not yet
+// answered (its wasnt_me token: the sign-in or change the alert reported;
+// a change's alert is written in the change's own transaction, so at the
+// same instant), and returns how many of each, for the audit event.
 func removeFactorsSince(ctx context.Context, tx *db.Tx, loginID int64, token string) (map[string]string, error) {
+	// From the oldest alert still unanswered (or this one): the owner may
+	// click the newest email of several, and an intruder's earlier change
+	// must go too, since this click ends every other link.
 	var since time.Time
-	if err := tx.QueryRowContext(ctx, `SELECT created_at FROM one_time_tokens WHERE token_hash = $1 AND purpose = 'wasnt_me'`,
-		hashToken("wasnt_me", token)).Scan(&since); err != nil {
+	// (ORDER BY, not MIN: SQLite's aggregate would lose the column's type.)
+	if err := tx.QueryRowContext(ctx, `SELECT created_at FROM one_time_tokens WHERE login_id = $1 AND purpose = 'wasnt_me'
+		AND (token_hash = $2 OR (used_at IS NULL AND expires_at > $3)) ORDER BY created_at LIMIT 1`,
+		loginID, hashToken("wasnt_me", token), tx.Now()).Scan(&since); err != nil {
 		return nil, fmt.Errorf("alert time: %w", err)
 	}
 	out := map[string]string{}

@@ -31,6 +31,9 @@ type ghost struct {
 
 const ghostsMax = 100_000
 
+// ghostKey is an unknown address's key: per realm, as logins are.
+func ghostKey(r Realm, email string) string { return string(r) + ":" + email }
+
 // state returns an address's failures, last failure and lock.
 func (g *ghosts) state(email string) ghost {
 	g.mu.Lock()

@@ -66,7 +66,7 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 	if l != nil {
 		st = ghost{failed: l.FailedCount, lastFailed: l.LastFailedAt, lockedUntil: l.LockedUntil}
 	} else {
-		st = s.ghosts.state(email)
+		st = s.ghosts.state(ghostKey(realm, email))
 	}
 	reason := ""
 	phc := s.dummy
@@ -93,7 +93,9 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 			reason = "wrong_password"
 		}
 		if l == nil && reason == "unknown" {
-			s.ghosts.fail(email, s.limits, now)
+			// Counted after the hash, as loginFailed counts an account's
+			// failure: both delays then end at the same moment.
+			s.ghosts.fail(ghostKey(realm, email), s.limits, s.now())
 		}
 		return LoginResult{}, s.loginFailed(ctx, l, email, reason, c)
 	}
@@ -158,7 +160,9 @@ func (s *Service) loginFailed(ctx context.Context, l *Login, email, reason strin
 		if l != nil {
 			subject = loginSubject(l.ID)
 		}
-		if l != nil && reason == "wrong_password" {
+		if l != nil && (reason == "wrong_password" || reason == "reset_required") {
+			// An account awaiting its reset counts failures too: it locks
+			// as any account (and as an unknown address) does.
 			if err := s.countFailure(ctx, tx, l.ID, c); err != nil {
 				return err
 			}

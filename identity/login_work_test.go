@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,4 +184,57 @@ func TestGhostsBounded(t *testing.T) {
 	if st := g.state("new@example.com"); st.failed != 1 {
 		t.Errorf("new address: %+v", st)
 	}
+}
+
+// TestUnknownDelayEndsWithAccounts: a hash takes time, and the moment a
+// failure is counted after it decides when the growing delay ends; an
+// unknown address's delay must end when an account's does, or probing at
+// the boundary tells them apart.
+func TestUnknownDelayEndsWithAccounts(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(by time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(by) }
+		d.Now = clock
+		s, err := New(Config{DB: d, Params: Params{MemoryKiB: 64, Time: 1, Threads: 1}, BaseURL: "https://portal.example", Limits: Limits{GlobalFailureBurst: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes := 0
+		real := s.realHash
+		s.realHash = func(pw, phc string) (bool, bool) {
+			hashes++
+			advance(100 * time.Millisecond) // a slow hash
+			return real(pw, phc)
+		}
+		var cust int64
+		if err := d.SQL.QueryRowContext(ctx, `INSERT INTO customers (first_name, last_name, email, address_line1, city, state, zip, birth_date, ssn_last4, created_at)
+			VALUES ('Ann', 'Test', 'ann@example.com', '1 Main St', 'Springfield', 'IL', '62701', '1980-01-01', '1234', $1) RETURNING id`, clock()).Scan(&cust); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateCustomerLogin(ctx, cust, "a long enough pass phrase"); err != nil {
+			t.Fatal(err)
+		}
+		// Each address in turn: five failures a minute apart start the
+		// delay (1 s); then a probe 1.05 s after the last attempt began,
+		// that is just under a second after its answer came back.
+		for j, email := range []string{"ann@example.com", "nobody@example.com"} {
+			var last time.Time
+			for i := range 5 {
+				advance(time.Minute)
+				last = clock()
+				_, _ = s.PasswordLogin(ctx, Customer, email, "wrong guess", "", Client{IP: fmt.Sprintf("198.51.100.%d", 10+10*j+i)})
+			}
+			mu.Lock()
+			now = last.Add(1050 * time.Millisecond)
+			mu.Unlock()
+			hashes = 0
+			_, _ = s.PasswordLogin(ctx, Customer, email, "wrong guess", "", Client{IP: fmt.Sprintf("198.51.100.%d", 10+10*j+5)})
+			if hashes != 0 {
+				t.Errorf("%s: hashed %d time(s) inside the delay, counted from after the last hash", email, hashes)
+			}
+		}
+	})
 }

@@ -105,12 +105,14 @@ func CheckPassword(pw string, secondFactor bool, email string, names ...string) 
 
 // hash hashes a new password (enrolment, reset) under the hash gate, like
 // every sign-in's verification: at most GOMAXPROCS argon2id computations
-// run at once in the process, whatever asks for them. ErrThrottled when
-// the gate's queue is full.
-func (s *Service) hash(ctx context.Context, pw string) (string, error) {
+// run at once in the process, whatever asks for them. It runs inside a
+// transaction, so it does not queue for the gate (that would hold the
+// transaction's locks, on SQLite the only writer, while sign-ins hash):
+// ErrThrottled when no slot is free now, and the form asks to retry.
+func (s *Service) hash(_ context.Context, pw string) (string, error) {
 	var h string
-	if err := s.hashes.do(ctx, func() { h = HashPassword(pw, s.params) }); err != nil {
-		return "", err
+	if !s.hashes.tryNow(func() { h = HashPassword(pw, s.params) }) {
+		return "", ErrThrottled
 	}
 	return h, nil
 }

@@ -68,7 +68,7 @@ const (
 // allowRecovery counts one reset request; false once a limit is spent.
 func (s *Service) allowRecovery(email string, c Client) bool {
 	now := s.now()
-	if s.recoveryLimits.allow("ip:"+c.IP, recoveryRequestsPerIP, now) && s.recoveryLimits.allow("email:"+email, recoveryRequestsPerEmail, now) {
+	if s.recoveryLimits.allow("ip:"+ipKey(c.IP), recoveryRequestsPerIP, now) && s.recoveryLimits.allow("email:"+email, recoveryRequestsPerEmail, now) {
 		return true
 	}
 	s.log.Warn("password reset requests throttled", "ip", c.IP)

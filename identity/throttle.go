@@ -55,6 +55,17 @@ func networkOf(a netip.Addr) netip.Prefix {
 	return p
 }
 
+// ipKey is what per-IP limits count by: the address for IPv4, its /64
+// for IPv6 (a single subscriber usually holds a whole /64, so counting
+// single IPv6 addresses would let one rotate past any limit).
+func ipKey(ip string) string {
+	a := parseIP(ip)
+	if a.Is4() {
+		return a.String()
+	}
+	return networkOf(a).String()
+}
+
 func parseIP(ip string) netip.Addr {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
@@ -179,6 +190,20 @@ type hashGate struct {
 
 func newHashGate(n, queueMax int) *hashGate {
 	return &hashGate{sem: make(chan struct{}, n), queueMax: int64(queueMax)}
+}
+
+// tryNow runs fn under the gate if a slot is free at once, and reports
+// whether it ran: for hashes inside a database transaction, which must
+// not wait for the gate while holding locks (on SQLite, the one writer).
+func (g *hashGate) tryNow(fn func()) bool {
+	select {
+	case g.sem <- struct{}{}:
+	default:
+		return false
+	}
+	defer func() { <-g.sem }()
+	fn()
+	return true
 }
 
 // do runs fn under the gate. Returns ErrThrottled when the queue is full

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +127,41 @@ func TestHashGate(t *testing.T) {
 	}
 	if done < 2 || done > 5 || refused != 10-done {
 		t.Errorf("done %d, refused %d: want 2 running + at most 3 waiting, the rest refused", done, refused)
+	}
+}
+
+// TestIPKey: IPv4 addresses count alone, IPv6 ones by their /64.
+func TestIPKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"198.51.100.7": "198.51.100.7", "::ffff:198.51.100.7": "198.51.100.7",
+		"2001:db8:1:2:aaaa::1": "2001:db8:1:2::/64", "2001:db8:1:2:bbbb::9": "2001:db8:1:2::/64",
+	} {
+		if got := ipKey(in); got != want {
+			t.Errorf("ipKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCounterFull: a full counter forgets only windows that have ended,
+// and refuses new keys rather than resetting the live ones.
+func TestCounterFull(t *testing.T) {
+	c := counter{window: time.Hour}
+	t0 := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	if !c.allow("victim", 3, t0) {
+		t.Fatal("first event refused")
+	}
+	c.allow("victim", 3, t0)
+	c.allow("victim", 3, t0) // the victim's limit is now spent after one more
+	for i := range throttleEntriesMax {
+		c.allow(fmt.Sprintf("filler-%d", i), 3, t0.Add(time.Minute))
+	}
+	if c.allow("newcomer", 3, t0.Add(2*time.Minute)) {
+		t.Error("a new key was let in while every window was live")
+	}
+	if c.allow("victim", 3, t0.Add(2*time.Minute)) {
+		t.Error("filling the map reset the victim's count")
+	}
+	if !c.allow("newcomer", 3, t0.Add(2*time.Hour)) {
+		t.Error("ended windows were not dropped to make room")
 	}
 }
