@@ -143,9 +143,15 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 			// refunded it (reasonRefunded).
 			status, reason = StatusFailed, reasonContractPaid
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, status_reason = $2, card_capture_id = $3, servicing_event_id = $4,
-			updated_at = $5 WHERE id = $6`, string(status), reason, p.captureID, nullIfZero(res.EventID), tx.Now(), id); err != nil {
+		r, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, status_reason = $2, card_capture_id = $3, servicing_event_id = $4,
+			updated_at = $5 WHERE id = $6 AND status = 'authorized'`, string(status), reason, p.captureID, nullIfZero(res.EventID), tx.Now(), id)
+		if err != nil {
 			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			// Another run (the customer's confirmation and the day's run
+			// at once) recorded this capture first: nothing more to do.
+			return errCapturedElsewhere
 		}
 		if refund > 0 {
 			// The refund is owed from the moment it is decided: recorded
@@ -189,6 +195,9 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 		return audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "payment.card_captured", Subject: fmt.Sprintf("payment:%d", id),
 			Details: map[string]string{"posted": posted.String(), "refund": refund.String()}})
 	})
+	if errors.Is(err, errCapturedElsewhere) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -201,6 +210,10 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 	}
 	return nil
 }
+
+// errCapturedElsewhere rolls back a capture's recording that another run
+// made first.
+var errCapturedElsewhere = errors.New("capture already recorded")
 
 // cardKey is the idempotency key of a payment's call to the processor (op
 // is "authorize", "capture", "void" or "refund"): the same call repeated,

@@ -146,7 +146,7 @@ type sentPayment struct {
 	presentment                                   int
 	originalID                                    int64
 	installment                                   sql.NullInt64
-	autopayID                                     sql.NullInt64
+	autopayID                                     sql.NullInt64 // of an autopay debit, or of the debit a retry presents again
 	fileEffective                                 calendar.Date
 	sec                                           string
 }
@@ -234,7 +234,8 @@ func (s *Service) findSent(ctx context.Context, tx *db.Tx, r ach.Return) (sentPa
 		var status, kind string
 		var orig sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.method_id, COALESCE(p.servicing_event_id, 0), p.status, p.kind,
-			p.amount_cents, p.scheduled_date, p.presentment, p.original_payment_id, p.installment_number, p.autopay_id, f.effective_date, p.sec_code
+			p.amount_cents, p.scheduled_date, p.presentment, p.original_payment_id, p.installment_number,
+			COALESCE(p.autopay_id, (SELECT o.autopay_id FROM payments o WHERE o.id = p.original_payment_id)), f.effective_date, p.sec_code
 			FROM payments p JOIN ach_files f ON f.id = p.ach_file_id WHERE p.id = $1 AND p.trace_number = $2`, id, r.OriginalTrace).
 			Scan(&p.id, &p.customerID, &p.contractID, &p.methodID, &p.eventID, &status, &kind, &p.amount, &p.date, &p.presentment, &orig,
 				&p.installment, &p.autopayID, &p.fileEffective, &p.sec)

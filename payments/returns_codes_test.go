@@ -487,3 +487,41 @@ func TestDishonoredReturn(t *testing.T) {
 		e.checks()
 	})
 }
+
+// TestStopPaymentOfARetryPausesAutopay: an autopay debit returned R01 is
+// presented again; when the customer stops that retry at the bank (R08),
+// autopay pauses as it would for the debit itself.
+func TestStopPaymentOfARetryPausesAutopay(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, "2026-10-31", func(c *payments.Config) { c.Retries = 1 })
+		e.at("2026-11-02", 10, 0)
+		c := e.customer("Retry")
+		loan := e.loan(c, "9000", 36, "2026-10-20", "2026-11-20")
+		m := e.bank(c, "112601818", "300054321")
+		e.enrol(c, loan, m.ID, "", 0)
+		e.runDays("2026-11-02", "2026-11-20")
+		var debit int64
+		if err := d.Read.QueryRow(`SELECT id FROM payments WHERE contract_id = $1 AND kind = 'autopay' AND status = 'pending'`, loan).Scan(&debit); err != nil {
+			t.Fatalf("no autopay debit sent: %v", err)
+		}
+		e.at("2026-11-23", 9, 0)
+		if st, err := e.pay.ImportReturns(e.ctx, "r01.csv", []byte("trace_number,code,corrected_data\n"+e.sentPayment(debit).trace+",R01,\n")); err != nil || st.Retries != 1 {
+			t.Fatalf("R01: %+v %v", st, err)
+		}
+		e.runDays("2026-11-23", "2026-11-25")
+		var retry int64
+		if err := d.Read.QueryRow(`SELECT id FROM payments WHERE original_payment_id = $1 AND kind = 'retry' AND status = 'pending'`, debit).Scan(&retry); err != nil {
+			var st, on string
+			_ = d.Read.QueryRow(`SELECT status, scheduled_date FROM payments WHERE original_payment_id = $1`, debit).Scan(&st, &on)
+			t.Fatalf("no retry sent: %v (retry %s on %s)", err, st, on)
+		}
+		e.at("2026-11-27", 9, 0)
+		if st, err := e.pay.ImportReturns(e.ctx, "r08.csv", []byte("trace_number,code,corrected_data\n"+e.sentPayment(retry).trace+",R08,\n")); err != nil || st.Returns != 1 {
+			t.Fatalf("R08: %+v %v", st, err)
+		}
+		if a, _ := e.pay.Autopay(e.ctx, c, loan); a.Status != payments.AutopaySuspended {
+			t.Errorf("autopay %s after the retry was stopped", a.Status)
+		}
+		e.checks()
+	})
+}

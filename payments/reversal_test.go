@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -384,5 +385,59 @@ func TestCardVoids(t *testing.T) {
 				t.Errorf("run %s: %+v %v, want %+v", r.date, st.Reversals, err, r.want)
 			}
 		}
+	})
+}
+
+// racing is a processor whose first capture lets the day's run charge the
+// same payment before the capture answers: the customer's confirmation
+// and the day's run working on one authorized payment at once.
+type racing struct {
+	payments.Processor
+	fired atomic.Bool
+	run   func()
+}
+
+func (r *racing) Capture(ctx context.Context, authID string, amount money.Cents, key string) (string, error) {
+	if r.fired.CompareAndSwap(false, true) { // the run's own capture goes straight through
+		r.run()
+	}
+	return r.Processor.Capture(ctx, authID, amount, key)
+}
+
+// TestCardCaptureRecordedOnce: when the confirmation and the day's run
+// capture the same card payment at once, it is posted, fee-booked and
+// announced once: the second to record it finds it done.
+func TestCardCaptureRecordedOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		r := &racing{}
+		e := newEnv(t, d, "2026-11-02", func(c *payments.Config) {
+			c.ConvenienceFeeCents = cents("2.50")
+			r.Processor, c.Processor = c.Processor, r
+		})
+		ada := e.customer("Ada")
+		loan := e.loan(ada, "12000", 36, "2026-10-15", "2026-11-15")
+		visa := e.card(ada, "4242424242424242")
+		r.run = func() {
+			if _, err := e.pay.ChargeDueCards(e.ctx, e.today()); err != nil {
+				t.Errorf("the day's run: %v", err)
+			}
+		}
+		p, err := e.pay.Pay(e.ctx, ada, payments.OneTime{ContractID: loan, MethodID: visa.ID, Choice: payments.PayOther, Other: "300", IdempotencyKey: "race"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status != payments.StatusSettled {
+			t.Fatalf("payment %s", p.Status)
+		}
+		if n := e.count(`SELECT count(*) FROM servicing_events WHERE kind = 'payment'`); n != 1 {
+			t.Errorf("%d postings", n)
+		}
+		if n := countKind(e.outbox(e.email(ada)), "payment.processed"); n != 1 {
+			t.Errorf("%d \"processed\" emails", n)
+		}
+		if fee, _ := ledgerBalance(e, payments.AccountConvenienceFees); fee != -cents("2.50") {
+			t.Errorf("fee income %s", fee)
+		}
+		e.checks()
 	})
 }
