@@ -232,6 +232,18 @@ func (e *env) checkFiles() {
 	}
 }
 
+// payOther makes a one-time payment of amount (dollars) on date (zero:
+// the earliest) from a method, failing the test if it is refused.
+func (e *env) payOther(customer, contract, method int64, amount string, date calendar.Date, key string) payments.Payment {
+	e.t.Helper()
+	p, err := e.pay.Pay(e.ctx, customer, payments.OneTime{ContractID: contract, MethodID: method, Choice: payments.PayOther,
+		Other: amount, Date: date, IdempotencyKey: key})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
 // balances returns a contract's ledger balances.
 func (e *env) balances(contract int64) map[string]money.Cents {
 	e.t.Helper()

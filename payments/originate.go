@@ -474,22 +474,9 @@ func updatePayments(ctx context.Context, tx *db.Tx, us []paymentUpdate) error {
 func (s *Service) attachVerifications(ctx context.Context, d calendar.Date, fileID int64) error {
 	odfi8 := s.cfg.Origin.ODFIRouting[:8]
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT v.id FROM ach_verifications v JOIN payment_methods m ON m.id = v.method_id
+		ids, err := queryIDs(ctx, tx, `SELECT v.id FROM ach_verifications v JOIN payment_methods m ON m.id = v.method_id
 			WHERE v.status = 'scheduled' AND m.status = 'pending' ORDER BY v.id`)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -713,7 +700,24 @@ func writeAtomic(dir, name string, write func(io.Writer) error) (string, string,
 	return abs, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// queryIDs runs a query returning one id column.
+// queryIDs runs a query returning one id column and reads the ids.
+func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // dueIDs reads (id, scheduled date) rows: the ids, and the key of the last.
 func dueIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, dueKey, error) {
 	rows, err := q.QueryContext(ctx, query, args...)

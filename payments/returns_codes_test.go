@@ -59,16 +59,8 @@ func TestReturnCodeClasses(t *testing.T) {
 				method := e.bank(customer, "129083018", "50001234")
 				before := e.balances(loan)
 				e.enrol(customer, loan, method.ID, "", 0)
-				later, err := e.pay.Pay(e.ctx, customer, payments.OneTime{ContractID: loan, MethodID: method.ID, Choice: payments.PayOther,
-					Other: "20", Date: day("2026-11-20"), IdempotencyKey: "later"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				paid, err := e.pay.Pay(e.ctx, customer, payments.OneTime{ContractID: loan, MethodID: method.ID, Choice: payments.PayOther,
-					Other: "250", IdempotencyKey: "pay"})
-				if err != nil {
-					t.Fatal(err)
-				}
+				later := e.payOther(customer, loan, method.ID, "20", day("2026-11-20"), "later")
+				paid := e.payOther(customer, loan, method.ID, "250", 0, "pay")
 				e.at("2026-11-02", 18, 0)
 				if _, err := e.pay.RunDay(e.ctx, day("2026-11-02")); err != nil {
 					t.Fatal(err)
@@ -167,12 +159,7 @@ func TestReturnRetryWindow(t *testing.T) {
 			c := e.customer(n)
 			w[i] = who{customer: c, loan: e.loan(c, "9000", 36, "2026-10-15", "2026-11-15")}
 			m := e.bank(c, "226131863", fmt.Sprintf("6000111%d", i))
-			var err error
-			w[i].payment, err = e.pay.Pay(e.ctx, c, payments.OneTime{ContractID: w[i].loan, MethodID: m.ID, Choice: payments.PayOther,
-				Other: "250", IdempotencyKey: "pay"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			w[i].payment = e.payOther(c, w[i].loan, m.ID, "250", 0, "pay")
 		}
 		e.at("2026-11-03", 18, 0)
 		if _, err := e.pay.RunDay(e.ctx, day("2026-11-03")); err != nil {
@@ -444,11 +431,7 @@ func TestDishonoredReturn(t *testing.T) {
 		loan := e.loan(customer, "12000", 36, "2026-10-15", "2026-11-15")
 		e.at("2026-11-02", 9, 0)
 		method := e.bank(customer, "129083018", "50004321")
-		paid, err := e.pay.Pay(e.ctx, customer, payments.OneTime{ContractID: loan, MethodID: method.ID, Choice: payments.PayOther,
-			Other: "250", IdempotencyKey: "pay"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		paid := e.payOther(customer, loan, method.ID, "250", 0, "pay")
 		e.at("2026-11-02", 18, 0)
 		if _, err := e.pay.RunDay(e.ctx, day("2026-11-02")); err != nil {
 			t.Fatal(err)

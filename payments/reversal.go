@@ -119,22 +119,9 @@ func (s *Service) ReverseCards(ctx context.Context) (ReversalStats, error) {
 	if s.cfg.Processor == nil {
 		return st, nil
 	}
-	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(`SELECT id FROM card_reversals WHERE status = 'due' ORDER BY id LIMIT %d`, reversalsPerRunMax))
+	ids, err := queryIDs(ctx, s.db.Read, fmt.Sprintf(`SELECT id FROM card_reversals WHERE status = 'due' ORDER BY id LIMIT %d`, reversalsPerRunMax))
 	if err != nil {
 		return st, fmt.Errorf("card reversals owed: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return st, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return st, err
 	}
 	unanswered := 0
 	for i, id := range ids {

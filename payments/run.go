@@ -508,22 +508,9 @@ func (s *Service) ChargeDueCards(ctx context.Context, d calendar.Date) (CardStat
 	if s.cfg.Processor == nil {
 		return st, nil
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id FROM payments WHERE rail = 'card' AND status IN ('scheduled', 'authorized') AND scheduled_date <= $1 ORDER BY id`, d)
+	ids, err := queryIDs(ctx, s.db.Read, `SELECT id FROM payments WHERE rail = 'card' AND status IN ('scheduled', 'authorized') AND scheduled_date <= $1 ORDER BY id`, d)
 	if err != nil {
 		return st, fmt.Errorf("due card payments: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return st, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return st, err
 	}
 	for _, id := range ids {
 		err := s.chargeCard(ctx, id, false)

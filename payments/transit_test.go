@@ -43,10 +43,7 @@ func TestTransitOpening(t *testing.T) {
 		loan := e.loan(c, "12000", 36, "2026-10-15", "2026-11-15")
 		e.at("2026-11-02", 9, 0)
 		m := e.bank(c, "129083018", "50007777")
-		p, err := e.pay.Pay(e.ctx, c, payments.OneTime{ContractID: loan, MethodID: m.ID, Choice: payments.PayOther, Other: "250", IdempotencyKey: "old"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := e.payOther(c, loan, m.ID, "250", 0, "old")
 		e.at("2026-11-02", 18, 0)
 		if _, err := e.pay.RunDay(e.ctx, day("2026-11-02")); err != nil {
 			t.Fatal(err)

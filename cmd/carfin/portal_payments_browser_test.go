@@ -69,6 +69,28 @@ func browserPayments(t *testing.T, d *db.DB) {
 		t.Helper()
 		browsertest.Eval[bool](b, `(() => { document.querySelector('`+sel+`').value = '`+value+`'; return true })()`)
 	}
+	// tokenize fills the card form (on the page) and sends it to the
+	// test tokenizer, which comes back with the card to save.
+	tokenize := func(number string) {
+		t.Helper()
+		b.Fill("#number", number)
+		setSelect("#exp-month", "12")
+		setSelect("#exp-year", browsertest.Eval[string](b, `document.querySelector('#exp-year').options[3].value`))
+		b.Fill("#cvc", "123")
+		b.Click(`form[action="/cardtest/tokens"] button.primary`)
+		b.WaitFor(`form[action="/payment-methods/card"]`)
+	}
+	// reviewOther fills the payment form with another amount from a
+	// method and goes on to the review.
+	reviewOther := func(amount, method string) {
+		t.Helper()
+		b.Go("/contracts/" + loan + "/pay")
+		b.Click("#amount-other")
+		b.Fill("#other", amount)
+		b.Click("#method-" + method)
+		b.Click(`form.pay-form button.primary`)
+		b.WaitPath("/contracts/" + loan + "/pay/review")
+	}
 	signIn := func() {
 		t.Helper()
 		b.Go("/login")
@@ -134,12 +156,7 @@ func browserPayments(t *testing.T, d *db.DB) {
 	// A card, through the test tokenizer: the number goes to /cardtest.
 	b.Go("/payment-methods/card/new")
 	check("card-form")
-	b.Fill("#number", "4242 4242 4242 4242")
-	setSelect("#exp-month", "12")
-	setSelect("#exp-year", browsertest.Eval[string](b, `document.querySelector('#exp-year').options[3].value`))
-	b.Fill("#cvc", "123")
-	b.Click(`form[action="/cardtest/tokens"] button.primary`)
-	b.WaitFor(`form[action="/payment-methods/card"]`)
+	tokenize("4242 4242 4242 4242")
 	if !strings.Contains(b.Location(), "card_token=tok_test_") {
 		t.Errorf("after the tokenizer at %s", b.Location())
 	}
@@ -154,12 +171,7 @@ func browserPayments(t *testing.T, d *db.DB) {
 
 	// Pay by card: another amount.
 	card := itoa(contractMethod(t, f, "card"))
-	b.Go("/contracts/" + loan + "/pay")
-	b.Click("#amount-other")
-	b.Fill("#other", "35.00")
-	b.Click("#method-" + card)
-	b.Click(`form.pay-form button.primary`)
-	b.WaitPath("/contracts/" + loan + "/pay/review")
+	reviewOther("35.00", card)
 	wants("card review", "$35.00", "Visa ••••4242")
 	b.Click(`form[action="/contracts/` + loan + `/pay"] button.primary`)
 	b.WaitFor(".confirmation")
@@ -167,21 +179,11 @@ func browserPayments(t *testing.T, d *db.DB) {
 
 	// A card the issuer declines: the reason in words, nothing charged.
 	b.Go("/payment-methods/card/new")
-	b.Fill("#number", "4000 0000 0000 9995")
-	setSelect("#exp-month", "12")
-	setSelect("#exp-year", browsertest.Eval[string](b, `document.querySelector('#exp-year').options[3].value`))
-	b.Fill("#cvc", "123")
-	b.Click(`form[action="/cardtest/tokens"] button.primary`)
-	b.WaitFor(`form[action="/payment-methods/card"]`)
+	tokenize("4000 0000 0000 9995")
 	b.Click(`form[action="/payment-methods/card"] button.primary`)
 	b.WaitPath("/payment-methods")
 	declining := itoa(contractMethod(t, f, "card"))
-	b.Go("/contracts/" + loan + "/pay")
-	b.Click("#amount-other")
-	b.Fill("#other", "45.00")
-	b.Click("#method-" + declining)
-	b.Click(`form.pay-form button.primary`)
-	b.WaitPath("/contracts/" + loan + "/pay/review")
+	reviewOther("45.00", declining)
 	b.Click(`form[action="/contracts/` + loan + `/pay"] button.primary`)
 	b.WaitFor(".error-summary")
 	wants("declined", "Your card was declined for insufficient funds. Nothing was charged.")
