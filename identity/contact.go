@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"text/template"
 	"time"
 
 	"carfin/audit"
@@ -473,30 +472,11 @@ var contactTexts = map[string]map[string]string{
 	},
 }
 
-var contactTemplates = func() map[string]*template.Template {
-	m := map[string]*template.Template{}
-	for lang, kinds := range contactTexts {
-		for kind, text := range kinds {
-			m[lang+"/"+kind] = template.Must(template.New(kind).Option("missingkey=error").Parse(text))
-		}
-	}
-	return m
-}()
-
 // sendContact queues a contact-change message in tx.
 func (s *Service) sendContact(ctx context.Context, tx *db.Tx, ch notify.Channel, to, kind, lang string, vars map[string]string) error {
-	v := map[string]string{"Lender": s.lender}
-	for k, val := range vars {
-		v[k] = val
-	}
-	var b strings.Builder
-	if err := contactTemplates[msgLang(lang)+"/"+kind].Execute(&b, v); err != nil {
-		return fmt.Errorf("message %s: %w", kind, err)
-	}
-	subject, body, _ := strings.Cut(b.String(), "\n\n")
-	m := notify.Message{Channel: ch, Kind: "identity." + kind, To: to, Subject: subject, Text: body}
-	if ch == notify.SMS {
-		m.Subject, m.Text = "", strings.TrimSpace(body)
+	m, err := s.message(ch, to, kind, lang, vars)
+	if err != nil {
+		return err
 	}
 	return notify.Enqueue(ctx, tx, m)
 }

@@ -3,8 +3,6 @@ package identity
 import (
 	"context"
 	"fmt"
-	"strings"
-	"text/template"
 
 	"carfin/db"
 	"carfin/notify"
@@ -16,6 +14,8 @@ import (
 var messageTexts = map[string]map[string]string{
 	"en": {
 		"unlock":          "Your {{.Lender}} sign-in is locked\n\nHello {{.Name}},\n\nWe locked sign-in to your {{.Lender}} account for {{.Minutes}} minutes after too many wrong passwords.\n\nIf this was you, you can unlock it now:\n{{.Link}}\n\nIf it was not you, someone may know your email address. Your account is safe; consider changing your password after you sign in.\n",
+		"unlock_factor":   "Your {{.Lender}} sign-in is locked: change your password\n\nHello {{.Name}},\n\nSomeone entered your {{.Lender}} password correctly, then too many wrong codes at the second step. We locked sign-in for {{.Minutes}} minutes.\n\nIf this was not you, whoever did it knows your password. Choose a new one now (this link works for 30 minutes):\n{{.Link}}\n\nIf it was you, wait {{.Minutes}} minutes and sign in again.\n",
+		"factor_blocked":  "Sign-in codes for your {{.Lender}} account are blocked\n\nHello {{.Name}},\n\nSomeone who knows your {{.Lender}} password has tried too many wrong codes at the second step of sign-in. To protect your account, codes are refused until you choose a new password (this link works for 30 minutes; afterwards use \"Forgot your password?\"):\n{{.Link}}\n\nA passkey still signs you in.\n",
 		"reset":           "Reset your {{.Lender}} password\n\nHello {{.Name}},\n\nUse this link within 30 minutes to choose a new password:\n{{.Link}}\n\nIf you did not ask for this, ignore this email: your password stays the same.\n",
 		"reset_code":      "\n\n{{.Lender}}: your password reset code is {{.Code}}. It expires in 30 minutes. Never share it.",
 		"enrol":           "Confirm your email for {{.Lender}} online access\n\nHello {{.Name}},\n\nOpen this link within 60 minutes to choose your password and finish setting up online access:\n{{.Link}}\n\nIf you did not ask for this, ignore this email.\n",
@@ -27,6 +27,8 @@ var messageTexts = map[string]map[string]string{
 	},
 	"es": {
 		"unlock":          "Su acceso a {{.Lender}} está bloqueado\n\nHola, {{.Name}}:\n\nBloqueamos el acceso a su cuenta de {{.Lender}} durante {{.Minutes}} minutos tras demasiadas contraseñas incorrectas.\n\nSi fue usted, puede desbloquearlo ahora:\n{{.Link}}\n\nSi no fue usted, alguien puede conocer su correo electrónico. Su cuenta está segura; considere cambiar su contraseña después de iniciar sesión.\n",
+		"unlock_factor":   "Su acceso a {{.Lender}} está bloqueado: cambie su contraseña\n\nHola, {{.Name}}:\n\nAlguien escribió bien su contraseña de {{.Lender}} y después demasiados códigos incorrectos en el segundo paso. Bloqueamos el acceso durante {{.Minutes}} minutos.\n\nSi no fue usted, quien lo hizo conoce su contraseña. Elija una nueva ahora (este enlace vale 30 minutos):\n{{.Link}}\n\nSi fue usted, espere {{.Minutes}} minutos y vuelva a iniciar sesión.\n",
+		"factor_blocked":  "Los códigos de acceso de su cuenta de {{.Lender}} están bloqueados\n\nHola, {{.Name}}:\n\nAlguien que conoce su contraseña de {{.Lender}} ha probado demasiados códigos incorrectos en el segundo paso del inicio de sesión. Para proteger su cuenta, rechazamos los códigos hasta que elija una contraseña nueva (este enlace vale 30 minutos; después use \"¿Olvidó su contraseña?\"):\n{{.Link}}\n\nUna llave de acceso sigue permitiéndole entrar.\n",
 		"reset":           "Restablezca su contraseña de {{.Lender}}\n\nHola, {{.Name}}:\n\nUse este enlace en los próximos 30 minutos para elegir una contraseña nueva:\n{{.Link}}\n\nSi no lo pidió, ignore este correo: su contraseña no cambia.\n",
 		"reset_code":      "\n\n{{.Lender}}: su código para restablecer la contraseña es {{.Code}}. Vence en 30 minutos. No lo comparta.",
 		"enrol":           "Confirme su correo para el acceso en línea de {{.Lender}}\n\nHola, {{.Name}}:\n\nAbra este enlace en los próximos 60 minutos para elegir su contraseña y terminar de activar el acceso en línea:\n{{.Link}}\n\nSi no lo pidió, ignore este correo.\n",
@@ -46,56 +48,57 @@ var changeNames = map[string]map[string]string{
 		"passkey_on": "se añadió una llave de acceso", "passkey_off": "se quitó una llave de acceso", "recovery_codes": "se generaron nuevos códigos de recuperación"},
 }
 
-var messageTemplates = func() map[string]*template.Template {
-	m := map[string]*template.Template{}
-	for lang, kinds := range messageTexts {
-		for kind, text := range kinds {
-			m[lang+"/"+kind] = template.Must(template.New(kind).Option("missingkey=error").Parse(text))
+// messages is messageTexts and contactTexts as one catalog.
+var messages = notify.NewCatalog(func() map[string]map[string]string {
+	m := map[string]map[string]string{}
+	for _, texts := range []map[string]map[string]string{messageTexts, contactTexts} {
+		for lang, kinds := range texts {
+			if m[lang] == nil {
+				m[lang] = map[string]string{}
+			}
+			for kind, text := range kinds {
+				m[lang][kind] = text
+			}
 		}
 	}
 	return m
-}()
+}())
 
-func msgLang(lang string) string {
-	if _, ok := messageTexts[lang]; ok {
-		return lang
-	}
-	return "en"
-}
+func msgLang(lang string) string { return notify.Lang(lang) }
 
-// render returns the subject and body of a message.
-func (s *Service) render(kind, lang string, vars map[string]string) (string, string, error) {
-	lang = msgLang(lang)
-	t := messageTemplates[lang+"/"+kind]
-	if t == nil {
-		return "", "", fmt.Errorf("no message %q", kind)
-	}
+// message renders kind in lang (Lender is always set) as an email, or as
+// a text message when ch is notify.SMS, addressed to to.
+func (s *Service) message(ch notify.Channel, to, kind, lang string, vars map[string]string) (notify.Message, error) {
 	v := map[string]string{"Lender": s.lender}
 	for k, val := range vars {
 		v[k] = val
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, v); err != nil {
-		return "", "", fmt.Errorf("message %s: %w", kind, err)
+	render := messages.Email
+	if ch == notify.SMS {
+		render = messages.SMS
 	}
-	subject, body, _ := strings.Cut(b.String(), "\n\n")
-	return subject, body, nil
+	m, err := render(lang, kind, v)
+	if err != nil {
+		return m, fmt.Errorf("message %s: %w", kind, err)
+	}
+	m.Kind, m.To = "identity."+kind, to
+	return m, nil
 }
 
 // send queues an email in tx.
 func (s *Service) send(ctx context.Context, tx *db.Tx, to, kind, lang string, vars map[string]string) error {
-	subject, body, err := s.render(kind, lang, vars)
+	m, err := s.message(notify.Email, to, kind, lang, vars)
 	if err != nil {
 		return err
 	}
-	return notify.Enqueue(ctx, tx, notify.Message{Channel: notify.Email, Kind: "identity." + kind, To: to, Subject: subject, Text: body})
+	return notify.Enqueue(ctx, tx, m)
 }
 
 // sendSMS queues a text message in tx.
 func (s *Service) sendSMS(ctx context.Context, tx *db.Tx, phone, kind, lang string, vars map[string]string) error {
-	_, body, err := s.render(kind, lang, vars)
+	m, err := s.message(notify.SMS, phone, kind, lang, vars)
 	if err != nil {
 		return err
 	}
-	return notify.Enqueue(ctx, tx, notify.Message{Channel: notify.SMS, Kind: "identity." + kind, To: phone, Text: strings.TrimSpace(body)})
+	return notify.Enqueue(ctx, tx, m)
 }

@@ -24,7 +24,7 @@ type format struct {
 	symbol, group, decimal string
 	months, monthsShort    [12]string
 	// date layouts: "{d}", "{m}" (month name), "{y}"
-	short, long, monthYear string
+	short, long, monthYear, dayMonth string
 	percentSep             string // between the number and "%"
 	// clock is the time of day's layout; at joins the date and the time.
 	clock, at string
@@ -35,12 +35,12 @@ var formats = map[string]format{
 		months: [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September",
 			"October", "November", "December"},
 		monthsShort: [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
-		short:       "{ms} {d}, {y}", long: "{m} {d}, {y}", monthYear: "{ms} {y}", clock: "3:04 PM MST", at: " at "},
+		short:       "{ms} {d}, {y}", long: "{m} {d}, {y}", monthYear: "{ms} {y}", dayMonth: "{ms} {d}", clock: "3:04 PM MST", at: " at "},
 	"es": {symbol: "$", group: ",", decimal: ".",
 		months: [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
 			"octubre", "noviembre", "diciembre"},
 		monthsShort: [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
-		short:       "{d} {ms} {y}", long: "{d} de {m} de {y}", monthYear: "{ms} {y}", percentSep: "\u00a0",
+		short:       "{d} {ms} {y}", long: "{d} de {m} de {y}", monthYear: "{ms} {y}", dayMonth: "{d} {ms}", percentSep: "\u00a0",
 		clock: "15:04 MST", at: ", "},
 }
 
@@ -112,6 +112,16 @@ func MonthYear(lang string, d calendar.Date) string {
 	}
 	f := of(lang)
 	return layout(f, f.monthYear, d)
+}
+
+// DayMonth formats a date without its year, for a text message: "Nov
+// 25", "25 nov".
+func DayMonth(lang string, d calendar.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	f := of(lang)
+	return layout(f, f.dayMonth, d)
 }
 
 // Percent formats a rate: "6.49%", "6.49 %".

@@ -3,8 +3,6 @@ package profile
 import (
 	"context"
 	"fmt"
-	"strings"
-	"text/template"
 
 	"carfin/db"
 	"carfin/notify"
@@ -26,29 +24,18 @@ var messageTexts = map[string]map[string]string{
 	},
 }
 
-var messageTemplates = func() map[string]*template.Template {
-	m := map[string]*template.Template{}
-	for lang, kinds := range messageTexts {
-		for kind, text := range kinds {
-			m[lang+"/"+kind] = template.Must(template.New(kind).Option("missingkey=error").Parse(text))
-		}
-	}
-	return m
-}()
+var messages = notify.NewCatalog(messageTexts)
 
 // send queues an email in tx.
 func (s *Service) send(ctx context.Context, tx *db.Tx, to, kind, lang string, vars map[string]string) error {
-	if _, ok := messageTexts[lang]; !ok {
-		lang = "en"
-	}
 	v := map[string]string{"Lender": s.lender}
 	for k, val := range vars {
 		v[k] = val
 	}
-	var b strings.Builder
-	if err := messageTemplates[lang+"/"+kind].Execute(&b, v); err != nil {
+	m, err := messages.Email(lang, kind, v)
+	if err != nil {
 		return fmt.Errorf("message %s: %w", kind, err)
 	}
-	subject, body, _ := strings.Cut(b.String(), "\n\n")
-	return notify.Enqueue(ctx, tx, notify.Message{Channel: notify.Email, Kind: "profile." + kind, To: to, Subject: subject, Text: body})
+	m.Kind, m.To = "profile."+kind, to
+	return notify.Enqueue(ctx, tx, m)
 }

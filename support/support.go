@@ -34,7 +34,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"text/template"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -390,32 +389,20 @@ func (s *Service) StaffReply(ctx context.Context, staffLoginID, threadID int64, 
 	return id, err
 }
 
-// replyTexts announce a staff reply; the reply itself stays in the portal.
-var replyTexts = map[string]string{
-	"en": "New reply from {{.Lender}}: {{.Subject}}\n\nHello {{.Name}},\n\nWe answered your message \"{{.Subject}}\". For your security the answer is in the portal, not in this email. Sign in to read it:\n{{.Link}}\n",
-	"es": "Nueva respuesta de {{.Lender}}: {{.Subject}}\n\nHola, {{.Name}}:\n\nRespondimos su mensaje \"{{.Subject}}\". Por su seguridad, la respuesta está en el portal, no en este correo. Inicie sesión para leerla:\n{{.Link}}\n",
-}
-
-var replyTemplates = func() map[string]*template.Template {
-	m := map[string]*template.Template{}
-	for lang, text := range replyTexts {
-		m[lang] = template.Must(template.New(lang).Option("missingkey=error").Parse(text))
-	}
-	return m
-}()
+// replies announce a staff reply; the reply itself stays in the portal.
+var replies = notify.NewCatalog(map[string]map[string]string{
+	"en": {"reply": "New reply from {{.Lender}}: {{.Subject}}\n\nHello {{.Name}},\n\nWe answered your message \"{{.Subject}}\". For your security the answer is in the portal, not in this email. Sign in to read it:\n{{.Link}}\n"},
+	"es": {"reply": "Nueva respuesta de {{.Lender}}: {{.Subject}}\n\nHola, {{.Name}}:\n\nRespondimos su mensaje \"{{.Subject}}\". Por su seguridad, la respuesta está en el portal, no en este correo. Inicie sesión para leerla:\n{{.Link}}\n"},
+})
 
 func (s *Service) notifyReply(ctx context.Context, tx *db.Tx, to, lang, name, subject string, threadID int64) error {
-	t, ok := replyTemplates[lang]
-	if !ok {
-		t = replyTemplates["en"]
-	}
-	var b strings.Builder
 	link := strings.TrimRight(s.cfg.BaseURL, "/") + fmt.Sprintf("/messages/%d", threadID)
-	if err := t.Execute(&b, map[string]string{"Lender": s.cfg.LenderName, "Name": name, "Subject": subject, "Link": link}); err != nil {
+	m, err := replies.Email(lang, "reply", map[string]string{"Lender": s.cfg.LenderName, "Name": name, "Subject": subject, "Link": link})
+	if err != nil {
 		return fmt.Errorf("reply notice: %w", err)
 	}
-	subj, body, _ := strings.Cut(b.String(), "\n\n")
-	return notify.Enqueue(ctx, tx, notify.Message{Channel: notify.Email, Kind: "support.reply", To: to, Subject: subj, Text: body})
+	m.Kind, m.To = "support.reply", to
+	return notify.Enqueue(ctx, tx, m)
 }
 
 // Threads returns the customer's threads, the latest activity first (at
