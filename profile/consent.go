@@ -206,7 +206,7 @@ func (s *Service) GiveConsent(ctx context.Context, customerID int64, d Disclosur
 			return err
 		}
 		return s.send(ctx, tx, c.Email, "esign_given", by.Lang, map[string]string{"Name": c.FirstName, "Version": d.Version,
-			"When": tx.Now().Format("2006-01-02 15:04 MST"), "Disclosure": d.Markdown})
+			"When": by.moment(tx.Now()), "Disclosure": d.Markdown})
 	})
 }
 
@@ -229,7 +229,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, customerID int64, d Discl
 		if err := s.recordConsent(ctx, tx, customerID, "withdrawn", d, "portal: chose to go back to paper", c.Email, by); err != nil {
 			return err
 		}
-		return s.send(ctx, tx, c.Email, "esign_withdrawn", by.Lang, map[string]string{"Name": c.FirstName, "When": tx.Now().Format("2006-01-02 15:04 MST")})
+		return s.send(ctx, tx, c.Email, "esign_withdrawn", by.Lang, map[string]string{"Name": c.FirstName, "When": by.moment(tx.Now())})
 	})
 }
 

@@ -16,10 +16,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"carfin/audit"
 	"carfin/db"
+	"carfin/locale"
 	"carfin/preferences"
 )
 
@@ -45,9 +47,22 @@ type Actor struct {
 	UserAgent string
 	// Lang is the language of the confirmation emails ("en", "es").
 	Lang string
+	// Zone is the lender's time zone, in which the confirmation emails
+	// say when, as every other message does (UTC when nil).
+	Zone *time.Location
 }
 
 func (a Actor) subject() string { return fmt.Sprintf("login:%d", a.LoginID) }
+
+// moment words t for a confirmation email: "November 24, 2026 at 5:00 PM
+// EST" in the lender's zone and the email's language.
+func (a Actor) moment(t time.Time) string {
+	loc := a.Zone
+	if loc == nil {
+		loc = time.UTC
+	}
+	return locale.Moment(a.Lang, t.In(loc))
+}
 
 // Address is a US mailing address.
 type Address struct {
@@ -207,7 +222,7 @@ func (s *Service) UpdateAddress(ctx context.Context, customerID int64, a Address
 			return err
 		}
 		return s.send(ctx, tx, old.Email, "address_changed", by.Lang, map[string]string{"Name": old.FirstName, "Address": oneLine(a),
-			"When": tx.Now().Format("2006-01-02 15:04 MST")})
+			"When": by.moment(tx.Now())})
 	})
 }
 

@@ -18,7 +18,7 @@ func handleAutopayReminders(pr *profile.Service, v *views) http.Handler {
 		next := safeNext(r.PostForm.Get("next"))
 		days, err := strconv.Atoi(r.PostForm.Get("reminder"))
 		if err == nil {
-			err = pr.SetReminderDays(r.Context(), customerOf(r), days, actorOf(r))
+			err = pr.SetReminderDays(r.Context(), customerOf(r), days, v.actorOf(r))
 		}
 		switch {
 		case err == nil:

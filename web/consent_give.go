@@ -32,7 +32,7 @@ func handleConsentGive(pr *profile.Service, v *views) http.Handler {
 		// changed since is refused (ErrStaleDisclosure), not consented to.
 		d := v.disclosure(lang)
 		d.Version = r.PostFormValue("version")
-		err := pr.GiveConsent(r.Context(), customerOf(r), d, r.PostFormValue("code"), actorOf(r))
+		err := pr.GiveConsent(r.Context(), customerOf(r), d, r.PostFormValue("code"), v.actorOf(r))
 		switch {
 		case errors.Is(err, profile.ErrSampleCode):
 			renderConsent(w, r, pr, v, http.StatusUnprocessableEntity, map[string]string{"code": "consent.err_code"})

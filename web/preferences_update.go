@@ -23,7 +23,7 @@ func handlePreferencesUpdate(pr *profile.Service, v *views) http.Handler {
 		}
 		c.DueReminderDays = days
 		shown := &preferences.Preferences{Alerts: c.Alerts, DueReminderDays: days}
-		err = pr.SetPreferences(r.Context(), customerOf(r), c, actorOf(r))
+		err = pr.SetPreferences(r.Context(), customerOf(r), c, v.actorOf(r))
 		switch {
 		case errors.Is(err, preferences.ErrInvalid):
 			shown.DueReminderDays = preferences.DueReminderDaysDefault

@@ -48,7 +48,7 @@ func handleProfileAddressUpdate(pr *profile.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := profile.Address{Line1: r.PostFormValue("line1"), Line2: r.PostFormValue("line2"), City: r.PostFormValue("city"),
 			State: r.PostFormValue("state"), ZIP: r.PostFormValue("zip")}
-		err := pr.UpdateAddress(r.Context(), customerOf(r), a, actorOf(r))
+		err := pr.UpdateAddress(r.Context(), customerOf(r), a, v.actorOf(r))
 		var fe profile.FieldErrors
 		switch {
 		case errors.As(err, &fe):

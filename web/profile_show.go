@@ -63,9 +63,10 @@ func handleProfileShow(id *identity.Service, pr *profile.Service, v *views) http
 	})
 }
 
-// actorOf describes the signed-in customer for the profile capability.
-func actorOf(r *http.Request) profile.Actor {
-	return profile.Actor{LoginID: sessionOf(r).LoginID, IP: clientIP(r), UserAgent: r.UserAgent(), Lang: langOf(r)}
+// actorOf describes the signed-in customer for the profile capability,
+// with the page's language and the lender's zone for its emails.
+func (v *views) actorOf(r *http.Request) profile.Actor {
+	return profile.Actor{LoginID: sessionOf(r).LoginID, IP: clientIP(r), UserAgent: r.UserAgent(), Lang: langOf(r), Zone: v.loc}
 }
 
 // FormatPhone shows an E.164 US number as (555) 201-0123; others as given.
