@@ -26,6 +26,8 @@ var letterTexts = map[string]map[string]string{
 		"vin":              "VIN",
 		"good_through":     "Payoff amount good through %s",
 		"principal":        "Principal",
+		"lease_balance":    "Lease balance",
+		"lease_balance_is": "The lease balance is the adjusted capitalized cost less the depreciation in the monthly payments billed so far.",
 		"interest":         "Interest to %s",
 		"fees":             "Fees",
 		"billed":           "Lease payments billed and unpaid",
@@ -39,6 +41,7 @@ var letterTexts = map[string]map[string]string{
 		"call":             "Call us at %s for wiring and mailing instructions.",
 		"reference":        "Put the quote number %s and your account number on your payment.",
 		"payoff_note":      "This quote assumes no other payment is made or returned before the good-through date. A payment returned after this quote was issued increases the amount owed. When the contract is paid in full, we release our lien on the vehicle's title.",
+		"lease_pay_note":   "This quote assumes no other payment is made or returned before the good-through date. A payment returned after this quote was issued increases the amount owed. Paying off the lease buys the vehicle: sales tax and registration fees may apply, and when it is paid in full we transfer the vehicle's title to you.",
 		"lease_ends":       "Lease ends",
 		"odometer":         "Odometer reading you gave us",
 		"odometer_start":   "Odometer at signing",
@@ -71,6 +74,8 @@ var letterTexts = map[string]map[string]string{
 		"vin":              "VIN",
 		"good_through":     "Monto de liquidación válido hasta el %s",
 		"principal":        "Capital",
+		"lease_balance":    "Saldo del arrendamiento",
+		"lease_balance_is": "El saldo del arrendamiento es el costo capitalizado ajustado menos la depreciación de los pagos mensuales facturados hasta ahora.",
 		"interest":         "Intereses hasta el %s",
 		"fees":             "Cargos",
 		"billed":           "Pagos de arrendamiento facturados y sin pagar",
@@ -84,6 +89,7 @@ var letterTexts = map[string]map[string]string{
 		"call":             "Llámenos al %s para recibir las instrucciones de transferencia y de envío por correo.",
 		"reference":        "Anote el número de cotización %s y su número de cuenta en su pago.",
 		"payoff_note":      "Esta cotización supone que no se hace ni se devuelve ningún otro pago antes de la fecha de validez. Un pago devuelto después de emitir esta cotización aumenta el monto adeudado. Cuando el contrato quede pagado por completo, liberaremos el gravamen sobre el título del vehículo.",
+		"lease_pay_note":   "Esta cotización supone que no se hace ni se devuelve ningún otro pago antes de la fecha de validez. Un pago devuelto después de emitir esta cotización aumenta el monto adeudado. Liquidar el arrendamiento es comprar el vehículo: pueden aplicarse impuestos sobre la venta y cargos de registro, y cuando quede pagado por completo le transferiremos el título del vehículo.",
 		"lease_ends":       "El arrendamiento termina",
 		"odometer":         "Lectura del odómetro que nos indicó",
 		"odometer_start":   "Odómetro al firmar",
@@ -224,7 +230,15 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 	case KindPayoff:
 		note(T("payoff_intro"))
 		section(T("good_through", locale.LongDate(lang, q.GoodThrough)))
-		row(T("principal"), amount(q.PrincipalCents), false)
+		// A lessee owes no principal: a lease's payoff is what is left of
+		// the adjusted capitalized cost (the net investment), and paying
+		// it buys the vehicle.
+		lease := a.Kind == servicing.KindLease
+		if lease {
+			row(T("lease_balance"), amount(q.PrincipalCents), false)
+		} else {
+			row(T("principal"), amount(q.PrincipalCents), false)
+		}
 		if q.InterestCents != 0 || q.PerDiemCents != 0 {
 			row(T("interest", locale.LongDate(lang, q.GoodThrough)), amount(q.InterestCents), false)
 		}
@@ -241,10 +255,17 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 		} else {
 			note(T("per_diem_none", locale.LongDate(lang, q.GoodThrough)))
 		}
+		if lease {
+			note(T("lease_balance_is"))
+		}
 		section(T("how_to_pay"))
 		instructions(pdf, tr, cfg, T, q)
 		pdf.Ln(2)
-		note(T("payoff_note"))
+		if lease {
+			note(T("lease_pay_note"))
+		} else {
+			note(T("payoff_note"))
+		}
 	case KindLeaseEnd:
 		note(T("lease_end_intro"))
 		pdf.Ln(1)

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -294,3 +296,85 @@ func checkPDF(t *testing.T, pdf []byte) string {
 	}
 	return string(out)
 }
+
+// TestLeasePayoffLetterWords: a lease's payoff letter names what a
+// lessee's payoff is made of (the lease balance: the adjusted
+// capitalized cost not yet paid down), never "Principal", and says that
+// paying it off buys the vehicle (the title is transferred, not a lien
+// released); a loan's letter keeps "Principal" and the lien. In both
+// languages, read from the PDF's own text.
+func TestLeasePayoffLetterWords(t *testing.T) {
+	a := servicing.Addressee{FirstName: "Inés", LastName: "Muñoz", AddressLine1: "1 Main St", City: "Springfield", State: "IL", ZIP: "62701",
+		AccountNumber: "NW-Q00002", VIN: "1HGCM82633A004352", VehicleYear: 2025, Make: "Mazda", Model: "CX-5", Kind: servicing.KindLease}
+	q := quotes.Quote{Number: "PQ-00000002", Kind: quotes.KindPayoff, QuotedOn: day("2026-11-25"), GoodThrough: day("2026-12-01"),
+		PrincipalCents: cents("26105.40"), TotalCents: cents("26105.40"), CreatedAt: time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)}
+	for _, tc := range []struct {
+		name, lang string
+		kind       servicing.Kind
+		want, not  []string
+	}{
+		{"lease", "en", servicing.KindLease,
+			[]string{"Lease balance", "$26,105.40", "The lease balance is the adjusted capitalized cost less the depreciation",
+				"transfer the vehicle's title to you"},
+			[]string{"Principal", "lien"}},
+		{"lease, Spanish", "es", servicing.KindLease,
+			[]string{"Saldo del arrendamiento", "El saldo del arrendamiento es el costo capitalizado ajustado menos la depreciación",
+				"le transferiremos el título del vehículo"},
+			[]string{"Capital", "gravamen"}},
+		{"loan", "en", servicing.KindLoan, []string{"Principal", "release our lien"}, []string{"Lease balance", "adjusted capitalized"}},
+		{"loan, Spanish", "es", servicing.KindLoan, []string{"Capital", "gravamen"}, []string{"Saldo del arrendamiento"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a.Kind, q.Lang = tc.kind, tc.lang
+			pdf, err := quotes.RenderLetter(testConfig, a, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPDF(t, pdf)
+			if n, err := api.PageCount(bytes.NewReader(pdf), model.NewDefaultConfiguration()); err != nil || n != 1 {
+				t.Errorf("the letter has %d pages (%v), want 1", n, err)
+			}
+			text := pdfStrings(t, pdf)
+			flat := strings.Join(strings.Fields(text), " ") // a note wraps over lines
+			for _, s := range tc.want {
+				if !strings.Contains(flat, s) {
+					t.Errorf("letter lacks %q:\n%s", s, text)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(flat, s) {
+					t.Errorf("letter has %q:\n%s", s, text)
+				}
+			}
+		})
+	}
+}
+
+// pdfStrings returns the text a PDF's pages show, read from their
+// content streams (pdfcpu decompresses them): the strings of its text
+// operators, one per line. The core fonts' cp1252 is read as Latin-1,
+// which agrees on every letter the letters use (the typographic marks
+// at 0x80-0x9F aside). Unlike checkPDF it needs no pdftotext, so the
+// words are checked on every machine.
+func pdfStrings(t *testing.T, pdf []byte) string {
+	t.Helper()
+	var content bytes.Buffer
+	err := api.ExtractContent(bytes.NewReader(pdf), nil, func(r io.Reader, _ int) error {
+		_, err := content.ReadFrom(r)
+		return err
+	}, model.NewDefaultConfiguration())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, m := range pdfString.FindAllSubmatch(content.Bytes(), -1) {
+		s := strings.NewReplacer(`\(`, "(", `\)`, ")", `\\`, `\`).Replace(string(m[1]))
+		for i := 0; i < len(s); i++ {
+			out.WriteRune(rune(s[i]))
+		}
+		out.WriteByte('\n')
+	}
+	return out.String()
+}
+
+var pdfString = regexp.MustCompile(`\(((?:[^()\\]|\\.)*)\)\s*Tj`)
