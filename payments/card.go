@@ -123,7 +123,7 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 			// More than the contract owes now (another payment came first):
 			// post what it owes and give the rest back.
 			posted = 0
-			if q, qerr := s.sv.QuotePayoff(ctx, p.contractID, p.date); qerr == nil && q.PayoffCents > 0 && q.PayoffCents < p.amount {
+			if q, qerr := s.sv.QuotePayoffTx(ctx, tx, p.contractID, p.date); qerr == nil && q.PayoffCents > 0 && q.PayoffCents < p.amount {
 				posted = q.PayoffCents
 				res, err = s.sv.PostPaymentTx(ctx, tx, req, posted)
 			} else {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,14 +32,21 @@ const (
 type Options struct {
 	ContractID      int64
 	ContractAccount string
-	// AmountDueCents: past due plus what is due on the next due date, with
-	// fees. PastDueCents: installments whose due date has passed, with
-	// fees (0: nothing is past due). PayoffCents: the payoff on Earliest.
-	AmountDueCents   money.Cents
-	PastDueCents     money.Cents
-	PayoffCents      money.Cents
-	InstallmentCents money.Cents
-	NextDue          calendar.Date
+	// AmountDueCents, PastDueCents, FeesCents, NextDue and DaysPastDue are
+	// what every page shows (servicing.Service.Owed, the dashboard's rule):
+	// the amount due is what is past due, the next installment (due on
+	// NextDue) and fees; past due counts installments whose due date has
+	// passed (0: nothing is past due). PayoffCents: what pays the contract
+	// off with a payment dated Earliest, less the payments already
+	// scheduled on or before it (PayoffScheduledCents).
+	AmountDueCents       money.Cents
+	PastDueCents         money.Cents
+	FeesCents            money.Cents
+	DaysPastDue          int
+	PayoffCents          money.Cents
+	PayoffScheduledCents money.Cents
+	InstallmentCents     money.Cents
+	NextDue              calendar.Date
 	// Earliest is the effective date of a payment made now (today, or the
 	// next business day after the cut-off or on a non-business day);
 	// Latest the last date a payment may be scheduled for (the next due
@@ -115,38 +123,6 @@ func loadContract(ctx context.Context, q db.Querier, customerID, contractID int6
 
 func (c *contractRow) open() bool { return c.state == "active" || c.state == "matured" }
 
-// cumulativeThrough is the sum of installments due on or before d.
-func (c *contractRow) cumulativeThrough(d calendar.Date) money.Cents {
-	var sum money.Cents
-	for _, in := range c.installments {
-		if in.due > d {
-			break
-		}
-		sum = in.cumulative
-	}
-	return sum
-}
-
-// amounts computes amount due and past due on date today.
-func (c *contractRow) amounts(today calendar.Date) (due, pastDue money.Cents) {
-	pastDue = max(0, c.cumulativeThrough(today-1)-c.credited)
-	current := c.nextUnpaidDue
-	for _, in := range c.installments {
-		if in.due >= today {
-			current = max(current, in.due)
-			break
-		}
-	}
-	due = max(0, c.cumulativeThrough(current)-c.credited)
-	if due == 0 && pastDue == 0 && c.fees == 0 {
-		return 0, 0
-	}
-	if pastDue > 0 || c.fees > 0 {
-		pastDue += c.fees
-	}
-	return due + c.fees, pastDue
-}
-
 // Options returns what the payment form offers for one of the customer's
 // contracts. It returns ErrNotFound or ErrContractClosed.
 func (s *Service) Options(ctx context.Context, customerID, contractID int64) (Options, error) {
@@ -162,30 +138,79 @@ func (s *Service) optionsOf(ctx context.Context, customerID int64, c *contractRo
 		return Options{}, fmt.Errorf("contract %s is %s: %w", c.account, c.state, ErrContractClosed)
 	}
 	today := s.cfg.Cutoff.Today(now)
-	o := Options{ContractID: c.id, ContractAccount: c.account, InstallmentCents: c.paymentCents, NextDue: c.nextUnpaidDue,
+	o := Options{ContractID: c.id, ContractAccount: c.account, InstallmentCents: c.paymentCents,
 		Earliest: s.cfg.Cutoff.EffectiveDate(now), CardFeeCents: s.cfg.ConvenienceFeeCents, ScheduledCents: c.scheduledCents}
 	if calendar.IsBusinessDay(today) {
 		o.Cutoff = s.cfg.Cutoff.Deadline(today).UTC()
 	}
-	o.AmountDueCents, o.PastDueCents = c.amounts(today)
-	q, err := s.sv.QuotePayoff(ctx, c.id, o.Earliest)
+	owed, err := s.sv.Owed(ctx, s.db.Read, c.id, today)
 	if err != nil {
+		return Options{}, fmt.Errorf("amounts of %s: %w", c.account, mapServicingErr(err))
+	}
+	o.AmountDueCents, o.PastDueCents, o.FeesCents, o.DaysPastDue, o.NextDue = owed.AmountDueCents, owed.PastDueCents, owed.FeesCents,
+		owed.DaysPastDue, owed.NextDue
+	if o.PayoffCents, o.PayoffScheduledCents, _, err = s.payoffLeft(ctx, s.db.Read, c.id, o.Earliest, 0); err != nil {
 		return Options{}, fmt.Errorf("payoff of %s: %w", c.account, mapServicingErr(err))
 	}
-	o.PayoffCents = q.PayoffCents
-	o.AmountDueCents = min(o.AmountDueCents, o.PayoffCents)
-	o.PastDueCents = min(o.PastDueCents, o.PayoffCents)
-	anchor := c.nextUnpaidDue
-	if anchor.IsZero() || anchor < today {
-		anchor = today
-	}
-	o.Latest = max(anchor+scheduleDaysAfterDue, o.Earliest)
+	o.Latest = latestDate(c, today, o.Earliest)
 	methods, err := s.methodsOf(ctx, s.db.Read, customerID)
 	if err != nil {
 		return Options{}, err
 	}
 	o.Methods = methods
 	return o, nil
+}
+
+// latestDate is the last date a one-time payment may take: the next
+// unpaid due date (or today, if that has passed) plus
+// scheduleDaysAfterDue.
+func latestDate(c *contractRow, today, earliest calendar.Date) calendar.Date {
+	anchor := c.nextUnpaidDue
+	if anchor.IsZero() || anchor < today {
+		anchor = today
+	}
+	return max(anchor+scheduleDaysAfterDue, earliest)
+}
+
+// payoffLeft is what pays a contract off with a payment dated d: the
+// payoff on d less the payments already scheduled on or before d, which
+// go out first; it also returns their sum and the whole payoff on d.
+// Payments scheduled after d are not counted: by their date the contract
+// is paid off, and the run skips them. exclude is a scheduled payment
+// being changed. left is 0, not negative, when the scheduled payments
+// cover the payoff.
+func (s *Service) payoffLeft(ctx context.Context, q db.Querier, contractID int64, d calendar.Date, exclude int64) (left, scheduled, payoff money.Cents, err error) {
+	var qt servicing.Quote
+	if tx, ok := q.(*db.Tx); ok {
+		qt, err = s.sv.QuotePayoffTx(ctx, tx, contractID, d)
+	} else {
+		qt, err = s.sv.QuotePayoff(ctx, contractID, d)
+	}
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if scheduled, err = scheduledThrough(ctx, q, contractID, d, exclude); err != nil {
+		return 0, 0, 0, err
+	}
+	return max(0, qt.PayoffCents-scheduled), scheduled, qt.PayoffCents, nil
+}
+
+// ScheduledThrough sums the payments of a contract scheduled (or
+// authorized, for cards) and not yet gone out, dated on or before
+// through: what a payoff on that date need not collect again. Payoff
+// quotes state it, and the payment form's payoff amount leaves it out.
+func ScheduledThrough(ctx context.Context, q db.Querier, contractID int64, through calendar.Date) (money.Cents, error) {
+	return scheduledThrough(ctx, q, contractID, through, 0)
+}
+
+func scheduledThrough(ctx context.Context, q db.Querier, contractID int64, through calendar.Date, exclude int64) (money.Cents, error) {
+	var sum money.Cents
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_cents), 0) FROM payments
+		WHERE contract_id = $1 AND status IN ('scheduled', 'authorized') AND scheduled_date <= $2 AND id <> $3`,
+		contractID, through, exclude).Scan(&sum); err != nil {
+		return 0, fmt.Errorf("payments scheduled by %s: %w", through, err)
+	}
+	return sum, nil
 }
 
 // mapServicingErr turns servicing's refusals into payments' errors.
@@ -215,6 +240,10 @@ type OneTime struct {
 	// it): submitting the same form twice makes one payment.
 	IdempotencyKey string
 	IP             string
+	// Again confirms a second payment identical to one made in the last
+	// DuplicateWindow (Quote.Recent); without it Pay refuses it with
+	// ErrDuplicatePayment.
+	Again bool
 }
 
 // Quote is the review step: what Pay would do.
@@ -233,14 +262,35 @@ type Quote struct {
 	// (zero: it cannot be, it goes out too soon).
 	ChangeDeadline time.Time
 	PayoffCents    money.Cents
+	// Late is the late fee the payment's date brings (zero FeeCents: none).
+	Late LateWarning
+	// Recent is a payment identical to this one (contract, method, amount,
+	// date) made in the last DuplicateWindow, or nil.
+	Recent *Payment
+}
+
+// LateWarning says that a payment dated after an installment's grace
+// period comes too late to spare its late fee: FeeCents is what the
+// servicing engine will charge by the payment's date (its own fee rule,
+// with the payments already scheduled counted), for the installment due
+// on DueDate whose grace ends on GraceEnds. PayBy is the last date this
+// payment can take that avoids it (the last day of grace, or the business
+// day before it; zero when no such date is left).
+type LateWarning struct {
+	FeeCents  money.Cents
+	DueDate   calendar.Date
+	GraceEnds calendar.Date
+	PayBy     calendar.Date
 }
 
 // Quote validates a one-time payment and says what it would be, without
-// recording anything. It returns ErrNotFound (contract or method),
-// ErrContractClosed, ErrAmount (≤ 0, more than two decimals, malformed),
-// ErrOverPayoff (more than the payoff on that date, less what is already
-// scheduled), ErrDate (not today, not a business day, after the next due
-// date + 30 days), ErrNotValidated or ErrMethodUnusable, ErrCardExpired,
+// recording anything: with the late fee its date brings (Late) and an
+// identical payment made minutes ago (Recent). It returns ErrNotFound
+// (contract or method), ErrContractClosed, ErrAmount (≤ 0, more than two
+// decimals, malformed, or nothing left to pay off), ErrOverPayoff (more
+// than the payoff on that date, less what is already scheduled by then),
+// ErrDate (not today, not a business day, after the next due date + 30
+// days), ErrNotValidated or ErrMethodUnusable, ErrCardExpired,
 // ErrCardsUnavailable.
 func (s *Service) Quote(ctx context.Context, customerID int64, f OneTime) (Quote, error) {
 	return s.quote(ctx, s.db.Read, customerID, f, s.db.Now(), 0)
@@ -252,12 +302,6 @@ func (s *Service) quote(ctx context.Context, q db.Querier, customerID int64, f O
 	c, err := loadContract(ctx, q, customerID, f.ContractID)
 	if err != nil {
 		return Quote{}, err
-	}
-	if exclude != 0 {
-		var amt money.Cents
-		if err := q.QueryRowContext(ctx, `SELECT amount_cents FROM payments WHERE id = $1 AND status IN ('scheduled', 'authorized')`, exclude).Scan(&amt); err == nil {
-			c.scheduledCents -= amt
-		}
 	}
 	if !c.open() {
 		return Quote{}, fmt.Errorf("contract %s is %s: %w", c.account, c.state, ErrContractClosed)
@@ -278,11 +322,7 @@ func (s *Service) quote(ctx context.Context, q db.Querier, customerID int64, f O
 	if date.IsZero() {
 		date = earliest
 	}
-	anchor := c.nextUnpaidDue
-	if anchor.IsZero() || anchor < today {
-		anchor = today
-	}
-	latest := max(anchor+scheduleDaysAfterDue, earliest)
+	latest := latestDate(c, today, earliest)
 	switch {
 	case date < earliest:
 		return Quote{}, fmt.Errorf("%s is before the earliest date %s: %w", date, earliest, ErrDate)
@@ -291,19 +331,22 @@ func (s *Service) quote(ctx context.Context, q db.Querier, customerID int64, f O
 	case date != earliest && !calendar.IsBusinessDay(date):
 		return Quote{}, fmt.Errorf("%s is not a business day: %w", date, ErrDate)
 	}
-	payoff, err := s.sv.QuotePayoff(ctx, c.id, date)
+	room, scheduled, payoff, err := s.payoffLeft(ctx, q, c.id, date, exclude)
 	if err != nil {
 		return Quote{}, fmt.Errorf("payoff: %w", mapServicingErr(err))
 	}
-	due, pastDue := c.amounts(today)
+	owed, err := s.sv.Owed(ctx, q, c.id, today)
+	if err != nil {
+		return Quote{}, fmt.Errorf("amounts: %w", mapServicingErr(err))
+	}
 	var amount money.Cents
 	switch f.Choice {
 	case PayAmountDue:
-		amount = min(due, payoff.PayoffCents)
+		amount = min(owed.AmountDueCents, room)
 	case PayPastDue:
-		amount = min(pastDue, payoff.PayoffCents)
+		amount = min(owed.PastDueCents, room)
 	case PayPayoff:
-		amount = payoff.PayoffCents
+		amount = room
 	case PayOther:
 		amount, err = money.Parse(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(f.Other), "$")))
 		if err != nil {
@@ -315,12 +358,12 @@ func (s *Service) quote(ctx context.Context, q db.Querier, customerID int64, f O
 	if amount <= 0 {
 		return Quote{}, fmt.Errorf("amount %s: %w", amount, ErrAmount)
 	}
-	if room := payoff.PayoffCents - c.scheduledCents; amount > room {
-		return Quote{}, fmt.Errorf("%s is more than the payoff of %s on %s less %s already scheduled: %w",
-			amount.Dollars(), payoff.PayoffCents.Dollars(), date, c.scheduledCents.Dollars(), ErrOverPayoff)
+	if amount > room {
+		return Quote{}, fmt.Errorf("%s is more than the payoff on %s less %s already scheduled by then: %w",
+			amount.Dollars(), date, scheduled.Dollars(), ErrOverPayoff)
 	}
 	qt := Quote{ContractID: c.id, ContractAccount: c.account, Method: m, Rail: RailACH, AmountCents: amount, Date: date,
-		Today: date == today, PayoffCents: payoff.PayoffCents}
+		Today: date == today, PayoffCents: payoff}
 	if m.Kind == KindCard {
 		qt.Rail = RailCard
 		qt.FeeCents = s.cfg.ConvenienceFeeCents
@@ -329,7 +372,72 @@ func (s *Service) quote(ctx context.Context, q db.Querier, customerID int64, f O
 	if deadline := s.changeDeadline(date); now.Before(deadline) {
 		qt.ChangeDeadline = deadline
 	}
+	if qt.Late, err = s.lateWarning(ctx, q, c.id, today, earliest, latest, date, exclude); err != nil {
+		return Quote{}, err
+	}
+	if qt.Recent, err = s.recentTwin(ctx, q, customerID, qt, now, exclude); err != nil {
+		return Quote{}, err
+	}
 	return qt, nil
+}
+
+// lateWarning is the late fee a payment dated date brings, from the
+// servicing engine with the contract's other scheduled payments counted,
+// and the last date in [earliest, latest] a payment can take to avoid it.
+func (s *Service) lateWarning(ctx context.Context, q db.Querier, contractID int64, today, earliest, latest, date calendar.Date, exclude int64) (LateWarning, error) {
+	rows, err := q.QueryContext(ctx, `SELECT scheduled_date, amount_cents FROM payments
+		WHERE contract_id = $1 AND status IN ('scheduled', 'authorized') AND scheduled_date < $2 AND id <> $3
+		ORDER BY scheduled_date, id LIMIT `+strconv.Itoa(lateScheduledMax), contractID, date, exclude)
+	if err != nil {
+		return LateWarning{}, fmt.Errorf("scheduled payments: %w", err)
+	}
+	var planned []servicing.Planned
+	for rows.Next() {
+		var p servicing.Planned
+		if err := rows.Scan(&p.Date, &p.AmountCents); err != nil {
+			rows.Close()
+			return LateWarning{}, err
+		}
+		planned = append(planned, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return LateWarning{}, err
+	}
+	n, err := s.sv.LateFeesBy(ctx, q, contractID, today, date, planned)
+	if err != nil || n.FeeCents == 0 {
+		return LateWarning{}, mapServicingErr(err)
+	}
+	w := LateWarning{FeeCents: n.FeeCents, DueDate: n.Due.Date, GraceEnds: n.GraceEnds}
+	for d := min(n.GraceEnds, latest); d >= earliest; d-- {
+		if d == earliest || calendar.IsBusinessDay(d) {
+			w.PayBy = d
+			break
+		}
+	}
+	return w, nil
+}
+
+// recentTwin returns the customer's one-time payment identical to qt
+// (contract, method, amount and date) made since DuplicateWindow before
+// now and still standing, or nil. exclude is a payment being changed.
+func (s *Service) recentTwin(ctx context.Context, q db.Querier, customerID int64, qt Quote, now time.Time, exclude int64) (*Payment, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM payments WHERE contract_id = $1 AND scheduled_date = $2 AND customer_id = $3
+		AND method_id = $4 AND amount_cents = $5 AND kind = 'one_time' AND created_at >= $6 AND id <> $7
+		AND status IN ('scheduled', 'authorized', 'pending', 'settled')
+		ORDER BY id DESC LIMIT 1`, qt.ContractID, qt.Date, customerID, qt.Method.ID, int64(qt.AmountCents), now.Add(-DuplicateWindow).UTC(), exclude).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("recent payments: %w", err)
+	}
+	p, err := s.paymentTx(ctx, q, customerID, id)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // requestHash identifies a one-time payment form, for idempotency: the
@@ -346,6 +454,9 @@ func (f OneTime) requestHash() string {
 // PDF is stored, and the customer is emailed. Submitting the same
 // IdempotencyKey again returns the first payment (Duplicate set) without
 // paying twice; with a different form it returns ErrIdempotencyConflict.
+// A payment identical to one made in the last DuplicateWindow (Quote.Recent:
+// the browser's Back button and a second confirmation) is refused with
+// ErrDuplicatePayment unless f.Again confirms it.
 // It returns Quote's errors, and for cards ErrCardDeclined (a *Decline
 // says why) or ErrProcessorTimeout, with nothing posted.
 func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment, error) {
@@ -364,6 +475,9 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 		qt, err = s.quote(ctx, tx, customerID, f, tx.Now(), 0)
 		if err != nil {
 			return err
+		}
+		if qt.Recent != nil && !f.Again {
+			return fmt.Errorf("%s on %s like %s: %w", qt.AmountCents.Dollars(), qt.Date, qt.Recent.Confirmation, ErrDuplicatePayment)
 		}
 		now := tx.Now()
 		err = tx.QueryRowContext(ctx, `INSERT INTO payments (customer_id, contract_id, method_id, kind, rail, status, amount_cents, fee_cents,

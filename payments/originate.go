@@ -45,8 +45,10 @@ type FileResult struct {
 	DebitCents      money.Cents
 	CreditCents     money.Cents
 	// Posted payments this run posted; Skipped (nothing left to collect)
-	// and Failed (the account cannot be used, servicing refused) ones.
-	Posted, Skipped, Failed int
+	// and Failed (the account cannot be used) ones; Held ones servicing
+	// refused for a reason not the customer's: still scheduled, for the
+	// next run, and in staff review.
+	Posted, Skipped, Failed, Held int
 }
 
 // Trace number sequences: payments use their id modulo 9,000,000 and
@@ -66,11 +68,16 @@ func verificationTrace(odfi8 string, id int64) string {
 // killed part-way leaves its file "building", and running again for the
 // same date finishes it without posting any payment twice. A second run
 // on a day whose file is written makes a new file (ID modifier B, C, …)
-// only if new payments became due. Non-business days have no file.
+// only if new payments became due. Non-business days have no file. A date
+// after the lender's business date is refused with ErrFutureDate before
+// anything is written: servicing cannot post payments dated after it.
 func (s *Service) OriginateACH(ctx context.Context, d calendar.Date) (FileResult, error) {
 	o := s.cfg.Origin
 	if o.ODFIRouting == "" || o.CompanyID == "" || s.cfg.OutDir == "" {
 		return FileResult{}, ErrNotConfigured
+	}
+	if today := s.cfg.Cutoff.Today(s.db.Now()); d > today {
+		return FileResult{Date: d}, fmt.Errorf("ACH file for %s: today is %s: %w", d, today, ErrFutureDate)
 	}
 	if !calendar.IsBusinessDay(d) {
 		return FileResult{Date: d}, nil
@@ -90,7 +97,7 @@ func (s *Service) OriginateACH(ctx context.Context, d calendar.Date) (FileResult
 		return res, err
 	}
 	s.log.Info("ACH file written", "date", d, "path", res.Path, "entries", res.Entries, "debits", res.DebitCents, "posted", res.Posted,
-		"skipped", res.Skipped, "failed", res.Failed)
+		"skipped", res.Skipped, "failed", res.Failed, "held", res.Held)
 	return res, nil
 }
 
@@ -149,6 +156,7 @@ func (s *Service) openFile(ctx context.Context, d calendar.Date) (int64, calenda
 // dueDebit is a bank payment due to go out.
 type dueDebit struct {
 	id, customerID, contractID  int64
+	methodID                    int64
 	kind                        PaymentKind
 	amount                      money.Cents
 	date                        calendar.Date
@@ -201,6 +209,7 @@ func (s *Service) postDebits(ctx context.Context, d calendar.Date, fileID int64,
 				res.Posted += part.Posted
 				res.Skipped += part.Skipped
 				res.Failed += part.Failed
+				res.Held += part.Held
 				mu.Unlock()
 				if n < s.chunk {
 					return
@@ -265,7 +274,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		} else {
 			where, args = inList(tx, "p.id", ids)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.kind, p.amount_cents, p.scheduled_date,
+		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.method_id, p.kind, p.amount_cents, p.scheduled_date,
 			COALESCE(p.installment_number, 0), m.status, c.state, c.account_number, b.next_unpaid_number,
 			cu.first_name || ' ' || cu.last_name, COALESCE(l.email, cu.email), COALESCE(m.account_type, ''), m.bank_name, m.last4,
 			cu.phone, `+preferences.Columns+`
@@ -285,7 +294,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			var x dueDebit
 			var kind, accountType, bank, last4, phone string
 			var prefs preferences.Row
-			if err := rows.Scan(append([]any{&x.id, &x.customerID, &x.contractID, &kind, &x.amount, &x.date, &x.installment, &x.methodStatus,
+			if err := rows.Scan(append([]any{&x.id, &x.customerID, &x.contractID, &x.methodID, &kind, &x.amount, &x.date, &x.installment, &x.methodStatus,
 				&x.contractState, &x.account, &x.nextUnpaid, &x.name, &x.email, &accountType, &bank, &last4, &phone},
 				prefs.Dest()...)...); err != nil {
 				rows.Close()
@@ -339,13 +348,27 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 			case r.Err == nil:
 				u.status, u.amount, u.eventID, u.trace, u.fileID, u.settlesOn = StatusPending, amount, r.EventID, paymentTrace(odfi8, u.id), fileID, settles
 			case errors.Is(r.Err, servicing.ErrClosed), errors.Is(r.Err, servicing.ErrOverpayment):
+				// The customer's doing: the contract is paid off or closed.
 				u.status, u.reason = StatusSkipped, "the contract is already paid"
 			default:
-				u.status, u.reason = StatusFailed, "the payment could not be applied"
-				s.log.Error("servicing refused a debit", "payment", u.id, "err", r.Err)
+				// Not the customer's doing (a date servicing cannot take
+				// yet, a record it cannot read): the payment stays
+				// scheduled for the next run, staff review why, and the
+				// customer is told nothing, since nothing failed for them.
+				u.status = StatusScheduled
+				s.log.Error("servicing refused a debit; it stays scheduled, for staff review", "payment", u.id, "err", r.Err)
+				if err := holdForReview(ctx, tx, due[posting[j]], r.Err); err != nil {
+					return err
+				}
 			}
 		}
-		if err := updatePayments(ctx, tx, updates); err != nil {
+		decided := make([]paymentUpdate, 0, len(updates))
+		for _, u := range updates {
+			if u.status != StatusScheduled {
+				decided = append(decided, u)
+			}
+		}
+		if err := updatePayments(ctx, tx, decided); err != nil {
 			return err
 		}
 		var sent money.Cents
@@ -377,6 +400,8 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 				}
 			case StatusSkipped:
 				res.Skipped++
+			case StatusScheduled:
+				res.Held++
 			case StatusFailed:
 				res.Failed++
 				if x.email != "" {
@@ -401,11 +426,45 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 	return taken, nil
 }
 
+// holdForReview puts a debit servicing refused, for a reason that is not
+// the customer's, in the staff review of returns (ach_returns, kind
+// refusal, review_required), once per payment and reason however often
+// the runs meet it again.
+func holdForReview(ctx context.Context, tx *db.Tx, x dueDebit, cause error) error {
+	code := "refused"
+	switch {
+	case errors.Is(cause, servicing.ErrFutureDate):
+		code = "future_date"
+	case errors.Is(cause, servicing.ErrBeforeFunding):
+		code = "before_funding"
+	}
+	why := cause.Error()
+	if len(why) > reviewTextMax {
+		why = why[:reviewTextMax]
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO ach_returns (payment_id, method_id, kind, code, original_trace, title, description, action,
+		review_required, created_at) VALUES ($1, $2, 'refusal', $3, '', $4, $5, $6, 1, $7) ON CONFLICT DO NOTHING`,
+		x.id, x.methodID, code, "Servicing refused the debit", why,
+		"The payment stays scheduled and is tried again in the next file; the customer was not told. Find why servicing refused it.", tx.Now())
+	if err != nil {
+		return fmt.Errorf("hold payment %d for review: %w", x.id, err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return nil // held for this reason before
+	}
+	return audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "payment.held_for_review", Subject: fmt.Sprintf("payment:%d", x.id),
+		Details: map[string]string{"code": code, "reason": why}})
+}
+
+// reviewTextMax bounds the reason a review row keeps.
+const reviewTextMax = 500
+
 // postPayoffInstead posts the payoff on the request's date when the
 // request overpays (a debit set up before another payment), returning the
-// result and the amount posted.
+// result and the amount posted. It quotes inside tx, so a debit of the
+// same contract posted earlier in the chunk is counted.
 func (s *Service) postPayoffInstead(ctx context.Context, tx *db.Tx, req servicing.PaymentRequest) (servicing.BatchResult, money.Cents) {
-	q, err := s.sv.QuotePayoff(ctx, req.ContractID, req.Date)
+	q, err := s.sv.QuotePayoffTx(ctx, tx, req.ContractID, req.Date)
 	if err != nil || q.PayoffCents <= 0 || q.PayoffCents >= req.AmountCents {
 		return servicing.BatchResult{Err: servicing.ErrOverpayment}, 0
 	}

@@ -58,6 +58,14 @@ var (
 	ErrMethodInUse    = errors.New("the payment method is used by autopay or a scheduled payment")
 	// Amounts and dates.
 	ErrAmount         = errors.New("amount must be a positive amount in dollars and cents")
+	// ErrDuplicatePayment: a payment identical to this one (contract,
+	// method, amount and date) was made in the last DuplicateWindow, as a
+	// browser's Back button and a second confirmation make; Pay makes it
+	// only when the form confirms a second one (OneTime.Again).
+	ErrDuplicatePayment = errors.New("an identical payment was made a few minutes ago")
+	// ErrFutureDate: a run (a NACHA file) for a date after the lender's
+	// business date. Servicing refuses to post a payment dated after it.
+	ErrFutureDate = errors.New("the date is after the lender's business date")
 	ErrOverPayoff     = errors.New("amount is more than the payoff amount")
 	ErrDate           = errors.New("the date is not one a payment can be made on")
 	ErrContractClosed = errors.New("the contract is closed")
@@ -156,6 +164,13 @@ const (
 	// scheduleDaysAfterDue: a one-time payment may be dated up to the next
 	// due date plus this many days.
 	scheduleDaysAfterDue = 30
+	// DuplicateWindow: a one-time payment identical to one made this
+	// recently asks the customer to confirm a second one (the browser's
+	// Back button on the confirmation page resubmits a fresh form).
+	DuplicateWindow = 10 * time.Minute
+	// lateScheduledMax bounds the scheduled payments a late-fee warning
+	// counts.
+	lateScheduledMax = 50
 	// autopayLockBusinessDays: an autopay debit is fixed (created, and no
 	// longer changed by a change or stop) at the cut-off of the business
 	// day this many business days before it goes out — Reg E 1005.10(c)

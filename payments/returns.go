@@ -542,8 +542,9 @@ type Return struct {
 }
 
 // ReturnsForReview lists the returns flagged for review (unauthorized
-// debits: R05, R07, R10, R11, R29, R51), newest first, for the staff
-// console.
+// debits: R05, R07, R10, R11, R29, R51; dishonored returns) and the
+// debits servicing refused for a reason not the customer's (Kind
+// "refusal": still scheduled), newest first, for the staff console.
 func (s *Service) ReturnsForReview(ctx context.Context, limit int) ([]Return, error) {
 	if limit <= 0 || limit > paymentsListMax {
 		limit = paymentsListMax

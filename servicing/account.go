@@ -113,14 +113,9 @@ func (sv *Service) ContractSummary(ctx context.Context, customerID, contractID i
 	}
 	s.Kind, s.Status, s.VINLast6 = Kind(kind), Status(status), vin[len(vin)-6:]
 	s.MoneyFactor, s.MileageAllowance = money.MoneyFactor(mf.Int64), mileage.Int64
-	t, err := loadTerms(ctx, q, contractID)
+	t, st, err := loadTermsState(ctx, q, contractID)
 	if err != nil {
 		return Summary{}, err
-	}
-	st, _, err := scanState(q.QueryRowContext(ctx, `SELECT `+stateColumns+`
-		FROM contract_balances b JOIN contracts c ON c.id = b.contract_id WHERE b.contract_id = $1`, contractID))
-	if err != nil {
-		return Summary{}, fmt.Errorf("state of contract %d: %w", contractID, err)
 	}
 	today := sv.Today()
 	summarize(&s, t, st, today)

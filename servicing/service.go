@@ -394,17 +394,25 @@ type Quote struct {
 
 // QuotePayoff quotes the payoff on date on (on or after the contract's
 // last activity): principal, interest to that date, fees, and the per
-// diem. Late fees that would fall due by then are included.
+// diem. Late fees that would fall due by then are included. It reads
+// committed state: inside a transaction use [Service.QuotePayoffTx].
+// It returns ErrNotFound, ErrClosed or ErrInvalid (a date before the last
+// activity).
 func (sv *Service) QuotePayoff(ctx context.Context, contractID int64, on calendar.Date) (Quote, error) {
-	q := sv.db.Read
-	t, err := loadTerms(ctx, q, contractID)
+	return quotePayoff(ctx, sv.db.Read, contractID, on)
+}
+
+// QuotePayoffTx is QuotePayoff inside the caller's transaction: it sees
+// what tx has posted so far (a run that posts two debits of one contract
+// in one transaction quotes the second after the first).
+func (sv *Service) QuotePayoffTx(ctx context.Context, tx *db.Tx, contractID int64, on calendar.Date) (Quote, error) {
+	return quotePayoff(ctx, tx, contractID, on)
+}
+
+func quotePayoff(ctx context.Context, q db.Querier, contractID int64, on calendar.Date) (Quote, error) {
+	t, s, err := loadTermsState(ctx, q, contractID)
 	if err != nil {
 		return Quote{}, err
-	}
-	s, _, err := scanState(q.QueryRowContext(ctx, `SELECT `+stateColumns+`
-		FROM contract_balances b JOIN contracts c ON c.id = b.contract_id WHERE b.contract_id = $1`, contractID))
-	if err != nil {
-		return Quote{}, fmt.Errorf("state of contract %d: %w", contractID, err)
 	}
 	if !s.Status.Open() {
 		return Quote{}, fmt.Errorf("contract %d: %w (%s)", contractID, ErrClosed, s.Status)
@@ -420,6 +428,20 @@ func (sv *Service) QuotePayoff(ctx context.Context, contractID int64, on calenda
 	}
 	qt.PayoffCents = s.payoffAt(t, on)
 	return qt, nil
+}
+
+// loadTermsState reads a contract's terms and its cached state with q.
+func loadTermsState(ctx context.Context, q db.Querier, contractID int64) (*Terms, State, error) {
+	t, err := loadTerms(ctx, q, contractID)
+	if err != nil {
+		return nil, State{}, err
+	}
+	s, _, err := scanState(q.QueryRowContext(ctx, `SELECT `+stateColumns+`
+		FROM contract_balances b JOIN contracts c ON c.id = b.contract_id WHERE b.contract_id = $1`, contractID))
+	if err != nil {
+		return nil, State{}, fmt.Errorf("state of contract %d: %w", contractID, err)
+	}
+	return t, s, nil
 }
 
 // LeaseEndQuote is what ending a lease costs either way.

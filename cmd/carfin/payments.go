@@ -200,7 +200,7 @@ func printFile(w io.Writer, r payments.FileResult) {
 	}
 	fmt.Fprintf(w, "ACH file %s: %d entries, debits %s, credits %s, effective %s, sha256 %s\n", r.Path, r.Entries,
 		money.Cents(r.DebitCents).Dollars(), money.Cents(r.CreditCents).Dollars(), r.EffectiveDate, r.SHA256)
-	fmt.Fprintf(w, "payments posted %d, skipped %d, failed %d\n", r.Posted, r.Skipped, r.Failed)
+	fmt.Fprintf(w, "payments posted %d, skipped %d, failed %d, held for staff review %d\n", r.Posted, r.Skipped, r.Failed, r.Held)
 }
 
 // runACH: carfin ach file --date D [--out DIR] | returns --file F
@@ -263,11 +263,17 @@ func runACH(ctx context.Context, args []string, getenv func(string) string, stdo
 			file, st.Returns, st.NOCs, st.Retries, st.Fees, st.Review, st.Duplicate, st.Unmatched)
 		return nil
 	}
-	date := pay.Config().Cutoff.Today(time.Now())
+	today := pay.Config().Cutoff.Today(d.Now())
+	date := today
 	if dateStr != "" {
 		if date, err = calendar.Parse(dateStr); err != nil {
 			return usagef("ach file: --date: %v", err)
 		}
+	}
+	if date > today {
+		// Servicing cannot post a payment dated after its business date:
+		// refused here, before a file or a payment is touched.
+		return usagef("ach file: --date %s is after today's business date %s; a day's file is written on that day", date, today)
 	}
 	r, err := pay.OriginateACH(ctx, date)
 	if err != nil {
