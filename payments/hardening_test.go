@@ -25,7 +25,7 @@ import (
 // lags the payments calendar, so the debit's date is "in the future")
 // leaves the payment scheduled, tells the customer nothing and puts it in
 // staff review once, however often runs meet it; the next run posts it. A
-// file for a date after today is refused before anything is written.
+// file written ahead of its day takes no payment dated after today.
 func TestRefusedDebitHeldForReview(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, "2026-11-02") // Monday
@@ -34,15 +34,6 @@ func TestRefusedDebitHeldForReview(t *testing.T) {
 		m := e.bank(ada, "112601818", "123456789")
 		p := e.payOther(ada, loan, m.ID, "300.00", 0, "k1")
 		mails := len(e.outbox(e.email(ada)))
-		files := e.count(`SELECT count(*) FROM ach_files`)
-
-		// A file for tomorrow: refused, nothing written.
-		if _, err := e.pay.OriginateACH(e.ctx, day("2026-11-03")); !errors.Is(err, payments.ErrFutureDate) {
-			t.Fatalf("file for tomorrow: %v", err)
-		}
-		if n := e.count(`SELECT count(*) FROM ach_files`); n != files {
-			t.Fatalf("%d files after a refused date, want %d", n, files)
-		}
 
 		// Servicing one day behind: it refuses the debit dated today.
 		lagging := servicing.New(d, func(t time.Time) calendar.Date { return e.cutoff.Today(t).AddDays(-1) })
@@ -82,14 +73,25 @@ func TestRefusedDebitHeldForReview(t *testing.T) {
 			t.Errorf("%d audit events", n)
 		}
 
-		// The next day's run, servicing on time, posts it.
-		e.at("2026-11-03", 17, 30)
+		// Tomorrow's payment, and tomorrow's file written tonight: it takes
+		// the held payment (servicing on time now) but not tomorrow's.
+		tomorrow := e.payOther(ada, loan, m.ID, "50.00", 0, "k2")
+		if tomorrow.Date != day("2026-11-03") {
+			t.Fatalf("after the cut-off: %+v", tomorrow)
+		}
 		r, err := e.pay.OriginateACH(e.ctx, day("2026-11-03"))
-		if err != nil || r.Posted != 1 || r.Held != 0 {
-			t.Fatalf("next run %+v %v", r, err)
+		if err != nil || r.Posted != 1 || r.Held != 0 || r.DebitCents != cents("300") {
+			t.Fatalf("file ahead of its day %+v %v", r, err)
 		}
 		if got, _ := e.pay.Payment(e.ctx, ada, p.ID); got.Status != payments.StatusPending || got.AmountCents != cents("300") {
-			t.Fatalf("after the next run %+v", got)
+			t.Fatalf("held payment after the next run %+v", got)
+		}
+		if got, _ := e.pay.Payment(e.ctx, ada, tomorrow.ID); got.Status != payments.StatusScheduled {
+			t.Fatalf("tomorrow's payment went out today: %+v", got)
+		}
+		e.at("2026-11-03", 17, 30)
+		if r, err := e.pay.OriginateACH(e.ctx, day("2026-11-03")); err != nil || r.Posted != 1 || r.DebitCents != cents("50") {
+			t.Fatalf("tomorrow's run %+v %v", r, err)
 		}
 		e.checks()
 	})
@@ -220,7 +222,7 @@ func TestLateWarning(t *testing.T) {
 			nc := servicing.NewContract{AccountNumber: fmt.Sprintf("NL-%06d", e.seq), CustomerID: cust,
 				VIN: servicing.WithCheckDigit(fmt.Sprintf("1HGCM8263B%07d", e.seq)), VehicleYear: 2025, Make: "Mazda", Model: "CX-5",
 				Kind: kind, TermMonths: 36, ContractDate: day("2026-12-05"), FirstDue: day("2027-01-05"), GraceDays: grace,
-				LateFee: servicing.LateFeeRule{Kind: "greater", FixedCents: cents("15"), Rate: money.MustParseRate("5"), CapCents: cents("40")},
+				LateFee:     servicing.LateFeeRule{Kind: "greater", FixedCents: cents("15"), Rate: money.MustParseRate("5"), CapCents: cents("40")},
 				NSFFeeCents: cents("25")}
 			if kind == servicing.KindLease {
 				nc.Lease = &servicing.NewLease{GrossCapCostCents: cents("32000"), CapCostReductionCents: cents("2000"), ResidualCents: cents("18000"),

@@ -68,26 +68,26 @@ func verificationTrace(odfi8 string, id int64) string {
 // killed part-way leaves its file "building", and running again for the
 // same date finishes it without posting any payment twice. A second run
 // on a day whose file is written makes a new file (ID modifier B, C, …)
-// only if new payments became due. Non-business days have no file. A date
-// after the lender's business date is refused with ErrFutureDate before
-// anything is written: servicing cannot post payments dated after it.
+// only if new payments became due. Non-business days have no file. A
+// payment never goes out before the lender's business date reaches its
+// date (servicing cannot post it earlier): a file written ahead of its
+// day, the next business day's on a weekend for account validations,
+// takes only payments dated up to today.
 func (s *Service) OriginateACH(ctx context.Context, d calendar.Date) (FileResult, error) {
 	o := s.cfg.Origin
 	if o.ODFIRouting == "" || o.CompanyID == "" || s.cfg.OutDir == "" {
 		return FileResult{}, ErrNotConfigured
 	}
-	if today := s.cfg.Cutoff.Today(s.db.Now()); d > today {
-		return FileResult{Date: d}, fmt.Errorf("ACH file for %s: today is %s: %w", d, today, ErrFutureDate)
-	}
 	if !calendar.IsBusinessDay(d) {
 		return FileResult{Date: d}, nil
 	}
-	fileID, effective, err := s.openFile(ctx, d)
+	through := min(d, s.cfg.Cutoff.Today(s.db.Now()))
+	fileID, effective, err := s.openFile(ctx, d, through)
 	if err != nil || fileID == 0 {
 		return FileResult{Date: d}, err
 	}
 	res := FileResult{FileID: fileID, Date: d, EffectiveDate: effective}
-	if err := s.postDebits(ctx, d, fileID, effective, &res); err != nil {
+	if err := s.postDebits(ctx, d, through, fileID, effective, &res); err != nil {
 		return res, err
 	}
 	if err := s.attachVerifications(ctx, d, fileID); err != nil {
@@ -112,8 +112,8 @@ func lockRuns(ctx context.Context, tx *db.Tx, name string) error {
 }
 
 // openFile returns the file being built for d, or starts one if anything
-// is due; 0 when nothing is.
-func (s *Service) openFile(ctx context.Context, d calendar.Date) (int64, calendar.Date, error) {
+// is due (a payment dated through, a validation entry); 0 when nothing is.
+func (s *Service) openFile(ctx context.Context, d, through calendar.Date) (int64, calendar.Date, error) {
 	var id int64
 	var effective calendar.Date
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -129,7 +129,7 @@ func (s *Service) openFile(ctx context.Context, d calendar.Date) (int64, calenda
 		if err := tx.QueryRowContext(ctx, `SELECT
 			(SELECT count(*) FROM (SELECT 1 FROM payments WHERE rail = 'ach' AND status = 'scheduled' AND scheduled_date <= $1 LIMIT 1) a) +
 			(SELECT count(*) FROM (SELECT 1 FROM ach_verifications v JOIN payment_methods m ON m.id = v.method_id
-				WHERE v.status = 'scheduled' AND m.status = 'pending' LIMIT 1) b)`, d).Scan(&due); err != nil {
+				WHERE v.status = 'scheduled' AND m.status = 'pending' LIMIT 1) b)`, through).Scan(&due); err != nil {
 			return fmt.Errorf("anything due: %w", err)
 		}
 		if due == 0 {
@@ -182,11 +182,11 @@ type paymentUpdate struct {
 	settlesOn calendar.Date
 }
 
-// postDebits posts the due bank payments and attaches them to the file,
+// postDebits posts the bank payments due (dated through) and attaches them to the file,
 // over up to originateStreamsMax connections on PostgreSQL (each takes
 // the contracts whose id falls in its stream, so no two touch one
 // contract), one on SQLite.
-func (s *Service) postDebits(ctx context.Context, d calendar.Date, fileID int64, effective calendar.Date, res *FileResult) error {
+func (s *Service) postDebits(ctx context.Context, d, through calendar.Date, fileID int64, effective calendar.Date, res *FileResult) error {
 	streams := 1
 	if s.db.Engine == db.Postgres {
 		streams = min(runtime.GOMAXPROCS(0)*2, originateStreamsMax)
@@ -199,7 +199,7 @@ func (s *Service) postDebits(ctx context.Context, d calendar.Date, fileID int64,
 			var after dueKey
 			for {
 				var part FileResult
-				n, err := s.postChunk(ctx, d, fileID, effective, streams, i, &after, &part)
+				n, err := s.postChunk(ctx, d, through, fileID, effective, streams, i, &after, &part)
 				if err != nil {
 					errs[i] = err
 					return
@@ -234,7 +234,7 @@ type dueKey struct {
 // previous chunk (rather than from the top of the index each time) keeps
 // a big file linear: the entries of payments already taken stay in the
 // index as dead versions until vacuum, and every chunk would walk them.
-func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, effective calendar.Date, streams, stream int, after *dueKey, res *FileResult) (int, error) {
+func (s *Service) postChunk(ctx context.Context, d, through calendar.Date, fileID int64, effective calendar.Date, streams, stream int, after *dueKey, res *FileResult) (int, error) {
 	var taken int
 	var last dueKey
 	odfi8 := s.cfg.Origin.ODFIRouting[:8]
@@ -251,7 +251,7 @@ func (s *Service) postChunk(ctx context.Context, d calendar.Date, fileID int64, 
 		}
 		// First the chunk's ids, in the order of the due-payments index (so
 		// the scan stops after the chunk), locked; then their details by key.
-		past, args := "", []any{d, streams, stream}
+		past, args := "", []any{through, streams, stream}
 		if after.id != 0 {
 			past, args = " AND (p.scheduled_date, p.id) > ($4, $5)", append(args, after.date, after.id)
 		}

@@ -57,18 +57,15 @@ var (
 	ErrMethodUnusable = errors.New("this payment method cannot be used")
 	ErrMethodInUse    = errors.New("the payment method is used by autopay or a scheduled payment")
 	// Amounts and dates.
-	ErrAmount         = errors.New("amount must be a positive amount in dollars and cents")
+	ErrAmount = errors.New("amount must be a positive amount in dollars and cents")
 	// ErrDuplicatePayment: a payment identical to this one (contract,
 	// method, amount and date) was made in the last DuplicateWindow, as a
 	// browser's Back button and a second confirmation make; Pay makes it
 	// only when the form confirms a second one (OneTime.Again).
 	ErrDuplicatePayment = errors.New("an identical payment was made a few minutes ago")
-	// ErrFutureDate: a run (a NACHA file) for a date after the lender's
-	// business date. Servicing refuses to post a payment dated after it.
-	ErrFutureDate = errors.New("the date is after the lender's business date")
-	ErrOverPayoff     = errors.New("amount is more than the payoff amount")
-	ErrDate           = errors.New("the date is not one a payment can be made on")
-	ErrContractClosed = errors.New("the contract is closed")
+	ErrOverPayoff       = errors.New("amount is more than the payoff amount")
+	ErrDate             = errors.New("the date is not one a payment can be made on")
+	ErrContractClosed   = errors.New("the contract is closed")
 	// Scheduled payments past their change deadline.
 	ErrLocked = errors.New("the payment can no longer be changed or cancelled")
 	// Idempotency: the key was used for a different payment.
