@@ -23,9 +23,11 @@ import (
 type format struct {
 	symbol, group, decimal string
 	months, monthsShort    [12]string
-	// date layouts: "{d}", "{m}" (month name), "{y}"
-	short, long, monthYear, dayMonth string
-	percentSep             string // between the number and "%"
+	weekdays               [7]string // Sunday first, as time.Weekday
+	// date layouts: "{d}", "{m}" (month name), "{ms}" (short), "{wd}"
+	// (weekday), "{y}"
+	short, long, monthYear, dayMonth, full string
+	percentSep                             string // between the number and "%"
 	// clock is the time of day's layout; at joins the date and the time.
 	clock, at string
 }
@@ -35,13 +37,17 @@ var formats = map[string]format{
 		months: [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September",
 			"October", "November", "December"},
 		monthsShort: [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
-		short:       "{ms} {d}, {y}", long: "{m} {d}, {y}", monthYear: "{ms} {y}", dayMonth: "{ms} {d}", clock: "3:04 PM MST", at: " at "},
+		weekdays:    [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+		short:       "{ms} {d}, {y}", long: "{m} {d}, {y}", monthYear: "{ms} {y}", dayMonth: "{ms} {d}", full: "{wd}, {m} {d}, {y}",
+		clock: "3:04 PM MST", at: " at "},
 	"es": {symbol: "$", group: ",", decimal: ".",
 		months: [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
 			"octubre", "noviembre", "diciembre"},
 		monthsShort: [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
-		short:       "{d} {ms} {y}", long: "{d} de {m} de {y}", monthYear: "{ms} {y}", dayMonth: "{d} {ms}", percentSep: "\u00a0",
-		clock: "15:04 MST", at: ", "},
+		weekdays:    [7]string{"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"},
+		short:       "{d} {ms} {y}", long: "{d} de {m} de {y}", monthYear: "{ms} {y}", dayMonth: "{d} {ms}", full: "{wd} {d} de {m} de {y}",
+		percentSep: "\u00a0",
+		clock:      "15:04 MST", at: ", "},
 }
 
 func of(lang string) format {
@@ -67,7 +73,7 @@ func Plain(lang string, c money.Cents) string {
 func layout(f format, pattern string, d calendar.Date) string {
 	y, m, dd := d.Date()
 	return strings.NewReplacer("{d}", strconv.Itoa(dd), "{ms}", f.monthsShort[m-1], "{m}", f.months[m-1],
-		"{y}", strconv.Itoa(y)).Replace(pattern)
+		"{y}", strconv.Itoa(y), "{wd}", f.weekdays[d.Time().Weekday()]).Replace(pattern)
 }
 
 // Date formats a date briefly: "Nov 25, 2026", "25 nov 2026". The zero
@@ -112,6 +118,17 @@ func MonthYear(lang string, d calendar.Date) string {
 	}
 	f := of(lang)
 	return layout(f, f.monthYear, d)
+}
+
+// FullDate formats a date with its weekday, for a date a reader must act
+// by: "Friday, November 6, 2026", "viernes 6 de noviembre de 2026". The
+// zero date is "".
+func FullDate(lang string, d calendar.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	f := of(lang)
+	return layout(f, f.full, d)
 }
 
 // DayMonth formats a date without its year, for a text message: "Nov

@@ -33,12 +33,15 @@ func Lang(lang string) string {
 //
 // Templates format in their own language with these functions:
 //
-//	money    money.Cents  "$1,234.56"
-//	date     calendar.Date "November 25, 2026" / "25 de noviembre de 2026"
-//	short    calendar.Date "Nov 25" / "25 nov"
-//	moment   time.Time, already in the lender's zone: "November 24, 2026
-//	         at 5:00 PM EST" / "24 de noviembre de 2026, 17:00 EST"
-//	clock    time.Time "5:00 PM EST" / "17:00 EST"
+//	money     money.Cents   "$1,234.56"
+//	date      calendar.Date "November 25, 2026" / "25 de noviembre de 2026"
+//	fullDate  calendar.Date "Wednesday, November 25, 2026" /
+//	          "miércoles 25 de noviembre de 2026"
+//	shortDate calendar.Date "Nov 25, 2026" / "25 nov 2026"
+//	dayMonth  calendar.Date "Nov 25" / "25 nov"
+//	moment    time.Time, already in the lender's zone: "November 24, 2026
+//	          at 5:00 PM EST" / "24 de noviembre de 2026, 17:00 EST"
+//	clock     time.Time "5:00 PM EST" / "17:00 EST"
 //
 // Data given as a map must hold every key a template names
 // (missingkey=error), so a text never goes out with "<no value>".
@@ -76,11 +79,13 @@ func NewCatalog(texts map[string]map[string]string) *Catalog {
 // funcs are the formatting functions of lang's templates.
 func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"money":  func(c money.Cents) string { return locale.Money(lang, c) },
-		"date":   func(d calendar.Date) string { return locale.LongDate(lang, d) },
-		"short":  func(d calendar.Date) string { return locale.DayMonth(lang, d) },
-		"moment": func(t time.Time) string { return locale.Moment(lang, t) },
-		"clock":  func(t time.Time) string { return locale.Clock(lang, t) },
+		"money":     func(c money.Cents) string { return locale.Money(lang, c) },
+		"date":      func(d calendar.Date) string { return locale.LongDate(lang, d) },
+		"fullDate":  func(d calendar.Date) string { return locale.FullDate(lang, d) },
+		"shortDate": func(d calendar.Date) string { return locale.Date(lang, d) },
+		"dayMonth":  func(d calendar.Date) string { return locale.DayMonth(lang, d) },
+		"moment":    func(t time.Time) string { return locale.Moment(lang, t) },
+		"clock":     func(t time.Time) string { return locale.Clock(lang, t) },
 	}
 }
 

@@ -11,17 +11,17 @@ import (
 
 func TestCatalog(t *testing.T) {
 	cat := notify.NewCatalog(map[string]map[string]string{
-		"en": {"paid": "Payment of {{money .Amount}}\n\nHello {{.Name}},\n\nPaid on {{date .Date}} at {{clock .At}}.\n", "sms": "\n\nDebit on {{short .Date}}."},
-		"es": {"paid": "Pago de {{money .Amount}}\n\nHola, {{.Name}}:\n\nPagado el {{date .Date}} a las {{clock .At}}.\n", "sms": "\n\nDébito el {{short .Date}}."},
+		"en": {"paid": "Payment of {{money .Amount}}\n\nHello {{.Name}},\n\nPaid on {{date .Date}} at {{clock .At}} ({{fullDate .Date}}, {{shortDate .Date}}).\n", "sms": "\n\nDebit on {{dayMonth .Date}}."},
+		"es": {"paid": "Pago de {{money .Amount}}\n\nHola, {{.Name}}:\n\nPagado el {{date .Date}} a las {{clock .At}} ({{fullDate .Date}}, {{shortDate .Date}}).\n", "sms": "\n\nDébito el {{dayMonth .Date}}."},
 	})
 	data := map[string]any{"Amount": money.MustParse("1234.5"), "Name": "Ana", "Date": calendar.MustParse("2026-11-05"),
 		"At": time.Date(2026, 11, 5, 17, 0, 0, 0, time.UTC)}
 	for _, tc := range []struct {
 		name, lang, subject, body, sms string
 	}{
-		{"English", "en", "Payment of $1,234.50", "Hello Ana,\n\nPaid on November 5, 2026 at 5:00 PM UTC.\n", "Debit on Nov 5."},
-		{"Spanish", "es", "Pago de $1,234.50", "Hola, Ana:\n\nPagado el 5 de noviembre de 2026 a las 17:00 UTC.\n", "Débito el 5 nov."},
-		{"unknown language is English", "fr", "Payment of $1,234.50", "Hello Ana,\n\nPaid on November 5, 2026 at 5:00 PM UTC.\n", "Debit on Nov 5."},
+		{"English", "en", "Payment of $1,234.50", "Hello Ana,\n\nPaid on November 5, 2026 at 5:00 PM UTC (Thursday, November 5, 2026, Nov 5, 2026).\n", "Debit on Nov 5."},
+		{"Spanish", "es", "Pago de $1,234.50", "Hola, Ana:\n\nPagado el 5 de noviembre de 2026 a las 17:00 UTC (jueves 5 de noviembre de 2026, 5 nov 2026).\n", "Débito el 5 nov."},
+		{"unknown language is English", "fr", "Payment of $1,234.50", "Hello Ana,\n\nPaid on November 5, 2026 at 5:00 PM UTC (Thursday, November 5, 2026, Nov 5, 2026).\n", "Debit on Nov 5."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := cat.Email(tc.lang, "paid", data)

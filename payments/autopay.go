@@ -81,29 +81,14 @@ type Debit struct {
 	Locked bool
 }
 
-// AmountText describes the amount: "the installment ($412.50) plus
-// $50.00".
-func (a Autopay) AmountText() string {
-	s := "the installment (" + a.InstallmentCents.Dollars() + ")"
-	if a.ExtraCents > 0 {
-		s += " plus " + a.ExtraCents.Dollars()
-	}
-	return s
-}
+// AmountText describes the amount in English: "the installment
+// ($412.50) plus $50.00".
+func (a Autopay) AmountText() string { return autopayAmount("en", a) }
 
-// DayText describes the timing: "on each due date" or "3 days before each
-// due date", moved to the next business day when it is not one.
-func (a Autopay) DayText() string { return dayText(a.DaysBefore) }
-
-func dayText(daysBefore int) string {
-	switch daysBefore {
-	case 0:
-		return "on each due date (the next business day if it is not one)"
-	case 1:
-		return "1 day before each due date (the next business day if it is not one)"
-	}
-	return fmt.Sprintf("%d days before each due date (the next business day if it is not one)", daysBefore)
-}
+// DayText describes the timing in English: "on each due date" or "3 days
+// before each due date", moved to the next business day when it is not
+// one.
+func (a Autopay) DayText() string { return autopayTiming("en", a.DaysBefore) }
 
 // AutopayRequest is the autopay form.
 type AutopayRequest struct {
@@ -259,7 +244,7 @@ func (s *Service) autopayTerms(ctx context.Context, q db.Querier, customerID int
 	}
 	text := strings.NewReplacer("{lender}", s.cfg.LenderName, "{accountType}", accountType, "{method}", m.Masked(), "{bank}", bank,
 		"{kind}", kind, "{contract}", c.account, "{installment}", c.paymentCents.Dollars(), "{extra}", extraText,
-		"{when}", dayText(r.DaysBefore), "{start}", first.DueDate.Time().Format("January 2, 2006")).Replace(AuthorizationTemplate)
+		"{when}", autopayTiming("en", r.DaysBefore), "{start}", first.DueDate.Time().Format("January 2, 2006")).Replace(AuthorizationTemplate)
 	return AutopayTerms{Text: text, Version: AuthorizationVersion, ExtraCents: extra, StartDate: first.DueDate, FirstDebit: first, Method: m, Contract: c.account}, nil
 }
 
@@ -364,14 +349,14 @@ func (s *Service) ChangeAutopay(ctx context.Context, customerID int64, r Autopay
 		if err != nil {
 			return err
 		}
-		what := "Your autopay was changed."
+		change, locked := autopayChanged, Debit{}
 		if cur.Status == AutopaySuspended {
-			what = "Your autopay is back on."
+			change = autopayBackOn
 		}
 		if cur.NextDebit.Locked {
-			what += fmt.Sprintf(" The debit of %s on %s was already set and goes out as it was.", cur.NextDebit.AmountCents.Dollars(), longDate(cur.NextDebit.Date))
+			locked = cur.NextDebit
 		}
-		if err := s.enqueue(ctx, tx, c, msgAutopayChanged(s.cfg, c, a, what)); err != nil {
+		if err := s.enqueue(ctx, tx, c, msgAutopayChanged(s.cfg, c, a, change, locked)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: actorOf(customerID), Action: "autopay.change", Subject: fmt.Sprintf("autopay:%d", cur.ID), IP: r.IP,
@@ -408,11 +393,11 @@ func (s *Service) StopAutopay(ctx context.Context, customerID, contractID int64,
 		if err != nil {
 			return err
 		}
-		what := "Your autopay is stopped."
+		locked := Debit{}
 		if a.NextDebit.Locked {
-			what += fmt.Sprintf(" The debit of %s on %s was already set and still goes out.", a.NextDebit.AmountCents.Dollars(), longDate(a.NextDebit.Date))
+			locked = a.NextDebit
 		}
-		if err := s.enqueue(ctx, tx, c, msgAutopayChanged(s.cfg, c, a, what)); err != nil {
+		if err := s.enqueue(ctx, tx, c, msgAutopayChanged(s.cfg, c, a, autopayStopped, locked)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: actorOf(customerID), Action: "autopay.stop", Subject: fmt.Sprintf("autopay:%d", a.ID), IP: ip})

@@ -119,7 +119,7 @@ func TestEmailsDeliveredBySMTP(t *testing.T) {
 			"Subject: A payment method was added to your account",
 			"Subject: Autopay is on for account",
 			"I authorize Northwind Motor Finance to debit my checking account",
-			"Subject: Payment " + p.Confirmation + ": $99.95 on 2026-11-02",
+			"Subject: Payment " + p.Confirmation + ": $99.95 on Nov 2, 2026",
 			"Subject: Payment " + p.Confirmation + " processed",
 			"Subject: Your payment " + p.Confirmation + " was returned",
 			`Content-Disposition: attachment; filename="receipt-` + p.Confirmation + `.pdf"`,

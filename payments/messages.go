@@ -6,33 +6,38 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"carfin/calendar"
 	"carfin/db"
-	"carfin/locale"
 	"carfin/money"
 	"carfin/notify"
 	"carfin/payments/ach"
 	"carfin/preferences"
 )
 
-// contact is who a customer's messages go to.
+// contact is who a customer's messages go to, and in what language.
 type contact struct {
 	customerID int64
 	email      string
 	name       string
+	// lang is the language the customer chose for messages
+	// (preferences.Preferences.Lang; English when never chosen).
+	lang string
 }
 
-// contactOf reads a customer's name and email: the sign-in email of the
-// customer's login if there is one (the address the customer keeps up to
-// date in the portal), otherwise the address on file. It returns
-// ErrNotFound for an unknown customer.
+// contactOf reads a customer's name, email and language: the sign-in
+// email of the customer's login if there is one (the address the customer
+// keeps up to date in the portal), otherwise the address on file. It
+// returns ErrNotFound for an unknown customer.
 func contactOf(ctx context.Context, q db.Querier, customerID int64) (contact, error) {
 	c := contact{customerID: customerID}
 	var first, last string
+	var lang sql.NullString
 	err := q.QueryRowContext(ctx, `SELECT c.first_name, c.last_name,
-		COALESCE((SELECT l.email FROM logins l WHERE l.customer_id = c.id AND l.realm = 'customer'), c.email)
-		FROM customers c WHERE c.id = $1`, customerID).Scan(&first, &last, &c.email)
+		COALESCE((SELECT l.email FROM logins l WHERE l.customer_id = c.id AND l.realm = 'customer'), c.email), np.lang
+		FROM customers c LEFT JOIN notification_preferences np ON np.customer_id = c.id WHERE c.id = $1`, customerID).Scan(&first, &last, &c.email, &lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("customer %d: %w", customerID, ErrNotFound)
 	}
@@ -40,6 +45,7 @@ func contactOf(ctx context.Context, q db.Querier, customerID int64) (contact, er
 		return c, fmt.Errorf("customer %d: %w", customerID, err)
 	}
 	c.name = strings.TrimSpace(first + " " + last)
+	c.lang = notify.Lang(lang.String)
 	return c, nil
 }
 
@@ -75,81 +81,116 @@ func (s *Service) notifyProcessed(ctx context.Context, tx *db.Tx, c contact, ema
 	return nil
 }
 
-func signature(cfg Config) string {
-	s := "\n\n— " + cfg.LenderName
+// msg is what a payment message's text may name. Amounts and dates are
+// formatted by the catalog in the message's language; the other words
+// (Method, Status, Reason, …) are already in it.
+type msg struct {
+	Name, Lender                 string
+	Confirmation, Account        string
+	Amount, Fee, Refund          money.Cents
+	Date                         calendar.Date
+	Method, Receipt              string
+	Reason, Action               string
+	Scheduled, Micro, Prenote    bool
+	Deadline                     time.Time // in the lender's zone
+	DeadlineDay                  calendar.Date
+	Varying                      bool
+	Terms, Timing                string // autopay: the amount and the day in words
+	Next                         Debit
+	Authorization, Version       string
+	AuthorizedAt                 time.Time // in the lender's zone
+	Change                       string    // autopay: "changed", "back_on" or "stopped"
+	Locked                       bool      // autopay: Next was already set when it changed
+	Active, ForeignAuthorization bool
+}
+
+// render writes the message key of the catalog in lang: the greeting, the
+// text and the lender's signature. A text that cannot render the msg it
+// is given is a bug (TestMessagesInEachLanguage renders every one), so it
+// panics.
+func render(cfg Config, lang, key string, m msg) notify.Message {
+	m.Lender = cfg.LenderName
+	out, err := messages.Email(lang, key, m)
+	if err != nil {
+		panic(fmt.Sprintf("payments: message %s in %s: %v", key, lang, err))
+	}
+	out.Text = word(lang, "greeting", m) + out.Text + "\n\n— " + cfg.LenderName
 	if cfg.PortalURL != "" {
-		s += "\n" + cfg.PortalURL
+		out.Text += "\n" + cfg.PortalURL
+	}
+	return out
+}
+
+// renderSMS writes the text message key in lang.
+func renderSMS(cfg Config, lang, key, phone string, m msg) notify.Message {
+	m.Lender = cfg.LenderName
+	out, err := messages.SMS(lang, "sms."+key, m)
+	if err != nil {
+		panic(fmt.Sprintf("payments: text %s in %s: %v", key, lang, err))
+	}
+	out.Kind, out.To = key, phone
+	return out
+}
+
+// word renders one of the catalog's phrases in lang.
+func word(lang, key string, data any) string {
+	s, err := messages.Text(lang, key, data)
+	if err != nil {
+		panic(fmt.Sprintf("payments: phrase %s in %s: %v", key, lang, err))
 	}
 	return s
 }
 
-func greeting(c contact) string {
-	if c.name == "" {
-		return "Hello,\n\n"
-	}
-	return "Hello " + c.name + ",\n\n"
-}
-
 func msgMethodAdded(cfg Config, c contact, m Method, v Validation) notify.Message {
-	text := greeting(c) + m.Label() + " was added to your account as a payment method."
-	switch v {
-	case MicroDeposits:
-		text += "\n\nTo confirm the account, we will make two small deposits (under $1.00 each) in the next business days. " +
-			"When you see them on your bank statement, enter the two amounts in the portal."
-	case Prenote:
-		text += "\n\nWe will confirm the account with your bank; you can pay from it in about three business days."
-	}
-	text += "\n\nIf you did not add it, contact us right away."
-	return notify.Message{Kind: "payment_method.added", Subject: "A payment method was added to your account", Text: text + signature(cfg)}
+	return render(cfg, c.lang, "payment_method.added", msg{Name: c.name, Method: methodLabel(c.lang, m), Micro: v == MicroDeposits, Prenote: v == Prenote})
 }
 
 func msgMethodRemoved(cfg Config, c contact, m Method) notify.Message {
-	text := greeting(c) + m.Label() + " was removed from your payment methods.\n\nIf you did not remove it, contact us right away."
-	return notify.Message{Kind: "payment_method.removed", Subject: "A payment method was removed from your account", Text: text + signature(cfg)}
+	return render(cfg, c.lang, "payment_method.removed", msg{Name: c.name, Method: methodLabel(c.lang, m)})
 }
 
-// receiptLines is the receipt as plain text, shared by the emails and
-// the PDF.
-func receiptLines(p Payment) [][2]string {
+// receiptLines is the receipt in lang as label and value pairs, shared by
+// the emails and the PDF.
+func receiptLines(lang string, p Payment) [][2]string {
+	w := func(key string) string { return word(lang, key, nil) }
 	lines := [][2]string{
-		{"Confirmation number", p.Confirmation},
-		{"Account", p.ContractAccount},
-		{"Amount", p.AmountCents.Dollars()},
+		{w("receipt.confirmation"), p.Confirmation},
+		{w("receipt.account"), p.ContractAccount},
+		{w("receipt.amount"), p.AmountCents.Dollars()},
 	}
 	if p.FeeCents > 0 {
-		lines = append(lines, [2]string{"Convenience fee", p.FeeCents.Dollars()}, [2]string{"Total charged", (p.AmountCents + p.FeeCents).Dollars()})
+		lines = append(lines, [2]string{w("receipt.fee"), p.FeeCents.Dollars()}, [2]string{w("receipt.total"), (p.AmountCents + p.FeeCents).Dollars()})
 	}
-	lines = append(lines, [2]string{"Payment date", longDate(p.Date)}, [2]string{"Paid from", p.MethodLabel}, [2]string{"Status", p.StatusText()})
-	return lines
+	return append(lines, [2]string{w("receipt.date"), word(lang, "fullDate", msg{Date: p.Date})},
+		[2]string{w("receipt.method"), paidFrom(lang, p)}, [2]string{w("receipt.status"), statusText(lang, p)})
 }
 
-func receiptText(p Payment) string {
+// receiptText is the receipt as aligned lines of text, for emails.
+func receiptText(lang string, p Payment) string {
+	lines := receiptLines(lang, p)
+	width := 0
+	for _, l := range lines {
+		width = max(width, utf8.RuneCountInString(l[0])+1)
+	}
 	var b strings.Builder
-	for _, l := range receiptLines(p) {
-		fmt.Fprintf(&b, "%-20s %s\n", l[0]+":", l[1])
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%-*s %s\n", width, l[0]+":", l[1])
 	}
 	return b.String()
 }
 
-func longDate(d calendar.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	return d.Time().Format("Monday, January 2, 2006")
-}
+// longDate is a date with its weekday, in English: "Monday, November 9,
+// 2026".
+func longDate(d calendar.Date) string { return word("en", "fullDate", msg{Date: d}) }
 
 func msgScheduled(cfg Config, c contact, p Payment) notify.Message {
-	what := "We received your payment."
-	if p.Status == StatusScheduled {
-		what = "Your payment is scheduled."
-	}
-	text := greeting(c) + what + "\n\n" + receiptText(p)
+	m := msg{Name: c.name, Confirmation: p.Confirmation, Amount: p.AmountCents, Date: p.Date, Receipt: receiptText(c.lang, p),
+		Scheduled: p.Status == StatusScheduled}
 	if !p.ChangeDeadline.IsZero() {
-		text += "\nYou can change or cancel it in the portal until " + p.ChangeDeadline.In(cfg.Cutoff.Location).Format("3:04 PM MST on Monday, January 2") + "."
+		m.Deadline = p.ChangeDeadline.In(cfg.Cutoff.Location)
+		m.DeadlineDay = calendar.Of(m.Deadline)
 	}
-	text += "\nYour receipt (PDF) is attached, and in the portal under Payments."
-	return notify.Message{Kind: "payment.scheduled", Subject: fmt.Sprintf("Payment %s: %s on %s", p.Confirmation, p.AmountCents.Dollars(), p.Date),
-		Text: text + signature(cfg)}
+	return render(cfg, c.lang, "payment.scheduled", m)
 }
 
 // ReceiptFileName is the file name of a payment's receipt PDF.
@@ -162,123 +203,125 @@ func withReceipt(m notify.Message, p Payment, pdf []byte) notify.Message {
 }
 
 func msgCancelled(cfg Config, c contact, p Payment) notify.Message {
-	text := greeting(c) + fmt.Sprintf("Your payment %s of %s scheduled for %s was cancelled.", p.Confirmation, p.AmountCents.Dollars(), longDate(p.Date))
-	return notify.Message{Kind: "payment.cancelled", Subject: "Payment " + p.Confirmation + " cancelled", Text: text + signature(cfg)}
+	return render(cfg, c.lang, "payment.cancelled", msg{Name: c.name, Confirmation: p.Confirmation, Amount: p.AmountCents, Date: p.Date})
 }
 
 func msgChanged(cfg Config, c contact, p Payment) notify.Message {
-	text := greeting(c) + "Your scheduled payment was changed.\n\n" + receiptText(p)
-	return notify.Message{Kind: "payment.changed", Subject: "Payment " + p.Confirmation + " changed", Text: text + signature(cfg)}
+	return render(cfg, c.lang, "payment.changed", msg{Name: c.name, Confirmation: p.Confirmation, Receipt: receiptText(c.lang, p)})
 }
 
-// processedMessage is the "payment processed" email, for one payment
-// posted by a run (bulk) or at capture. refundDue is what a card payment
-// collected beyond the payoff (0: none): the email says it will be
-// refunded, and msgRefunded follows once it is.
+// processedMessage is the "payment processed" email in English, for
+// callers that do not read the customer's language yet (the card capture
+// in card.go and the bulk ACH run in originate.go); they should call
+// msgProcessed with the contact's or the row's preferences.Lang.
 func processedMessage(cfg Config, name, account, confirmation string, amount money.Cents, date calendar.Date, method string, refundDue money.Cents) notify.Message {
-	text := greeting(contact{name: name}) + fmt.Sprintf("Your payment of %s to account %s was processed with the date %s, from %s.\n\nConfirmation number: %s",
-		amount.Dollars(), account, longDate(date), method, confirmation)
-	if refundDue > 0 {
-		text += fmt.Sprintf("\n\nThis payment paid off the account, which owed less than the payment: the remaining %s will be refunded to your card, "+
-			"and we will email you when it is.", refundDue.Dollars())
-	}
-	return notify.Message{Kind: "payment.processed", Subject: fmt.Sprintf("Payment %s processed", confirmation), Text: text + signature(cfg)}
+	return msgProcessed(cfg, "en", name, account, confirmation, amount, date, method, refundDue)
+}
+
+// msgProcessed is the "payment processed" email, for one payment posted
+// by a run (bulk) or at capture, in lang; method is the method's label in
+// lang. refundDue is what a card payment collected beyond the payoff (0:
+// none): the email says it will be refunded, and msgRefunded follows once
+// it is.
+func msgProcessed(cfg Config, lang, name, account, confirmation string, amount money.Cents, date calendar.Date, method string, refundDue money.Cents) notify.Message {
+	return render(cfg, lang, "payment.processed", msg{Name: name, Account: account, Confirmation: confirmation, Amount: amount, Date: date,
+		Method: method, Refund: refundDue})
 }
 
 // msgRefunded tells the customer that a card payment's refund was made:
 // it is sent in the transaction that records the processor's confirmation,
 // never before.
 func msgRefunded(cfg Config, c contact, p Payment, amount money.Cents) notify.Message {
-	why := "more than the account owed when it was processed; this is the difference"
-	if p.Status == StatusFailed {
-		why = "not needed: the account was already paid"
-	}
-	text := greeting(c) + fmt.Sprintf("We refunded %s to your card (%s). Your payment %s of %s dated %s to account %s was %s.\n\n"+
-		"A refund usually shows on your card statement within 5 to 10 business days.",
-		amount.Dollars(), p.MethodLabel, p.Confirmation, p.AmountCents.Dollars(), longDate(p.Date), p.ContractAccount, why)
-	return notify.Message{Kind: "payment.refunded", Subject: fmt.Sprintf("Refund of %s for payment %s", amount.Dollars(), p.Confirmation),
-		Text: text + signature(cfg)}
+	return render(cfg, c.lang, "payment.refunded", msg{Name: c.name, Refund: amount, Method: paidFrom(c.lang, p), Confirmation: p.Confirmation,
+		Amount: p.AmountCents, Date: p.Date, Account: p.ContractAccount, Scheduled: p.Status == StatusFailed})
 }
 
-// processedSMS is the "payment processed" alert as a text message.
+// processedSMS is the "payment processed" alert as a text message, in
+// English (see processedMessage); smsProcessed is it in lang.
 func processedSMS(cfg Config, phone, account, confirmation string, amount money.Cents, date calendar.Date) notify.Message {
-	return notify.Message{Channel: notify.SMS, Kind: "payment.processed", To: phone,
-		Text: fmt.Sprintf("%s: your payment of %s to account %s was processed with the date %s (%s). Reply STOP to stop texts.",
-			cfg.LenderName, amount.Dollars(), account, date.Time().Format("Jan 2"), confirmation)}
+	return smsProcessed(cfg, "en", phone, account, confirmation, amount, date)
+}
+
+func smsProcessed(cfg Config, lang, phone, account, confirmation string, amount money.Cents, date calendar.Date) notify.Message {
+	return renderSMS(cfg, lang, "payment.processed", phone, msg{Account: account, Confirmation: confirmation, Amount: amount, Date: date})
 }
 
 func msgDeclined(cfg Config, c contact, p Payment, code string) notify.Message {
-	text := greeting(c) + fmt.Sprintf("Your card payment of %s scheduled for %s could not be made: %s.\n\nPlease make the payment with another method.",
-		p.AmountCents.Dollars(), longDate(p.Date), declineText(code))
-	return notify.Message{Kind: "payment.declined", Subject: "Your card payment was declined", Text: text + signature(cfg)}
+	return render(cfg, c.lang, "payment.declined", msg{Name: c.name, Amount: p.AmountCents, Date: p.Date, Reason: declineIn(c.lang, code)})
 }
 
-func declineText(code string) string {
+// declineText says in English why a card was declined (for errors).
+func declineText(code string) string { return declineIn("en", code) }
+
+// declineIn says in lang why a card was declined.
+func declineIn(lang, code string) string {
 	switch code {
-	case "insufficient_funds":
-		return "the card has insufficient funds"
-	case "expired_card":
-		return "the card has expired"
-	case "incorrect_cvc":
-		return "the security code was not correct"
+	case "insufficient_funds", "expired_card", "incorrect_cvc":
+		return word(lang, "decline."+code, nil)
 	case "":
-		return "the card processor did not answer"
+		return word(lang, "decline.no_answer", nil)
 	}
-	return "the card issuer declined it"
+	return word(lang, "decline.other", nil)
 }
 
+// msgFailed says a payment was not made; why is one of the reasons
+// payments records (reasonText words it in the contact's language).
 func msgFailed(cfg Config, c contact, p Payment, why string) notify.Message {
-	text := greeting(c) + fmt.Sprintf("Your payment %s of %s for %s was not made: %s.", p.Confirmation, p.AmountCents.Dollars(), longDate(p.Date), why)
-	return notify.Message{Kind: "payment.failed", Subject: "Payment " + p.Confirmation + " was not made", Text: text + signature(cfg)}
+	return render(cfg, c.lang, "payment.failed", msg{Name: c.name, Confirmation: p.Confirmation, Amount: p.AmountCents, Date: p.Date,
+		Reason: reasonText(c.lang, why)})
 }
 
-func msgReturned(cfg Config, c contact, p Payment, reason ach.ReturnReason, action string) notify.Message {
-	text := greeting(c) + fmt.Sprintf("Your payment %s of %s dated %s was returned. %s", p.Confirmation, p.AmountCents.Dollars(), longDate(p.Date), reason.Customer)
-	if action != "" {
-		text += "\n\n" + action
-	}
-	return notify.Message{Kind: "payment.returned", Subject: "Your payment " + p.Confirmation + " was returned", Text: text + signature(cfg)}
+// msgReturned says a bank returned a payment, why in plain words, and
+// what the lender did about it.
+func msgReturned(cfg Config, c contact, p Payment, reason ach.ReturnReason, actions []phrase) notify.Message {
+	return render(cfg, c.lang, "payment.returned", msg{Name: c.name, Confirmation: p.Confirmation, Amount: p.AmountCents, Date: p.Date,
+		Reason: returnText(c.lang, reason), Action: sentences(c.lang, actions)})
 }
 
 func msgAutopayEnrolled(cfg Config, c contact, e Autopay) notify.Message {
-	text := greeting(c) + fmt.Sprintf("Autopay is on for account %s: %s from %s, %s.\n\nYour first debit is on %s.\n\nThis is your copy of the authorization you accepted on %s (version %s):\n\n%s",
-		e.ContractAccount, e.AmountText(), e.MethodLabel, e.DayText(), longDate(e.NextDebit.Date), locale.Moment("en", e.AuthorizedAt.In(cfg.Cutoff.Location)), e.AuthorizationVersion, e.AuthorizationText)
-	return notify.Message{Kind: "autopay.enrolled", Subject: "Autopay is on for account " + e.ContractAccount, Text: text + signature(cfg)}
+	return render(cfg, c.lang, "autopay.enrolled", msg{Name: c.name, Account: e.ContractAccount, Terms: autopayAmount(c.lang, e),
+		Method: methodLabel(c.lang, e.Method), Timing: autopayTiming(c.lang, e.DaysBefore), Next: e.NextDebit,
+		AuthorizedAt: e.AuthorizedAt.In(cfg.Cutoff.Location), Version: e.AuthorizationVersion, Authorization: e.AuthorizationText,
+		ForeignAuthorization: c.lang != "en"})
 }
 
-func msgAutopayChanged(cfg Config, c contact, e Autopay, what string) notify.Message {
-	text := greeting(c) + fmt.Sprintf("%s\n\nAccount %s: %s from %s, %s.", what, e.ContractAccount, e.AmountText(), e.MethodLabel, e.DayText())
-	if e.Status == AutopayActive && !e.NextDebit.Date.IsZero() {
-		text += fmt.Sprintf("\n\nNext debit: %s on %s.", e.NextDebit.AmountCents.Dollars(), longDate(e.NextDebit.Date))
+// Kinds of autopay change a msgAutopayChanged reports.
+const (
+	autopayChanged = "changed"
+	autopayBackOn  = "back_on"
+	autopayStopped = "stopped"
+)
+
+// msgAutopayChanged reports a change of autopay (change: autopayChanged,
+// autopayBackOn or autopayStopped); locked is the debit that was already
+// set and goes out as it was (zero Date: none).
+func msgAutopayChanged(cfg Config, c contact, e Autopay, change string, locked Debit) notify.Message {
+	m := msg{Name: c.name, Change: change, Account: e.ContractAccount, Terms: autopayAmount(c.lang, e), Method: methodLabel(c.lang, e.Method),
+		Timing: autopayTiming(c.lang, e.DaysBefore), Active: e.Status == AutopayActive, Version: e.AuthorizationVersion,
+		Authorization: e.AuthorizationText, ForeignAuthorization: c.lang != "en"}
+	if !locked.Date.IsZero() {
+		m.Locked, m.Amount, m.Date = true, locked.AmountCents, locked.Date
 	}
-	if e.Status == AutopayActive && e.AuthorizationText != "" {
-		text += "\n\nThe authorization in force (version " + e.AuthorizationVersion + "):\n\n" + e.AuthorizationText
+	if e.Status == AutopayActive {
+		m.Next = e.NextDebit
 	}
-	return notify.Message{Kind: "autopay.changed", Subject: "Your autopay for account " + e.ContractAccount + " changed", Text: text + signature(cfg)}
+	return render(cfg, c.lang, "autopay.changed", m)
 }
 
 // autopayReminderSMS is the autopay reminder as a text message (the
 // customer turned texts on for due reminders; the number is the one they
 // consented with).
-func autopayReminderSMS(cfg Config, phone, account string, amount money.Cents, date calendar.Date) notify.Message {
-	return notify.Message{Channel: notify.SMS, Kind: "autopay.upcoming", To: phone,
-		Text: fmt.Sprintf("%s: autopay will debit %s for account %s on %s. Reply STOP to stop texts.", cfg.LenderName, amount.Dollars(), account,
-			date.Time().Format("Jan 2"))}
+func autopayReminderSMS(cfg Config, lang, phone, account string, amount money.Cents, date calendar.Date) notify.Message {
+	return renderSMS(cfg, lang, "autopay.upcoming", phone, msg{Account: account, Amount: amount, Date: date})
 }
 
-func autopayUpcomingMessage(cfg Config, name, account string, amount money.Cents, date calendar.Date, method string, varying bool) notify.Message {
-	var text string
-	kind := "autopay.upcoming"
-	subject := "Upcoming autopay debit for account " + account
+// autopayUpcomingMessage is the reminder of an autopay debit or, when
+// varying, the Reg E 1005.10(d)(1) notice of a debit of a different
+// amount: the amount and date, at least 10 days before.
+func autopayUpcomingMessage(cfg Config, lang, name, account string, amount money.Cents, date calendar.Date, method string, varying bool) notify.Message {
+	key := "autopay.upcoming"
 	if varying {
-		// Reg E 1005.10(d)(1): the amount and date, at least 10 days before.
-		kind = "autopay.amount_changes"
-		subject = "Your next autopay debit is a different amount"
-		text = fmt.Sprintf("Your next autopay debit for account %s will be %s, a different amount from usual, on %s, from %s.",
-			account, amount.Dollars(), longDate(date), method)
-	} else {
-		text = fmt.Sprintf("Reminder: we will debit %s for account %s on %s from %s.", amount.Dollars(), account, longDate(date), method)
+		key = "autopay.amount_changes"
 	}
-	text += "\n\nTo change or stop it, visit the portal at least three business days before the debit."
-	return notify.Message{Kind: kind, Subject: subject, Text: greeting(contact{name: name}) + text + signature(cfg)}
+	return render(cfg, lang, key, msg{Name: name, Account: account, Amount: amount, Date: date, Method: method})
 }

@@ -87,20 +87,9 @@ func (m Method) Masked() string { return "••••" + m.Last4 }
 
 // Label describes the method in a sentence: "Checking at Prairie Gate
 // Savings Bank ••••1234" or "Visa ••••4242, expires 12/2028".
-func (m Method) Label() string {
-	if m.Kind == KindCard {
-		return fmt.Sprintf("%s %s, expires %02d/%d", brandName(m.Brand), m.Masked(), m.ExpMonth, m.ExpYear)
-	}
-	kind := "Checking"
-	if m.AccountType == "savings" {
-		kind = "Savings"
-	}
-	if m.BankName != "" {
-		return fmt.Sprintf("%s at %s %s", kind, m.BankName, m.Masked())
-	}
-	return kind + " " + m.Masked()
-}
+func (m Method) Label() string { return methodLabel("en", m) }
 
+// brandName is a card network's name ("" for one carfin does not know).
 func brandName(b string) string {
 	switch b {
 	case "visa":
@@ -112,7 +101,7 @@ func brandName(b string) string {
 	case "discover":
 		return "Discover"
 	}
-	return "Card"
+	return ""
 }
 
 // Usable reports whether the method can pay on date d, and why not.

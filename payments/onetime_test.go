@@ -102,7 +102,7 @@ func TestOneTimeACH(t *testing.T) {
 			t.Errorf("file lacks %q:\n%s", entry, file)
 		}
 		p, _ = e.pay.Payment(e.ctx, ada, p.ID)
-		if p.Status != payments.StatusPending || p.StatusText() != "Processed, waiting for the bank" {
+		if p.Status != payments.StatusPending || p.StatusText() != "Processed; your bank can still return it for a few days." {
 			t.Errorf("after the file: %+v", p)
 		}
 		b := e.balances(loan)

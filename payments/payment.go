@@ -90,39 +90,8 @@ type ReturnInfo struct {
 	On          time.Time
 }
 
-// StatusText is the status in words.
-func (p Payment) StatusText() string {
-	switch p.Status {
-	case StatusScheduled:
-		return "Scheduled for " + p.Date.Time().Format("Jan 2, 2006")
-	case StatusAuthorized:
-		return "Approved, processing on " + p.Date.Time().Format("Jan 2, 2006")
-	case StatusPending:
-		if p.Rail == RailACH {
-			return "Processed, waiting for the bank"
-		}
-		return "Processed"
-	case StatusSettled:
-		if p.RefundedCents > 0 {
-			return "Completed, " + p.RefundedCents.Dollars() + " refunded to the card"
-		}
-		return "Completed"
-	case StatusCancelled:
-		return "Cancelled"
-	case StatusDeclined:
-		return "Declined: " + declineText(p.StatusReason)
-	case StatusFailed:
-		return "Not made: " + p.StatusReason
-	case StatusSkipped:
-		return "Not needed: " + p.StatusReason
-	case StatusReturned:
-		if p.Return != nil {
-			return "Returned: " + p.Return.Description
-		}
-		return "Returned by the bank"
-	}
-	return string(p.Status)
-}
+// StatusText is the status in a sentence, in English.
+func (p Payment) StatusText() string { return statusText("en", p) }
 
 // Editable reports whether the customer can still change or cancel it.
 func (p Payment) Editable(now time.Time) bool {

@@ -8,47 +8,72 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 
 	"carfin/db"
 	"carfin/internal/cp1252"
+	"carfin/locale"
+	"carfin/notify"
 )
 
-// RenderReceipt returns a payment's receipt as a one-page PDF: the
-// lender's name, the confirmation number, the contract, the amount (and a
-// card's convenience fee and total), the payment date, the method masked
-// and the status. It uses a core PDF font (Helvetica, not embedded) and
-// leaves the page uncompressed (a receipt is rendered inside the payment's
-// transaction, and zlib cost more than the 2 KB it saved), so a receipt is
-// about 4 KB and renders in a fraction of a millisecond.
-func RenderReceipt(lender string, p Payment) ([]byte, error) {
+// Receipt is a payment's receipt as issued: to whom, when and in what
+// language.
+type Receipt struct {
+	Payment Payment
+	// Customer is the name of the customer it was issued to.
+	Customer string
+	// Issued is when it was issued, in the lender's zone.
+	Issued time.Time
+	// Lang is the customer's language for messages ("en", "es").
+	Lang string
+}
+
+// RenderReceipt returns a payment's receipt as a one-page PDF in r.Lang:
+// the lender's name, the customer's name and the date of issue, the
+// confirmation number, the contract, the amount (and a card's convenience
+// fee and total), the payment date, the method masked and the status. It
+// uses a core PDF font (Helvetica, not embedded) and leaves the page
+// uncompressed (a receipt is rendered inside the payment's transaction,
+// and zlib cost more than the 2 KB it saved), so a receipt is about 4 KB
+// and renders in a fraction of a millisecond.
+func RenderReceipt(lender string, r Receipt) ([]byte, error) {
+	p, lang := r.Payment, notify.Lang(r.Lang)
+	w := func(key string) string { return word(lang, key, nil) }
 	pdf := fpdf.New("P", "mm", "Letter", "")
 	pdf.SetCompression(false)
-	pdf.SetCreationDate(p.CreatedAt)
-	pdf.SetModificationDate(p.CreatedAt)
-	pdf.SetTitle("Payment receipt "+p.Confirmation, true)
+	pdf.SetCreationDate(r.Issued)
+	pdf.SetModificationDate(r.Issued)
+	pdf.SetTitle(w("receipt.title")+" "+p.Confirmation, true)
 	pdf.SetAuthor(lender, true)
 	pdf.SetProducer("carfin", false)
+	pdf.SetLang(lang)
 	pdf.SetMargins(20, 20, 20)
 	pdf.AddPage()
 	tr := cp1252.Text // the core fonts' code page (accents, "•")
 	pdf.SetFont("Helvetica", "B", 18)
 	pdf.CellFormat(0, 10, tr(lender), "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 13)
-	pdf.CellFormat(0, 8, "Payment receipt", "B", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 8, tr(w("receipt.title")), "B", 1, "L", false, 0, "")
 	pdf.Ln(6)
-	for _, l := range receiptLines(p) {
+	line := func(label, value string) {
 		pdf.SetFont("Helvetica", "B", 11)
-		pdf.CellFormat(55, 8, tr(l[0]), "", 0, "L", false, 0, "")
+		pdf.CellFormat(55, 8, tr(label), "", 0, "L", false, 0, "")
 		pdf.SetFont("Helvetica", "", 11)
-		pdf.CellFormat(0, 8, tr(l[1]), "", 1, "L", false, 0, "")
+		pdf.CellFormat(0, 8, tr(value), "", 1, "L", false, 0, "")
+	}
+	line(w("receipt.customer"), r.Customer)
+	line(w("receipt.issued"), locale.Moment(lang, r.Issued))
+	pdf.Ln(3)
+	for _, l := range receiptLines(lang, p) {
+		line(l[0], l[1])
 	}
 	pdf.Ln(6)
 	pdf.SetFont("Helvetica", "", 9)
-	note := "Keep this receipt for your records. Quote the confirmation number if you contact us about this payment."
+	note := w("receipt.note")
 	if p.Rail == RailACH {
-		note += " A bank payment can still be returned by your bank for a few days after it is processed."
+		note += w("receipt.note_ach")
 	}
 	pdf.MultiCell(0, 5, tr(note), "", "L", false)
 	var b bytes.Buffer
@@ -58,15 +83,21 @@ func RenderReceipt(lender string, p Payment) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// storeReceipt renders a payment's receipt and stores it, in tx.
+// storeReceipt renders a payment's receipt, issued now to the customer
+// in their language, and stores it, in tx.
 func (s *Service) storeReceipt(ctx context.Context, tx *db.Tx, p Payment) ([]byte, error) {
-	pdf, err := RenderReceipt(s.cfg.LenderName, p)
+	c, err := contactOf(ctx, tx, p.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	now := tx.Now()
+	pdf, err := RenderReceipt(s.cfg.LenderName, Receipt{Payment: p, Customer: c.name, Issued: now.In(s.cfg.Cutoff.Location), Lang: c.lang})
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(pdf)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO payment_receipts (payment_id, pdf, sha256, created_at) VALUES ($1, $2, $3, $4)`,
-		p.ID, pdf, hex.EncodeToString(sum[:]), tx.Now()); err != nil {
+		p.ID, pdf, hex.EncodeToString(sum[:]), now); err != nil {
 		return nil, fmt.Errorf("store receipt of %s: %w", p.Confirmation, err)
 	}
 	return pdf, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"carfin/calendar"
+	"carfin/internal/cp1252"
 	"carfin/money"
 	"carfin/payments"
 )
@@ -24,7 +25,7 @@ func TestReceiptsRenderConcurrently(t *testing.T) {
 				p := payments.Payment{ID: int64(w*100 + i + 1), Confirmation: fmt.Sprintf("PTEST%04d", w*100+i), ContractAccount: "NW-000001",
 					MethodLabel: "Checking at Peña Bank ••••1234", Rail: payments.RailACH, Kind: "one_time", Status: "scheduled",
 					AmountCents: money.Cents(10000 + i), Date: calendar.New(2026, 11, 20), CreatedAt: time.Date(2026, 11, 18, 15, 0, 0, 0, time.UTC)}
-				pdf, err := payments.RenderReceipt("Financiera Núñez", p)
+				pdf, err := payments.RenderReceipt("Financiera Núñez", payments.Receipt{Payment: p, Customer: "Ana Peña", Issued: p.CreatedAt, Lang: "es"})
 				if err != nil {
 					t.Error(err)
 					return
@@ -37,4 +38,39 @@ func TestReceiptsRenderConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestReceiptSaysWhoAndWhen: a receipt names the customer it was issued
+// to and when (in the lender's zone), in the customer's language.
+func TestReceiptSaysWhoAndWhen(t *testing.T) {
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := payments.Payment{ID: 1, Confirmation: "PTEST0001", ContractAccount: "NW-000001", MethodLabel: "Checking ••••1234",
+		PaidFrom: payments.Method{Kind: payments.KindBank, AccountType: "checking", BankName: "Prairie Gate Savings Bank", Last4: "1234"},
+		Rail:     payments.RailACH, Kind: payments.OneTimePayment, Status: payments.StatusScheduled, AmountCents: money.MustParse("412.50"),
+		Date: calendar.New(2026, 11, 20)}
+	issued := time.Date(2026, 11, 18, 22, 5, 0, 0, time.UTC).In(newYork)
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"en", []string{"Payment receipt", "Customer", "Ana Peña", "Issued", "November 18, 2026 at 5:05 PM EST", "Confirmation number", "PTEST0001",
+			"Friday, November 20, 2026", "Checking at Prairie Gate Savings Bank ••••1234", "Scheduled for Friday, November 20, 2026."}},
+		{"es", []string{"Recibo de pago", "Cliente", "Ana Peña", "Emitido", "18 de noviembre de 2026, 17:05 EST", "Número de confirmación", "PTEST0001",
+			"viernes 20 de noviembre de 2026", "Cuenta de cheques en Prairie Gate Savings Bank ••••1234", "Programado para el viernes 20 de noviembre de 2026."}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			pdf, err := payments.RenderReceipt("Northwind Motor Finance", payments.Receipt{Payment: p, Customer: "Ana Peña", Issued: issued, Lang: tc.lang})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !bytes.Contains(pdf, []byte(cp1252.Text(w))) {
+					t.Errorf("the receipt lacks %q", w)
+				}
+			}
+		})
+	}
 }

@@ -280,7 +280,7 @@ func (s *Service) returnPayment(ctx context.Context, tx *db.Tx, fileID int64, r 
 		r.Code, reason.Title, now, p.id); err != nil {
 		return err
 	}
-	var actions []string
+	var actions []phrase
 	review := false
 	switch class {
 	case ClassFunds:
@@ -292,7 +292,7 @@ func (s *Service) returnPayment(ctx context.Context, tx *db.Tx, fileID int64, r 
 			}
 			if fee.EventID != 0 {
 				st.Fees++
-				actions = append(actions, "The returned-payment fee in your contract was charged.")
+				actions = append(actions, phrase{key: "action.fee"})
 			}
 		}
 		retry, err := s.scheduleRetry(ctx, tx, p, today)
@@ -301,16 +301,16 @@ func (s *Service) returnPayment(ctx context.Context, tx *db.Tx, fileID int64, r 
 		}
 		if !retry.IsZero() {
 			st.Retries++
-			actions = append(actions, "We will present the payment again on "+longDate(retry)+".")
+			actions = append(actions, phrase{key: "action.retry", data: msg{Date: retry}})
 		} else {
-			actions = append(actions, "Please make the payment again, with another account if you need to.")
+			actions = append(actions, phrase{key: "action.pay_again_other"})
 		}
 	case ClassAccount, ClassUnauthorized:
 		review = class == ClassUnauthorized
 		if err := s.disableMethod(ctx, tx, p.methodID, r.Code+" "+reason.Title, review); err != nil {
 			return err
 		}
-		actions = append(actions, "We stopped using this bank account: autopay is paused and scheduled payments from it are cancelled. Please add a new account in the portal.")
+		actions = append(actions, phrase{key: "action.account_stopped"})
 		if review {
 			st.Review++
 		}
@@ -326,12 +326,14 @@ func (s *Service) returnPayment(ctx context.Context, tx *db.Tx, fileID int64, r 
 				return fmt.Errorf("pause autopay after a stop payment: %w", err)
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
-				actions = append(actions, "Because you stopped it at your bank, we paused autopay: turn it back on in the portal when you want it to continue.")
+				actions = append(actions, phrase{key: "action.autopay_paused_stop"})
 			}
 		}
-		actions = append(actions, "Please make the payment again.")
+		actions = append(actions, phrase{key: "action.pay_again"})
 	}
-	action := strings.Join(actions, " ")
+	// The history keeps what was done in English, the language of the
+	// record; the customer is told in theirs.
+	action := sentences("en", actions)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ach_returns (return_file_id, payment_id, method_id, kind, code, original_trace, title, description,
 		action, review_required, created_at) VALUES ($1, $2, $3, 'return', $4, $5, $6, $7, $8, $9, $10)`,
 		fileID, p.id, p.methodID, r.Code, r.OriginalTrace, reason.Title, reason.Customer, action, boolInt(review), now); err != nil {
@@ -350,7 +352,7 @@ func (s *Service) returnPayment(ctx context.Context, tx *db.Tx, fileID int64, r 
 	// happen, a fee may have been charged and the customer may have to act
 	// (pay again, give a new account). It is a notice the lender must
 	// send, not the "payment received" courtesy alert.
-	if err := s.enqueue(ctx, tx, c, msgReturned(s.cfg, c, pay, reason, action)); err != nil {
+	if err := s.enqueue(ctx, tx, c, msgReturned(s.cfg, c, pay, reason, actions)); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "payment.returned", Subject: fmt.Sprintf("payment:%d", p.id),
@@ -447,7 +449,7 @@ func (s *Service) verificationReturn(ctx context.Context, tx *db.Tx, fileID int6
 		"validation returned: "+r.Code+" "+reason.Title, now, methodID); err != nil {
 		return err
 	}
-	action := "We could not confirm this bank account. Please check the numbers and add it again."
+	action := sentences("en", []phrase{{key: "action.account_not_verified"}})
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ach_returns (return_file_id, verification_id, method_id, kind, code, original_trace, title, description,
 		action, created_at) VALUES ($1, $2, $3, 'return', $4, $5, $6, $7, $8, $9)`,
 		fileID, vid, methodID, r.Code, r.OriginalTrace, reason.Title, reason.Customer, action, now); err != nil {

@@ -99,7 +99,7 @@ func TestReturnCodeClasses(t *testing.T) {
 					t.Fatal(err)
 				}
 				if p.Status != payments.StatusReturned || p.Return == nil || p.Return.Code != tc.code || p.Return.Title != reason.Title ||
-					p.StatusText() != "Returned: "+reason.Customer || !strings.Contains(p.Return.Action, "add a new account") {
+					p.StatusText() != "Returned. "+reason.Customer || !strings.Contains(p.Return.Action, "add a new account") {
 					t.Errorf("payment %s %q, return %+v", p.Status, p.StatusText(), p.Return)
 				}
 

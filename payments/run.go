@@ -160,7 +160,7 @@ type candidate struct {
 	credited                              money.Cents
 	in                                    installment
 	methodStatus                          string
-	methodLabel                           string
+	methodLabel                           string // in the customer's language (prefs.Lang)
 	name, email                           string
 	// prefs are the customer's alert preferences (the autopay reminder
 	// follows the due reminder's).
@@ -223,8 +223,8 @@ func (s *Service) candidates(ctx context.Context, q db.Querier, dueBy calendar.D
 			return nil, err
 		}
 		if withContact {
-			c.methodLabel = Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4}.Label()
 			c.prefs = prefs.Preferences(phone)
+			c.methodLabel = methodLabel(c.prefs.Lang, Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4})
 		}
 		out = append(out, c)
 	}
@@ -354,7 +354,7 @@ type upcoming struct {
 	prefs       preferences.Preferences
 	name, email string
 	account     string
-	methodLabel string
+	methodLabel string // in the customer's language (prefs.Lang)
 }
 
 // upcomingDebits returns the autopay debits going out from d on: the ones
@@ -396,7 +396,7 @@ func (s *Service) upcomingDebits(ctx context.Context, tx *db.Tx, d, dueBy calend
 			return nil, err
 		}
 		u.prefs = prefs.Preferences(phone)
-		u.methodLabel = Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4}.Label()
+		u.methodLabel = methodLabel(u.prefs.Lang, Method{Kind: KindBank, AccountType: accountType, BankName: bank, Last4: last4})
 		out = append(out, u)
 	}
 	return out, rows.Err()
@@ -458,12 +458,12 @@ func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats
 			sent[k][kind] = true
 			notices = append(notices, []any{u.enrolment, u.installment, kind, u.date, int64(u.amount), now})
 			if u.email != "" && (varying || u.prefs.Allows(preferences.DueReminder, notify.Email)) {
-				m := autopayUpcomingMessage(s.cfg, u.name, u.account, u.amount, u.date, u.methodLabel, varying)
+				m := autopayUpcomingMessage(s.cfg, u.prefs.Lang, u.name, u.account, u.amount, u.date, u.methodLabel, varying)
 				m.Channel, m.To = notify.Email, u.email
 				msgs = append(msgs, m)
 			}
 			if !varying && u.prefs.Allows(preferences.DueReminder, notify.SMS) {
-				msgs = append(msgs, autopayReminderSMS(s.cfg, u.prefs.Phone, u.account, u.amount, u.date))
+				msgs = append(msgs, autopayReminderSMS(s.cfg, u.prefs.Lang, u.prefs.Phone, u.account, u.amount, u.date))
 			}
 		}
 		for _, u := range ups {

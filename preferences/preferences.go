@@ -16,6 +16,10 @@
 //     the consent again.
 //   - The due reminder comes DueReminderDays before each due date
 //     (1–15, default 5).
+//   - Every message to the customer is in Lang, one of
+//     notify.Languages (default English): messages sent by the day's
+//     runs have no page whose language they could follow, so the
+//     customer chooses it here once.
 //   - A contract in autopay gets the autopay reminder in place of the
 //     due reminder, so that no customer gets two: it follows the due
 //     reminder's channels and comes DueReminderDays before each debit
@@ -76,14 +80,16 @@ type Preferences struct {
 	// Phone is the customer's phone on file now ("" when none): texts go
 	// out only while it equals SMSPhone.
 	Phone string
+	// Lang is the language the customer reads messages in ("en", "es").
+	Lang string
 	// Saved reports whether the customer ever changed the defaults.
 	Saved bool
 }
 
 // Default returns the preferences of a customer who never chose: every
-// email alert on, no texts, reminders 5 days ahead.
+// email alert on, no texts, reminders 5 days ahead, in English.
 func Default() Preferences {
-	p := Preferences{Alerts: map[Kind]Channels{}, DueReminderDays: DueReminderDaysDefault}
+	p := Preferences{Alerts: map[Kind]Channels{}, DueReminderDays: DueReminderDaysDefault, Lang: notify.Languages[0]}
 	for _, k := range Kinds {
 		p.Alerts[k] = Channels{Email: true}
 	}
@@ -143,19 +149,19 @@ func Get(ctx context.Context, q db.Querier, customerID int64) (Preferences, erro
 // notification_preferences np ON np.customer_id = … — and decide each row
 // with Row.Preferences, by the same rules as Get, in the same round trip.
 const Columns = `np.due_reminder_email, np.due_reminder_sms, np.due_reminder_days, np.payment_received_email, np.payment_received_sms,
-	np.statement_ready_email, np.statement_ready_sms, np.sms_consent_phone, np.sms_consent_at`
+	np.statement_ready_email, np.statement_ready_sms, np.sms_consent_phone, np.sms_consent_at, np.lang`
 
 // Row is one customer's Columns as scanned (all NULL for a customer who
 // never chose).
 type Row struct {
 	dre, drs, days, pre, prs, sre, srs sql.NullInt64
-	smsPhone                           sql.NullString
+	smsPhone, lang                     sql.NullString
 	smsAt                              sql.NullTime
 }
 
 // Dest returns the scan destinations of Columns, in order.
 func (r *Row) Dest() []any {
-	return []any{&r.dre, &r.drs, &r.days, &r.pre, &r.prs, &r.sre, &r.srs, &r.smsPhone, &r.smsAt}
+	return []any{&r.dre, &r.drs, &r.days, &r.pre, &r.prs, &r.sre, &r.srs, &r.smsPhone, &r.smsAt, &r.lang}
 }
 
 // Preferences returns the row's preferences for a customer whose phone on
@@ -172,6 +178,7 @@ func (r *Row) Preferences(phone string) Preferences {
 	p.Alerts[StatementReady] = Channels{Email: r.sre.Int64 == 1, SMS: r.srs.Int64 == 1}
 	p.DueReminderDays = int(r.days.Int64)
 	p.SMSPhone, p.SMSConsentAt = r.smsPhone.String, r.smsAt.Time
+	p.Lang = notify.Lang(r.lang.String)
 	return p
 }
 
@@ -203,7 +210,7 @@ func SetReminderDays(ctx context.Context, tx *db.Tx, customerID int64, days int,
 	if err != nil {
 		return err
 	}
-	c := Change{Alerts: p.Alerts, DueReminderDays: p.DueReminderDays}
+	c := Change{Alerts: p.Alerts, DueReminderDays: p.DueReminderDays, Lang: p.Lang}
 	switch due := c.Alerts[DueReminder]; {
 	case days == 0:
 		c.Alerts[DueReminder] = Channels{}
@@ -235,17 +242,22 @@ func ShouldNotify(ctx context.Context, q db.Querier, customerID int64, k Kind, c
 type Change struct {
 	Alerts          map[Kind]Channels
 	DueReminderDays int
+	// Lang is the language of messages; "" keeps the one saved.
+	Lang string
 }
 
 // Set saves a customer's choices in tx and audits what changed (actor is
 // "login:ID" or "staff:ID"). Turning texts on for the first time, or again
 // after the phone changed, records the consent with the phone on file and
-// tx.Now(). Returns ErrInvalid for days out of range or an unknown kind,
-// ErrNoPhone for texts without a phone on file, ErrNotFound for an unknown
-// customer.
+// tx.Now(). Returns ErrInvalid for days out of range, an unknown kind or
+// a language carfin does not write in, ErrNoPhone for texts without a
+// phone on file, ErrNotFound for an unknown customer.
 func Set(ctx context.Context, tx *db.Tx, customerID int64, c Change, actor, ip string) error {
 	if c.DueReminderDays < DueReminderDaysMin || c.DueReminderDays > DueReminderDaysMax {
 		return fmt.Errorf("due reminder %d days, want %d–%d: %w", c.DueReminderDays, DueReminderDaysMin, DueReminderDaysMax, ErrInvalid)
+	}
+	if c.Lang != "" && notify.Lang(c.Lang) != c.Lang {
+		return fmt.Errorf("language %q: %w", c.Lang, ErrInvalid)
 	}
 	wantSMS := false
 	for k, ch := range c.Alerts {
@@ -266,20 +278,24 @@ func Set(ctx context.Context, tx *db.Tx, customerID int64, c Change, actor, ip s
 	if consentNew {
 		smsPhone, smsAt = old.Phone, sql.NullTime{Time: tx.Now(), Valid: true}
 	}
+	lang := c.Lang
+	if lang == "" {
+		lang = old.Lang
+	}
 	a := func(k Kind) Channels { return c.Alerts[k] }
 	if _, err := tx.ExecContext(ctx, `INSERT INTO notification_preferences (customer_id, due_reminder_email, due_reminder_sms, due_reminder_days,
-		payment_received_email, payment_received_sms, statement_ready_email, statement_ready_sms, sms_consent_phone, sms_consent_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		payment_received_email, payment_received_sms, statement_ready_email, statement_ready_sms, sms_consent_phone, sms_consent_at, updated_at, lang)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (customer_id) DO UPDATE SET due_reminder_email = excluded.due_reminder_email, due_reminder_sms = excluded.due_reminder_sms,
 		due_reminder_days = excluded.due_reminder_days, payment_received_email = excluded.payment_received_email,
 		payment_received_sms = excluded.payment_received_sms, statement_ready_email = excluded.statement_ready_email,
 		statement_ready_sms = excluded.statement_ready_sms, sms_consent_phone = excluded.sms_consent_phone,
-		sms_consent_at = excluded.sms_consent_at, updated_at = excluded.updated_at`,
+		sms_consent_at = excluded.sms_consent_at, updated_at = excluded.updated_at, lang = excluded.lang`,
 		customerID, b(a(DueReminder).Email), b(a(DueReminder).SMS), c.DueReminderDays, b(a(PaymentReceived).Email), b(a(PaymentReceived).SMS),
-		b(a(StatementReady).Email), b(a(StatementReady).SMS), smsPhone, smsAt, tx.Now()); err != nil {
+		b(a(StatementReady).Email), b(a(StatementReady).SMS), smsPhone, smsAt, tx.Now(), lang); err != nil {
 		return fmt.Errorf("save preferences of customer %d: %w", customerID, err)
 	}
-	details := map[string]string{"due_reminder_days": strconv.Itoa(c.DueReminderDays)}
+	details := map[string]string{"due_reminder_days": strconv.Itoa(c.DueReminderDays), "lang": lang}
 	for _, k := range Kinds {
 		details[string(k)+"_email"] = strconv.FormatBool(a(k).Email)
 		details[string(k)+"_sms"] = strconv.FormatBool(a(k).SMS)

@@ -156,3 +156,58 @@ func TestReminderDays(t *testing.T) {
 		}
 	})
 }
+
+// TestLanguage: messages are in English until the customer chooses
+// Spanish; the choice stays when other preferences change (the autopay
+// pages' reminder days); a language carfin does not write in is refused.
+func TestLanguage(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sv := servicing.New(d, func(t time.Time) calendar.Date { return calendar.Of(t) })
+		cust, err := sv.CreateCustomer(ctx, servicing.NewCustomer{FirstName: "Eva", LastName: "Quinn", Email: "eva@example.com",
+			AddressLine1: "1 Main St", City: "Springfield", State: "IL", ZIP: "62701", BirthDate: calendar.MustParse("1980-01-01"), SSNLast4: "1234"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lang := func() string {
+			t.Helper()
+			p, err := preferences.Get(ctx, d.Read, cust)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Lang
+		}
+		inTx := func(f func(tx *db.Tx) error) error { return d.InTx(ctx, f) }
+		if lang() != "en" {
+			t.Fatalf("default %q", lang())
+		}
+		for _, tc := range []struct {
+			name, lang string
+			err        error
+			want       string
+		}{
+			{"Spanish", "es", nil, "es"},
+			{"unchanged when not given", "", nil, "es"},
+			{"French is refused", "fr", preferences.ErrInvalid, "es"},
+			{"English", "en", nil, "en"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				err := inTx(func(tx *db.Tx) error {
+					return preferences.Set(ctx, tx, cust, preferences.Change{DueReminderDays: 5, Lang: tc.lang}, "login:1", "192.0.2.1")
+				})
+				if !errors.Is(err, tc.err) || lang() != tc.want {
+					t.Errorf("err %v, language %q; want %v, %q", err, lang(), tc.err, tc.want)
+				}
+			})
+		}
+		if err := inTx(func(tx *db.Tx) error {
+			return preferences.Set(ctx, tx, cust, preferences.Change{DueReminderDays: 5, Lang: "es"}, "login:1", "192.0.2.1")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := inTx(func(tx *db.Tx) error { return preferences.SetReminderDays(ctx, tx, cust, 3, "login:1", "192.0.2.1") }); err != nil || lang() != "es" {
+			t.Errorf("after the reminder days: %v, %q", err, lang())
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"carfin/notify"
 	"carfin/preferences"
 	"carfin/profile"
 )
@@ -15,6 +16,8 @@ type preferencesData struct {
 	Days  []int
 	// Phone is the phone on file ("" when none: texts cannot be chosen).
 	Phone string
+	// Langs are the languages messages can be in.
+	Langs []string
 }
 
 func renderPreferences(w http.ResponseWriter, r *http.Request, pr *profile.Service, v *views, status int, shown *preferences.Preferences, errs map[string]string) {
@@ -27,12 +30,15 @@ func renderPreferences(w http.ResponseWriter, r *http.Request, pr *profile.Servi
 	}
 	if shown != nil {
 		saved.Alerts, saved.DueReminderDays = shown.Alerts, shown.DueReminderDays
+		if shown.Lang != "" {
+			saved.Lang = shown.Lang
+		}
 	}
 	days := make([]int, 0, preferences.DueReminderDaysMax)
 	for d := preferences.DueReminderDaysMin; d <= preferences.DueReminderDaysMax; d++ {
 		days = append(days, d)
 	}
-	p.Data = preferencesData{Prefs: saved, Kinds: preferences.Kinds, Days: days, Phone: saved.Phone}
+	p.Data = preferencesData{Prefs: saved, Kinds: preferences.Kinds, Days: days, Phone: saved.Phone, Langs: notify.Languages}
 	p.Form["days"] = strconv.Itoa(saved.DueReminderDays)
 	for k, e := range errs {
 		p.Errors[k] = e

@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"strconv"
 
+	"carfin/notify"
 	"carfin/preferences"
 	"carfin/profile"
 )
 
-// handlePreferencesUpdate saves the alert choices. Each checkbox is
-// named KIND_email or KIND_sms; security alerts have none (always on).
+// handlePreferencesUpdate saves the alert choices and the language of
+// messages (lang). Each checkbox is named KIND_email or KIND_sms;
+// security alerts have none (always on).
 func handlePreferencesUpdate(pr *profile.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := preferences.Change{Alerts: map[preferences.Kind]preferences.Channels{}}
@@ -22,7 +24,10 @@ func handlePreferencesUpdate(pr *profile.Service, v *views) http.Handler {
 			days = 0
 		}
 		c.DueReminderDays = days
-		shown := &preferences.Preferences{Alerts: c.Alerts, DueReminderDays: days}
+		if lang := r.PostFormValue("lang"); notify.Lang(lang) == lang {
+			c.Lang = lang // otherwise the saved language stays
+		}
+		shown := &preferences.Preferences{Alerts: c.Alerts, DueReminderDays: days, Lang: c.Lang}
 		err = pr.SetPreferences(r.Context(), customerOf(r), c, v.actorOf(r))
 		switch {
 		case errors.Is(err, preferences.ErrInvalid):
