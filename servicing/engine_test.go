@@ -168,6 +168,13 @@ func TestWaterfall(t *testing.T) {
 	if s3.FeesCents != 0 || s3.CreditedCents != inst-c("25") {
 		t.Errorf("fees first: %+v", s3)
 	}
+	// A payment that only pays the fee pays no interest, though it
+	// recognises the interest accrued (issue 11: the schedule page and
+	// the history show what each payment paid from this split).
+	_, fe := run(t, &ff, []Event{fund, nsf, {ID: 3, Kind: EventPayment, Date: d("2024-02-01"), AmountCents: c("25")}}, d("2024-02-01"))
+	if a := applicationOf(fe, 3); a != (Application{FeesCents: c("25")}) {
+		t.Errorf("a fee-only payment paid %+v, want the 25.00 fee only", a)
+	}
 }
 
 func TestPaymentErrors(t *testing.T) {

@@ -318,18 +318,21 @@ func checkReversible(ctx context.Context, tx *db.Tx, contractID, target int64) e
 	return nil
 }
 
-// applicationOf reads a payment's split from its entry.
+// applicationOf reads a payment's split from its entry. The entry
+// recognises the interest accrued to its date (a credit to interest
+// income) and takes what it paid off the interest owed, so what it paid
+// to interest is their sum: the credit to income less the change in the
+// interest owed (no posting when they are equal).
 func applicationOf(entries []Entry, eventID int64) Application {
 	var a Application
 	for _, e := range entries {
 		if e.EventID != eventID || (e.Kind != "payment" && e.Kind != "payoff") {
 			continue
 		}
-		var recognised money.Cents
 		for _, p := range e.Postings {
 			switch p.Account {
-			case AccountInterestIncome:
-				recognised = -p.AmountCents
+			case AccountInterestIncome, AccountInterest:
+				a.InterestCents -= p.AmountCents
 			case AccountPrincipal, AccountLeaseAsset:
 				a.PrincipalCents -= p.AmountCents
 			case AccountFees:
@@ -337,14 +340,6 @@ func applicationOf(entries []Entry, eventID int64) Application {
 			case AccountBilled:
 				a.BilledCents -= p.AmountCents
 			}
-		}
-		for _, p := range e.Postings {
-			if p.Account == AccountInterest {
-				a.InterestCents = recognised - p.AmountCents
-			}
-		}
-		if a.InterestCents == 0 {
-			a.InterestCents = recognised
 		}
 	}
 	return a
