@@ -80,7 +80,8 @@ func TestReadSide(t *testing.T) {
 		if err != nil || paid[2024] <= 0 {
 			t.Errorf("interest paid %v %v", paid, err)
 		}
-		rows, err := sv.ScheduleOf(ctx, cust, id)
+		sched, err := sv.ScheduleOf(ctx, cust, id)
+		rows := sched.Rows
 		if err != nil || len(rows) != 36 {
 			t.Fatalf("schedule %d rows, %v", len(rows), err)
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -298,54 +299,109 @@ const (
 	InstallmentUpcoming InstallmentStatus = "upcoming" // later ones
 )
 
+// Split is how money divides between interest, principal and fees.
+// Leases put what paid billed payments under principal.
+type Split struct {
+	InterestCents  money.Cents
+	PrincipalCents money.Cents
+	FeesCents      money.Cents
+}
+
+func (s *Split) add(o Split) {
+	s.InterestCents += o.InterestCents
+	s.PrincipalCents += o.PrincipalCents
+	s.FeesCents += o.FeesCents
+}
+
 // Row is one installment of the schedule page: what was due, what was
-// paid toward it, the payments made in its period with how they were
-// applied, and for future installments the projected split.
+// credited toward it, and what happened and is projected to happen in
+// its period. An installment's period runs from the day after the one
+// before it fell due through its own due date (the first from the
+// contract's date; the last also holds everything after it), so that
+// every payment is in exactly one row, the row of its date.
 type Row struct {
 	Number      int
 	Due         calendar.Date
 	AmountCents money.Cents
-	PaidCents   money.Cents // credited toward this installment
+	PaidCents   money.Cents // credited toward this installment (oldest first)
 	Status      InstallmentStatus
-	Payments    []Item // payments dated in this installment's period
-	// Projected for open installments (loans): interest and principal if
-	// paid on the due date, and the balance after.
-	InterestCents  money.Cents
-	PrincipalCents money.Cents
-	BalanceCents   money.Cents
-	Projected      bool
+	Payments    []Item // payments dated in the period, returned ones marked
+	// Posted is what the payments still standing in the period paid, as
+	// the ledger holds their application today (a returned payment paid
+	// nothing).
+	Posted Split
+	// Projection is what the payments still to come would pay in the
+	// period (loans that are open): see [Service.ScheduleOf]. Projected
+	// says the row holds any.
+	Projection Split
+	Projected  bool
+	// PastDueCents is the part of the projected payments in the period
+	// that pays earlier installments, past due and projected as paid
+	// today.
+	PastDueCents money.Cents
+	// BalanceCents is a loan's principal after the period: the ledger's
+	// up to the due date, less the principal projected up to it.
+	BalanceCents money.Cents
 	// Leases: how the installment splits, as the lease disclosed it
 	// (depreciation and rent charge make the base payment; tax on top).
 	DepreciationCents, RentCents, TaxCents money.Cents
 }
 
-// ScheduleOf returns a contract's installment schedule with payments and
-// projections as of the business date. ErrNotFound if not the customer's.
-func (sv *Service) ScheduleOf(ctx context.Context, customerID, contractID int64) ([]Row, error) {
+// Schedule is a contract's schedule page: its rows, and their totals.
+// Paid is what every payment still standing paid, the figures of the
+// history (InterestPaid over all years, and each payment's split added
+// up); Projected is what the payments still to come are projected to pay.
+type Schedule struct {
+	Rows      []Row
+	Paid      Split
+	Projected Split
+}
+
+// ScheduleOf returns a contract's installment schedule as of the business
+// date. What was paid comes from the ledger: each row holds the payments
+// dated in its period and what those still standing paid. What is still
+// to come is projected for an open loan from its real state, the
+// principal and the interest owed and accruing since the last posting:
+// what is left of each installment is paid on its due date, or today if
+// it is past due, and the last one settles the balance. A projected
+// payment falls in the row of its date, as a posted one does, so what is
+// past due shows in the period of today, with what is due in it. A row
+// can hold both what was paid and what is projected (a partial payment in
+// the current period). ErrNotFound if the contract is not the customer's.
+func (sv *Service) ScheduleOf(ctx context.Context, customerID, contractID int64) (Schedule, error) {
 	q := sv.db.Read
 	if err := owns(ctx, q, customerID, contractID); err != nil {
-		return nil, err
+		return Schedule{}, err
 	}
 	t, err := loadTerms(ctx, q, contractID)
 	if err != nil {
-		return nil, err
+		return Schedule{}, err
 	}
 	st, _, err := scanState(q.QueryRowContext(ctx, `SELECT `+stateColumns+`
 		FROM contract_balances b JOIN contracts c ON c.id = b.contract_id WHERE b.contract_id = $1`, contractID))
 	if err != nil {
-		return nil, err
+		return Schedule{}, err
 	}
 	payments, err := sv.History(ctx, customerID, contractID, HistoryFilter{Types: []ItemType{ItemPayment, ItemPayoff}})
 	if err != nil {
-		return nil, err
+		return Schedule{}, err
 	}
 	slices.Reverse(payments) // oldest first
 	today := sv.Today()
-	rows := make([]Row, len(t.Installments))
-	prev := t.ContractDate
-	balance, owed, from := st.PrincipalCents, st.InterestCents, st.InterestFrom
+	ins := t.Installments
+	if len(ins) == 0 {
+		return Schedule{}, nil
+	}
+	// rowOf is the row whose period holds date d.
+	rowOf := func(d calendar.Date) int {
+		i, _ := slices.BinarySearchFunc(ins, d, func(in Due, d calendar.Date) int { return cmp.Compare(in.Date, d) })
+		return min(i, len(ins)-1)
+	}
+	var sc Schedule
+	sc.Rows = make([]Row, len(ins))
+	rows := sc.Rows
 	nextSeen := false
-	for i, in := range t.Installments {
+	for i, in := range ins {
 		r := Row{Number: in.Number, Due: in.Date, AmountCents: in.AmountCents,
 			DepreciationCents: in.DepreciationCents, RentCents: in.RentCents, TaxCents: in.TaxCents}
 		r.PaidCents = max(0, min(in.AmountCents, st.CreditedCents-(in.CumulativeCents-in.AmountCents)))
@@ -362,31 +418,103 @@ func (sv *Service) ScheduleOf(ctx context.Context, customerID, contractID int64)
 		if r.Status == InstallmentPastDue && r.PaidCents > 0 {
 			r.Status = InstallmentPartial
 		}
-		for _, p := range payments {
-			if p.Date > prev && p.Date <= in.Date || (i == len(t.Installments)-1 && p.Date > in.Date) {
-				r.Payments = append(r.Payments, p)
-			}
+		rows[i] = r
+	}
+	for _, p := range payments {
+		r := &rows[rowOf(p.Date)]
+		r.Payments = append(r.Payments, p)
+		if !p.Returned {
+			paid := Split{InterestCents: p.InterestCents, PrincipalCents: p.PrincipalCents, FeesCents: p.FeesCents}
+			r.Posted.add(paid)
+			sc.Paid.add(paid)
 		}
-		if r.Status != InstallmentPaid && st.Status.Open() && t.Kind == KindLoan && balance > 0 {
-			// Project paying what is left of this installment on its due
-			// date (or today, if it is past due).
+	}
+	if t.Kind != KindLoan {
+		return sc, nil
+	}
+	if st.Status.Open() {
+		balance, owed, from := st.PrincipalCents, st.InterestCents, st.InterestFrom
+		for i, in := range ins {
+			last := i == len(ins)-1
+			pay := in.AmountCents - rows[i].PaidCents
+			if balance <= 0 || (pay <= 0 && !last) {
+				continue
+			}
 			on := max(in.Date, today, from)
 			interest := owed + finance.Interest(balance, t.APR, from, on, t.DayCount)
-			pay := in.AmountCents - r.PaidCents
-			if i == len(t.Installments)-1 {
+			if last {
 				pay = balance + interest
 			}
-			r.InterestCents = min(pay, interest)
-			r.PrincipalCents = min(balance, pay-r.InterestCents)
-			owed = interest - r.InterestCents
-			balance -= r.PrincipalCents
-			from = on
-			r.BalanceCents, r.Projected = balance, true
+			p := Split{InterestCents: min(pay, interest)}
+			p.PrincipalCents = min(balance, pay-p.InterestCents)
+			owed, balance, from = interest-p.InterestCents, balance-p.PrincipalCents, on
+			k := rowOf(on)
+			r := &rows[k]
+			r.Projection.add(p)
+			r.Projected = true
+			if k != i {
+				r.PastDueCents += p.InterestCents + p.PrincipalCents
+			}
+			sc.Projected.add(p)
 		}
-		rows[i] = r
-		prev = in.Date
 	}
-	return rows, nil
+	// Balances: the ledger's principal through each due date (everything,
+	// for the last row), less what is projected through it.
+	through, err := principalThrough(ctx, q, contractID)
+	if err != nil {
+		return Schedule{}, err
+	}
+	var projected money.Cents
+	for i := range rows {
+		r := &rows[i]
+		projected += r.Projection.PrincipalCents
+		on := r.Due
+		if i == len(rows)-1 {
+			on = calendar.Date(math.MaxInt32)
+		}
+		r.BalanceCents = through(on) - projected
+	}
+	return sc, nil
+}
+
+// principalThrough reads a loan's principal postings and returns the
+// principal they leave through a date. Corrections are dated as what
+// they correct (a returned payment's reversal on the payment's date), so
+// this is the principal of the history as it stands.
+func principalThrough(ctx context.Context, q db.Querier, contractID int64) (func(calendar.Date) money.Cents, error) {
+	rows, err := q.QueryContext(ctx, `SELECT t.effective_date, SUM(p.amount_cents)
+		FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
+		WHERE t.contract_id = $1 AND p.account = $2
+		GROUP BY t.effective_date ORDER BY t.effective_date`, contractID, AccountPrincipal)
+	if err != nil {
+		return nil, fmt.Errorf("principal of contract %d: %w", contractID, err)
+	}
+	defer rows.Close()
+	var dates []calendar.Date
+	var cum []money.Cents
+	var total money.Cents
+	for rows.Next() {
+		var d calendar.Date
+		var c int64
+		if err := rows.Scan(&d, &c); err != nil {
+			return nil, fmt.Errorf("principal of contract %d: %w", contractID, err)
+		}
+		total += money.Cents(c)
+		dates, cum = append(dates, d), append(cum, total)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("principal of contract %d: %w", contractID, err)
+	}
+	return func(d calendar.Date) money.Cents {
+		i, found := slices.BinarySearch(dates, d)
+		if found {
+			i++
+		}
+		if i == 0 {
+			return 0
+		}
+		return cum[i-1]
+	}, nil
 }
 
 // WhatIf projects paying a contract's remaining schedule with an extra

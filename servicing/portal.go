@@ -233,44 +233,19 @@ type AmortPoint struct {
 	InterestCents  money.Cents
 	PrincipalCents money.Cents
 	BalanceCents   money.Cents
-	Projected      bool // a future installment, paid as scheduled
+	Projected      bool // the installment's figures are (in part) projected
 }
 
 // Amortization turns a loan's schedule (from [Service.ScheduleOf]) into
-// chart points. Past installments count the payments standing in their
-// period (returned ones excluded); their balances are worked back from
-// today's principal, so the past meets the projection without a jump.
-// Future installments use the schedule's projection.
-func Amortization(currentPrincipal money.Cents, rows []Row) []AmortPoint {
+// chart points: each row's payments still standing and its projection,
+// and its balance.
+func Amortization(rows []Row) []AmortPoint {
 	pts := make([]AmortPoint, len(rows))
 	for i, r := range rows {
-		p := AmortPoint{Number: r.Number, Date: r.Due}
-		if r.Projected {
-			p.InterestCents, p.PrincipalCents, p.BalanceCents, p.Projected = r.InterestCents, r.PrincipalCents, r.BalanceCents, true
-		} else {
-			for _, pay := range r.Payments {
-				if !pay.Returned {
-					p.InterestCents += pay.InterestCents
-					p.PrincipalCents += pay.PrincipalCents
-				}
-			}
-		}
-		pts[i] = p
-	}
-	// Balances of the past: today's principal plus the principal paid
-	// after (also partial payments toward installments still open).
-	balance := currentPrincipal
-	for i := len(pts) - 1; i >= 0; i-- {
-		if pts[i].Projected {
-			for _, pay := range rows[i].Payments {
-				if !pay.Returned {
-					balance += pay.PrincipalCents
-				}
-			}
-			continue
-		}
-		pts[i].BalanceCents = balance
-		balance += pts[i].PrincipalCents
+		pts[i] = AmortPoint{Number: r.Number, Date: r.Due,
+			InterestCents:  r.Posted.InterestCents + r.Projection.InterestCents,
+			PrincipalCents: r.Posted.PrincipalCents + r.Projection.PrincipalCents,
+			BalanceCents:   r.BalanceCents, Projected: r.Projected}
 	}
 	return pts
 }

@@ -20,7 +20,8 @@ import (
 // and leases, current, late, returned, paid off, charged off, near and
 // past maturity), the one-query Dashboard equals ContractSummary of each
 // contract, in the same order as CustomerContracts; AddresseeOf and
-// Amortization are scoped and consistent.
+// Amortization are scoped and consistent; each schedule's rows add up to
+// what was paid, the history's interest.
 func TestDashboardMatchesSummary(t *testing.T) {
 	t.Parallel() // builds the demo book twice: let it overlap the package's other tests
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -70,12 +71,31 @@ func TestDashboardMatchesSummary(t *testing.T) {
 				if _, err := sv.AddresseeOf(ctx, cust+1_000_000, ref.ID); !errors.Is(err, servicing.ErrNotFound) {
 					t.Errorf("addressee of another customer's contract: %v", err)
 				}
+				sched, err := sv.ScheduleOf(ctx, cust, ref.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Every payment still standing is in one row: the rows add
+				// up to what was paid, and that is the history's interest.
+				var posted servicing.Split
+				for _, r := range sched.Rows {
+					posted.InterestCents += r.Posted.InterestCents
+					posted.PrincipalCents += r.Posted.PrincipalCents
+					posted.FeesCents += r.Posted.FeesCents
+				}
+				years, err := sv.InterestPaid(ctx, cust, ref.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var interest money.Cents
+				for _, c := range years {
+					interest += c
+				}
+				if posted != sched.Paid || interest != sched.Paid.InterestCents {
+					t.Errorf("contract %d: rows paid %+v, schedule %+v, history's interest %s", ref.ID, posted, sched.Paid, interest)
+				}
 				if want.Kind == servicing.KindLoan && want.Status.Open() {
-					sched, err := sv.ScheduleOf(ctx, cust, ref.ID)
-					if err != nil {
-						t.Fatal(err)
-					}
-					pts := servicing.Amortization(want.PrincipalCents, sched)
+					pts := servicing.Amortization(sched.Rows)
 					var paid money.Cents
 					for _, p := range pts {
 						if !p.Projected {

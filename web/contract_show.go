@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"carfin/calendar"
 	"carfin/money"
@@ -21,14 +22,17 @@ type contractData struct {
 	InterestProjected, PrincipalProjected money.Cents
 }
 
-// scheduleLine is one installment in the schedule table.
+// scheduleLine is one installment in the schedule table: what the
+// payments still standing in its period paid (Posted) and what is
+// projected in it (Projection), with the principal balance after it
+// (loans).
 type scheduleLine struct {
 	servicing.Row
-	// What the payments in the period paid (past) or the projection
-	// (future), and the principal balance after it (loans).
-	InterestCents, PrincipalCents, FeesCents, BalanceCents money.Cents
-	Split                                                  bool // loans: the split columns apply
-	LeaseSplit                                             bool // leases: depreciation, rent charge, tax, fees
+	// AllProjected: nothing was paid in the period, so the whole row is
+	// a projection; otherwise a projection shows under what was paid.
+	AllProjected bool
+	Split        bool // loans: the split columns apply
+	LeaseSplit   bool // leases: depreciation, rent charge, tax, fees
 }
 
 // handleContractShow shows one of the customer's contracts: its terms,
@@ -43,7 +47,7 @@ func handleContractShow(sv *servicing.Service, v *views, pay func(int64) string)
 			return
 		}
 		id := s.ID
-		rows, err := sv.ScheduleOf(r.Context(), ss.Login.CustomerID, id)
+		sched, err := sv.ScheduleOf(r.Context(), ss.Login.CustomerID, id)
 		if err != nil {
 			serverError(w, r, v, err)
 			return
@@ -54,39 +58,29 @@ func handleContractShow(sv *servicing.Service, v *views, pay func(int64) string)
 		if s.Status.Open() {
 			data.PayHref = pay(s.ID)
 		}
-		fillSchedule(p, data, rows)
+		fillSchedule(p, data, sched)
 		p.Data = data
 		v.render(w, http.StatusOK, "contract", p)
 	})
 }
 
 // fillSchedule builds the schedule lines and, for loans, the charts.
-func fillSchedule(p *page, data *contractData, rows []servicing.Row) {
+// The totals are the schedule's: what the payments still standing paid
+// (the history's figures) and what is projected.
+func fillSchedule(p *page, data *contractData, sched servicing.Schedule) {
 	s := data.S
 	loan := s.Kind == servicing.KindLoan
-	var pts []servicing.AmortPoint
-	if loan {
-		pts = servicing.Amortization(s.PrincipalCents, rows)
-	}
+	rows := sched.Rows
 	data.Lines = make([]scheduleLine, len(rows))
 	for i, r := range rows {
-		l := scheduleLine{Row: r, Split: loan, LeaseSplit: s.Kind == servicing.KindLease}
-		for _, pay := range r.Payments {
-			if !pay.Returned {
-				l.FeesCents += pay.FeesCents
-			}
-		}
-		if loan {
-			l.InterestCents, l.PrincipalCents, l.BalanceCents = pts[i].InterestCents, pts[i].PrincipalCents, pts[i].BalanceCents
-			if pts[i].Projected {
-				data.InterestProjected += l.InterestCents
-				data.PrincipalProjected += l.PrincipalCents
-			} else {
-				data.InterestPaid += l.InterestCents
-				data.PrincipalPaid += l.PrincipalCents
-			}
-		}
-		data.Lines[i] = l
+		standing := slices.ContainsFunc(r.Payments, func(it servicing.Item) bool { return !it.Returned })
+		data.Lines[i] = scheduleLine{Row: r, AllProjected: r.Projected && !standing, Split: loan, LeaseSplit: s.Kind == servicing.KindLease}
+	}
+	data.InterestPaid, data.PrincipalPaid = sched.Paid.InterestCents, sched.Paid.PrincipalCents
+	data.InterestProjected, data.PrincipalProjected = sched.Projected.InterestCents, sched.Projected.PrincipalCents
+	var pts []servicing.AmortPoint
+	if loan {
+		pts = servicing.Amortization(rows)
 	}
 	if !loan || len(pts) == 0 {
 		return

@@ -139,6 +139,7 @@ func TestPortalAccount(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s, ab := startAccount(t, d, demoPayoffInstructions)
 		t.Run("pages", func(t *testing.T) { accountPages(t, d, s, ab) })
+		t.Run("schedules", func(t *testing.T) { accountSchedules(t, d, s, ab) })
 		t.Run("authorization", func(t *testing.T) { accountAuthorization(t, d, s, ab) })
 		t.Run("alerts", func(t *testing.T) { accountAlerts(t, d, s, ab) }) // last: it returns a payment and makes a statement
 	})
