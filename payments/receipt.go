@@ -132,3 +132,47 @@ func (s *Service) Receipt(ctx context.Context, customerID, paymentID int64) ([]b
 	}
 	return pdf, nil
 }
+
+// receiptsMax bounds a list of receipts, as documents bound theirs.
+const receiptsMax = 500
+
+// Receipts returns the receipts issued to the customer, newest first (at
+// most receiptsMax); with contractID ≠ 0 only that contract's. They are
+// every receipt stored — a one-time payment's, issued when it was made or
+// changed, whatever became of the payment since — and those of the
+// autopay and retried debits processed so far, which are issued when
+// first asked for (Receipt): Issued is zero until then, and SizeBytes is
+// 0. Each Payment holds only its id, confirmation, contract, account,
+// amount and date. Another customer's receipts are never listed.
+func (s *Service) Receipts(ctx context.Context, customerID, contractID int64) ([]ReceiptEntry, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT p.id, p.contract_id, c.account_number, p.amount_cents, p.scheduled_date, r.created_at,
+		COALESCE(length(r.pdf), 0)
+		FROM payments p JOIN contracts c ON c.id = p.contract_id LEFT JOIN payment_receipts r ON r.payment_id = p.id
+		WHERE p.customer_id = $1 AND ($2 = 0 OR p.contract_id = $2)
+		AND (r.payment_id IS NOT NULL OR (p.kind <> 'one_time' AND p.status IN ('pending', 'settled', 'returned')))
+		ORDER BY COALESCE(r.created_at, p.updated_at) DESC, p.id DESC LIMIT `+fmt.Sprint(receiptsMax), customerID, contractID)
+	if err != nil {
+		return nil, fmt.Errorf("receipts of customer %d: %w", customerID, err)
+	}
+	defer rows.Close()
+	var out []ReceiptEntry
+	for rows.Next() {
+		var e ReceiptEntry
+		var issued sql.NullTime
+		if err := rows.Scan(&e.Payment.ID, &e.Payment.ContractID, &e.Payment.ContractAccount, &e.Payment.AmountCents, &e.Payment.Date,
+			&issued, &e.SizeBytes); err != nil {
+			return nil, fmt.Errorf("receipts of customer %d: %w", customerID, err)
+		}
+		e.Payment.Confirmation, e.Payment.CustomerID, e.Issued = Confirmation(e.Payment.ID), customerID, issued.Time
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ReceiptEntry is a receipt as a list of documents shows it.
+type ReceiptEntry struct {
+	Payment Payment
+	// Issued is when the receipt was issued (zero: not yet, see Receipts).
+	Issued    time.Time
+	SizeBytes int64
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"carfin/calendar"
+	"carfin/db"
+	"carfin/db/dbtest"
 	"carfin/internal/cp1252"
 	"carfin/money"
 	"carfin/payments"
@@ -73,4 +75,54 @@ func TestReceiptSaysWhoAndWhen(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReceiptsList: the receipts a customer can find among their
+// documents are their one-time payments' (issued when made) and their
+// processed autopay debits' (issued when first downloaded), never another
+// customer's; a contract filter keeps that contract's.
+func TestReceiptsList(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, "2026-11-02")
+		ada, bob := e.customer("Ada"), e.customer("Bob")
+		loan, other := e.loan(ada, "12000", 36, "2026-10-15", "2026-11-20"), e.loan(ada, "9000", 36, "2026-10-15", "2026-11-25")
+		bobLoan := e.loan(bob, "9000", 36, "2026-10-15", "2026-11-25")
+		bank, bobBank := e.bank(ada, "112601818", "123456789"), e.bank(bob, "112601818", "987654321")
+		once := e.payOther(ada, other, bank.ID, "75.00", 0, "once")
+		e.payOther(bob, bobLoan, bobBank.ID, "60.00", 0, "bob")
+		e.enrol(ada, loan, bank.ID, "", 0)
+		e.runDays("2026-11-02", "2026-11-20")
+		list := func(customer, contract int64) []payments.ReceiptEntry {
+			t.Helper()
+			rs, err := e.pay.Receipts(e.ctx, customer, contract)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rs
+		}
+		rs := list(ada, 0)
+		if len(rs) != 2 {
+			t.Fatalf("%d receipts: %+v", len(rs), rs)
+		}
+		debit, made := rs[0], rs[1]
+		if made.Payment.Confirmation != once.Confirmation || made.Payment.ContractID != other || made.Payment.AmountCents != once.AmountCents ||
+			made.Issued.IsZero() || made.SizeBytes == 0 {
+			t.Errorf("one-time payment's receipt %+v", made)
+		}
+		if debit.Payment.ContractID != loan || debit.Payment.Date != day("2026-11-20") || !debit.Issued.IsZero() || debit.SizeBytes != 0 {
+			t.Errorf("autopay debit's receipt before it is asked for %+v", debit)
+		}
+		if _, err := e.pay.Receipt(e.ctx, ada, debit.Payment.ID); err != nil {
+			t.Fatal(err)
+		}
+		if rs := list(ada, loan); len(rs) != 1 || rs[0].Payment.ID != debit.Payment.ID || rs[0].Issued.IsZero() || rs[0].SizeBytes == 0 {
+			t.Errorf("the loan's receipts after the download %+v", rs)
+		}
+		if rs := list(bob, 0); len(rs) != 1 || rs[0].Payment.CustomerID != bob || rs[0].Payment.ContractID != bobLoan {
+			t.Errorf("Bob's receipts %+v", rs)
+		}
+		if rs := list(bob, loan); len(rs) != 0 {
+			t.Errorf("Bob sees Ada's loan's receipts %+v", rs)
+		}
+	})
 }

@@ -29,7 +29,7 @@ func (s *Server) accountRoutes(mux *http.ServeMux, auth func(http.Handler) http.
 	mux.Handle("POST /contracts/{id}/payoff", auth(handlePayoffCreate(sv, qs, v)))
 	mux.Handle("POST /contracts/{id}/lease-end", auth(handleLeaseEndCreate(sv, qs, v)))
 	mux.Handle("GET /contracts/{id}/quotes/{number}", auth(handleQuoteShow(sv, qs, v)))
-	mux.Handle("GET /documents", auth(handleDocumentsList(sv, rd, v)))
+	mux.Handle("GET /documents", auth(handleDocumentsList(sv, s.caps.Payments, rd, v)))
 	mux.Handle("GET /documents/{id}", auth(handleDocumentDownload(rd, v)))
 }
 

@@ -458,6 +458,13 @@ func oneTimePages(t *testing.T, f *payFixture) {
 		t.Errorf("receipt headers %v", receipt.header)
 	}
 	validatePDF(t, []byte(receipt.body))
+	// The receipt is also among the customer's documents, downloaded from
+	// the payment's own address.
+	docs := a.get("/documents")
+	docs.must(t, 200, "Payment receipt "+conf+" ($100.00)", `href="`+page+`/receipt.pdf" download`, "Receipt · ")
+	a.lang = "es"
+	a.get("/documents").must(t, 200, "Recibo de pago "+conf+" ($100.00)", "Recibo · ")
+	a.lang = ""
 	var mailed bool
 	for _, m := range s.mail(f.a.email) {
 		if m.Message.Kind == "payment.scheduled" && strings.Contains(m.Message.Subject, conf) {
@@ -763,7 +770,7 @@ func paymentsAuthorization(t *testing.T, f *payFixture) {
 		t.Errorf("B has %d payments", n)
 	}
 	// A's pages list nothing of B's.
-	for _, p := range []string{"/payments", "/payment-methods", "/pay"} {
+	for _, p := range []string{"/payments", "/payment-methods", "/pay", "/documents"} {
 		if r := a.get(p); strings.Contains(r.body, bConf) || strings.Contains(r.body, "••••1234") {
 			t.Errorf("%s shows B's payment or account", p)
 		}
