@@ -171,7 +171,8 @@ func removeFactorsSince(ctx context.Context, tx *db.Tx, loginID int64, token str
 	out := map[string]string{}
 	for _, q := range []struct{ name, sql string }{
 		{"passkeys_removed", `DELETE FROM passkeys WHERE login_id = $1 AND created_at >= $2`},
-		{"totp_removed", `UPDATE logins SET totp_secret = '', totp_enabled = 0, totp_enabled_at = NULL WHERE id = $1 AND totp_enabled_at >= $2`},
+		{"totp_removed", `UPDATE logins SET totp_secret = '', totp_key_id = '', totp_cipher = NULL, totp_enabled = 0, totp_enabled_at = NULL
+			WHERE id = $1 AND totp_enabled_at >= $2`},
 		{"recovery_codes_removed", `DELETE FROM recovery_codes WHERE login_id = $1 AND created_at >= $2`},
 	} {
 		r, err := tx.ExecContext(ctx, q.sql, loginID, since)

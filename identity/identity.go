@@ -41,6 +41,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"carfin/db"
+	"carfin/keyring"
 	"carfin/locale"
 )
 
@@ -181,6 +182,11 @@ const (
 	loginCodeTTL = 10 * time.Minute
 	// codeAttemptsMax wrong tries end a one-time code or a partial session.
 	codeAttemptsMax = 5
+	// factorFailuresMax: no more wrong second-factor codes than this are
+	// tried against one account between completed sign-ins, however they
+	// are spread over partial sessions, locks and time (NIST SP 800-63B
+	// rev. 4, 5.2.2: at most 100 consecutive failed attempts).
+	factorFailuresMax = 100
 	// emailBytesMax: RFC 3696 errata, 254 in a path.
 	emailBytesMax = 254
 	// userAgentBytesMax: User-Agents are shortened to this.
@@ -211,6 +217,13 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrNotStaff: a staff operation asked by a login that is not staff.
 	ErrNotStaff = errors.New("not a staff login")
+	// ErrNoKeys: an authenticator app cannot be added because no
+	// encryption key is configured for its seed.
+	ErrNoKeys = errors.New("no encryption key configured")
+	// ErrFactorBlocked: too many wrong second-factor codes since the
+	// last completed sign-in (factorFailuresMax); codes are refused until
+	// the password is reset, a passkey signs in, or staff unlock.
+	ErrFactorBlocked = errors.New("second-factor codes blocked after too many wrong ones")
 	// ErrLastFactor refuses removing the last second factor while the
 	// password is too short to be the only one.
 	ErrLastFactor = errors.New("password too short to be the only factor")
@@ -233,6 +246,10 @@ type Config struct {
 	Location *time.Location
 	Limits   Limits
 	Log      *slog.Logger
+	// Keys encrypt authenticator-app seeds at rest (the key ring of bank
+	// account numbers). Without keys no authenticator app can be added
+	// (ErrNoKeys); seeds stored before encryption still work.
+	Keys *keyring.Keyring
 }
 
 // Service is the identity capability.
@@ -245,6 +262,7 @@ type Service struct {
 	loc      *time.Location
 	limits   Limits
 	log      *slog.Logger
+	keys     *keyring.Keyring
 	wa       *webauthn.WebAuthn
 	thr      *throttle
 	hashes   *hashGate
@@ -300,7 +318,7 @@ func New(cfg Config) (*Service, error) {
 	lim := cfg.Limits.withDefaults()
 	s := &Service{
 		db: cfg.DB, params: cfg.Params, base: u, lender: cfg.LenderName, locate: cfg.Locate, loc: cmp.Or(cfg.Location, time.UTC),
-		limits: lim, log: cfg.Log, wa: wa,
+		limits: lim, log: cfg.Log, keys: cfg.Keys, wa: wa,
 		thr:            newThrottle(lim),
 		hashes:         newHashGate(lim.HashConcurrency, lim.HashQueueMax),
 		enrolLimits:    counter{window: enrolWindow},

@@ -119,9 +119,9 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 			return err
 		}
 		if l.HasSecondFactor() && !trusted {
-			if _, err := tx.ExecContext(ctx, `UPDATE logins SET failed_count = 0, last_failed_at = NULL WHERE id = $1`, l.ID); err != nil {
-				return fmt.Errorf("reset failures: %w", err)
-			}
+			// Failures are not reset here but once the second factor is
+			// proved: whoever knows the password must not get a fresh
+			// count of code guesses with every partial sign-in.
 			iss, _, err := s.createSession(ctx, tx, l.ID, LevelPartial, c, sessionData{})
 			if err != nil {
 				return err
@@ -163,7 +163,7 @@ func (s *Service) loginFailed(ctx context.Context, l *Login, email, reason strin
 		if l != nil && (reason == "wrong_password" || reason == "reset_required") {
 			// An account awaiting its reset counts failures too: it locks
 			// as any account (and as an unknown address) does.
-			if err := s.countFailure(ctx, tx, l.ID, c); err != nil {
+			if err := s.countFailure(ctx, tx, l.ID, c, false); err != nil {
 				return err
 			}
 		} else if _, err := tx.ExecContext(ctx, `UPDATE logins SET failed_count = failed_count + 1, last_failed_at = $1 WHERE id = $2 RETURNING failed_count`,
@@ -181,9 +181,12 @@ func (s *Service) loginFailed(ctx context.Context, l *Login, email, reason strin
 	return ErrInvalidCredentials
 }
 
-// countFailure adds one consecutive failure to a login (a wrong password
-// or a wrong second-factor code), and locks it at LockoutFailures.
-func (s *Service) countFailure(ctx context.Context, tx *db.Tx, loginID int64, c Client) error {
+// countFailure adds one consecutive failure to a login (a wrong password,
+// or with factor a wrong second-factor code), and locks it at
+// LockoutFailures, alerting the owner: with an unlock link after wrong
+// passwords, with a link to a new password after wrong codes (whoever
+// tried them knows the password).
+func (s *Service) countFailure(ctx context.Context, tx *db.Tx, loginID int64, c Client, factor bool) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `UPDATE logins SET failed_count = failed_count + 1, last_failed_at = $1 WHERE id = $2 RETURNING failed_count`,
 		tx.Now(), loginID).Scan(&n); err != nil {
@@ -204,6 +207,9 @@ func (s *Service) countFailure(ctx context.Context, tx *db.Tx, loginID int64, c 
 	if err != nil {
 		return err
 	}
+	if factor {
+		return s.sendFactorAlert(ctx, tx, l, "unlock_factor", c)
+	}
 	token, err := s.newToken(ctx, tx, "unlock", l.ID, 0, s.limits.LockoutDuration, true)
 	if err != nil {
 		return err
@@ -223,7 +229,7 @@ func (s *Service) completeLogin(ctx context.Context, tx *db.Tx, l *Login, prevSe
 			return Issued{}, fmt.Errorf("end partial session: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE logins SET failed_count = 0, last_failed_at = NULL WHERE id = $1`, l.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE logins SET failed_count = 0, last_failed_at = NULL, factor_failures = 0 WHERE id = $1`, l.ID); err != nil {
 		return Issued{}, fmt.Errorf("reset failures: %w", err)
 	}
 	iss, _, err := s.createSession(ctx, tx, l.ID, LevelFull, c, sessionData{})
@@ -303,7 +309,7 @@ func (s *Service) StaffUnlock(ctx context.Context, staffLoginID, loginID int64, 
 		if staff == 0 {
 			return fmt.Errorf("login %d is not staff: %w", staffLoginID, ErrNotStaff)
 		}
-		r, err := tx.ExecContext(ctx, `UPDATE logins SET locked_until = NULL, failed_count = 0, last_failed_at = NULL WHERE id = $1`, loginID)
+		r, err := tx.ExecContext(ctx, `UPDATE logins SET locked_until = NULL, failed_count = 0, last_failed_at = NULL, factor_failures = 0 WHERE id = $1`, loginID)
 		if err != nil {
 			return fmt.Errorf("staff unlock: %w", err)
 		}

@@ -23,13 +23,21 @@ type Login struct {
 	// PasswordLong reports whether the password may be the only factor.
 	PasswordLong      bool
 	PasswordChangedAt time.Time
-	totpSecret        string
-	TOTPEnabled       bool
-	totpLastStep      int64
-	webauthnHandle    []byte
-	FailedCount       int
-	LastFailedAt      time.Time // zero when none
-	LockedUntil       time.Time // zero when not locked
+	// totpSecret is a seed from before seeds were encrypted (""
+	// otherwise); totpKeyID and totpCipher hold the encrypted one.
+	totpSecret     string
+	totpKeyID      string
+	totpCipher     []byte
+	TOTPEnabled    bool
+	totpLastStep   int64
+	webauthnHandle []byte
+	FailedCount    int
+	LastFailedAt   time.Time // zero when none
+	LockedUntil    time.Time // zero when not locked
+	// FactorFailures counts wrong second-factor codes since the last
+	// completed sign-in (or password reset); at factorFailuresMax codes
+	// are refused until then.
+	FactorFailures int
 	// Passkeys is the number of passkeys registered.
 	Passkeys int
 	// Phone is the customer's phone on file, for SMS codes ("" if none).
@@ -41,7 +49,7 @@ func (l *Login) HasSecondFactor() bool { return l.TOTPEnabled || l.Passkeys > 0 
 
 const loginColumns = `l.id, l.realm, COALESCE(l.customer_id, 0), l.email, l.display_name, l.password_hash, l.password_long,
 	l.password_changed_at, l.totp_secret, l.totp_enabled, l.totp_last_step, l.webauthn_handle, l.failed_count,
-	l.last_failed_at, l.locked_until, (SELECT count(*) FROM passkeys p WHERE p.login_id = l.id),
+	l.last_failed_at, l.locked_until, l.totp_key_id, l.totp_cipher, l.factor_failures, (SELECT count(*) FROM passkeys p WHERE p.login_id = l.id),
 	COALESCE((SELECT c.phone FROM customers c WHERE c.id = l.customer_id), '')`
 
 type rowScanner interface{ Scan(...any) error }
@@ -58,7 +66,8 @@ type loginScan struct {
 func (x *loginScan) dest() []any {
 	l := &x.l
 	return []any{&l.ID, &x.realm, &l.CustomerID, &l.Email, &l.DisplayName, &l.passwordHash, &x.long, &l.PasswordChangedAt,
-		&l.totpSecret, &x.totp, &l.totpLastStep, &l.webauthnHandle, &l.FailedCount, &x.failedAt, &x.lockedUntil, &l.Passkeys, &l.Phone}
+		&l.totpSecret, &x.totp, &l.totpLastStep, &l.webauthnHandle, &l.FailedCount, &x.failedAt, &x.lockedUntil,
+		&l.totpKeyID, &l.totpCipher, &l.FactorFailures, &l.Passkeys, &l.Phone}
 }
 
 func (x *loginScan) login() *Login {

@@ -171,6 +171,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, token, name str
 	}
 	var codes []string
 	var iss Issued
+	fresh := s.recoveryCodesFor(ctx, token)
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		codes = nil
 		ss, err := s.requireRecent(ctx, tx, token)
@@ -209,7 +210,10 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, token, name str
 			return err
 		}
 		if !ss.Login.HasSecondFactor() {
-			if codes, err = s.newRecoveryCodes(ctx, tx, ss.LoginID); err != nil {
+			if fresh == nil {
+				return errRetry // a factor was removed meanwhile
+			}
+			if codes, err = storeRecoveryCodes(ctx, tx, ss.LoginID, fresh); err != nil {
 				return err
 			}
 		}

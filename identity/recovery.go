@@ -202,7 +202,7 @@ func (s *Service) setPassword(ctx context.Context, tx *db.Tx, loginID int64, pas
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE logins SET password_hash = $1, password_long = $2, password_changed_at = $3,
-		failed_count = 0, last_failed_at = NULL, locked_until = NULL WHERE id = $4`,
+		failed_count = 0, last_failed_at = NULL, locked_until = NULL, factor_failures = 0 WHERE id = $4`,
 		hash, boolInt(runeLen(password) >= PasswordMinSingleFactor), tx.Now(), loginID); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}

@@ -57,6 +57,10 @@ type sessionData struct {
 	WebAuthn    json.RawMessage `json:"wa,omitempty"`
 	Fails       int             `json:"fails,omitempty"`
 	TOTPPending string          `json:"totp_pending,omitempty"`
+	// CodeKey is a random key of this partial session that the sign-in
+	// codes sent to it are bound to (a session id may be reused by
+	// SQLite once its row is gone; this key never is).
+	CodeKey string `json:"ck,omitempty"`
 }
 
 // Issued is a new session token for the cookie.

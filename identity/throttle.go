@@ -17,7 +17,7 @@ type throttle struct {
 	lim Limits
 
 	mu   sync.Mutex
-	ip   map[netip.Addr]*window
+	ip   map[netip.Prefix]*window // by ipPrefix
 	net  map[netip.Prefix]*netWindow
 	seen int // inserts since the last prune
 
@@ -41,7 +41,7 @@ type netWindow struct {
 const throttleEntriesMax = 200_000
 
 func newThrottle(lim Limits) *throttle {
-	return &throttle{lim: lim, ip: map[netip.Addr]*window{}, net: map[netip.Prefix]*netWindow{}, budget: lim.GlobalFailureBurst}
+	return &throttle{lim: lim, ip: map[netip.Prefix]*window{}, net: map[netip.Prefix]*netWindow{}, budget: lim.GlobalFailureBurst}
 }
 
 // networkOf is the network an address is counted in: /24 for IPv4, /64
@@ -64,6 +64,15 @@ func ipKey(ip string) string {
 		return a.String()
 	}
 	return networkOf(a).String()
+}
+
+// ipPrefix is ipKey as a prefix: the address alone (/32) for IPv4, its
+// /64 for IPv6. The sign-in throttle's per-IP windows are kept by it.
+func ipPrefix(a netip.Addr) netip.Prefix {
+	if a.Is4() {
+		return netip.PrefixFrom(a, 32)
+	}
+	return networkOf(a)
 }
 
 func parseIP(ip string) netip.Addr {
@@ -104,7 +113,7 @@ func (t *throttle) allow(ip string, now time.Time, reserve bool) (bool, string) 
 			limit = max(1, limit/4)
 		}
 	}
-	if w := t.ip[a]; w != nil && now.Sub(w.start) < t.lim.IPWindow && w.failures >= limit {
+	if w := t.ip[ipPrefix(a)]; w != nil && now.Sub(w.start) < t.lim.IPWindow && w.failures >= limit {
 		return false, "ip"
 	}
 	if reserve {
@@ -132,10 +141,10 @@ func (t *throttle) fail(ip, account string, now time.Time) (burstStarted bool) {
 	if t.seen > 1000 || len(t.ip) > throttleEntriesMax {
 		t.prune(now)
 	}
-	w := t.ip[a]
+	w := t.ip[ipPrefix(a)]
 	if w == nil || now.Sub(w.start) >= t.lim.IPWindow {
 		w = &window{start: now}
-		t.ip[a] = w
+		t.ip[ipPrefix(a)] = w
 	}
 	w.failures++
 	p := networkOf(a)

@@ -165,3 +165,25 @@ func TestCounterFull(t *testing.T) {
 		t.Error("ended windows were not dropped to make room")
 	}
 }
+
+// TestThrottleIPv6By64: an IPv6 client is limited per /64, as the README
+// says: failures spread over addresses of one /64 (one subscriber) meet
+// the per-IP limit; another /64 does not.
+func TestThrottleIPv6By64(t *testing.T) {
+	lim := Limits{GlobalFailureBurst: 1000, GlobalFailuresPerSecond: 1}.withDefaults()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	th := newThrottle(lim)
+	for i := range lim.IPFailuresMax {
+		ip := fmt.Sprintf("2001:db8:7:9:%x::%x", i, i+1)
+		if ok, why := th.allow(ip, now, true); !ok {
+			t.Fatalf("attempt %d refused (%s)", i+1, why)
+		}
+		th.fail(ip, "same@example.com", now)
+	}
+	if ok, why := th.allow("2001:db8:7:9:ffff::1", now, true); ok || why != "ip" {
+		t.Fatalf("after %d failures from one /64: ok=%v why=%q, want refused by the per-IP limit", lim.IPFailuresMax, ok, why)
+	}
+	if ok, _ := th.allow("2001:db8:7:a::1", now, true); !ok {
+		t.Fatal("the next /64 was refused")
+	}
+}

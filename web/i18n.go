@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 )
@@ -111,10 +114,46 @@ func (c catalogs) translate(lang, key string, args ...any) string {
 	return s
 }
 
-// safeNext returns next if it is a path on this site, else "/".
+// nextBytesMax bounds a "next" path (it is echoed into forms and URLs).
+const nextBytesMax = 2048
+
+// safeNext returns next, rebuilt from its parse, if it is a path on this
+// site, else "/". Browsers forgive much in a Location header or in
+// location.assign: they drop tabs and newlines, read "\\" as "/" and
+// "/\t/host" as "//host", another site. So a path with any control or
+// space character, or a backslash, raw or percent-encoded at any depth,
+// is refused, as is one whose path (decoded) holds "//"; what is
+// left is parsed and rebuilt from its cleaned path and its query.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if len(next) > nextBytesMax || !strings.HasPrefix(next, "/") {
 		return "/"
 	}
-	return next
+	for s, depth := next, 0; ; depth++ {
+		if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) || r == '\\' || r == utf8.RuneError }) {
+			return "/"
+		}
+		d, err := url.PathUnescape(s)
+		if err != nil || depth > 3 {
+			return "/" // malformed, or encoded deeper than any real link
+		}
+		if d == s {
+			break
+		}
+		s = d
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.Contains(u.Path, "//") || strings.HasPrefix(u.EscapedPath(), "//") {
+		// An empty segment anywhere: "/.//host" resolves to "//host".
+		return "/"
+	}
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	out := (&url.URL{Path: clean, RawQuery: u.RawQuery}).String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
 }

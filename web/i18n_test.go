@@ -4,9 +4,12 @@ import (
 	"io/fs"
 	"maps"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestCatalogs: both languages have the same keys, no empty string, and
@@ -80,10 +83,88 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
+// TestSafeNext: known open-redirect bypasses (raw and percent-encoded
+// control and space characters, backslashes, scheme-relative and
+// scheme-only forms, dot segments) all end at "/"; paths of this site
+// come back as they were, rebuilt.
 func TestSafeNext(t *testing.T) {
-	for in, want := range map[string]string{"/security": "/security", "//evil.example": "/", "https://evil.example": "/", `/\evil`: "/", "": "/", "javascript:alert(1)": "/"} {
-		if got := safeNext(in); got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+	for _, tc := range []struct{ in, want string }{
+		{"/security", "/security"},
+		{"/contracts/7?tab=schedule", "/contracts/7?tab=schedule"},
+		{"/messages/", "/messages/"},
+		{"/a/../security", "/security"},
+		{"/%7Euser", "/~user"},
+		{"", "/"},
+		{"//evil.example", "/"},
+		{"///evil.example", "/"},
+		{"////evil.example", "/"},
+		{"/.//evil.example", "/"},
+		{"/./evil.example", "/evil.example"}, // a path here, not a host
+		{"https://evil.example", "/"},
+		{"https:evil.example", "/"},
+		{"https:x", "/"},
+		{"javascript:alert(1)", "/"},
+		{`/\evil.example`, "/"},
+		{`\\evil.example`, "/"},
+		{`/\/evil.example`, "/"},
+		{"/\t/evil.example/", "/"},
+		{"/\v/evil.example/", "/"},
+		{"/\f/evil.example/", "/"},
+		{"/\x00/evil.example/", "/"},
+		{"/\r/evil.example/", "/"},
+		{"/\n/evil.example/", "/"},
+		{"/ /evil.example/", "/"},
+		{"/\u3000/evil.example/", "/"}, // ideographic space
+		{"/\u00a0/evil.example/", "/"}, // no-break space
+		{"/\u2028/evil.example/", "/"}, // line separator
+		{"/%09/evil.example/", "/"},
+		{"/%0b/evil.example/", "/"},
+		{"/%0c/evil.example/", "/"},
+		{"/%00/evil.example/", "/"},
+		{"/%0d%0a/evil.example/", "/"},
+		{"/%20/evil.example/", "/"},
+		{"/%E3%80%80/evil.example/", "/"},
+		{"/%2509/evil.example/", "/"}, // encoded twice
+		{"/%2f/evil.example", "/"},
+		{"/%2f%2fevil.example", "/"},
+		{"%2f%2fevil.example", "/"},
+		{"/%5cevil.example", "/"},
+		{"/%5c/evil.example", "/"},
+		{"/%zz", "/"},
+		{"/\xff\xfe", "/"},
+		{"/security?next=%09", "/"},
+		{"/" + strings.Repeat("a", nextBytesMax), "/"},
+	} {
+		if got := safeNext(tc.in); got != tc.want {
+			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzSafeNext: whatever comes in, what goes out is "/" or a path that
+// a browser resolves on this site: it starts with one "/", and has no
+// control or space character or backslash, raw or decoded.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/security", "/\t/evil", "/%09/x", "//x", "/.//x", "/%2f%2fx"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := safeNext(in)
+		if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+			t.Fatalf("safeNext(%q) = %q", in, out)
+		}
+		dec, err := url.PathUnescape(out)
+		if err != nil {
+			t.Fatalf("safeNext(%q) = %q, not decodable", in, out)
+		}
+		for _, s := range []string{out, dec} {
+			if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) || r == '\\' }) || strings.HasPrefix(s, "//") {
+				t.Fatalf("safeNext(%q) = %q", in, out)
+			}
+		}
+		u, err := url.Parse(out)
+		if err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("safeNext(%q) = %q parses as %+v", in, out, u)
+		}
+	})
 }

@@ -1,13 +1,13 @@
 package web
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -125,23 +125,26 @@ func (m *metrics) write(w io.Writer) {
 	}
 }
 
-// handleMetrics serves the metrics to the connection's address (never
-// X-Forwarded-For) when it is loopback or in allow; others get 404, so the
-// endpoint does not exist for the public.
-func handleMetrics(m *metrics, allow []netip.Prefix, v *views) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		a, perr := netip.ParseAddr(host)
-		ok := err == nil && perr == nil && a.Unmap().IsLoopback()
-		for _, p := range allow {
-			ok = ok || (perr == nil && p.Contains(a.Unmap()))
-		}
-		if !ok {
-			handleNotFound(v).ServeHTTP(w, r)
-			return
+// MetricsHandler serves the metrics at /metrics, for a listener of its
+// own (serve's --metrics-addr): the portal does not serve them, so no
+// reverse proxy in front of it can expose them, and no client is judged
+// by its address. With a token, a request must carry it as a bearer
+// token (as Prometheus' authorization setting sends it); others get 401.
+func (s *Server) MetricsHandler(token string) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
 		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		m.write(w)
-		m.jobs.write(w)
-	})
+		w.Header().Set("Cache-Control", "no-store")
+		s.metrics.write(w)
+		s.metrics.jobs.write(w)
+	}))
+	return mux
 }

@@ -62,7 +62,6 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /theme.css", handleThemeCSS(v))
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(s.db))
-	mux.Handle("GET /metrics", handleMetrics(s.metrics, s.cfg.MetricsAllow, v))
 	mux.Handle("GET /logo", handleLogo(s.cfg.Logo))
 	mux.Handle("/", handleNotFound(v))
 

@@ -9,7 +9,9 @@ import (
 
 // handleSecondFactorSubmit completes sign-in with a TOTP, recovery or
 // one-time code. A wrong code re-shows the step (401); after five wrong
-// codes the step ends and sign-in starts again.
+// codes the step ends and sign-in starts again. Too many attempts (the
+// throttles, the delay after failures) answer 429; codes blocked after
+// factor failures say how to get back in (a new password).
 func handleSecondFactorSubmit(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := v.sessionToken(r)
@@ -24,6 +26,13 @@ func handleSecondFactorSubmit(id *identity.Service, v *views) http.Handler {
 		switch {
 		case errors.Is(err, identity.ErrNoSession):
 			redirect(w, r, "/login?restart=1")
+			return
+		case errors.Is(err, identity.ErrThrottled):
+			w.Header().Set("Retry-After", "60")
+			v.message(w, r, http.StatusTooManyRequests, "twofa.title", "err.throttled", "/login", "login.title")
+			return
+		case errors.Is(err, identity.ErrFactorBlocked):
+			v.message(w, r, http.StatusForbidden, "twofa.title", "err.factor_blocked", "/forgot", "forgot.title")
 			return
 		case errors.Is(err, identity.ErrInvalidCode):
 			ss, perr := id.PartialSession(r.Context(), token)

@@ -87,9 +87,6 @@ type Config struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	// Without them the client IP is the connection's remote address.
 	TrustedProxies []netip.Prefix
-	// MetricsAllow are the networks (besides loopback) that may read
-	// /metrics, judged by the connection's address.
-	MetricsAllow []netip.Prefix
 	// Logo is the lender's logo (PNG, JPEG or SVG), shown in the header
 	// beside the name; nil for none.
 	Logo *Logo

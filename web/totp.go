@@ -20,6 +20,10 @@ func renderTOTPSetup(w http.ResponseWriter, r *http.Request, id *identity.Servic
 		redirect(w, r, reauthURL("/security/totp"))
 		return
 	}
+	if errors.Is(err, identity.ErrNoKeys) {
+		v.message(w, r, http.StatusServiceUnavailable, "totp.title", "err.totp_unavailable", "/security", "security.title")
+		return
+	}
 	if err != nil {
 		serverError(w, r, v, err)
 		return

@@ -47,12 +47,17 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			serveArgs = append(serveArgs, a)
 		}
 	}
-	cfg, err := parseServeConfig(serveArgs, func(k string) string {
+	// The demo, alone of the commands, may present the fictional demo
+	// lender: its identity fills what the flags and environment leave.
+	cfg, err := parseServeConfig(serveArgs, withDemoIdentity(func(k string) string {
 		if k == "CARFIN_DB" { // the demo chooses its own database unless --db says otherwise
 			return ""
 		}
-		return getenv(k)
-	}, stderr)
+		if v := getenv(k); v != "" || k != "CARFIN_METRICS_ADDR" {
+			return v
+		}
+		return "127.0.0.1:0" // any free port: a demo must not fail on a busy 9464
+	}), stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

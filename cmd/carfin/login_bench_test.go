@@ -149,12 +149,13 @@ func benchServe(b *testing.B, d *db.DB, opt func(*serveConfig)) *server {
 	clk := newClock()
 	started := time.Now()
 	d.Now = func() time.Time { return clk.Now().Add(time.Since(started)).Truncate(time.Microsecond) }
-	cfg, err := parseServeConfig(nil, func(string) string { return "" }, nil)
+	cfg, err := parseServeConfig(nil, harnessEnv, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	tuneGC(os.Getenv) // as runServe does
 	cfg.Addr = "127.0.0.1:0"
+	cfg.MetricsAddr = "off"
 	cfg.hashParams = identity.DefaultParams
 	cfg.TrustedProxies = harnessProxies()
 	cfg.logOut = discardLogs{}

@@ -374,7 +374,10 @@ func startChildServer(b *testing.B, dsn string) (string, int) {
 		b.Log("taskset not found: the server is not pinned to one CPU")
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "CARFIN_JOBS=false")
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "CARFIN_JOBS=false", "CARFIN_METRICS_ADDR=off")
+	for k, v := range demoIdentity { // the bench's lender is the demo's
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)

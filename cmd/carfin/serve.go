@@ -24,6 +24,7 @@ import (
 	"carfin/db"
 	"carfin/identity"
 	"carfin/jobs"
+	"carfin/keyring"
 	"carfin/notify"
 	"carfin/profile"
 	"carfin/servicing"
@@ -54,8 +55,11 @@ type serveConfig struct {
 	SMSURL, smsToken string
 	PlacesFile       string // CARFIN_PLACES_CSV: "cidr,place" lines for approximate places
 	LogoFile         string // CARFIN_LOGO: PNG, JPEG or SVG shown beside the lender's name
-	// MetricsAllow (CARFIN_METRICS_ALLOW, CIDRs) may read /metrics besides loopback.
-	MetricsAllow []netip.Prefix
+	// MetricsAddr (CARFIN_METRICS_ADDR) is the listener of /metrics, apart
+	// from the portal's so that a reverse proxy never exposes it: loopback
+	// by default, "off" for none. metricsToken (CARFIN_METRICS_TOKEN only)
+	// is the bearer token it then asks for; a non-loopback address needs one.
+	MetricsAddr, metricsToken string
 	// LenderAddress (CARFIN_LENDER_ADDRESS) heads letters (default: the
 	// correspondence address); PayoffWire (CARFIN_PAYOFF_WIRE) and
 	// PayoffMail (CARFIN_PAYOFF_MAIL; default: the overnight address) are
@@ -80,8 +84,8 @@ type serveConfig struct {
 	hashParams identity.Params
 	limits     identity.Limits
 	// onListen is called with the base URL once the listener is bound
-	// (tests listen on port 0).
-	onListen func(baseURL string)
+	// (tests listen on port 0); onMetrics with the metrics listener's.
+	onListen, onMetrics func(baseURL string)
 	// logOut receives the logs (default: stdout).
 	logOut io.Writer
 	// env reads the settings that have no flag, from the environment: the
@@ -115,7 +119,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return def
 	}
 	cfg := serveConfig{env: getenv}
-	var proxies, metricsAllow string
+	var proxies string
 	addresses := map[string]*string{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -125,11 +129,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.BaseURL, "base-url", env("CARFIN_BASE_URL", ""), "public URL, e.g. https://portal.lender.example (CARFIN_BASE_URL)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("CARFIN_TLS_CERT", ""), "TLS certificate file, PEM (CARFIN_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("CARFIN_TLS_KEY", ""), "TLS private key file, PEM (CARFIN_TLS_KEY)")
-	fs.StringVar(&cfg.Brand.Name, "lender-name", env("CARFIN_LENDER_NAME", web.DefaultBrand.Name), "lender name (CARFIN_LENDER_NAME)")
+	fs.StringVar(&cfg.Brand.Name, "lender-name", env("CARFIN_LENDER_NAME", ""), "lender name, required (CARFIN_LENDER_NAME)")
 	fs.StringVar(&cfg.Brand.Primary, "color-primary", env("CARFIN_COLOR_PRIMARY", web.DefaultBrand.Primary), "primary colour #rrggbb (CARFIN_COLOR_PRIMARY)")
 	fs.StringVar(&cfg.Brand.Accent, "color-accent", env("CARFIN_COLOR_ACCENT", web.DefaultBrand.Accent), "accent colour #rrggbb (CARFIN_COLOR_ACCENT)")
-	fs.StringVar(&cfg.Brand.SupportPhone, "support-phone", env("CARFIN_SUPPORT_PHONE", web.DefaultBrand.SupportPhone), "support phone (CARFIN_SUPPORT_PHONE)")
-	fs.StringVar(&cfg.Brand.SupportHours, "support-hours", env("CARFIN_SUPPORT_HOURS", web.DefaultBrand.SupportHours), "support hours (CARFIN_SUPPORT_HOURS)")
+	fs.StringVar(&cfg.Brand.SupportPhone, "support-phone", env("CARFIN_SUPPORT_PHONE", ""), "support phone, required (CARFIN_SUPPORT_PHONE)")
+	fs.StringVar(&cfg.Brand.SupportHours, "support-hours", env("CARFIN_SUPPORT_HOURS", ""), "support hours, required (CARFIN_SUPPORT_HOURS)")
 	fs.StringVar(&cfg.Brand.SupportHoursES, "support-hours-es", env("CARFIN_SUPPORT_HOURS_ES", ""), "support hours in Spanish; empty shows --support-hours (CARFIN_SUPPORT_HOURS_ES)")
 	fs.StringVar(&cfg.TimeZone, "time-zone", env("CARFIN_TIME_ZONE", "America/New_York"), "lender time zone, IANA name (CARFIN_TIME_ZONE)")
 	fs.StringVar(&cfg.Cutoff, "cutoff", env("CARFIN_CUTOFF", "17:00"), "same-day payment cut-off HH:MM (CARFIN_CUTOFF)")
@@ -175,11 +179,16 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.LenderAddress, "lender-address", env("CARFIN_LENDER_ADDRESS", ""), "lender's address on letters, lines separated by ';'; default the correspondence address (CARFIN_LENDER_ADDRESS)")
 	fs.StringVar(&cfg.PayoffWire, "payoff-wire", env("CARFIN_PAYOFF_WIRE", ""), "payoff wiring instructions, lines separated by ';' (CARFIN_PAYOFF_WIRE)")
 	fs.StringVar(&cfg.PayoffMail, "payoff-mail", env("CARFIN_PAYOFF_MAIL", ""), "payoff mailing address, lines separated by ';'; default the overnight address (CARFIN_PAYOFF_MAIL)")
-	fs.StringVar(&metricsAllow, "metrics-allow", env("CARFIN_METRICS_ALLOW", ""), "CIDRs that may read /metrics besides loopback (CARFIN_METRICS_ALLOW)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("CARFIN_METRICS_ADDR", defaultMetricsAddr), "listen address of /metrics, apart from the portal; off for none; a non-loopback one needs CARFIN_METRICS_TOKEN (CARFIN_METRICS_ADDR)")
+	cfg.metricsToken = env("CARFIN_METRICS_TOKEN", "")
 	fs.StringVar(&cfg.FAQDir, "faq-dir", env("CARFIN_FAQ_DIR", ""), "directory with the lender's faq.en.md / faq.es.md (CARFIN_FAQ_DIR)")
 	for _, kind := range web.MailingAddressKinds {
 		name := "CARFIN_ADDRESS_" + strings.ToUpper(kind)
-		addresses[kind] = fs.String("address-"+kind, env(name, defaultAddresses[kind]), kind+" mailing address, lines separated by ';' ("+name+")")
+		req := ""
+		if requiredAddresses[kind] {
+			req = ", required"
+		}
+		addresses[kind] = fs.String("address-"+kind, env(name, ""), kind+" mailing address, lines separated by ';'"+req+" ("+name+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -203,8 +212,14 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if cfg.TrustedProxies, err = parsePrefixes("--trusted-proxies", proxies); err != nil {
 		return cfg, err
 	}
-	if cfg.MetricsAllow, err = parsePrefixes("--metrics-allow", metricsAllow); err != nil {
+	if err := checkMetricsAddr(cfg.MetricsAddr, cfg.metricsToken); err != nil {
 		return cfg, err
+	}
+	if missing := missingIdentity(cfg.Brand, addresses); len(missing) > 0 {
+		// Only `carfin demo` has an identity to fall back on (the
+		// fictional demo lender's): letters, emails and pages of a real
+		// lender must never show it.
+		return cfg, usagef("serve: the lender's own %s must be set (each flag also reads its CARFIN_ variable; see the README)", strings.Join(missing, ", "))
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return cfg, usagef("serve: --tls-cert and --tls-key go together")
@@ -272,193 +287,272 @@ func isLoopback(host string) bool {
 }
 
 // startServer serves the portal on cfg.Addr over d until ctx ends, then
-// shuts down gracefully. It also runs the outbox sender and the session
-// cleanup. `carfin demo` calls it with the demo database. The bound
-// address is printed ("listening on …") and passed to cfg.onListen.
+// shuts down gracefully. It also runs the outbox sender, the session
+// cleanup, the jobs (cfg.Jobs) and the metrics listener. `carfin demo`
+// calls it with the demo database. The bound address is printed
+// ("listening on …") and passed to cfg.onListen.
+//
+// Everything is built before the portal listens, with one cleanup path
+// (app.close). Only an address with port 0 (tests) is bound first, as
+// the public URL needs the port the system picks.
 func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Writer) error {
 	logOut := cfg.logOut
 	if logOut == nil {
 		logOut = stdout
 	}
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-
-	ln, err := net.Listen("tcp", cfg.Addr)
+	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("serve: listen %s: %w", cfg.Addr, err)
+		return fmt.Errorf("serve: --addr %q: %w", cfg.Addr, err)
 	}
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	useTLS := cfg.TLSCert != ""
-	base := cfg.BaseURL
-	if base == "" {
-		scheme := "http"
-		if useTLS {
-			scheme = "https"
+	var ln net.Listener
+	if port == "0" {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("serve: listen %s: %w", cfg.Addr, err)
 		}
-		h := host
-		if a, err := netip.ParseAddr(host); isLoopback(host) || (err == nil && a.IsUnspecified()) {
-			// Passkeys need a domain name, not an IP. Set --base-url to the
-			// public name in production.
-			h = "localhost"
-		} else if strings.Contains(h, ":") {
-			h = "[" + h + "]"
-		}
-		base = scheme + "://" + h + ":" + port
+		host, port, _ = net.SplitHostPort(ln.Addr().String())
 	}
+	a, err := buildServer(ctx, cfg, d, publicBase(cfg, host, port), isLoopback(host), log, stdout)
+	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer a.close()
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("serve: listen %s: %w", cfg.Addr, err)
+		}
+	}
+	return a.serve(ctx, cfg, ln, stdout)
+}
+
+// publicBase is the portal's public URL: --base-url, or this listener's.
+func publicBase(cfg serveConfig, host, port string) string {
+	if cfg.BaseURL != "" {
+		return cfg.BaseURL
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	h := host
+	if a, err := netip.ParseAddr(host); isLoopback(host) || host == "" || (err == nil && a.IsUnspecified()) {
+		// Passkeys need a domain name, not an IP. Set --base-url to the
+		// public name in production.
+		h = "localhost"
+	} else if strings.Contains(h, ":") {
+		h = "[" + h + "]"
+	}
+	return scheme + "://" + h + ":" + port
+}
+
+// app is everything `serve` runs, built before it listens.
+type app struct {
+	log      *slog.Logger
+	d        *db.DB
+	base     string
+	secure   bool
+	id       *identity.Service
+	handler  http.Handler
+	metrics  http.Handler
+	tls      *tls.Config
+	sender   *notify.Sender
+	runner   *jobs.Runner // nil without cfg.Jobs
+	stopJobs func()
+}
+
+// buildServer builds the services, the portal and the background work
+// of `serve` for the public URL base, without starting any of them.
+func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, loopback bool, log *slog.Logger, stdout io.Writer) (*app, error) {
+	a := &app{log: log, d: d, base: base, stopJobs: func() {}}
 	// Behind a TLS-terminating proxy the public URL is https: cookies are
 	// Secure and HSTS is sent although this process speaks plain HTTP.
-	secure := useTLS || strings.HasPrefix(base, "https://")
-	if !isLoopback(host) && !secure {
+	a.secure = cfg.TLSCert != "" || strings.HasPrefix(base, "https://")
+	if !loopback && !a.secure {
 		fmt.Fprintf(stdout, "\n*** WARNING: carfin is serving plain HTTP on %s, which is not a loopback address. ***\n"+
 			"*** Passwords and session cookies would cross the network unencrypted.        ***\n"+
 			"*** Give --tls-cert and --tls-key, or put a TLS proxy in front and set        ***\n"+
-			"*** --base-url https://….                                                     ***\n\n", ln.Addr())
-		log.Warn("serving plain HTTP on a non-loopback address: configure TLS", "addr", ln.Addr().String())
+			"*** --base-url https://….                                                     ***\n\n", cfg.Addr)
+		log.Warn("serving plain HTTP on a non-loopback address: configure TLS", "addr", cfg.Addr)
 	}
-
-	var locate func(string) string
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("TLS: %w", err)
+		}
+		a.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	locate := (*identity.Places)(nil).Locate
 	if cfg.PlacesFile != "" {
 		f, err := os.Open(cfg.PlacesFile)
 		if err != nil {
-			ln.Close()
-			return fmt.Errorf("serve: places: %w", err)
+			return nil, fmt.Errorf("places: %w", err)
 		}
 		places, err := identity.LoadPlaces(f)
 		f.Close()
 		if err != nil {
-			ln.Close()
-			return fmt.Errorf("serve: %w", err)
+			return nil, err
 		}
 		locate = places.Locate
-	} else {
-		locate = (*identity.Places)(nil).Locate
 	}
 	cutoff, err := calendar.ParseCutoff(cfg.Cutoff, cfg.TimeZone)
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("serve: %w", err)
+		return nil, err
 	}
-	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: base, LenderName: cfg.Brand.Name,
-		Locate: locate, Location: cutoff.Location, Limits: cfg.limits, Log: log})
+	sv := servicing.New(d, cutoff.Today)
+	pay, tokenizer, originates, err := servePayments(cfg, d, sv, cutoff, base, loopback, log, stdout)
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("serve: %w", err)
+		return nil, err
+	}
+	// Authenticator seeds are encrypted under the payments key ring.
+	var keys *keyring.Keyring
+	if k := pay.Config().Keys; k != nil {
+		keys = k.Keyring
+	}
+	a.id, err = identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: base, LenderName: cfg.Brand.Name,
+		Locate: locate, Location: cutoff.Location, Limits: cfg.limits, Log: log, Keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	if keys != nil {
+		n, err := a.id.EncryptSeeds(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			log.Info("encrypted authenticator seeds stored in plain text", "count", n)
+		}
+	} else {
+		log.Warn("no CARFIN_PAYMENT_KEYS: customers cannot add authenticator apps (their seeds are encrypted)")
 	}
 	logo, err := loadLogo(cfg.LogoFile)
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("serve: %w", err)
+		return nil, err
 	}
-	sv := servicing.New(d, cutoff.Today)
 	qs, err := newQuotes(cfg, d, sv)
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("serve: %w", err)
+		return nil, err
 	}
 	faq, err := support.LoadFAQ(cfg.FAQDir)
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("serve: %w", err)
-	}
-	pay, tokenizer, originates, err := servePayments(cfg, d, sv, cutoff, base, isLoopback(host), log, stdout)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("serve: %w", err)
+		return nil, err
 	}
 	tokenizerURL := ""
 	if tokenizer != nil {
 		tokenizerURL = tokenizerPath + "/tokens"
 	}
-	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: secure, TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow,
-		Logo: logo, MailingAddresses: cfg.MailingAddresses, BaseURL: base, CardTokenizer: tokenizerURL, Log: log}, d, web.Capabilities{Identity: id,
+	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: a.secure, TrustedProxies: cfg.TrustedProxies,
+		Logo: logo, MailingAddresses: cfg.MailingAddresses, BaseURL: base, CardTokenizer: tokenizerURL, Log: log}, d, web.Capabilities{Identity: a.id,
 		Servicing: sv, Quotes: qs, Profile: profile.New(d, cfg.Brand.Name), Support: support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base}),
 		FAQ: faq, Payments: pay})
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("serve: %w", err)
+		return nil, err
 	}
+	a.handler = withTokenizer(portal, tokenizer)
+	a.metrics = portal.MetricsHandler(cfg.metricsToken)
 
-	var runner *jobs.Runner
 	if cfg.Jobs {
 		if err := jobs.Migrate(ctx, d); err != nil {
-			ln.Close()
-			return fmt.Errorf("serve: %w", err)
+			return nil, err
 		}
 		jc := jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) }, Observe: portal.ObserveJob,
 			Log: log, Periodic: true}
 		if originates {
 			jc.Payments = pay // the day's payments run and NACHA file, after the cut-off
 		}
-		runner, err = jobs.New(d, jc)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("serve: %w", err)
+		if a.runner, err = jobs.New(d, jc); err != nil {
+			return nil, err
 		}
-		if err := runner.Start(ctx); err != nil {
-			ln.Close()
-			return fmt.Errorf("serve: jobs: %w", err)
-		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-			defer cancel()
-			if err := runner.Stop(sctx); err != nil {
-				log.Error("stop jobs", "err", err)
-			}
-		}()
 	}
 
-	sender := &notify.Sender{DB: d, Log: log, From: cfg.MailFrom}
+	a.sender = &notify.Sender{DB: d, Log: log, From: cfg.MailFrom}
 	if cfg.SMTPURL != "" {
-		m, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("serve: %w", err)
+		if a.sender.Mailer, err = notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return nil, err
 		}
-		sender.Mailer = m
 	} else {
-		sender.Mailer = notify.Log{Log: log}
+		a.sender.Mailer = notify.Log{Log: log}
 		log.Warn("no --smtp-url: emails are written to this log, not sent (development only)")
 	}
 	if cfg.SMSURL != "" {
 		g, err := notify.NewSMSGateway(cfg.SMSURL, cfg.smsToken)
 		if err != nil {
-			ln.Close()
-			return fmt.Errorf("serve: --sms-url: %w", err)
+			return nil, fmt.Errorf("--sms-url: %w", err)
 		}
-		sender.SMS = g
+		a.sender.SMS = g
 	} else {
-		sender.SMS = notify.Log{Log: log}
+		a.sender.SMS = notify.Log{Log: log}
 		log.Warn("no --sms-url: texts, sign-in and reset codes included, are written to this log, not sent (development only)")
-		if !isLoopback(host) {
+		if !loopback {
 			fmt.Fprintf(stdout, "\n*** WARNING: no SMS gateway (--sms-url): one-time codes sent by text are written ***\n"+
 				"*** to the log instead. Configure the gateway before customers use it.          ***\n\n")
 		}
 	}
+	return a, nil
+}
 
-	srv := &http.Server{
-		Handler:           withTokenizer(portal, tokenizer),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    headerBytesMax,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	if useTLS {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
+// close stops the jobs, if they were started.
+func (a *app) close() { a.stopJobs() }
+
+// serve runs the portal on ln, the metrics listener and the background
+// work until ctx ends, then shuts them down gracefully.
+func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdout io.Writer) error {
+	log := a.log
+	var mln net.Listener
+	if cfg.MetricsAddr != "off" {
+		var err error
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			ln.Close()
-			return fmt.Errorf("serve: TLS: %w", err)
+			return fmt.Errorf("serve: metrics: listen %s: %w", cfg.MetricsAddr, err)
 		}
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	if a.runner != nil {
+		if err := a.runner.Start(ctx); err != nil {
+			ln.Close()
+			if mln != nil {
+				mln.Close()
+			}
+			return fmt.Errorf("serve: jobs: %w", err)
+		}
+		a.stopJobs = func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := a.runner.Stop(sctx); err != nil {
+				log.Error("stop jobs", "err", err)
+			}
+		}
+	}
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    headerBytesMax,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return ctx },
+		}
+	}
+	srv := newServer(a.handler)
+	if a.tls != nil {
+		srv.TLSConfig = a.tls
+		ln = tls.NewListener(ln, a.tls)
+	}
+	servers := []*http.Server{srv}
+	listeners := []net.Listener{ln}
+	if mln != nil {
+		servers = append(servers, newServer(a.metrics))
+		listeners = append(listeners, mln)
 	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		go sender.Run(bg)
+		go a.sender.Run(bg)
 		t := time.NewTicker(cleanupInterval)
 		defer t.Stop()
 		for {
@@ -466,29 +560,39 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 			case <-bg.Done():
 				return
 			case <-t.C:
-				if _, err := id.Cleanup(bg); err != nil && bg.Err() == nil {
+				if _, err := a.id.Cleanup(bg); err != nil && bg.Err() == nil {
 					log.Error("session cleanup", "err", err)
 				}
 			}
 		}
 	}()
 
-	fmt.Fprintf(stdout, "carfin: %s listening on %s (database %s)\n", cfg.Brand.Name, base, d.Engine)
-	if cfg.onListen != nil {
-		cfg.onListen(base)
+	fmt.Fprintf(stdout, "carfin: %s listening on %s (database %s)\n", cfg.Brand.Name, a.base, a.d.Engine)
+	if mln != nil {
+		fmt.Fprintf(stdout, "carfin: metrics on http://%s/metrics\n", mln.Addr())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if cfg.onListen != nil {
+		cfg.onListen(a.base)
+	}
+	if cfg.onMetrics != nil && mln != nil {
+		cfg.onMetrics("http://" + mln.Addr().String())
+	}
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() { errc <- s.Serve(listeners[i]) }()
+	}
+	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		err = srv.Shutdown(sctx)
-		cancel()
-		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	for _, s := range servers {
+		if e := s.Shutdown(sctx); err == nil {
 			err = e
 		}
 	}
+	cancel()
 	stopBG()
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {
@@ -536,12 +640,75 @@ func parsePrefixes(flagName, list string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// defaultAddresses are the demo lender's (fictional) mailing addresses.
-var defaultAddresses = map[string]string{
-	"correspondence": "Northwind Motor Finance; PO Box 4100; Columbus, OH 43216",
-	"payments":       "Northwind Motor Finance, Payments; PO Box 4200; Columbus, OH 43216",
-	"overnight":      "Northwind Motor Finance, Payments; 100 Harbor Way, Suite 200; Columbus, OH 43215",
+// requiredAddresses are the mailing addresses `serve` cannot start
+// without: letters are headed by the correspondence one, and payments by
+// mail go to the payments one (payoff letters use the overnight one when
+// given).
+var requiredAddresses = map[string]bool{"correspondence": true, "payments": true}
+
+// missingIdentity names the lender settings left empty.
+func missingIdentity(b web.Brand, addresses map[string]*string) []string {
+	var missing []string
+	for _, f := range []struct{ flag, v string }{{"--lender-name", b.Name}, {"--support-phone", b.SupportPhone}, {"--support-hours", b.SupportHours}} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.flag)
+		}
+	}
+	for _, kind := range web.MailingAddressKinds {
+		if requiredAddresses[kind] && strings.Trim(*addresses[kind], " ;") == "" {
+			missing = append(missing, "--address-"+kind)
+		}
+	}
+	return missing
 }
+
+// demoIdentity is the fictional demo lender's identity, as the
+// environment variables `serve` reads. Only `carfin demo` (and the tests)
+// use it, through withDemoIdentity.
+var demoIdentity = map[string]string{
+	"CARFIN_LENDER_NAME":            web.DefaultBrand.Name,
+	"CARFIN_SUPPORT_PHONE":          web.DefaultBrand.SupportPhone,
+	"CARFIN_SUPPORT_HOURS":          web.DefaultBrand.SupportHours,
+	"CARFIN_ADDRESS_CORRESPONDENCE": "Northwind Motor Finance; PO Box 4100; Columbus, OH 43216",
+	"CARFIN_ADDRESS_PAYMENTS":       "Northwind Motor Finance, Payments; PO Box 4200; Columbus, OH 43216",
+	"CARFIN_ADDRESS_OVERNIGHT":      "Northwind Motor Finance, Payments; 100 Harbor Way, Suite 200; Columbus, OH 43215",
+}
+
+// withDemoIdentity returns getenv with the demo lender's identity for
+// the settings it leaves empty.
+func withDemoIdentity(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return demoIdentity[k]
+	}
+}
+
+// defaultMetricsAddr: Prometheus exporters listen on loopback unless told.
+const defaultMetricsAddr = "127.0.0.1:9464"
+
+// checkMetricsAddr refuses a metrics address that is not host:port, and
+// a non-loopback one without a bearer token.
+func checkMetricsAddr(addr, token string) error {
+	if addr == "off" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("serve: --metrics-addr %q: want HOST:PORT or off", addr)
+	}
+	if !isLoopback(host) && token == "" {
+		return usagef("serve: --metrics-addr %s is not a loopback address: set CARFIN_METRICS_TOKEN, which scrapers then send as a bearer token", addr)
+	}
+	if token != "" && len(token) < metricsTokenMin {
+		return usagef("serve: CARFIN_METRICS_TOKEN is shorter than %d characters", metricsTokenMin)
+	}
+	return nil
+}
+
+// metricsTokenMin: a bearer token is a random secret, not a word.
+const metricsTokenMin = 16
 
 // logoBytesMax bounds the logo file.
 const logoBytesMax = 256 << 10

@@ -12,7 +12,7 @@ import (
 // from their flags, else from the lender's mailing addresses.
 func TestPayoffSettings(t *testing.T) {
 	d := dbtest.SQLite(t)
-	cfg, err := parseServeConfig([]string{"--payoff-wire", "Bank: First Example; ABA: 021000021;; "}, func(string) string { return "" }, io.Discard)
+	cfg, err := parseServeConfig([]string{"--payoff-wire", "Bank: First Example; ABA: 021000021;; "}, noEnv, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestPayoffSettings(t *testing.T) {
 		t.Errorf("defaults: %+v", c)
 	}
 	cfg, _ = parseServeConfig([]string{"--lender-address", "1 Main St;Town, ST 00000", "--payoff-mail", "PO Box 1;Town, ST 00000"},
-		func(string) string { return "" }, io.Discard)
+		noEnv, io.Discard)
 	qs, _ = newQuotes(cfg, d, nil)
 	if c := qs.Config(); len(c.Wire) != 0 || c.Letterhead.Address[0] != "1 Main St" || c.Mail[0] != "PO Box 1" {
 		t.Errorf("flags: %+v", c)

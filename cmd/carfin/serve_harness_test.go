@@ -55,6 +55,40 @@ type server struct {
 	base  string
 	clock *clock
 	logs  *syncBuffer
+	// metrics is the origin of the metrics listener ("" when off).
+	metrics string
+}
+
+// harnessEnv is the environment of servers under test: the demo lender's
+// identity and the public development key (authenticator seeds and bank
+// numbers are encrypted under it); tests that need more set cfg.env.
+var harnessEnv = withDemoIdentity(func(k string) string {
+	if k == "CARFIN_PAYMENT_KEYS" {
+		return "dev"
+	}
+	return ""
+})
+
+// getMetrics reads the metrics listener with a bearer token ("" for none).
+func (s *server) getMetrics(token string) response {
+	s.t.Helper()
+	req, err := http.NewRequest("GET", s.metrics+"/metrics", nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("metrics: %v", err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, body: string(raw), url: "/metrics", header: res.Header}
 }
 
 type syncBuffer struct {
@@ -81,11 +115,14 @@ func startServe(t *testing.T, d *db.DB, opts ...func(*serveConfig)) *server {
 	if !loaded {
 		d.Now = clk.Now
 	}
-	cfg, err := parseServeConfig(nil, func(string) string { return "" }, io.Discard)
+	cfg, err := parseServeConfig(nil, harnessEnv, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Addr = "127.0.0.1:0"
+	cfg.MetricsAddr = "127.0.0.1:0"
+	metrics := make(chan string, 1)
+	cfg.onMetrics = func(origin string) { metrics <- origin }
 	cfg.Jobs = false // tests move the clock themselves; no day close behind their backs
 	cfg.hashParams = cheapParams
 	// The global failure budget would refuse most attack tests' attempts
@@ -118,7 +155,12 @@ func startServe(t *testing.T, d *db.DB, opts ...func(*serveConfig)) *server {
 			t.Errorf("server stopped with %v", err)
 		}
 	})
-	return &server{t: t, d: d, base: base, clock: clk, logs: logs}
+	srv := &server{t: t, d: d, base: base, clock: clk, logs: logs}
+	select {
+	case srv.metrics = <-metrics:
+	default: // metrics off
+	}
+	return srv
 }
 
 // browser is a client with its own cookies and client IP.
@@ -346,7 +388,7 @@ func (s *server) auditCount(action string) int {
 
 var (
 	secretRE   = regexp.MustCompile(`<code class="secret">([A-Z2-7]+)</code>`)
-	recoveryRE = regexp.MustCompile(`<li><code>([a-z2-7]{5}-[a-z2-7]{5})</code></li>`)
+	recoveryRE = regexp.MustCompile(`<li><code>([a-z2-7]{2}-[a-z2-7]{5}-[a-z2-7]{5})</code></li>`)
 )
 
 func writePlaces(t *testing.T, csv string) string {

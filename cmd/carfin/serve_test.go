@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -49,7 +51,9 @@ func TestServeViaRun(t *testing.T) {
 		defer cancel()
 		out := &lineWriter{want: "listening on ", seen: make(chan string, 1)}
 		done := make(chan error, 1)
-		env := map[string]string{"CARFIN_DB": d.DSN, "CARFIN_LENDER_NAME": "Test Lender", "CARFIN_SUPPORT_PHONE": "1-800-555-0100"}
+		env := map[string]string{"CARFIN_DB": d.DSN, "CARFIN_LENDER_NAME": "Test Lender", "CARFIN_SUPPORT_PHONE": "1-800-555-0100",
+			"CARFIN_SUPPORT_HOURS": "Weekdays 9–5 ET", "CARFIN_ADDRESS_CORRESPONDENCE": "Test Lender; PO Box 1; Town, ST 00000",
+			"CARFIN_ADDRESS_PAYMENTS": "Test Lender, Payments; PO Box 2; Town, ST 00000", "CARFIN_METRICS_ADDR": "127.0.0.1:0"}
 		go func() {
 			done <- run(ctx, []string{"carfin", "serve", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, strings.NewReader(""), out, out)
 		}()
@@ -66,6 +70,17 @@ func TestServeViaRun(t *testing.T) {
 			t.Fatalf("base URL %q", base)
 		}
 		s := &server{t: t, d: d, base: base}
+		metricsRE := regexp.MustCompile(`metrics on (http://\S+)/metrics`)
+		for deadline := time.Now().Add(5 * time.Second); s.metrics == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			out.mu.Lock()
+			if m := metricsRE.FindStringSubmatch(out.buf.String()); m != nil {
+				s.metrics = m[1]
+			}
+			out.mu.Unlock()
+		}
+		if !strings.HasPrefix(s.metrics, "http://127.0.0.1:") {
+			t.Fatalf("metrics listener %q, want loopback", s.metrics)
+		}
 
 		// A customer with online access, hashed with the real parameters.
 		c := seedCustomer(t, d, "Ada")
@@ -124,8 +139,11 @@ func TestServeViaRun(t *testing.T) {
 			}
 		}
 
-		// Metrics by route, for loopback (the connection's address).
-		m := b.get("/metrics")
+		// Metrics by route, on their own listener only: the portal has no
+		// /metrics, so a reverse proxy in front of it cannot expose them,
+		// whatever address it connects from.
+		b.get("/metrics").must(t, 404)
+		m := s.getMetrics("")
 		m.must(t, 200, `carfin_http_requests_total{method="GET",route="GET /login",status="200"} 1`,
 			`carfin_http_request_duration_seconds_bucket{method="GET",route="GET /login",le="+Inf"} 1`)
 		b.get("/logo").must(t, 404)
@@ -167,7 +185,7 @@ var urlAttrRE = regexp.MustCompile(`(?:src|href|action|srcset|formaction)="([^"]
 // plain HTTP on a non-loopback address.
 func TestServeConfig(t *testing.T) {
 	env := map[string]string{"CARFIN_ADDR": "0.0.0.0:9999", "CARFIN_COLOR_PRIMARY": "#123456", "CARFIN_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"}
-	cfg, err := parseServeConfig([]string{"--lender-name", "Flag Lender"}, func(k string) string { return env[k] }, &strings.Builder{})
+	cfg, err := parseServeConfig([]string{"--lender-name", "Flag Lender"}, withDemoIdentity(func(k string) string { return env[k] }), &strings.Builder{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,29 +194,29 @@ func TestServeConfig(t *testing.T) {
 		t.Errorf("config %+v", cfg)
 	}
 	// Password costs and lockout settings, by flag and environment.
-	sec, err := parseServeConfig([]string{"--argon2-time", "3"}, func(k string) string {
+	sec, err := parseServeConfig([]string{"--argon2-time", "3"}, withDemoIdentity(func(k string) string {
 		return map[string]string{"CARFIN_LOCKOUT_DURATION": "45m", "CARFIN_LOCKOUT_FAILURES": "6"}[k]
-	}, &strings.Builder{})
+	}), &strings.Builder{})
 	if err != nil || sec.hashParams != (identity.Params{MemoryKiB: 19 * 1024, Time: 3, Threads: 1}) ||
 		sec.limits.LockoutDuration != 45*time.Minute || sec.limits.LockoutFailures != 6 {
 		t.Errorf("security settings: %+v %+v %v", sec.hashParams, sec.limits, err)
 	}
-	if d, _ := parseServeConfig(nil, func(string) string { return "" }, &strings.Builder{}); d.hashParams != (identity.Params{}) {
+	if d, _ := parseServeConfig(nil, noEnv, &strings.Builder{}); d.hashParams != (identity.Params{}) {
 		t.Errorf("default costs %+v: identity's defaults apply", d.hashParams)
 	}
 	for _, bad := range [][]string{{"--argon2-memory", "1024"}, {"--argon2-time", "1"}, {"--lockout-duration", "10s"}, {"--lockout-failures", "1"}} {
-		if _, err := parseServeConfig(bad, func(string) string { return "" }, &strings.Builder{}); err == nil {
+		if _, err := parseServeConfig(bad, noEnv, &strings.Builder{}); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
 	}
 	// A lender's own hours without a Spanish version show as given in
 	// both languages (never the demo lender's Spanish hours).
-	own, err := parseServeConfig([]string{"--support-hours", "Weekdays 9–5 CT"}, func(string) string { return "" }, &strings.Builder{})
+	own, err := parseServeConfig([]string{"--support-hours", "Weekdays 9–5 CT"}, noEnv, &strings.Builder{})
 	if err != nil || own.Brand.Hours("es") != "Weekdays 9–5 CT" || own.Brand.Hours("en") != "Weekdays 9–5 CT" {
 		t.Errorf("own hours: %q / %q %v", own.Brand.Hours("en"), own.Brand.Hours("es"), err)
 	}
 	for _, bad := range [][]string{{"--color-primary", "red;}"}, {"--tls-cert", "x.pem"}, {"--trusted-proxies", "nope"}, {"--base-url", "ftp://x"}, {"--time-zone", "Mars/Base"}} {
-		if _, err := parseServeConfig(bad, func(string) string { return "" }, &strings.Builder{}); err == nil {
+		if _, err := parseServeConfig(bad, noEnv, &strings.Builder{}); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
 	}
@@ -206,7 +224,7 @@ func TestServeConfig(t *testing.T) {
 	d := dbtest.SQLite(t)
 	var out strings.Builder
 	var mu sync.Mutex
-	cfg, _ = parseServeConfig([]string{"--addr", "0.0.0.0:0"}, func(string) string { return "" }, &strings.Builder{})
+	cfg, _ = parseServeConfig([]string{"--addr", "0.0.0.0:0", "--metrics-addr", "127.0.0.1:0"}, noEnv, &strings.Builder{})
 	cfg.logOut = &strings.Builder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -231,6 +249,92 @@ func TestServeConfig(t *testing.T) {
 	defer mu.Unlock()
 	if !strings.Contains(out.String(), "WARNING: carfin is serving plain HTTP") {
 		t.Errorf("no warning for plain HTTP on 0.0.0.0:\n%s", out.String())
+	}
+}
+
+// TestMetricsListener: /metrics is served on the metrics listener only;
+// with CARFIN_METRICS_TOKEN it asks for that bearer token, and a
+// non-loopback metrics address without a token is refused at start.
+func TestMetricsListener(t *testing.T) {
+	t.Parallel()
+	const token = "s3cret-metrics-token-0123456789"
+	s := startServe(t, dbtest.SQLite(t), func(c *serveConfig) { c.metricsToken = token })
+	b := s.browser("")
+	b.get("/login").must(t, 200)
+	for _, r := range []response{b.get("/metrics"), b.do("GET", "/metrics", nil, http.Header{"Authorization": {"Bearer " + token}})} {
+		r.must(t, 404) // the portal does not serve them, token or not
+	}
+	if r := s.getMetrics(""); r.status != 401 || strings.Contains(r.body, "carfin_") {
+		t.Errorf("no token: %d %q", r.status, r.body)
+	}
+	if r := s.getMetrics("wrong-token-wrong-token"); r.status != 401 {
+		t.Errorf("wrong token: %d", r.status)
+	}
+	s.getMetrics(token).must(t, 200, `carfin_http_requests_total{method="GET",route="GET /login",status="200"} 1`)
+
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		ok   bool
+	}{
+		{[]string{"--metrics-addr", "0.0.0.0:9464"}, nil, false},
+		{[]string{"--metrics-addr", "0.0.0.0:9464"}, map[string]string{"CARFIN_METRICS_TOKEN": "short"}, false},
+		{[]string{"--metrics-addr", "0.0.0.0:9464"}, map[string]string{"CARFIN_METRICS_TOKEN": token}, true},
+		{[]string{"--metrics-addr", "nonsense"}, nil, false},
+		{[]string{"--metrics-addr", "off"}, nil, true},
+		{nil, nil, true},
+	} {
+		cfg, err := parseServeConfig(tc.args, withDemoIdentity(func(k string) string { return tc.env[k] }), &strings.Builder{})
+		if (err == nil) != tc.ok {
+			t.Errorf("%v %v: %v", tc.args, tc.env, err)
+		}
+		if tc.args == nil && cfg.MetricsAddr != "127.0.0.1:9464" {
+			t.Errorf("default metrics address %q, want loopback", cfg.MetricsAddr)
+		}
+	}
+}
+
+// noEnv is an empty environment with the demo lender's identity, which
+// `serve` needs and only the demo and the tests may use.
+var noEnv = withDemoIdentity(func(string) string { return "" })
+
+// TestServeRequiresLenderIdentity: `serve` never falls back to the demo
+// lender; without the lender's own name, support line and addresses it
+// refuses to start, naming each missing setting, and starts once they
+// are given (by flag or environment).
+func TestServeRequiresLenderIdentity(t *testing.T) {
+	none := func(string) string { return "" }
+	_, err := parseServeConfig(nil, none, &strings.Builder{})
+	if err == nil {
+		t.Fatal("serve started without the lender's identity")
+	}
+	for _, want := range []string{"--lender-name", "--support-phone", "--support-hours", "--address-correspondence", "--address-payments"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "--address-overnight") {
+		t.Errorf("the overnight address is optional: %v", err)
+	}
+	var u usageError
+	if !errors.As(err, &u) {
+		t.Errorf("not a usage error (exit 2): %T", err)
+	}
+	own := map[string]string{"CARFIN_LENDER_NAME": "Lakeside Auto Credit", "CARFIN_SUPPORT_PHONE": "1-888-555-0142",
+		"CARFIN_SUPPORT_HOURS": "Weekdays 9–5 CT", "CARFIN_ADDRESS_CORRESPONDENCE": "Lakeside Auto Credit; PO Box 9; Madison, WI 53701"}
+	if _, err := parseServeConfig(nil, func(k string) string { return own[k] }, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "--address-payments") ||
+		strings.Contains(err.Error(), "--lender-name") {
+		t.Errorf("with all but the payments address: %v", err)
+	}
+	cfg, err := parseServeConfig([]string{"--address-payments", "Lakeside Auto Credit, Payments; PO Box 10; Madison, WI 53701"},
+		func(k string) string { return own[k] }, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{cfg.Brand.Name, cfg.Brand.SupportPhone, cfg.Brand.Hours("es"), fmt.Sprint(cfg.MailingAddresses), cfg.MailFrom} {
+		if strings.Contains(v, "Northwind") || strings.Contains(v, "555-0199") || strings.Contains(v, "Columbus") {
+			t.Errorf("the demo lender leaks into a lender's settings: %q", v)
+		}
 	}
 }
 
