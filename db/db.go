@@ -74,6 +74,8 @@ const (
 	sqliteCacheKiB          = 32 << 10 // page cache per connection
 	pgConnsMax              = 32
 	txRetriesMax            = 8
+	// sqliteFileMode: a new database file is readable by its owner only.
+	sqliteFileMode = 0o600
 )
 
 // ErrDSN is returned by Open for a data source it does not understand.
@@ -100,6 +102,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
+	}
+	// The file holds customers' personal data: created readable by this
+	// user only (SQLite would create it 0644 under the usual umask). Its
+	// -wal and -shm files take the same mode from it.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, sqliteFileMode); err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	} else {
+		f.Close()
 	}
 	// WAL lets readers run beside the single writer; synchronous=NORMAL is
 	// durable across process crashes (WAL) and is the usual WAL setting;

@@ -308,10 +308,16 @@ func (s *Service) RevokeSession(ctx context.Context, cur *Session, id int64, c C
 	})
 }
 
-// RevokeOtherSessions signs out everywhere but here ("sign out
-// everywhere" keeps the current session when keepCurrent is true).
-func (s *Service) RevokeOtherSessions(ctx context.Context, cur *Session, keepCurrent bool, c Client) error {
+// RevokeOtherSessions signs out everywhere ("sign out everywhere";
+// the session of token is kept when keepCurrent is true). It needs a
+// recent authentication (ErrReauth): a stolen session must not be able
+// to sign its owner out of every device.
+func (s *Service) RevokeOtherSessions(ctx context.Context, token string, keepCurrent bool, c Client) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		cur, err := s.requireRecent(ctx, tx, token)
+		if err != nil {
+			return err
+		}
 		keep := int64(0)
 		if keepCurrent {
 			keep = cur.ID

@@ -58,7 +58,7 @@ func (s *Server) routes() http.Handler {
 	s.paymentRoutes(mux, auth)
 
 	// Assets and probes.
-	mux.Handle("GET /static/", http.StripPrefix("/static/", withStaticCache(staticFiles())))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(handleNotFound(v))))
 	mux.Handle("GET /theme.css", handleThemeCSS(v))
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(s.db))

@@ -178,10 +178,20 @@ func New(cfg Config, d *db.DB, caps Capabilities) (*Server, error) {
 // ServeHTTP serves the portal.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-func staticFiles() http.Handler {
+// staticFiles serves the embedded static files, files only: a directory
+// (or a path ending in "/") gets notFound, never a listing.
+func staticFiles(notFound http.Handler) http.Handler {
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic(err) // the embedded tree always has static/
 	}
-	return http.FileServerFS(sub)
+	files := withStaticCache(http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if st, err := fs.Stat(sub, name); name == "" || strings.HasSuffix(name, "/") || err != nil || st.IsDir() {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }

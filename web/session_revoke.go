@@ -34,11 +34,17 @@ func handleSessionRevoke(id *identity.Service, v *views) http.Handler {
 }
 
 // handleSessionRevokeAll signs out everywhere: every session, this one
-// included unless "keep" is set (sign out other devices).
+// included unless "keep" is set (sign out other devices). It asks for
+// the password first unless given within the last few minutes.
 func handleSessionRevokeAll(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		keep := r.PostFormValue("keep") == "on"
-		if err := id.RevokeOtherSessions(r.Context(), sessionOf(r), keep, identity.Client{IP: clientIP(r)}); err != nil {
+		err := id.RevokeOtherSessions(r.Context(), v.sessionToken(r), keep, identity.Client{IP: clientIP(r)})
+		if errors.Is(err, identity.ErrReauth) {
+			redirect(w, r, reauthURL("/security"))
+			return
+		}
+		if err != nil {
 			serverError(w, r, v, err)
 			return
 		}

@@ -281,6 +281,12 @@ func TestSessions(t *testing.T) {
 		b.get("/").must(t, 200, `name="password"`)
 		a.post("/security/sessions/999999/revoke", url.Values{}).must(t, 404)
 		b.mustSignIn(c.email, testPassword)
+		// Signing out everywhere needs the password again after 5 minutes
+		// (a stolen session must not lock its owner out everywhere).
+		s.clock.Add(6 * time.Minute)
+		a.post("/security/sessions/revoke-all", url.Values{}).must(t, 200, "Confirm your password")
+		b.get("/").must(t, 200, "Welcome, Sam")
+		a.post("/reauth", url.Values{"password": {testPassword}, "next": {"/security"}}).must(t, 200, "Security settings")
 		a.post("/security/sessions/revoke-all", url.Values{}).must(t, 200, "You are signed out")
 		a.get("/").must(t, 200, `name="password"`)
 		b.get("/").must(t, 200, `name="password"`)

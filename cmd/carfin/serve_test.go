@@ -417,3 +417,18 @@ func TestRequestLogsHoldNoPersonalData(t *testing.T) {
 		}
 	})
 }
+
+// TestStaticFilesOnly: /static/ serves its files and never lists a
+// directory.
+func TestStaticFilesOnly(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, dbtest.SQLite(t))
+	b := s.browser("")
+	b.get("/static/app.css").must(t, 200)
+	for _, p := range []string{"/static/", "/static", "/static/./", "/static//", "/static/nope.css"} {
+		r := b.get(p)
+		if r.status != 404 || strings.Contains(r.body, `href="app.js"`) || strings.Contains(r.body, "<pre>") {
+			t.Errorf("%s: %d\n%s", p, r.status, clip(r.body))
+		}
+	}
+}
