@@ -207,7 +207,8 @@ func (e *env) checks() {
 
 // checkFiles parses every NACHA file written so far with the independent
 // parser (record layouts, blocking, batch and file controls recomputed)
-// and holds its entries and totals to what ach_files recorded.
+// and holds its entries and totals to what ach_files recorded; moov-io/ach
+// must read each as valid and write it back the same.
 func (e *env) checkFiles() {
 	e.t.Helper()
 	rows, err := e.db.Read.QueryContext(e.ctx, `SELECT path, entries, debit_cents, credit_cents FROM ach_files WHERE status = 'written'`)
@@ -222,7 +223,9 @@ func (e *env) checkFiles() {
 		if err := rows.Scan(&path, &entries, &debit, &credit); err != nil {
 			e.t.Fatal(err)
 		}
-		p := nachatest.Parse(e.t, readFile(e.t, path))
+		data := readFile(e.t, path)
+		p := nachatest.Parse(e.t, data)
+		checkWithMoov(e.t, path, data)
 		if p.Entries != entries || p.DebitCents != debit || p.CreditCents != credit {
 			e.t.Errorf("%s: parsed %+v; ach_files says %d entries, %d debit, %d credit", path, p, entries, debit, credit)
 		}

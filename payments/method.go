@@ -111,6 +111,10 @@ func (m Method) Usable(d calendar.Date) error {
 		return fmt.Errorf("%s: %w", m.Label(), ErrNotValidated)
 	case m.Status != MethodActive:
 		return fmt.Errorf("%s is %s: %w", m.Label(), m.Status, ErrMethodUnusable)
+	case m.Kind == KindBank && !nameCarried(m.HolderName):
+		// An account added before names were checked: its entries would
+		// carry no name, and the bank's file would be refused.
+		return fmt.Errorf("%s: %w: %w", m.Label(), ErrMethodUnusable, ErrHolderNameLetters)
 	case m.Kind == KindCard && cardExpired(m.ExpMonth, m.ExpYear, d):
 		return fmt.Errorf("%s: %w", m.Label(), ErrCardExpired)
 	}
@@ -148,6 +152,9 @@ func (s *Service) checkAccount(n NewBankAccount) (routing, account string, bank 
 	if name == "" || utf8.RuneCountInString(name) > holderNameLenMax || strings.ContainsAny(name, "\x00\r\n\t") {
 		return "", "", bank, ErrHolderName
 	}
+	if !nameCarried(name) {
+		return "", "", bank, fmt.Errorf("holder name %q: %w", name, ErrHolderNameLetters)
+	}
 	if n.AccountType != "checking" && n.AccountType != "savings" {
 		return "", "", bank, ErrAccountType
 	}
@@ -173,6 +180,15 @@ func (s *Service) checkAccount(n NewBankAccount) (routing, account string, bank 
 	return routing, account, bank, nil
 }
 
+// nameCarried reports whether an account holder's name keeps at least two
+// letters A–Z once written in the ACH character set (ach.Name): Ł, ß, Ø
+// and accented letters are transliterated, but a name in another script
+// would reach the bank as blanks.
+func nameCarried(name string) bool {
+	_, err := ach.Name(name)
+	return err == nil
+}
+
 func isDigits(s string) bool {
 	for i := range len(s) {
 		if s[i] < '0' || s[i] > '9' {
@@ -188,7 +204,7 @@ func isDigits(s string) bool {
 // confirms their amounts (ConfirmMicroDeposits); with a prenote, it
 // becomes active three banking days after the prenote settles unless the
 // bank returns it. The account number is stored encrypted. The customer
-// gets an alert. It returns ErrHolderName, ErrAccountType,
+// gets an alert. It returns ErrHolderName, ErrHolderNameLetters, ErrAccountType,
 // ach.ErrRoutingFormat, ach.ErrRoutingCheckDigit, ach.ErrRoutingUnknown,
 // ErrAccountNumber, ErrAccountMismatch, ErrDuplicateMethod,
 // ErrMethodsMax, ErrNotFound (no such customer) or ErrNoKeys, writing

@@ -571,10 +571,12 @@ func (s *Service) writeFile(ctx context.Context, fileID int64, res *FileResult) 
 	if err := s.db.Read.QueryRowContext(ctx, `SELECT file_date, effective_date, id_modifier FROM ach_files WHERE id = $1`, fileID).Scan(&d, &effective, &modifier); err != nil {
 		return fmt.Errorf("ACH file %d: %w", fileID, err)
 	}
+	t0 := time.Now()
 	entries, err := s.fileEntries(ctx, fileID)
 	if err != nil {
 		return err
 	}
+	tRead := time.Since(t0)
 	groups := map[batchKey][]ach.Entry{}
 	for _, e := range entries {
 		groups[e.batch] = append(groups[e.batch], e.entry)
@@ -604,6 +606,7 @@ func (s *Service) writeFile(ctx context.Context, fileID int64, res *FileResult) 
 	if err != nil {
 		return fmt.Errorf("write ACH file %s: %w", name, err)
 	}
+	s.log.Debug("ACH file timing", "entries", len(entries), "read", tRead, "write", time.Since(t0)-tRead)
 	res.Path, res.SHA256, res.Entries, res.Debits = path, hash, sum.EntryCount, sum.DebitEntries
 	res.DebitCents, res.CreditCents = money.Cents(sum.DebitCents), money.Cents(sum.CreditCents)
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {

@@ -112,10 +112,10 @@ const paymentColumns = `p.id, p.customer_id, p.contract_id, c.account_number, p.
 const paymentFrom = ` FROM payments p JOIN contracts c ON c.id = p.contract_id JOIN payment_methods m ON m.id = p.method_id
 	LEFT JOIN ach_returns r ON r.payment_id = p.id AND r.kind = 'return' AND r.code NOT IN (` + dishonorCodes + `)`
 
-// dishonorCodes are the dishonored-return codes (ach.Dishonored) in SQL:
-// a dishonor is the banks' dispute about a return, not the payment's own
-// return, so the payment's pages never show it.
-const dishonorCodes = `'R61', 'R67', 'R68', 'R69', 'R70'`
+// dishonorCodes are the codes of ClassDishonored (ach.Dishonored and
+// ach.Contested) in SQL: a dishonor is the banks' dispute about a return,
+// not the payment's own return, so the payment's pages never show it.
+const dishonorCodes = `'R61', 'R62', 'R67', 'R68', 'R69', 'R70', 'R71', 'R72', 'R73', 'R74', 'R75', 'R76', 'R77'`
 
 func (s *Service) scanPayment(sc interface{ Scan(...any) error }) (Payment, error) {
 	var p Payment

@@ -42,12 +42,16 @@ var (
 	// customer (another customer's is not found either).
 	ErrNotFound = errors.New("not found")
 	// Bank account entry.
-	ErrHolderName      = errors.New("account holder name is required (at most 22 characters show on the bank's records)")
-	ErrAccountType     = errors.New("account type must be checking or savings")
-	ErrAccountNumber   = errors.New("account number must be 4 to 17 digits")
-	ErrAccountMismatch = errors.New("the account numbers entered do not match")
-	ErrDuplicateMethod = errors.New("this account is already on file")
-	ErrMethodsMax      = errors.New("too many payment methods on file")
+	ErrHolderName = errors.New("account holder name is required (at most 22 characters show on the bank's records)")
+	// ErrHolderNameLetters: the name would keep fewer than two letters A–Z
+	// in the ACH character set (a name in a non-Latin script): the bank's
+	// records are in Latin letters (Nacha Appendix Three).
+	ErrHolderNameLetters = errors.New("account holder name must have at least two Latin letters (A–Z), as on the bank's records")
+	ErrAccountType       = errors.New("account type must be checking or savings")
+	ErrAccountNumber     = errors.New("account number must be 4 to 17 digits")
+	ErrAccountMismatch   = errors.New("the account numbers entered do not match")
+	ErrDuplicateMethod   = errors.New("this account is already on file")
+	ErrMethodsMax        = errors.New("too many payment methods on file")
 	// Validation of a bank account before first use.
 	ErrNotValidated        = errors.New("the bank account is not validated yet")
 	ErrMicroDepositsUnsent = errors.New("the two small deposits have not been sent yet")

@@ -37,14 +37,27 @@ const (
 	// ClassOther: R08 stop payment and the rest. Reverse and tell the
 	// customer; no retry. An R08 on an autopay debit also pauses autopay.
 	ClassOther ReturnClass = "other"
+	// ClassDishonored: the banks' dispute about a return, not a return of
+	// the payment: dishonored returns (R61, R62, R67–R70, the lender's
+	// bank refusing the customer's bank's return) and contested dishonored
+	// returns (R71–R77, the customer's bank disputing that refusal).
+	// Nothing changes and the customer is told nothing; staff review it.
+	ClassDishonored ReturnClass = "dishonored"
 )
 
-// ClassOf returns the class of a return code.
+// ClassOf returns the class of a return code. The parsers accept only the
+// codes of the Nacha Operating Rules (ach.KnownReturnCode); R28 (a check
+// digit error), R34 (a bank whose participation is limited) and R90 (the
+// bank's sanctions obligations) stop the account as R13 and R16 do.
 func ClassOf(code string) ReturnClass {
+	switch {
+	case ach.Dishonored(code), ach.Contested(code):
+		return ClassDishonored
+	}
 	switch code {
 	case "R01", "R09":
 		return ClassFunds
-	case "R02", "R03", "R04", "R12", "R13", "R14", "R15", "R16", "R20":
+	case "R02", "R03", "R04", "R12", "R13", "R14", "R15", "R16", "R20", "R28", "R34", "R90":
 		return ClassAccount
 	case "R05", "R07", "R10", "R11", "R29", "R51":
 		return ClassUnauthorized
@@ -164,7 +177,7 @@ func (s *Service) processReturn(ctx context.Context, fileID int64, r ach.Return,
 		if r.Kind == ach.KindNOC {
 			return s.applyNOC(ctx, tx, fileID, r, p.customerID, p.methodID, p.id, 0, st)
 		}
-		if ach.Dishonored(r.Code) {
+		if ClassOf(r.Code) == ClassDishonored {
 			return s.flagDishonored(ctx, tx, fileID, r, p, st)
 		}
 		var dup int
@@ -181,8 +194,9 @@ func (s *Service) processReturn(ctx context.Context, fileID int64, r ach.Return,
 }
 
 // flagDishonored records a dishonored return (the lender's bank refused
-// the customer's bank's return of this payment, R61/R67–R70) for staff
-// review and changes nothing else: whether the payment stands again
+// the customer's bank's return of this payment, R61, R62, R67–R70) or a
+// contested one (the customer's bank disputes that refusal, R71–R77) for
+// staff review and changes nothing else: whether the payment stands again
 // depends on the dispute between the banks, which the lender's bank
 // settles and reports; carfin neither reverses nor re-applies on its own,
 // and the customer is not told anything yet.
@@ -197,9 +211,13 @@ func (s *Service) flagDishonored(ctx context.Context, tx *db.Tx, fileID int64, r
 		return nil
 	}
 	reason := ach.Reason(r.Code)
+	what := "Dishonored return: our bank refused a return of this payment."
+	if ach.Contested(r.Code) {
+		what = "Contested dishonored return: the customer's bank disputes our bank's refusal of its return of this payment."
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ach_returns (return_file_id, payment_id, method_id, kind, code, original_trace, title, description,
 		action, review_required, created_at) VALUES ($1, $2, $3, 'return', $4, $5, $6, $7, $8, 1, $9)`,
-		fileID, p.id, p.methodID, r.Code, r.OriginalTrace, reason.Title, "Dishonored return: our bank refused a return of this payment.",
+		fileID, p.id, p.methodID, r.Code, r.OriginalTrace, reason.Title, what,
 		"Nothing was changed: staff review the dispute with our bank.", tx.Now()); err != nil {
 		return fmt.Errorf("record dishonored return of payment %d: %w", p.id, err)
 	}
@@ -474,6 +492,14 @@ func (s *Service) applyNOC(ctx context.Context, tx *db.Tx, fileID int64, r ach.R
 	}
 	corr, ok := ach.ParseCorrection(r.Code, r.CorrectedData)
 	action := "No change was needed."
+	review := false
+	if !ok && r.Code == "C04" {
+		// A corrected name that keeps fewer than two letters A–Z in the ACH
+		// character set cannot be carried by the next entry: it is not
+		// stored, and staff take it up with the customer.
+		action, review = "The corrected name cannot be sent to the bank (fewer than two letters A–Z): nothing was changed; staff review it.", true
+		st.Review++
+	}
 	if ok {
 		var sets []string
 		var args []any
@@ -519,9 +545,9 @@ func (s *Service) applyNOC(ctx context.Context, tx *db.Tx, fileID int64, r ach.R
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ach_returns (return_file_id, payment_id, verification_id, method_id, kind, code, original_trace,
-		corrected_data, title, description, action, created_at) VALUES ($1, $2, $3, $4, 'noc', $5, $6, $7, $8, $9, $10, $11)`,
+		corrected_data, title, description, action, review_required, created_at) VALUES ($1, $2, $3, $4, 'noc', $5, $6, $7, $8, $9, $10, $11, $12)`,
 		fileID, nullIfZero(paymentID), nullIfZero(verificationID), methodID, r.Code, r.OriginalTrace, r.CorrectedData, ach.ChangeTitle(r.Code),
-		"Your bank sent corrected account details.", action, tx.Now()); err != nil {
+		"Your bank sent corrected account details.", action, boolInt(review), tx.Now()); err != nil {
 		return fmt.Errorf("record notification of change: %w", err)
 	}
 	st.NOCs++
@@ -544,7 +570,8 @@ type Return struct {
 }
 
 // ReturnsForReview lists the returns flagged for review (unauthorized
-// debits: R05, R07, R10, R11, R29, R51; dishonored returns) and the
+// debits: R05, R07, R10, R11, R29, R51; dishonored and contested
+// returns; a C04 name correction that cannot be used) and the
 // debits servicing refused for a reason not the customer's (Kind
 // "refusal": still scheduled), newest first, for the staff console.
 func (s *Service) ReturnsForReview(ctx context.Context, limit int) ([]Return, error) {

@@ -417,12 +417,12 @@ func TestStopPaymentPausesAutopay(t *testing.T) {
 // payment, the ledger or the customer, and goes to staff review; a real
 // return of the same payment afterwards is still processed, and the
 // payment shows that one. The SQL list of dishonor codes agrees with
-// ach.Dishonored.
+// ClassDishonored.
 func TestDishonoredReturn(t *testing.T) {
 	for i := range 100 {
 		code := fmt.Sprintf("R%02d", i)
-		if ach.Dishonored(code) != strings.Contains(payments.DishonorCodesForTest, "'"+code+"'") {
-			t.Errorf("%s: ach.Dishonored and the SQL list disagree", code)
+		if (payments.ClassOf(code) == payments.ClassDishonored) != strings.Contains(payments.DishonorCodesForTest, "'"+code+"'") {
+			t.Errorf("%s: ClassDishonored and the SQL list disagree", code)
 		}
 	}
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {

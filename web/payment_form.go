@@ -224,6 +224,8 @@ func bankErrors(err error) (map[string]string, bool) {
 	switch {
 	case errors.Is(err, payments.ErrHolderName):
 		return map[string]string{"holder": "pay.err_holder"}, true
+	case errors.Is(err, payments.ErrHolderNameLetters):
+		return map[string]string{"holder": "pay.err_holder_letters"}, true
 	case errors.Is(err, payments.ErrAccountType):
 		return map[string]string{"account_type": "pay.err_account_type"}, true
 	case errors.Is(err, ach.ErrRoutingFormat):

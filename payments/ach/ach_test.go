@@ -393,7 +393,7 @@ func TestTraceAndClean(t *testing.T) {
 	if got := ach.Trace("06199351", 12_345_678); got != "061993512345678" {
 		t.Errorf("Trace = %s", got)
 	}
-	if got := ach.Clean("José Núñez-Ørsted"); got != "JOSE NUNEZ- RSTED" {
+	if got := ach.Clean("José Núñez-Ørsted"); got != "JOSE NUNEZ-ORSTED" {
 		t.Errorf("Clean = %q", got)
 	}
 }

@@ -1,5 +1,7 @@
 package ach
 
+import moov "github.com/moov-io/ach"
+
 // ReturnReason is a return reason code (Nacha Operating Rules, Appendix
 // Four) with its title and a plain-words text for the customer.
 type ReturnReason struct {
@@ -9,8 +11,11 @@ type ReturnReason struct {
 	Customer string
 }
 
-// returnReasons lists the codes an RDFI uses for consumer debits, and the
-// dishonor codes an ODFI may send back.
+// returnReasons gives carfin's titles and customer texts for the codes an
+// RDFI uses for consumer debits, and for the dishonored (R61, R62,
+// R67–R70) and contested dishonored (R71–R77) returns a bank may report.
+// Every code here is one moov-io/ach knows (a test holds it to that); the
+// other codes of Appendix Four get moov-io/ach's title.
 var returnReasons = map[string]ReturnReason{
 	"R01": {"R01", "Insufficient funds", "Your bank returned the payment because the account did not have enough money."},
 	"R02": {"R02", "Account closed", "Your bank returned the payment because the account is closed."},
@@ -36,29 +41,42 @@ var returnReasons = map[string]ReturnReason{
 	"R31": {"R31", "Permissible return entry (CCD and CTX only)", "Your bank returned the payment."},
 	"R51": {"R51", "Item related to RCK entry is ineligible or improper", "Your bank returned the payment."},
 	"R61": {"R61", "Misrouted return", "The payment was returned."},
+	"R62": {"R62", "Return of erroneous or reversing debit", "The payment was returned."},
 	"R67": {"R67", "Duplicate return", "The payment was returned."},
 	"R68": {"R68", "Untimely return", "The payment was returned."},
 	"R69": {"R69", "Field error(s)", "The payment was returned."},
 	"R70": {"R70", "Permissible return entry not accepted / return not requested by ODFI", "The payment was returned."},
+	"R71": {"R71", "Misrouted dishonored return", "The payment was returned."},
+	"R72": {"R72", "Untimely dishonored return", "The payment was returned."},
+	"R73": {"R73", "Timely original return", "The payment was returned."},
+	"R74": {"R74", "Corrected return", "The payment was returned."},
+	"R75": {"R75", "Return not a duplicate", "The payment was returned."},
+	"R76": {"R76", "No errors found", "The payment was returned."},
+	"R77": {"R77", "Non-acceptance of R62 dishonored return", "The payment was returned."},
 	"R83": {"R83", "Foreign receiving DFI unable to settle", "The payment was returned."},
 }
 
 // Dishonored reports whether a code is a dishonored return (Nacha
-// Appendix Four, Part 4.2: R61, R67–R70): the ODFI refusing the RDFI's
-// return of an entry, not a return of the entry itself.
-func Dishonored(code string) bool {
-	switch code {
-	case "R61", "R67", "R68", "R69", "R70":
-		return true
-	}
-	return false
-}
+// Appendix Four, Part 4.2: R61, R62, R67–R70, as moov-io/ach lists them):
+// the ODFI refusing the RDFI's return of an entry, not a return of the
+// entry itself.
+func Dishonored(code string) bool { return moov.IsDishonoredReturnCode(code) }
 
-// Reason returns the reason for a return code; an unlisted code gets a
-// generic text.
+// Contested reports whether a code is a contested dishonored return
+// (R71–R77): the RDFI disputing the ODFI's dishonor of its return. Like a
+// dishonor, it is the banks' dispute, not a return of the entry.
+func Contested(code string) bool { return moov.IsContestedReturnCode(code) }
+
+// Reason returns the reason for a return code: carfin's title and words
+// for the customer, or moov-io/ach's title of another Appendix Four code
+// with generic words; a code the rules do not define (which the parsers
+// refuse) gets the title "Returned (code)".
 func Reason(code string) ReturnReason {
 	if r, ok := returnReasons[code]; ok {
 		return r
+	}
+	if KnownReturnCode(code) {
+		return ReturnReason{Code: code, Title: moov.LookupReturnCode(code).Reason, Customer: "Your bank returned the payment."}
 	}
 	return ReturnReason{Code: code, Title: "Returned (" + code + ")", Customer: "Your bank returned the payment."}
 }
@@ -78,10 +96,14 @@ var changeCodes = map[string]string{
 	"C14": "Incorrect SEC code for outbound international payment",
 }
 
-// ChangeTitle returns the title of a notification-of-change code.
+// ChangeTitle returns the title of a notification-of-change code:
+// carfin's, or moov-io/ach's for the codes carfin does not act on.
 func ChangeTitle(code string) string {
 	if t, ok := changeCodes[code]; ok {
 		return t
+	}
+	if KnownChangeCode(code) {
+		return moov.LookupChangeCode(code).Reason
 	}
 	return "Notification of change (" + code + ")"
 }
@@ -107,6 +129,8 @@ type Correction struct {
 //	C06: account (1–17), blank, transaction code (21–22)
 //	C07: routing (1–9), account (10–26), transaction code (27–28)
 //	C09: individual id (1–22)
+//
+// A C04 name is returned as Name writes it; one Name refuses is not ok.
 func ParseCorrection(code, data string) (Correction, bool) {
 	pad := data + "                             "
 	field := func(from, to int) string { return trimBlank(pad[from-1 : to]) }
@@ -146,6 +170,15 @@ func ParseCorrection(code, data string) (Correction, bool) {
 	}
 	if (code == "C05" || code == "C06" || code == "C07") && c.TransactionCode == 0 {
 		return c, false
+	}
+	if code == "C04" {
+		// The next entry must carry the name: one that would leave fewer
+		// than two letters cannot be applied.
+		name, err := Name(c.Name)
+		if err != nil {
+			return c, false
+		}
+		c.Name = name
 	}
 	return c, true
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	moov "github.com/moov-io/ach"
+
 	"carfin/calendar"
 )
 
@@ -57,13 +59,16 @@ var ErrReturnFile = errors.New("malformed return file")
 
 // ParseReturns reads a NACHA file of returns and notifications of change
 // (return entries with transaction codes 21, 26, 31, 36 and addenda type
-// 99 or 98; COR batches for NOCs). It checks the structure as strictly as
-// an ACH operator would: every record 94 characters, records in order,
-// each entry followed by its addenda, and every batch control's counts,
-// entry hash and totals matching its entries, and the file control
-// matching the batches. Lines of "9" padding are skipped. A file without
-// line breaks (records back to back) is accepted. It returns
-// ErrReturnFile naming the first problem.
+// 99 or 98; COR batches for NOCs) with moov-io/ach's reader, and checks it
+// as strictly as an ACH operator would: every record 94 printable ASCII
+// characters, records in order, each entry followed by its addenda, every
+// batch control's counts, entry hash and totals matching its entries, and
+// the file control matching the batches (moov's File.Validate). Every
+// return reason and change code must be one the Nacha Operating Rules
+// define (Appendix Four, as moov-io/ach lists them): an unknown code such
+// as R00 or R99 is refused, not guessed at. Lines of "9" padding may only
+// follow the file control. A file without line breaks (records back to
+// back) is accepted. It returns ErrReturnFile naming the first problem.
 func ParseReturns(r io.Reader) ([]Return, error) {
 	data, err := io.ReadAll(io.LimitReader(r, returnFileBytesMax+1))
 	if err != nil {
@@ -73,16 +78,171 @@ func ParseReturns(r io.Reader) ([]Return, error) {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrReturnFile, returnFileBytesMax)
 	}
 	lines := splitRecords(data)
-	p := returnParser{}
-	for i, l := range lines {
-		if err := p.line(i+1, l); err != nil {
-			return nil, fmt.Errorf("%w: line %d: %w", ErrReturnFile, i+1, err)
+	if err := checkRecords(lines); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrReturnFile, err)
+	}
+	mf, err := readMoov(lines)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrReturnFile, err)
+	}
+	var out []Return
+	for _, b := range mf.Batches {
+		for _, ed := range b.GetEntries() {
+			ret, err := returnOf(ed, lines)
+			if err != nil {
+				return nil, fmt.Errorf("%w: line %d: %w", ErrReturnFile, ed.LineNumber, err)
+			}
+			out = append(out, ret)
+			if len(out) > returnsMax {
+				return nil, fmt.Errorf("%w: more than %d returns", ErrReturnFile, returnsMax)
+			}
 		}
 	}
-	if !p.sawFileControl {
-		return nil, fmt.Errorf("%w: no file control record", ErrReturnFile)
+	if len(mf.IATBatches) > 0 {
+		return nil, fmt.Errorf("%w: IAT batches are not returns of carfin's entries", ErrReturnFile)
 	}
-	return p.out, nil
+	return out, nil
+}
+
+// readMoov parses and validates the records with moov-io/ach. The reader
+// is outside code facing outside input: should it panic on some input,
+// the file is refused rather than the process brought down.
+func readMoov(lines []string) (f moov.File, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("unreadable file (moov-io/ach: %v)", p)
+		}
+	}()
+	rd := moov.NewReader(strings.NewReader(strings.Join(lines, "\n")))
+	rd.SetMaxLines(len(lines) + 1)
+	if f, err = rd.Read(); err != nil {
+		return f, err
+	}
+	return f, f.Validate()
+}
+
+// checkRecords checks what moov-io/ach's reader tolerates and an ACH
+// operator does not: records that are not exactly 94 printable ASCII
+// characters (moov pads short lines and reads UTF-8), and "9" padding
+// anywhere but after the file control record (moov skips it). It also
+// refuses a return or change code Appendix Four does not define, with
+// the line, before moov's reader reports it less plainly.
+func checkRecords(lines []string) error {
+	if len(lines) == 0 {
+		return errors.New("empty file")
+	}
+	padding := strings.Repeat("9", RecordLen)
+	control := false
+	for i, l := range lines {
+		switch {
+		case len(l) != RecordLen:
+			return fmt.Errorf("line %d: record is %d characters, want %d", i+1, len(l), RecordLen)
+		case !isPrintable(l):
+			return fmt.Errorf("line %d: record has characters outside printable ASCII", i+1)
+		case control && l != padding:
+			return fmt.Errorf("line %d: only 9-filled padding may follow the file control record", i+1)
+		case !control && l == padding:
+			return fmt.Errorf("line %d: 9-filled padding before the file control record", i+1)
+		case l[0] == '9':
+			control = true
+		case l[0] == '7' && l[1:3] == "99" && !KnownReturnCode(l[3:6]):
+			return fmt.Errorf("line %d: %w", i+1, unknownCode(l[3:6], KindReturn))
+		case l[0] == '7' && l[1:3] == "98" && !KnownChangeCode(l[3:6]):
+			return fmt.Errorf("line %d: %w", i+1, unknownCode(l[3:6], KindNOC))
+		}
+	}
+	if !control {
+		return errors.New("no file control record")
+	}
+	return nil
+}
+
+// returnOf reads a return entry parsed by moov-io/ach: its transaction
+// code must be a return or NOC code, and it must carry exactly one
+// return (99) or notification-of-change (98) addenda.
+func returnOf(ed *moov.EntryDetail, lines []string) (Return, error) {
+	switch ed.TransactionCode {
+	case CheckingReturnOfCredit, CheckingReturnOfDebit, SavingsReturnOfCredit, SavingsReturnOfDebit:
+	default:
+		return Return{}, fmt.Errorf("transaction code %d is not a return or notification of change", ed.TransactionCode)
+	}
+	r := Return{
+		TransactionCode: ed.TransactionCode,
+		Routing:         ed.RDFIIdentification + ed.CheckDigit,
+		Account:         trimBlank(ed.DFIAccountNumber),
+		AmountCents:     int64(ed.Amount),
+		IndividualID:    trimBlank(ed.IdentificationNumber),
+		Name:            trimBlank(ed.IndividualName),
+	}
+	n := 0
+	if a := ed.Addenda99; a != nil {
+		n++
+		r.Kind, r.Code, r.OriginalTrace, r.AddendaInfo, r.Line = KindReturn, a.ReturnCode, a.OriginalTrace, trimBlank(a.AddendaInformation), a.LineNumber
+	}
+	if a := ed.Addenda99Dishonored; a != nil {
+		n++
+		r.Kind, r.Code, r.OriginalTrace, r.AddendaInfo, r.Line = KindReturn, a.DishonoredReturnReasonCode, a.OriginalEntryTraceNumber,
+			trimBlank(a.AddendaInformation), a.LineNumber
+	}
+	if a := ed.Addenda99Contested; a != nil {
+		n++
+		r.Kind, r.Code, r.OriginalTrace, r.Line = KindReturn, a.ContestedReturnCode, a.OriginalEntryTraceNumber, a.LineNumber
+	}
+	if a := ed.Addenda98; a != nil {
+		n++
+		r.Kind, r.Code, r.OriginalTrace, r.Line = KindNOC, a.ChangeCode, a.OriginalTrace, a.LineNumber
+	}
+	if a := ed.Addenda98Refused; a != nil {
+		n++
+		r.Kind, r.Code, r.OriginalTrace, r.Line = KindNOC, a.RefusedChangeCode, a.OriginalTrace, a.LineNumber
+	}
+	switch {
+	case n == 0:
+		return Return{}, errors.New("a return entry must be followed by a return (99) or notification-of-change (98) addenda")
+	case n > 1 || len(ed.Addenda05) > 0 || ed.Addenda02 != nil:
+		return Return{}, errors.New("a return entry carries one addenda record")
+	case r.Line < 1 || r.Line > len(lines):
+		panic(fmt.Sprintf("ach: addenda line %d of %d", r.Line, len(lines)))
+	case !validReasonCode(r.Code, r.Kind):
+		return Return{}, unknownCode(r.Code, r.Kind)
+	case len(r.OriginalTrace) != traceLen || !allDigits(r.OriginalTrace):
+		return Return{}, errors.New("original entry trace number is not 15 digits")
+	}
+	if r.Kind == KindNOC {
+		// The corrected data by its positions (36–64), blanks inside and
+		// in front kept: ParseCorrection reads it by position.
+		r.CorrectedData = strings.TrimRight(lines[r.Line-1][35:64], " ")
+	}
+	return r, nil
+}
+
+// KnownReturnCode reports whether code is a return reason code of the
+// Nacha Operating Rules (Appendix Four), upper case, as moov-io/ach lists
+// them: R01…R53 (some unassigned), R61, R62, R67–R77, R80–R85, R90.
+func KnownReturnCode(code string) bool {
+	return len(code) == 3 && code[0] == 'R' && moov.LookupReturnCode(code) != nil
+}
+
+// KnownChangeCode reports whether code is a change code of the Nacha
+// Operating Rules (Appendix Four), upper case, as moov-io/ach lists them:
+// C01–C09, C13, C14, and the refused-NOC codes C61–C69.
+func KnownChangeCode(code string) bool {
+	return len(code) == 3 && code[0] == 'C' && moov.LookupChangeCode(code) != nil
+}
+
+func validReasonCode(code string, kind ReturnKind) bool {
+	if kind == KindReturn {
+		return KnownReturnCode(code)
+	}
+	return KnownChangeCode(code)
+}
+
+// unknownCode is the error for a code the rules do not define.
+func unknownCode(code string, kind ReturnKind) error {
+	if kind == KindReturn {
+		return fmt.Errorf("%q is not a return reason code of the Nacha Operating Rules (Appendix Four)", code)
+	}
+	return fmt.Errorf("%q is not a change code of the Nacha Operating Rules (Appendix Four)", code)
 }
 
 // splitRecords splits a file into records: by line breaks, or into
@@ -106,216 +266,6 @@ func splitRecords(data []byte) []string {
 		out = append(out, l)
 	}
 	return out
-}
-
-type returnParser struct {
-	out            []Return
-	sawHeader      bool
-	sawFileControl bool
-	inBatch        bool
-	batchService   string
-	batchSEC       string
-	batchEffective calendar.Date
-	batchNumber    string
-	pending        *Return // an entry waiting for its addenda
-	// Counts for the batch and file controls.
-	bEntries, fEntries, fBatches int
-	bHash, fHash                 int64
-	bDebit, bCredit              int64
-	fDebit, fCredit              int64
-}
-
-func (p *returnParser) line(n int, l string) error {
-	if len(l) != RecordLen {
-		return fmt.Errorf("record is %d characters, want %d", len(l), RecordLen)
-	}
-	if !isPrintable(l) {
-		return errors.New("record has non-printable characters")
-	}
-	if p.sawFileControl {
-		if l != strings.Repeat("9", RecordLen) {
-			return errors.New("only 9-filled padding may follow the file control record")
-		}
-		return nil
-	}
-	switch l[0] {
-	case '1':
-		if p.sawHeader {
-			return errors.New("second file header")
-		}
-		if l[1:3] != "01" || l[34:37] != "094" || l[37:39] != "10" || l[39] != '1' {
-			return errors.New("file header: priority, record size, blocking factor or format code is wrong")
-		}
-		p.sawHeader = true
-	case '5':
-		if !p.sawHeader || p.inBatch || p.pending != nil {
-			return errors.New("batch header out of place")
-		}
-		p.inBatch = true
-		p.batchService = l[1:4]
-		p.batchSEC = l[50:53]
-		p.batchNumber = l[87:94]
-		if d, err := yymmdd(l[69:75]); err == nil {
-			p.batchEffective = d
-		}
-		p.bEntries, p.bHash, p.bDebit, p.bCredit = 0, 0, 0, 0
-	case '6':
-		if !p.inBatch {
-			return errors.New("entry outside a batch")
-		}
-		if p.pending != nil {
-			return errors.New("a return entry must be followed by its addenda record")
-		}
-		e, err := parseReturnEntry(l)
-		if err != nil {
-			return err
-		}
-		e.Line = n
-		p.pending = &e
-		p.bEntries++
-		rdfi, _ := strconv.ParseInt(l[3:11], 10, 64)
-		p.bHash += rdfi
-		if IsDebit(e.TransactionCode) {
-			p.bDebit += e.AmountCents
-		} else {
-			p.bCredit += e.AmountCents
-		}
-	case '7':
-		if p.pending == nil {
-			return errors.New("addenda without an entry")
-		}
-		e := *p.pending
-		p.pending = nil
-		p.bEntries++
-		switch l[1:3] {
-		case "99":
-			e.Kind = KindReturn
-			e.Code = l[3:6]
-			e.OriginalTrace = l[6:21]
-			e.AddendaInfo = trimBlank(l[35:79])
-		case "98":
-			e.Kind = KindNOC
-			e.Code = l[3:6]
-			e.OriginalTrace = l[6:21]
-			e.CorrectedData = strings.TrimRight(l[35:64], " ")
-		default:
-			return fmt.Errorf("addenda type %q is not a return (99) or notification of change (98)", l[1:3])
-		}
-		if !validReasonCode(e.Code, e.Kind) {
-			return fmt.Errorf("reason code %q", e.Code)
-		}
-		if !allDigits(e.OriginalTrace) {
-			return errors.New("original entry trace number is not 15 digits")
-		}
-		e.Line = n
-		p.out = append(p.out, e)
-		if len(p.out) > returnsMax {
-			return fmt.Errorf("more than %d returns", returnsMax)
-		}
-	case '8':
-		if !p.inBatch || p.pending != nil {
-			return errors.New("batch control out of place")
-		}
-		if l[1:4] != p.batchService || l[87:94] != p.batchNumber {
-			return errors.New("batch control does not match its header (service class or batch number)")
-		}
-		count, e1 := strconv.Atoi(l[4:10])
-		hash, e2 := strconv.ParseInt(l[10:20], 10, 64)
-		debit, e3 := strconv.ParseInt(l[20:32], 10, 64)
-		credit, e4 := strconv.ParseInt(l[32:44], 10, 64)
-		if err := errors.Join(e1, e2, e3, e4); err != nil {
-			return errors.New("batch control has non-numeric totals")
-		}
-		switch {
-		case count != p.bEntries:
-			return fmt.Errorf("batch control counts %d entries and addenda, the batch has %d", count, p.bEntries)
-		case hash != p.bHash%10_000_000_000:
-			return fmt.Errorf("batch control entry hash %d, the entries give %d", hash, p.bHash%10_000_000_000)
-		case debit != p.bDebit || credit != p.bCredit:
-			return fmt.Errorf("batch control totals %d/%d, the entries give %d/%d", debit, credit, p.bDebit, p.bCredit)
-		}
-		p.inBatch = false
-		p.fBatches++
-		p.fEntries += p.bEntries
-		p.fHash += p.bHash
-		p.fDebit += p.bDebit
-		p.fCredit += p.bCredit
-	case '9':
-		if !p.sawHeader || p.inBatch {
-			return errors.New("file control out of place")
-		}
-		batches, e1 := strconv.Atoi(l[1:7])
-		count, e2 := strconv.Atoi(l[13:21])
-		hash, e3 := strconv.ParseInt(l[21:31], 10, 64)
-		debit, e4 := strconv.ParseInt(l[31:43], 10, 64)
-		credit, e5 := strconv.ParseInt(l[43:55], 10, 64)
-		if err := errors.Join(e1, e2, e3, e4, e5); err != nil {
-			return errors.New("file control has non-numeric totals")
-		}
-		switch {
-		case batches != p.fBatches:
-			return fmt.Errorf("file control counts %d batches, the file has %d", batches, p.fBatches)
-		case count != p.fEntries:
-			return fmt.Errorf("file control counts %d entries and addenda, the file has %d", count, p.fEntries)
-		case hash != p.fHash%10_000_000_000:
-			return errors.New("file control entry hash does not match the batches")
-		case debit != p.fDebit || credit != p.fCredit:
-			return errors.New("file control totals do not match the batches")
-		}
-		p.sawFileControl = true
-	default:
-		return fmt.Errorf("record type %q", l[0])
-	}
-	return nil
-}
-
-// parseReturnEntry reads a return or NOC entry detail record.
-func parseReturnEntry(l string) (Return, error) {
-	tc, err := strconv.Atoi(l[1:3])
-	if err != nil {
-		return Return{}, errors.New("transaction code is not numeric")
-	}
-	switch tc {
-	case CheckingReturnOfCredit, CheckingReturnOfDebit, SavingsReturnOfCredit, SavingsReturnOfDebit:
-	default:
-		return Return{}, fmt.Errorf("transaction code %d is not a return or notification of change", tc)
-	}
-	if !allDigits(l[3:12]) {
-		return Return{}, errors.New("receiving DFI identification is not numeric")
-	}
-	amount, err := strconv.ParseInt(l[29:39], 10, 64)
-	if err != nil || amount < 0 {
-		return Return{}, errors.New("amount is not numeric")
-	}
-	if l[78] != '1' {
-		return Return{}, errors.New("a return entry must have an addenda record (indicator 1)")
-	}
-	return Return{
-		TransactionCode: tc,
-		Routing:         l[3:12],
-		Account:         trimBlank(l[12:29]),
-		AmountCents:     amount,
-		IndividualID:    trimBlank(l[39:54]),
-		Name:            trimBlank(l[54:76]),
-	}, nil
-}
-
-func validReasonCode(code string, kind ReturnKind) bool {
-	if len(code) != 3 || !allDigits(code[1:]) {
-		return false
-	}
-	if kind == KindReturn {
-		return code[0] == 'R'
-	}
-	return code[0] == 'C'
-}
-
-// yymmdd reads a YYMMDD date (years 2000–2099).
-func yymmdd(s string) (calendar.Date, error) {
-	if len(s) != 6 || !allDigits(s) {
-		return 0, calendar.ErrDate
-	}
-	return calendar.Parse("20" + s[0:2] + "-" + s[2:4] + "-" + s[4:6])
 }
 
 // ParseReturnsCSV reads the simple CSV form of returns that some banks'
@@ -348,7 +298,7 @@ func ParseReturnsCSV(r io.Reader) ([]Return, error) {
 		case len(trace) != traceLen || !allDigits(trace):
 			return nil, fmt.Errorf("%w: row %d: trace number must be 15 digits", ErrReturnFile, row)
 		case !validReasonCode(code, kind):
-			return nil, fmt.Errorf("%w: row %d: code %q is not R01…R99 or C01…C99", ErrReturnFile, row, code)
+			return nil, fmt.Errorf("%w: row %d: %w", ErrReturnFile, row, unknownCode(code, kind))
 		case len(data) > 29 || !isPrintable(data):
 			return nil, fmt.Errorf("%w: row %d: corrected data is at most 29 printable characters", ErrReturnFile, row)
 		case kind == KindReturn && strings.TrimSpace(data) != "":
@@ -384,8 +334,9 @@ func returnCodeFor(original int) int {
 	}
 }
 
-// WriteReturns writes a return file as an ODFI delivers one: one batch of
-// returns (SEC as sent) and one COR batch of notifications of change,
+// WriteReturns writes a return file as an ODFI delivers one: a batch of
+// returns (SEC as sent), one of dishonored and one of contested dishonored
+// returns when there are any, and a COR batch of notifications of change,
 // each entry followed by its addenda (type 99: code, original trace,
 // original RDFI, information; type 98: code, original trace, original
 // RDFI, corrected data). It is what tests and the sandbox use to play the
@@ -405,10 +356,27 @@ func WriteReturns(w io.Writer, h FileHeader, companyName, companyID, sec string,
 	var fs Summary
 	batchNo := 0
 	seq := int64(0)
-	for _, kind := range []ReturnKind{KindReturn, KindNOC} {
+	// One batch per category, as moov-io/ach requires of a batch: returns,
+	// dishonored returns, contested dishonored returns, then changes.
+	category := func(e ReturnedEntry) int {
+		switch {
+		case e.Kind == KindNOC:
+			return 3
+		case Dishonored(e.Code):
+			return 1
+		case Contested(e.Code):
+			return 2
+		}
+		return 0
+	}
+	for c := range 4 {
+		kind := KindReturn
+		if c == 3 {
+			kind = KindNOC
+		}
 		var batch []ReturnedEntry
 		for _, e := range entries {
-			if e.Kind == kind {
+			if category(e) == c {
 				batch = append(batch, e)
 			}
 		}
