@@ -20,7 +20,12 @@ import (
 // the app's secret.
 func withTOTP(t *testing.T, s *server, first, ip string) (customer, string) {
 	t.Helper()
-	c := seedLogin(t, s, first)
+	return withTOTPFor(t, s, seedLogin(t, s, first), ip)
+}
+
+// withTOTPFor turns on an authenticator app for c (see withTOTP).
+func withTOTPFor(t *testing.T, s *server, c customer, ip string) (customer, string) {
+	t.Helper()
 	b := s.browser(ip)
 	b.mustSignIn(c.email, testPassword)
 	secret, _ := enableTOTP(t, b)
