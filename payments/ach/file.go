@@ -15,9 +15,11 @@
 // own formatter: for the same entries it writes the same bytes as
 // moov-io/ach's writer and refuses every file moov-io/ach would refuse
 // (TestWriteMatchesMoov and FuzzWriteNameMatchesMoov hold it to that),
-// about nine times faster and with a twentieth of the memory for an
-// autopay day of 150,000 debits. The tests also check every record with
-// an independent parser (internal/nachatest) and against golden files.
+// and for an autopay day of 150,000 debits it is several times faster
+// and allocates almost nothing, where moov-io/ach allocates about 80 MB
+// (BenchmarkWrite, BenchmarkWriteMoov). The tests also check every record
+// with an independent parser (internal/nachatest) and against golden
+// files.
 package ach
 
 import (
@@ -322,7 +324,7 @@ func (e *Entry) check(sec string) error {
 		return errors.New("a prenote carries no amount")
 	case !IsPrenote(e.TransactionCode) && e.AmountCents == 0:
 		return errors.New("a live entry needs an amount")
-	case strings.Trim(Clean(e.IndividualName), " 0") == "":
+	case !carriesText(e.IndividualName):
 		// moov-io/ach refuses a name of only blanks and zeros, such as a
 		// name in another script that Clean writes as blanks.
 		return fmt.Errorf("receiver name %q has nothing the ACH character set can carry", e.IndividualName)
@@ -512,6 +514,15 @@ func alpha(b []byte, s string, width int) []byte {
 		b = append(b, ' ')
 	}
 	return b
+}
+
+// carriesText reports whether s, as Clean writes it, has something other
+// than blanks and zeros.
+func carriesText(s string) bool {
+	if !isPrintable(s) {
+		s = Clean(s)
+	}
+	return strings.Trim(s, " 0") != ""
 }
 
 func isPrintable(s string) bool {
