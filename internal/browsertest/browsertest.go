@@ -131,21 +131,38 @@ func (b *Browser) WaitFor(sel string) {
 
 // WaitPath waits until the page is at want: a path, which then matches
 // whatever the query, or a path with a query, which must match whole.
+//
+// The address and the document's readiness are read in one evaluation,
+// in the page: the address changes when a navigation commits, before the
+// new document is loaded, and a query for a node in that gap can meet
+// the old document's nodes as they are discarded ("No node with given
+// id found"). Only a loaded document at the wanted address ends the wait.
 func (b *Browser) WaitPath(want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(stepTimeout)
+	type state struct {
+		Href  string `json:"href"`
+		Ready string `json:"ready"`
+	}
+	var st state
 	for time.Now().Before(deadline) {
-		at := strings.TrimPrefix(b.Location(), b.base)
+		ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[state](`({href: location.href, ready: document.readyState})`))
+		cancel()
+		if err == nil {
+			st = v
+		}
+		at := strings.TrimPrefix(st.Href, b.base)
 		if !strings.Contains(want, "?") {
 			at, _, _ = strings.Cut(at, "?")
 		}
-		if at == want {
+		if err == nil && at == want && st.Ready == "complete" {
 			b.step("wait for the page", chromedp.WaitReady(chromedp.CSS("body")))
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.t.Fatalf("browser: still at %s, want %s", b.Location(), want)
+	b.t.Fatalf("browser: still at %s (%s), want %s", st.Href, st.Ready, want)
 }
 
 // Text returns the visible text of the element matched by sel.
