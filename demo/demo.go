@@ -9,6 +9,7 @@ package demo
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -21,6 +22,17 @@ import (
 
 // LenderName is the demo lender. It is fictional and must stay so.
 const LenderName = "Northwind Motor Finance"
+
+// The demo customers `carfin demo` gives a login, by their addresses: a
+// rebuilt or reused book finds them by these, whatever their ids.
+const (
+	// LoginEmail is the demo login's customer: a loan and a lease, both
+	// current.
+	LoginEmail = "demo@northwind.example"
+	// PastDueEmail is a customer whose loan stopped paying three months
+	// ago: about 90 days past due, with late fees.
+	PastDueEmail = "pastdue@northwind.example"
+)
 
 // Behaviour is how a demo customer pays.
 type Behaviour string
@@ -55,8 +67,11 @@ type Book struct {
 	Customers       int
 	Contracts       int
 	ByBehaviour     map[Behaviour]int
-	LoginCustomerID int64 // the customer the demo login belongs to (a loan and a lease)
+	LoginCustomerID int64 // the customer the demo login belongs to (a loan and a lease): LoginEmail's
 	LoginEmail      string
+	// PastDueCustomerID is PastDueEmail's customer (0 in a book built
+	// before the demo had one).
+	PastDueCustomerID int64
 }
 
 var firstNames = []string{"Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Rowan", "Harper", "Emerson", "Sawyer",
@@ -83,7 +98,7 @@ func profiles(rng *rand.Rand) []Profile {
 		{Kind: servicing.KindLease, Behaviour: OnTime, Amount: "34500", Term: 36, MonthsAgo: 9, Make: "Mazda", Model: "CX-5", Year: 2025},
 		// A 0 % promotional loan.
 		{Kind: servicing.KindLoan, Behaviour: OnTime, APR: "0", Amount: "24000", Term: 48, MonthsAgo: 11, Make: "Hyundai", Model: "Tucson", Year: 2025},
-		// Past due with late fees.
+		// Past due with late fees (PastDueEmail).
 		{Kind: servicing.KindLoan, Behaviour: Delinquent, APR: "12.9", Amount: "16500", Term: 60, MonthsAgo: 20, Make: "Nissan", Model: "Rogue", Year: 2021},
 		{Kind: servicing.KindLoan, Behaviour: Late, APR: "9.9", Amount: "19800", Term: 72, MonthsAgo: 16, Make: "Chevrolet", Model: "Equinox", Year: 2022},
 		// A returned payment.
@@ -187,7 +202,7 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 				custID = loginCustomer // the demo login has a loan and a lease
 			} else {
 				var err error
-				custID, err = createCustomer(ctx, sv, rng, len(customers), i == 0)
+				custID, err = createCustomer(ctx, sv, rng, len(customers), demoEmails[i])
 				if err != nil {
 					return Book{}, err
 				}
@@ -214,19 +229,66 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 		}
 	}
 	book.Customers = len(customers)
-	book.LoginCustomerID = loginCustomer
-	if err := d.Read.QueryRowContext(ctx, `SELECT email FROM customers WHERE id = $1`, book.LoginCustomerID).Scan(&book.LoginEmail); err != nil {
+	if err := findLogins(ctx, d.Read, &book); err != nil {
 		return Book{}, err
 	}
 	return book, nil
 }
 
-func createCustomer(ctx context.Context, sv *servicing.Service, rng *rand.Rand, i int, login bool) (int64, error) {
+// demoEmails are the addresses of the demo customers, by the index of
+// their first profile.
+var demoEmails = map[int]string{0: LoginEmail, 3: PastDueEmail}
+
+// Existing returns the book an earlier Build left in d, with the demo
+// customers found by their addresses (LoginEmail, PastDueEmail) — never
+// by id or by who has a login, since a reader of the demo may have given
+// other customers logins. ok is false when d holds no contracts. Today is
+// left zero: the business date is the lender's today, not the build's.
+// A demo customer not in d (another book, or a reader changed its
+// address) has id 0.
+func Existing(ctx context.Context, q db.Querier) (book Book, ok bool, err error) {
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM contracts`).Scan(&book.Contracts); err != nil || book.Contracts == 0 {
+		return book, false, err
+	}
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(&book.Customers); err != nil {
+		return book, false, err
+	}
+	return book, true, findLogins(ctx, q, &book)
+}
+
+// findLogins sets the book's demo customers from their addresses: the
+// customer's own, or the sign-in address of its login.
+func findLogins(ctx context.Context, q db.Querier, book *Book) error {
+	find := func(email string) (int64, error) {
+		var id sql.NullInt64 // NULL: no such customer
+		err := q.QueryRowContext(ctx, `SELECT min(c.id) FROM customers c WHERE c.email = $1
+			OR EXISTS (SELECT 1 FROM logins l WHERE l.customer_id = c.id AND l.realm = 'customer' AND l.email = $1)`, email).Scan(&id)
+		return id.Int64, err
+	}
+	var err error
+	if book.LoginCustomerID, err = find(LoginEmail); err != nil {
+		return fmt.Errorf("demo: find %s: %w", LoginEmail, err)
+	}
+	if book.LoginCustomerID != 0 {
+		book.LoginEmail = LoginEmail
+	}
+	if book.PastDueCustomerID, err = find(PastDueEmail); err != nil {
+		return fmt.Errorf("demo: find %s: %w", PastDueEmail, err)
+	}
+	return nil
+}
+
+// createCustomer creates the i-th customer; email "" gives them an
+// address made of their name, numbered from the second round of names on
+// so that every address is unique.
+func createCustomer(ctx context.Context, sv *servicing.Service, rng *rand.Rand, i int, email string) (int64, error) {
 	first, last := firstNames[i%len(firstNames)], lastNames[(i*7)%len(lastNames)]
 	city := cities[i%len(cities)]
-	email := fmt.Sprintf("%s.%s@example.com", lower(first), lower(last))
-	if login {
-		email = "demo@northwind.example"
+	if email == "" {
+		email = fmt.Sprintf("%s.%s@example.com", lower(first), lower(last))
+		if round := i / len(firstNames); round > 0 {
+			email = fmt.Sprintf("%s.%s%d@example.com", lower(first), lower(last), round+1)
+		}
 	}
 	return sv.CreateCustomer(ctx, servicing.NewCustomer{
 		FirstName: first, LastName: last, Email: email, Phone: fmt.Sprintf("+1555%07d", 1000000+i),

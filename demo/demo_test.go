@@ -52,6 +52,20 @@ func TestBuild(t *testing.T) {
 		if pastDue == 0 || lateFees == 0 || returns == 0 || promo == 0 || nearMaturity == 0 {
 			t.Errorf("past due %d, late fees %d, returns %d, 0%% loans %d, leases near maturity %d", pastDue, lateFees, returns, promo, nearMaturity)
 		}
+		// The demo customers are found again by their addresses, which
+		// are unique; the past-due one is about three months late.
+		again, ok, err := demo.Existing(ctx, d.Read)
+		if err != nil || !ok || again.LoginCustomerID != book.LoginCustomerID || again.PastDueCustomerID != book.PastDueCustomerID ||
+			again.PastDueCustomerID == 0 || again.LoginEmail != demo.LoginEmail || again.Customers != book.Customers || again.Contracts != book.Contracts {
+			t.Errorf("existing book %+v (%v, %v), built %+v", again, ok, err, book)
+		}
+		var emails, late int
+		_ = d.Read.QueryRowContext(ctx, `SELECT count(DISTINCT email) FROM customers`).Scan(&emails)
+		_ = d.Read.QueryRowContext(ctx, `SELECT max(b.days_past_due) FROM contract_balances b JOIN contracts c ON c.id = b.contract_id
+			WHERE c.customer_id = $1`, book.PastDueCustomerID).Scan(&late)
+		if emails != book.Customers || late < 60 {
+			t.Errorf("%d addresses for %d customers; the past-due customer is %d days late", emails, book.Customers, late)
+		}
 		if f, err := servicing.Check(ctx, d); err != nil || len(f) > 0 {
 			t.Errorf("servicing check: %v %v", f, err)
 		}

@@ -17,8 +17,9 @@ const SupportStaffEmail = "support@northwind.example"
 
 // SupportConversation gives the demo customer a secure-message thread
 // that support has answered, so the Messages page shows a conversation
-// with an unread reply. It does nothing when the customer has a thread.
-func SupportConversation(ctx context.Context, d *db.DB, id *identity.Service, customerID int64) error {
+// with an unread reply; the reply's email links to the portal at baseURL.
+// It does nothing when the customer has a thread.
+func SupportConversation(ctx context.Context, d *db.DB, id *identity.Service, customerID int64, baseURL string) error {
 	var threads int
 	if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM support_threads WHERE customer_id = $1`, customerID).Scan(&threads); err != nil {
 		return fmt.Errorf("demo messages: %w", err)
@@ -35,7 +36,7 @@ func SupportConversation(ctx context.Context, d *db.DB, id *identity.Service, cu
 			return fmt.Errorf("demo support agent: %w", err)
 		}
 	}
-	sup := support.New(d, support.Config{LenderName: LenderName, BaseURL: "http://localhost"})
+	sup := support.New(d, support.Config{LenderName: LenderName, BaseURL: baseURL})
 	tid, err := sup.StartThread(ctx, customerID, "en", "Can I move my due date?",
 		"Hello,\n\nMy pay day changed to the 20th. Could my loan payment be due a few days later each month?\n\nThank you,\nRiley", nil)
 	if err != nil {

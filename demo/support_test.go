@@ -29,7 +29,7 @@ func TestSupportConversation(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 2 { // the second run adds nothing
-			if err := demo.SupportConversation(ctx, d, id, cust); err != nil {
+			if err := demo.SupportConversation(ctx, d, id, cust, "http://localhost:8080"); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -204,6 +205,32 @@ func withClientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
 				host = ip.String()
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxIP, host)))
+		})
+	}
+}
+
+// withOneOrigin sends a page asked for at a loopback address
+// ("http://127.0.0.1:8080/…") to the same page at the base URL when that
+// is localhost on the same port ("http://localhost:8080/…"), as a
+// development server's or the demo's is. The portal has one origin:
+// passkeys are bound to its name, and the card processor returns the
+// browser to it, a redirect the page's form-action would refuse from
+// another origin — so a card added at 127.0.0.1 would silently not be.
+// Only GET and HEAD move; any other request is left alone.
+func withOneOrigin(baseURL string) func(http.Handler) http.Handler {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Hostname() != "localhost" {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, port, err := net.SplitHostPort(r.Host)
+			ip, perr := netip.ParseAddr(host)
+			if err == nil && perr == nil && ip.IsLoopback() && port == u.Port() && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				http.Redirect(w, r, u.Scheme+"://"+u.Host+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+				return
+			}
+			next.ServeHTTP(w, r)
 		})
 	}
 }

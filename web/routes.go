@@ -69,6 +69,7 @@ func (s *Server) routes() http.Handler {
 	return chain(withRoute(mux),
 		withRecover(s.cfg.Log),
 		withRequestLog(s.cfg.Log, s.metrics),
+		withOneOrigin(s.cfg.BaseURL),
 		withSecurityHeaders(s.cfg.TLS),
 		withClientIP(s.cfg.TrustedProxies),
 		withBodyLimit,

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"carfin/calendar"
 	"carfin/db"
 	"carfin/demo"
 	"carfin/identity"
@@ -25,10 +27,16 @@ const demoPassword = "northwind-test-drive-2026"
 // runDemo: carfin demo [--data DIR] [--addr HOST:PORT] [serve flags]
 //
 // Builds the fictional lender's book in a SQLite file (unless the file
-// already has one), creates the demo customer's login (a loan and a
-// lease, no second factor), prints it as "demo login: EMAIL PASSWORD" and
-// serves the portal until interrupted. Without --data the file lives in a
-// fresh temporary directory, so every run starts from a clean book.
+// already has one), creates the logins of two demo customers (a loan and
+// a lease, both current; a loan three months past due; no second factor),
+// prints them as "demo login: EMAIL PASSWORD" and "past-due login: EMAIL
+// PASSWORD" with the business date, and serves the portal until
+// interrupted. Without --data the file lives in a fresh temporary
+// directory, so every run starts from a clean book.
+//
+// The demo has one origin, demoBaseURL's: it prints it, its emails link
+// to it, the test card processor sends the browser back to it, and the
+// portal sends a page asked for at the loopback address to it.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var dataDir string
 	var serveArgs []string
@@ -92,18 +100,28 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	cutoff, err := calendar.ParseCutoff(cfg.Cutoff, cfg.TimeZone)
+	if err != nil {
+		return usagef("demo: %v", err)
+	}
+	book.Today = cutoff.Today(d.Now())
+	if cfg.BaseURL, cfg.Addr, err = demoBaseURL(cfg); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "%s: %d customers, %d contracts on %s (business date %s)\n",
 		demo.LenderName, book.Customers, book.Contracts, d.DSN, book.Today)
-	if err := ensureDemoLogin(ctx, d, cfg, book); err != nil {
+	if err := ensureDemoLogins(ctx, d, cfg, book); err != nil {
 		return err
 	}
-	if err := ensureDemoMessages(ctx, d, cfg, book); err != nil {
-		return err
+	if book.LoginCustomerID != 0 {
+		if err := ensureDemoMessages(ctx, d, cfg, book); err != nil {
+			return err
+		}
+		if err := ensureDemoPayments(ctx, d, cfg, book); err != nil {
+			return err
+		}
 	}
-	if err := ensureDemoPayments(ctx, d, cfg, book); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "demo login: %s %s\n", book.LoginEmail, demoPassword)
+	printDemoLogins(stdout, cfg.BaseURL, book)
 	if cfg.Brand.Name == web.DefaultBrand.Name {
 		cfg.Brand.Name = demo.LenderName
 	}
@@ -111,57 +129,86 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	return startServer(ctx, cfg, d, stdout)
 }
 
-// ensureDemoLogin gives the demo customer a login with demoPassword,
-// unless one exists.
-func ensureDemoLogin(ctx context.Context, d *db.DB, cfg serveConfig, book demo.Book) error {
-	var n int
-	if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE customer_id = $1`, book.LoginCustomerID).Scan(&n); err != nil {
-		return err
+// demoBaseURL returns the demo's one origin, serve's (publicBase:
+// --base-url, or localhost and the port of --addr on this machine), and
+// the address to listen on. A port 0 is chosen here rather than by serve,
+// so that the origin is known before the emails and payments the demo
+// seeds link to it: the port is free when chosen, and taken again by the
+// server a moment later.
+func demoBaseURL(cfg serveConfig) (base, addr string, err error) {
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return "", "", usagef("demo: --addr %q: %v", cfg.Addr, err)
 	}
-	if n > 0 {
-		return nil
+	if port == "0" {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return "", "", fmt.Errorf("demo: listen %s: %w", cfg.Addr, err)
+		}
+		_, port, _ = net.SplitHostPort(ln.Addr().String())
+		ln.Close()
 	}
-	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: "http://localhost", LenderName: demo.LenderName})
+	return publicBase(cfg, host, port), net.JoinHostPort(host, port), nil
+}
+
+// printDemoLogins prints where to sign in, and as whom.
+func printDemoLogins(w io.Writer, base string, book demo.Book) {
+	if book.LoginCustomerID == 0 {
+		fmt.Fprintf(w, "no demo login: no customer has the address %s in this database\n", demo.LoginEmail)
+	} else {
+		fmt.Fprintf(w, "demo login: %s %s\n", book.LoginEmail, demoPassword) // a loan and a lease, both current
+	}
+	if book.PastDueCustomerID != 0 {
+		fmt.Fprintf(w, "past-due login: %s %s (a loan three months past due, with late fees)\n", demo.PastDueEmail, demoPassword)
+	}
+	fmt.Fprintf(w, "sign in at %s/login\n", base)
+}
+
+// ensureDemoLogins gives the demo customers (the demo login's and the
+// past-due one) a login with demoPassword, unless they have one.
+func ensureDemoLogins(ctx context.Context, d *db.DB, cfg serveConfig, book demo.Book) error {
+	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: cfg.BaseURL, LenderName: demo.LenderName})
 	if err != nil {
 		return err
 	}
-	if _, err := id.CreateCustomerLogin(ctx, book.LoginCustomerID, demoPassword); err != nil {
-		return fmt.Errorf("demo login: %w", err)
+	for _, customer := range []int64{book.LoginCustomerID, book.PastDueCustomerID} {
+		if customer == 0 {
+			continue
+		}
+		var n int
+		if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE customer_id = $1`, customer).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := id.CreateCustomerLogin(ctx, customer, demoPassword); err != nil {
+			return fmt.Errorf("demo login: %w", err)
+		}
 	}
 	return nil
 }
 
 // ensureDemoMessages gives the demo customer a conversation with support.
 func ensureDemoMessages(ctx context.Context, d *db.DB, cfg serveConfig, book demo.Book) error {
-	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: "http://localhost", LenderName: demo.LenderName})
+	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: cfg.BaseURL, LenderName: demo.LenderName})
 	if err != nil {
 		return err
 	}
-	return demo.SupportConversation(ctx, d, id, book.LoginCustomerID)
+	return demo.SupportConversation(ctx, d, id, book.LoginCustomerID, cfg.BaseURL)
 }
 
 // ensureBook builds the demo book unless the database has contracts
-// already, in which case it reports what is there.
+// already, in which case it reports what is there, with the demo
+// customers found by their addresses (demo.Existing).
 func ensureBook(ctx context.Context, d *db.DB, loc *time.Location, stdout io.Writer) (demo.Book, error) {
-	var n int
-	if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM contracts`).Scan(&n); err != nil {
-		return demo.Book{}, err
-	}
-	if n > 0 {
-		var book demo.Book
-		book.Contracts = n
-		_ = d.Read.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(&book.Customers)
-		// The demo login's customer: the one an earlier run gave a login,
-		// else the first with both a loan and a lease.
-		_ = d.Read.QueryRowContext(ctx, `SELECT id, email FROM customers WHERE id = COALESCE(
-			(SELECT min(customer_id) FROM logins WHERE customer_id IS NOT NULL),
-			(SELECT min(customer_id) FROM (SELECT customer_id FROM contracts GROUP BY customer_id HAVING count(DISTINCT kind) = 2) x),
-			(SELECT min(id) FROM customers))`).Scan(&book.LoginCustomerID, &book.LoginEmail)
-		return book, nil
+	book, ok, err := demo.Existing(ctx, d.Read)
+	if ok || err != nil {
+		return book, err
 	}
 	fmt.Fprintf(stdout, "building the %s demo book day by day with the servicing engine…\n", demo.LenderName)
 	t0 := time.Now()
-	book, err := demo.Build(ctx, d, loc)
+	book, err = demo.Build(ctx, d, loc)
 	if err != nil {
 		return demo.Book{}, err
 	}

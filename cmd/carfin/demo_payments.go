@@ -73,7 +73,7 @@ func ensureDemoPayments(ctx context.Context, d *db.DB, cfg serveConfig, book dem
 		return err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	pay, _, _, err := servePayments(cfg, d, servicing.New(d, cutoff.Today), cutoff, "http://localhost", true, quiet, nil)
+	pay, _, _, err := servePayments(cfg, d, servicing.New(d, cutoff.Today), cutoff, cfg.BaseURL, true, quiet, nil)
 	if err != nil {
 		return err
 	}
