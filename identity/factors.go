@@ -120,9 +120,10 @@ func (s *Service) openPending(v string, loginID, sessionID int64) string {
 }
 
 // EncryptSeeds encrypts the authenticator seeds stored in plain text
-// before seeds were encrypted, and returns how many it moved. `serve`
-// runs it at start; it is safe to run again. Returns ErrNoKeys without
-// keys.
+// before seeds were encrypted, and re-encrypts those under a key that is
+// no longer the current one (after a rotation), and returns how many it
+// moved. `serve` runs it at start; it is safe to run again. Returns
+// ErrNoKeys without keys.
 func (s *Service) EncryptSeeds(ctx context.Context) (int, error) {
 	if s.keys == nil {
 		return 0, ErrNoKeys
@@ -130,18 +131,20 @@ func (s *Service) EncryptSeeds(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		n = 0
-		rows, err := tx.QueryContext(ctx, `SELECT id, totp_secret FROM logins WHERE totp_secret <> ''`)
+		rows, err := tx.QueryContext(ctx, `SELECT id, totp_secret, totp_key_id, totp_cipher FROM logins
+			WHERE totp_secret <> '' OR (totp_cipher IS NOT NULL AND totp_key_id <> $1)`, s.keys.Current())
 		if err != nil {
 			return fmt.Errorf("encrypt seeds: %w", err)
 		}
-		type plain struct {
-			id   int64
-			seed string
+		type seed struct {
+			id           int64
+			plain, keyID string
+			sealed       []byte
 		}
-		var todo []plain
+		var todo []seed
 		for rows.Next() {
-			var p plain
-			if err := rows.Scan(&p.id, &p.seed); err != nil {
+			var p seed
+			if err := rows.Scan(&p.id, &p.plain, &p.keyID, &p.sealed); err != nil {
 				rows.Close()
 				return err
 			}
@@ -152,7 +155,13 @@ func (s *Service) EncryptSeeds(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, p := range todo {
-			id, sealed := s.keys.Seal(p.seed, totpAAD(p.id))
+			plain := p.plain
+			if plain == "" {
+				if plain, err = s.keys.Open(p.keyID, p.sealed, totpAAD(p.id)); err != nil {
+					return fmt.Errorf("re-encrypt seed of login %d: %w", p.id, err)
+				}
+			}
+			id, sealed := s.keys.Seal(plain, totpAAD(p.id))
 			if _, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = '', totp_key_id = $1, totp_cipher = $2 WHERE id = $3`, id, sealed, p.id); err != nil {
 				return fmt.Errorf("encrypt seed of login %d: %w", p.id, err)
 			}
