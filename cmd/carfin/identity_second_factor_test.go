@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"strings"
@@ -363,5 +364,24 @@ func TestTOTPSeedEncrypted(t *testing.T) {
 		b2 := s2.browser("198.51.100.61")
 		b2.login(c.email, testPassword).must(t, 200, "Confirm it is you")
 		guess(b2, totpCode(t, pending, s2.clock.Now())).must(t, 200, "Welcome, Sol")
+
+		// A key rotation: the next start moves the seed to the new key.
+		dev := base64.StdEncoding.EncodeToString([]byte("carfin-development-key-NOT-SECRET")[:32])
+		fresh := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
+		s3 := startServe(t, d, func(cfg *serveConfig) {
+			cfg.env = withDemoIdentity(func(k string) string {
+				if k == "CARFIN_PAYMENT_KEYS" {
+					return "k2:" + fresh + ",dev:" + dev
+				}
+				return ""
+			})
+		})
+		if err := d.Read.QueryRow(`SELECT totp_key_id FROM logins WHERE email = $1`, c.email).Scan(&keyID); err != nil || keyID != "k2" {
+			t.Fatalf("after a rotation the seed is under %q (%v), want k2", keyID, err)
+		}
+		s3.clock.Add(time.Minute)
+		b3 := s3.browser("198.51.100.62")
+		b3.login(c.email, testPassword).must(t, 200, "Confirm it is you")
+		guess(b3, totpCode(t, pending, s3.clock.Now())).must(t, 200, "Welcome, Sol")
 	})
 }
