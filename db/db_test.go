@@ -24,7 +24,7 @@ func TestEngineConformance(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 8, 30, 0, 123456000, time.UTC)
-		d.Now = dbtest.FixedClock(now)
+		dbtest.ClockOf(d).Set(now)
 
 		var customerID int64
 		err := d.InTx(ctx, func(tx *db.Tx) error {
@@ -159,6 +159,72 @@ func TestEngineConformance(t *testing.T) {
 			t.Errorf("migration status %d/%d, %v", cur, newest, err)
 		}
 	})
+}
+
+// TestClockFixedAtOpen: a database's transactions read the clock it was
+// opened with (SystemClock by default); a view made with AsOf reads its
+// own, and leaves the database's clock and connections as they were.
+func TestClockFixedAtOpen(t *testing.T) {
+	ctx := context.Background()
+	txNow := func(d *db.DB) time.Time {
+		t.Helper()
+		var now time.Time
+		if err := d.InTx(ctx, func(tx *db.Tx) error { now = tx.Now(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return now
+	}
+	opened := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "carfin.db"), db.WithClock(db.ClockFunc(func() time.Time { return opened })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	asOf := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	view := d.AsOf(db.ClockFunc(func() time.Time { return asOf }))
+	if got := txNow(view); !got.Equal(asOf) {
+		t.Errorf("view's transaction at %s, want %s", got, asOf)
+	}
+	if err := view.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := txNow(d); !got.Equal(opened) || !d.Now().Equal(opened) {
+		t.Errorf("database's transaction at %s (Now %s), want %s", got, d.Now(), opened)
+	}
+	plain, err := db.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "plain.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if got := txNow(plain); time.Since(got).Abs() > time.Minute || got.Location() != time.UTC {
+		t.Errorf("default clock reads %s", got)
+	}
+}
+
+// TestTestClock: dbtest's clock follows the system clock until set, then
+// stands still; Add moves it, stopped or running; Run runs it on.
+func TestTestClock(t *testing.T) {
+	var c dbtest.Clock
+	if d := time.Since(c.Now()); d.Abs() > time.Minute {
+		t.Errorf("zero clock is %s off the system clock", d)
+	}
+	at := time.Date(2026, 11, 25, 8, 30, 0, 123456789, time.FixedZone("EST", -5*3600))
+	c.Set(at)
+	c.Add(time.Hour)
+	if want := at.Add(time.Hour).UTC().Truncate(time.Microsecond); !c.Now().Equal(want) || c.Now().Location() != time.UTC {
+		t.Errorf("set and moved: %s, want %s", c.Now(), want)
+	}
+	c.Stop() // stays where it stands
+	c.Run()
+	c.Add(24 * time.Hour)
+	if got := c.Now().Sub(at.Truncate(time.Microsecond)); got < 25*time.Hour || got > 25*time.Hour+time.Minute {
+		t.Errorf("running: %s after the instant set", got)
+	}
+	var s dbtest.Clock
+	s.Stop()
+	if now := s.Now(); now.Truncate(time.Second) != now || time.Since(now) > time.Minute {
+		t.Errorf("stopped at %s", now)
+	}
 }
 
 func TestOpenRejects(t *testing.T) {

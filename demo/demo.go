@@ -154,9 +154,9 @@ type contract struct {
 }
 
 // Build creates the demo book in d, running the engine from the oldest
-// contract's signing up to yesterday (in the lender's zone loc). It sets
-// d.Now while simulating and restores it before returning. It fails if d
-// already holds contracts.
+// contract's signing up to yesterday (in the lender's zone loc), each
+// day's work as of noon on that day (through a view of d with its own
+// clock: d's clock is left alone). It fails if d already holds contracts.
 func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 	var n int
 	if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM contracts`).Scan(&n); err != nil {
@@ -165,15 +165,13 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 	if n > 0 {
 		return Book{}, fmt.Errorf("demo: the database already has %d contracts", n)
 	}
-	realNow := d.Now
-	defer func() { d.Now = realNow }()
-	today := calendar.Of(realNow().In(loc))
+	today := calendar.Of(d.Now().In(loc))
 	var simDate calendar.Date
-	d.Now = func() time.Time {
+	asOf := d.AsOf(db.ClockFunc(func() time.Time {
 		y, m, dd := simDate.Date()
 		return time.Date(y, m, dd, 12, 0, 0, 0, loc).UTC()
-	}
-	sv := servicing.New(d, func(t time.Time) calendar.Date { return calendar.Of(t.In(loc)) })
+	}))
+	sv := servicing.New(asOf, func(t time.Time) calendar.Date { return calendar.Of(t.In(loc)) })
 	rng := rand.New(rand.NewPCG(2026, 11))
 	ps := profiles(rng)
 	book := Book{Today: today, ByBehaviour: map[Behaviour]int{}}

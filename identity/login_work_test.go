@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +23,8 @@ func TestRefusalWork(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
-		d.Now = func() time.Time { return now }
+		clk := dbtest.ClockOf(d)
+		clk.Set(now)
 		params := Params{MemoryKiB: 64, Time: 1, Threads: 1}
 		s, err := New(Config{DB: d, Params: params, BaseURL: "https://portal.example", Limits: Limits{GlobalFailureBurst: 1000}})
 		if err != nil {
@@ -90,6 +90,7 @@ func TestRefusalWork(t *testing.T) {
 		}
 		for i := range 12 {
 			now = now.Add(time.Minute)
+			clk.Set(now)
 			var work [2]int
 			for j, email := range []string{plain, "ghost@example.com"} {
 				hashed = nil
@@ -193,11 +194,9 @@ func TestGhostsBounded(t *testing.T) {
 func TestUnknownDelayEndsWithAccounts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		var mu sync.Mutex
-		now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
-		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		advance := func(by time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(by) }
-		d.Now = clock
+		clk := dbtest.ClockOf(d)
+		clk.Set(time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC))
+		clock, advance := clk.Now, clk.Add
 		s, err := New(Config{DB: d, Params: Params{MemoryKiB: 64, Time: 1, Threads: 1}, BaseURL: "https://portal.example", Limits: Limits{GlobalFailureBurst: 1000}})
 		if err != nil {
 			t.Fatal(err)
@@ -227,9 +226,7 @@ func TestUnknownDelayEndsWithAccounts(t *testing.T) {
 				last = clock()
 				_, _ = s.PasswordLogin(ctx, Customer, email, "wrong guess", "", Client{IP: fmt.Sprintf("198.51.100.%d", 10+10*j+i)})
 			}
-			mu.Lock()
-			now = last.Add(1050 * time.Millisecond)
-			mu.Unlock()
+			clk.Set(last.Add(1050 * time.Millisecond))
 			hashes = 0
 			_, _ = s.PasswordLogin(ctx, Customer, email, "wrong guess", "", Client{IP: fmt.Sprintf("198.51.100.%d", 10+10*j+5)})
 			if hashes != 0 {

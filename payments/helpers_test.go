@@ -1,21 +1,15 @@
 package payments_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
 	"carfin/calendar"
 	"carfin/db"
@@ -292,33 +286,4 @@ func readFile(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// checkPDF validates a PDF strictly with pdfcpu and returns its text
-// (pdftotext, when installed).
-func checkPDF(t *testing.T, pdf []byte) string {
-	t.Helper()
-	api.DisableConfigDir()
-	conf := model.NewDefaultConfiguration()
-	conf.ValidationMode = model.ValidationStrict
-	if err := api.Validate(bytes.NewReader(pdf), conf); err != nil {
-		t.Fatalf("pdfcpu strict validation: %v", err)
-	}
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext (poppler-utils) is required in CI")
-		}
-		t.Log("pdftotext not installed: receipt text not checked")
-		return ""
-	}
-	f := filepath.Join(t.TempDir(), "receipt.pdf")
-	if err := os.WriteFile(f, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-layout", f, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
 }

@@ -89,6 +89,9 @@ func (m Method) Masked() string { return "••••" + m.Last4 }
 // Savings Bank ••••1234" or "Visa ••••4242, expires 12/2028".
 func (m Method) Label() string { return methodLabel("en", m) }
 
+// LabelIn is Label in lang ("en" or "es"), as pages and messages say it.
+func (m Method) LabelIn(lang string) string { return methodLabel(lang, m) }
+
 // brandName is a card network's name ("" for one carfin does not know).
 func brandName(b string) string {
 	switch b {

@@ -8,6 +8,7 @@ import (
 
 	"carfin/db"
 	"carfin/db/dbtest"
+	"carfin/internal/pdftest"
 	"carfin/money"
 	"carfin/payments"
 	"carfin/servicing"
@@ -68,7 +69,7 @@ func TestOneTimeACH(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if text := checkPDF(t, pdf); text != "" {
+		if text := pdftest.Text(t, pdf); text != "" {
 			for _, want := range []string{"Northwind Motor Finance", "Payment receipt", p.Confirmation, p.AmountCents.Dollars(), "Monday, November 2, 2026",
 				"Checking at Prairie Gate Savings Bank ••••6789"} {
 				if !strings.Contains(text, want) {

@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -272,7 +271,7 @@ func (s *Service) postChunk(ctx context.Context, d, through calendar.Date, fileI
 		if tx.Engine() == db.Postgres {
 			from, where, args = "unnest($1::bigint[]) AS x(id) JOIN payments p ON p.id = x.id", "TRUE", []any{ids}
 		} else {
-			where, args = inList(tx, "p.id", ids)
+			where, args = db.InList(tx, "p.id", ids)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.method_id, p.kind, p.amount_cents, p.scheduled_date,
 			COALESCE(p.installment_number, 0), m.status, c.state, c.account_number, b.next_unpaid_number,
@@ -796,26 +795,4 @@ func dueIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int
 		ids = append(ids, last.id)
 	}
 	return ids, last, rows.Err()
-}
-
-// inList returns "col = ANY($1)" with the ids on PostgreSQL, and
-// "col IN (?, ?, …)" with one parameter each on SQLite (whose $N lookup
-// is linear, so thousands of them would be quadratic). The statement must
-// have no other parameters.
-func inList(tx *db.Tx, col string, ids []int64) (string, []any) {
-	if tx.Engine() == db.Postgres {
-		return col + " = ANY($1)", []any{ids}
-	}
-	var b strings.Builder
-	args := make([]any, len(ids))
-	b.WriteString(col + " IN (")
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('?')
-		args[i] = id
-	}
-	b.WriteString(")")
-	return b.String(), args
 }

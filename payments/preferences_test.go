@@ -6,6 +6,7 @@ import (
 
 	"carfin/db"
 	"carfin/db/dbtest"
+	"carfin/internal/pdftest"
 	"carfin/notify"
 	"carfin/payments"
 	"carfin/payments/ach"
@@ -78,7 +79,7 @@ func TestNotificationsFollowPreferences(t *testing.T) {
 					if len(a) != 1 || a[0].Name != "receipt-"+w.pay.Confirmation+".pdf" || a[0].ContentType != "application/pdf" || !bytes.Equal(a[0].Data, pdf) {
 						t.Errorf("customer %d: receipt attachment %+v", w.id, a)
 					}
-					checkPDF(t, a[0].Data)
+					pdftest.Text(t, a[0].Data)
 				}
 			}
 			if !found {

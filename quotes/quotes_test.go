@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,6 +20,7 @@ import (
 	"carfin/db"
 	"carfin/db/dbtest"
 	"carfin/documents"
+	"carfin/internal/pdftest"
 	"carfin/money"
 	"carfin/quotes"
 	"carfin/servicing"
@@ -165,7 +163,7 @@ func TestPayoffQuotes(t *testing.T) {
 		if _, err := documents.Get(ctx, d.Read, f.other, q.DocumentID); !errors.Is(err, documents.ErrNotFound) {
 			t.Errorf("another customer reads the letter: %v", err)
 		}
-		text := checkPDF(t, doc.Content)
+		text := pdftest.Text(t, doc.Content)
 		a, _ := f.sv.AddresseeOf(ctx, f.cust, f.loan)
 		for _, want := range []string{q.Number, a.VIN, a.AccountNumber, "December 1, 2026", "Payoff letter", "First Example Bank",
 			"PO Box 4400", "per diem", locale(q.PerDiemCents), locale(q.TotalCents), "Inés Muñoz"} {
@@ -174,7 +172,7 @@ func TestPayoffQuotes(t *testing.T) {
 			}
 		}
 		esDoc, _ := documents.Get(ctx, d.Read, f.cust, es.DocumentID)
-		if text := checkPDF(t, esDoc.Content); text != "" && (!strings.Contains(text, "Carta de liquidación") || !strings.Contains(text, "24 de diciembre de 2026")) {
+		if text := pdftest.Text(t, esDoc.Content); text != "" && (!strings.Contains(text, "Carta de liquidación") || !strings.Contains(text, "24 de diciembre de 2026")) {
 			t.Errorf("Spanish letter:\n%s", text)
 		}
 
@@ -210,7 +208,7 @@ func TestPayoffQuotes(t *testing.T) {
 				t.Errorf("a letter has %d pages (%v), want 1", n, err)
 			}
 		}
-		if text := checkPDF(t, leDoc.Content); text != "" && (!strings.Contains(text, "41,012 miles") || !strings.Contains(text, "$1,250.00")) {
+		if text := pdftest.Text(t, leDoc.Content); text != "" && (!strings.Contains(text, "41,012 miles") || !strings.Contains(text, "$1,250.00")) {
 			t.Errorf("lease-end letter:\n%s", text)
 		}
 	})
@@ -251,7 +249,7 @@ func TestLetterWithoutInstructions(t *testing.T) {
 	if len(pdf) > 8<<10 {
 		t.Errorf("letter is %d bytes", len(pdf))
 	}
-	if text := checkPDF(t, pdf); text != "" && (!strings.Contains(text, "Llámenos al 1-800-555-0100") || !strings.Contains(text, "Ana Peña") ||
+	if text := pdftest.Text(t, pdf); text != "" && (!strings.Contains(text, "Llámenos al 1-800-555-0100") || !strings.Contains(text, "Ana Peña") ||
 		!strings.Contains(text, "$0.19")) {
 		t.Errorf("letter:\n%s", text)
 	}
@@ -266,35 +264,6 @@ func TestLetterTexts(t *testing.T) {
 	if !slices.Equal(slices.Sorted(maps.Keys(en)), slices.Sorted(maps.Keys(es))) {
 		t.Errorf("letter texts differ in keys")
 	}
-}
-
-// checkPDF validates a PDF strictly with pdfcpu and returns its text
-// (pdftotext, when installed; CI installs it).
-func checkPDF(t *testing.T, pdf []byte) string {
-	t.Helper()
-	api.DisableConfigDir()
-	conf := model.NewDefaultConfiguration()
-	conf.ValidationMode = model.ValidationStrict
-	if err := api.Validate(bytes.NewReader(pdf), conf); err != nil {
-		t.Fatalf("pdfcpu strict validation: %v", err)
-	}
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext (poppler-utils) is required in CI")
-		}
-		t.Log("pdftotext not installed: letter text not checked")
-		return ""
-	}
-	p := filepath.Join(t.TempDir(), "letter.pdf")
-	if err := os.WriteFile(p, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-layout", p, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
 }
 
 // TestLeasePayoffLetterWords: a lease's payoff letter names what a
@@ -330,7 +299,7 @@ func TestLeasePayoffLetterWords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkPDF(t, pdf)
+			pdftest.Text(t, pdf)
 			if n, err := api.PageCount(bytes.NewReader(pdf), model.NewDefaultConfiguration()); err != nil || n != 1 {
 				t.Errorf("the letter has %d pages (%v), want 1", n, err)
 			}

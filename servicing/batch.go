@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"carfin/db"
@@ -266,7 +265,7 @@ func (sv *Service) postBatchTx(ctx context.Context, tx *db.Tx, reqs []PaymentReq
 // resultsOf rebuilds the results of events recorded earlier, for a batch
 // repeated in part or whole, with one query.
 func resultsOf(ctx context.Context, tx *db.Tx, eventIDs []int64) (map[int64]Result, error) {
-	where, args := inList(tx, "e.id", eventIDs)
+	where, args := db.InList(tx, "e.id", eventIDs)
 	rows, err := tx.QueryContext(ctx, `SELECT e.id, c.state, COALESCE(t.kind, ''), COALESCE(p.account, ''), COALESCE(p.amount_cents, 0)
 		FROM servicing_events e JOIN contracts c ON c.id = e.contract_id
 		LEFT JOIN ledger_transactions t ON t.contract_id = e.contract_id AND t.ref = 'ev:' || e.id
@@ -315,7 +314,7 @@ func eventsByKey(ctx context.Context, tx *db.Tx, keys []string) (map[string]keye
 	if len(keys) == 0 {
 		return out, nil
 	}
-	where, args := inList(tx, "idempotency_key", keys)
+	where, args := db.InList(tx, "idempotency_key", keys)
 	rows, err := tx.QueryContext(ctx, `SELECT idempotency_key, id, request_hash FROM servicing_events WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("look up keys: %w", err)
@@ -332,34 +331,12 @@ func eventsByKey(ctx context.Context, tx *db.Tx, keys []string) (map[string]keye
 	return out, rows.Err()
 }
 
-// inList returns "col = ANY($1)" with the slice on PostgreSQL, and
-// "col IN (?, ?, …)" with one parameter per value on SQLite (positional
-// "?", because SQLite resolves $N names by a linear search). The
-// statement must have no other parameters.
-func inList[T any](tx *db.Tx, col string, vals []T) (string, []any) {
-	if tx.Engine() == db.Postgres {
-		return col + " = ANY($1)", []any{vals}
-	}
-	var b strings.Builder
-	args := make([]any, len(vals))
-	b.WriteString(col + " IN (")
-	for i, v := range vals {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('?')
-		args[i] = v
-	}
-	b.WriteString(")")
-	return b.String(), args
-}
-
 func loadTermsMany(ctx context.Context, tx *db.Tx, ids []int64) (map[int64]*Terms, error) {
 	out := make(map[int64]*Terms, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	where, args := inList(tx, "c.id", ids)
+	where, args := db.InList(tx, "c.id", ids)
 	rows, err := tx.QueryContext(ctx, `SELECT `+termsColumns+` FROM contracts c LEFT JOIN lease_terms l ON l.contract_id = c.id WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("terms of %d contracts: %w", len(ids), err)
@@ -388,7 +365,7 @@ func lockStates(ctx context.Context, tx *db.Tx, ids []int64) (map[int64]*lockedS
 	if len(ids) == 0 {
 		return out, nil
 	}
-	where, args := inList(tx, "b.contract_id", ids)
+	where, args := db.InList(tx, "b.contract_id", ids)
 	lock := ""
 	if tx.Engine() == db.Postgres {
 		lock = " FOR UPDATE OF b"

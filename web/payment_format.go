@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -17,35 +16,10 @@ import (
 // words its own labels and reasons in English (for emails and receipts);
 // the pages build theirs from the same facts and the catalogs.
 
-// MethodLabel names a payment method: "Checking at Prairie Gate Savings
-// Bank ••••1234", "Visa ••••4242, expires 12/2028".
-func (p *page) MethodLabel(m payments.Method) string {
-	if m.Kind == payments.KindCard {
-		return p.T("pay.card_label", brandName(m.Brand), m.Last4, fmt.Sprintf("%02d/%d", m.ExpMonth, m.ExpYear))
-	}
-	kind := p.T("pay.checking")
-	if m.AccountType == "savings" {
-		kind = p.T("pay.savings")
-	}
-	if m.BankName != "" {
-		return p.T("pay.bank_label_at", kind, m.BankName, m.Last4)
-	}
-	return p.T("pay.bank_label", kind, m.Last4)
-}
-
-func brandName(b string) string {
-	switch b {
-	case "visa":
-		return "Visa"
-	case "mastercard":
-		return "Mastercard"
-	case "amex":
-		return "American Express"
-	case "discover":
-		return "Discover"
-	}
-	return "Card"
-}
+// MethodLabel names a payment method in the page's language: "Checking
+// at Prairie Gate Savings Bank ••••1234", "Visa ••••4242, expires
+// 12/2028" (payments words it, for pages and messages alike).
+func (p *page) MethodLabel(m payments.Method) string { return m.LabelIn(p.Lang) }
 
 // MethodState words where a method stands, and Verify says whether the
 // customer can now confirm its micro-deposits.

@@ -48,7 +48,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer d.Close()
 	sv := servicing.New(d, cutoff.Today)
-	today := cutoff.Today(time.Now())
+	today := cutoff.Today(d.Now())
 	report := func(what string, count int, took time.Duration) {
 		fmt.Fprintf(stdout, "%-34s %9d in %8s = %10.0f/s\n", what, count, took.Round(time.Millisecond), float64(count)/took.Seconds())
 	}

@@ -54,8 +54,8 @@ func (f *dbFlags) cutoffOf() (calendar.Cutoff, error) {
 }
 
 // openDB opens and migrates the database (carfin's schema and River's).
-func openDB(ctx context.Context, dsn string) (*db.DB, error) {
-	d, err := db.Open(ctx, dsn)
+func openDB(ctx context.Context, dsn string, opts ...db.Option) (*db.DB, error) {
+	d, err := db.Open(ctx, dsn, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		r, err := jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(time.Now()) },
+		r, err := jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) },
 			Log: log, Periodic: true, Payments: pay})
 		if err != nil {
 			return err

@@ -173,7 +173,7 @@ func runPayments(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "re-encrypted %d account numbers with key %s\n", n, pay.Config().Keys.Current())
 		return nil
 	}
-	date := pay.Config().Cutoff.Today(time.Now())
+	date := pay.Config().Cutoff.Today(d.Now())
 	if dateStr != "" {
 		if date, err = calendar.Parse(dateStr); err != nil {
 			return usagef("payments run: --date: %v", err)
