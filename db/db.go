@@ -37,14 +37,23 @@ func (e Engine) String() string {
 	return "sqlite"
 }
 
-// Clock tells the time. Production uses the system clock; tests and
-// "as of" runs fix it. Capability code never calls it directly: it reads
-// Tx.Now, fixed once per transaction.
-type Clock func() time.Time
+// Clock tells the time. A DB's clock is given when it is opened
+// (WithClock) and never changes: production uses SystemClock, tests and
+// "as of" runs their own. Capability code never calls it directly: it
+// reads Tx.Now, fixed once per transaction.
+type Clock interface {
+	Now() time.Time
+}
+
+// ClockFunc makes a function a Clock.
+type ClockFunc func() time.Time
+
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
 
 // SystemClock is the wall clock in UTC, at microsecond precision (what
 // PostgreSQL keeps), so a time read back equals the time written.
-func SystemClock() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+var SystemClock Clock = ClockFunc(func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) })
 
 // DB is an open carfin database.
 type DB struct {
@@ -59,8 +68,12 @@ type DB struct {
 	Read *sql.DB
 	// PG is the native pgx pool (PostgreSQL only), for COPY and River.
 	PG *pgxpool.Pool
-	// Now is the clock transactions read once when they begin.
-	Now Clock
+	// clock is what transactions read once when they begin, fixed when
+	// the DB is opened (one clock for every server over it).
+	clock Clock
+	// view: the DB shares another's connections (AsOf), which its Close
+	// leaves open.
+	view bool
 	// DSN is the data source the DB was opened from, without secrets.
 	DSN string
 	// sequences caches each table's id sequence (PostgreSQL), for NextIDs.
@@ -81,17 +94,52 @@ const (
 // ErrDSN is returned by Open for a data source it does not understand.
 var ErrDSN = errors.New("database must be sqlite:PATH or postgres://…")
 
+// Option adjusts how Open opens a database.
+type Option func(*DB)
+
+// WithClock opens the database with clock c instead of SystemClock.
+func WithClock(c Clock) Option {
+	return func(db *DB) { db.clock = c }
+}
+
 // Open opens the database at dsn: "sqlite:PATH" (PATH may be a file, and
-// the directory is created) or "postgres://user@host:port/db?…". It does
-// not migrate; call Migrate.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+// the directory is created) or "postgres://user@host:port/db?…". Its
+// clock is SystemClock unless an option gives another. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	var db *DB
+	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		db, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn)
+		db, err = openPostgres(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("open %q: %w", redact(dsn), ErrDSN)
 	}
-	return nil, fmt.Errorf("open %q: %w", redact(dsn), ErrDSN)
+	if err != nil {
+		return nil, err
+	}
+	db.clock = SystemClock
+	for _, o := range opts {
+		o(db)
+	}
+	return db, nil
+}
+
+// Now returns the time on the database's clock. Capability code reads
+// Tx.Now instead, inside a transaction; Now is for reads outside one.
+func (db *DB) Now() time.Time { return db.clock.Now() }
+
+// Clock returns the clock the database was opened with.
+func (db *DB) Clock() Clock { return db.clock }
+
+// AsOf returns a view of the database whose transactions read the time
+// from c, for work done "as of" other times (the demo book's history,
+// day by day). The view shares db's connections; db and its clock are
+// unchanged. Close db, not the view: the view's Close does nothing.
+func (db *DB) AsOf(c Clock) *DB {
+	return &DB{Engine: db.Engine, SQL: db.SQL, Read: db.Read, PG: db.PG, clock: c, view: true, DSN: db.DSN}
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -137,7 +185,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	n := min(runtime.GOMAXPROCS(0)*2, sqliteReadConnsMax)
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
-	return &DB{Engine: SQLite, SQL: writer, Read: reader, Now: SystemClock, DSN: "sqlite:" + path}, nil
+	return &DB{Engine: SQLite, SQL: writer, Read: reader, DSN: "sqlite:" + path}, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -169,7 +217,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	// connection the pool may open.
 	sqlDB.SetMaxIdleConns(int(cfg.MaxConns))
 	sqlDB.SetMaxOpenConns(int(cfg.MaxConns))
-	return &DB{Engine: Postgres, SQL: sqlDB, Read: sqlDB, PG: pool, Now: SystemClock, DSN: redact(dsn)}, nil
+	return &DB{Engine: Postgres, SQL: sqlDB, Read: sqlDB, PG: pool, DSN: redact(dsn)}, nil
 }
 
 // redact removes a password from a DSN for logs and errors.
@@ -184,8 +232,11 @@ func redact(dsn string) string {
 	return u.String()
 }
 
-// Close closes every pool.
+// Close closes every pool (nothing for a view made by AsOf).
 func (db *DB) Close() error {
+	if db.view {
+		return nil
+	}
 	err := db.SQL.Close()
 	if db.Read != db.SQL {
 		err = errors.Join(err, db.Read.Close())

@@ -84,7 +84,7 @@ func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx, conn: conn, db: db, now: db.Now().UTC()}
+	tx := &Tx{Tx: sqlTx, conn: conn, db: db, now: db.clock.Now().UTC()}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()

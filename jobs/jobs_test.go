@@ -22,8 +22,7 @@ func TestDayCloseChain(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		today := calendar.MustParse("2024-03-20")
-		now := today.Time().Add(10 * time.Hour)
-		d.Now = func() time.Time { return now }
+		dbtest.ClockOf(d).Set(today.Time().Add(10 * time.Hour))
 		sv := servicing.New(d, func(t time.Time) calendar.Date { return calendar.Of(t) })
 		sv.SetDayCloseChunkSize(3)
 		cust, err := sv.CreateCustomer(ctx, servicing.NewCustomer{FirstName: "Jo", LastName: "Park", Email: "jo@example.com",

@@ -27,7 +27,7 @@ func TestPaymentsDayJob(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Date(2026, 11, 2, 18, 30, 0, 0, cut.Location).UTC()
-		d.Now = func() time.Time { return now }
+		dbtest.ClockOf(d).Set(now)
 		sv := servicing.New(d, cut.Today)
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		pay, err := payments.New(d, sv, payments.Config{Cutoff: cut, Keys: payments.DevKeyring(), Directory: ach.SampleDirectory(), OutDir: t.TempDir(),

@@ -75,23 +75,11 @@ func startSMTP(t *testing.T, b *inbox) string {
 	return ln.Addr().String()
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestOutboxDeliversBySMTPWithRetries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
-		d.Now = c.now
+		c := dbtest.ClockOf(d)
+		c.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 		box := &inbox{fail: 1}
 		addr := startSMTP(t, box)
 		mailer, err := notify.NewSMTP("smtp://"+addr+"?tls=none", "Northwind Motor Finance <no-reply@northwind.example>")
@@ -133,11 +121,11 @@ func TestOutboxDeliversBySMTPWithRetries(t *testing.T) {
 			t.Fatalf("after refusal: %+v", q)
 		}
 		// Not due again before the backoff.
-		c.add(notify.Backoff(1) - time.Second)
+		c.Add(notify.Backoff(1) - time.Second)
 		if n, _ := s.SendDue(ctx); n != 0 {
 			t.Fatalf("sent before backoff: %d", n)
 		}
-		c.add(2 * time.Second)
+		c.Add(2 * time.Second)
 		if n, err := s.SendDue(ctx); n != 1 || err != nil {
 			t.Fatalf("retry: n=%d err=%v", n, err)
 		}

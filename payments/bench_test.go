@@ -118,11 +118,10 @@ func BenchmarkAutopayRunAndFile(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		d := benchDB(b)
-		c := &clock{}
-		d.Now = c.now
+		c := dbtest.ClockOf(d)
 		cut, _ := calendar.ParseCutoff("17:00", "America/New_York")
 		y, m, dd := calendar.AddBusinessDays(due, -5).Date()
-		c.set(time.Date(y, m, dd, 10, 0, 0, 0, cut.Location))
+		c.Set(time.Date(y, m, dd, 10, 0, 0, 0, cut.Location))
 		sv := servicing.New(d, cut.Today)
 		pay, err := payments.New(d, sv, payments.Config{Cutoff: cut, Keys: payments.DevKeyring(), Directory: ach.SampleDirectory(), OutDir: b.TempDir(),
 			Origin: payments.Origin{ODFIRouting: odfi, CompanyID: "1987654321", CompanyName: "Bench Finance"}, LenderName: "Bench Finance",
@@ -134,7 +133,7 @@ func BenchmarkAutopayRunAndFile(b *testing.B) {
 		loadAutopayBook(b, d, pay, sv, n, due)
 		b.Logf("loaded %d enrolled loans in %s (%s)", n, time.Since(t0).Round(time.Millisecond), d.Engine)
 		y, m, dd = due.Date()
-		c.set(time.Date(y, m, dd, 17, 30, 0, 0, cut.Location))
+		c.Set(time.Date(y, m, dd, 17, 30, 0, 0, cut.Location))
 		ctx := context.Background()
 		b.StartTimer()
 
@@ -177,10 +176,9 @@ func BenchmarkPayConcurrent(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		d := benchDB(b)
-		c := &clock{}
-		d.Now = c.now
+		c := dbtest.ClockOf(d)
 		cut, _ := calendar.ParseCutoff("17:00", "America/New_York")
-		c.set(time.Date(2026, 11, 2, 10, 0, 0, 0, cut.Location))
+		c.Set(time.Date(2026, 11, 2, 10, 0, 0, 0, cut.Location))
 		sv := servicing.New(d, cut.Today)
 		pay, err := payments.New(d, sv, payments.Config{Cutoff: cut, Keys: payments.DevKeyring(), Directory: ach.SampleDirectory(), OutDir: b.TempDir(),
 			LenderName: "Bench Finance", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})

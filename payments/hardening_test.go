@@ -200,7 +200,7 @@ func TestDuplicatePayment(t *testing.T) {
 		// Once the window has passed, or once the first is cancelled, no question.
 		later := form
 		later.IdempotencyKey = "k3"
-		e.clock.set(e.clock.now().Add(payments.DuplicateWindow + time.Second))
+		e.clock.Set(e.clock.Now().Add(payments.DuplicateWindow + time.Second))
 		if q, err := e.pay.Quote(e.ctx, ada, later); err != nil || q.Recent != nil {
 			t.Fatalf("after the window: %+v %v", q.Recent, err)
 		}
@@ -285,7 +285,7 @@ func TestLateWarning(t *testing.T) {
 		}
 		// What the warning said is what the engine charges.
 		for dd := day("2027-01-04"); dd <= day("2027-01-20"); dd++ {
-			e.clock.set(dd.Time().Add(23 * time.Hour))
+			e.clock.Set(dd.Time().Add(23 * time.Hour))
 			if _, err := e.sv.DayClose(e.ctx, dd); err != nil {
 				t.Fatal(err)
 			}

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"carfin/calendar"
 	"carfin/db"
+	"carfin/db/dbtest"
 	"carfin/internal/nachatest"
 	"carfin/ledger"
 	"carfin/money"
@@ -28,19 +28,6 @@ var (
 	day   = calendar.MustParse
 )
 
-// clock is the tests' movable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t.UTC().Truncate(time.Microsecond)
-}
-
 // env is a lender with a book, the payments service and a test processor.
 type env struct {
 	t      *testing.T
@@ -49,7 +36,7 @@ type env struct {
 	sv     *servicing.Service
 	pay    *payments.Service
 	proc   *cardtest.Processor
-	clock  *clock
+	clock  *dbtest.Clock // the database's
 	cutoff calendar.Cutoff
 	outDir string
 	seq    int
@@ -57,19 +44,19 @@ type env struct {
 
 const odfi = "061993512"
 
-// newEnv returns an env whose clock reads 10:00 New York time on today.
+// newEnv returns an env over d, a dbtest database, whose clock reads
+// 10:00 New York time on today.
 func newEnv(t *testing.T, d *db.DB, today string, tweak ...func(*payments.Config)) *env {
 	t.Helper()
 	cut, err := calendar.ParseCutoff("17:00", "America/New_York")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: context.Background(), db: d, clock: &clock{}, cutoff: cut, outDir: t.TempDir()}
+	e := &env{t: t, ctx: context.Background(), db: d, clock: dbtest.ClockOf(d), cutoff: cut, outDir: t.TempDir()}
 	e.at(today, 10, 0)
-	d.Now = e.clock.now
 	e.sv = servicing.New(d, cut.Today)
 	e.proc = cardtest.New("test-secret")
-	e.proc.Now = e.clock.now
+	e.proc.Now = e.clock.Now
 	cfg := payments.Config{LenderName: "Northwind Motor Finance", Cutoff: cut, Keys: payments.DevKeyring(), Directory: ach.SampleDirectory(),
 		Processor: e.proc, ProcessorTimeout: 300 * time.Millisecond, OutDir: e.outDir,
 		Origin:    payments.Origin{ODFIRouting: odfi, DestinationName: "Peachtree Meadow Bank", CompanyName: "Northwind Motor", CompanyID: "1987654321"},
@@ -87,10 +74,10 @@ func newEnv(t *testing.T, d *db.DB, today string, tweak ...func(*payments.Config
 // at sets the clock to hh:mm New York time on date.
 func (e *env) at(date string, hh, mm int) {
 	y, m, dd := day(date).Date()
-	e.clock.set(time.Date(y, m, dd, hh, mm, 0, 0, e.cutoff.Location))
+	e.clock.Set(time.Date(y, m, dd, hh, mm, 0, 0, e.cutoff.Location))
 }
 
-func (e *env) today() calendar.Date { return e.cutoff.Today(e.clock.now()) }
+func (e *env) today() calendar.Date { return e.cutoff.Today(e.clock.Now()) }
 
 // customer creates a customer.
 func (e *env) customer(first string) int64 {

@@ -283,7 +283,7 @@ func TestCardsAndRemoval(t *testing.T) {
 			t.Errorf("same card twice: %v", err)
 		}
 		old := cardtest.New("test-secret")
-		old.Now = func() time.Time { return e.clock.now().AddDate(-5, 0, 0) }
+		old.Now = func() time.Time { return e.clock.Now().AddDate(-5, 0, 0) }
 		expired, err := old.Tokenize(cardtest.Card{Number: "5555555555554444", ExpMonth: 1, ExpYear: e.today().Year() - 1, CVC: "123"})
 		if err != nil {
 			t.Fatal(err)

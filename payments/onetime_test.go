@@ -62,7 +62,7 @@ func TestOneTimeACH(t *testing.T) {
 		if got, err := e.pay.PaymentByConfirmation(e.ctx, ada, strings.ToLower(p.Confirmation)); err != nil || got.ID != p.ID {
 			t.Errorf("by confirmation: %v", err)
 		}
-		if p.Status != payments.StatusScheduled || p.Date != day("2026-11-02") || p.Editable(e.clock.now()) || p.AmountCents != o.InstallmentCents {
+		if p.Status != payments.StatusScheduled || p.Date != day("2026-11-02") || p.Editable(e.clock.Now()) || p.AmountCents != o.InstallmentCents {
 			t.Fatalf("payment %+v", p)
 		}
 		pdf, err := e.pay.Receipt(e.ctx, ada, p.ID)

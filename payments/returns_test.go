@@ -42,7 +42,7 @@ func (e *env) returnsFile(rets ...ach.ReturnedEntry) []byte {
 	e.t.Helper()
 	var b bytes.Buffer
 	h := ach.FileHeader{ImmediateDestination: odfi, ImmediateOrigin: " " + odfi, DestinationName: "Northwind Motor", OriginName: "Peachtree Meadow Bank",
-		Created: e.clock.now(), IDModifier: 'R'}
+		Created: e.clock.Now(), IDModifier: 'R'}
 	if err := ach.WriteReturns(&b, h, "Northwind Motor", "1987654321", "WEB", e.today(), "11260181", rets); err != nil {
 		e.t.Fatal(err)
 	}

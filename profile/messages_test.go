@@ -25,7 +25,7 @@ func TestMessagesSayWhenInLenderZone(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		// 22:00 UTC on November 24 is 5:00 PM in New York.
-		d.Now = dbtest.FixedClock(time.Date(2026, 11, 24, 22, 0, 0, 0, time.UTC))
+		dbtest.ClockOf(d).Set(time.Date(2026, 11, 24, 22, 0, 0, 0, time.UTC))
 		sv := servicing.New(d, func(t time.Time) calendar.Date { return calendar.Of(t.In(newYork)) })
 		pr := profile.New(d, "Northwind Motor Finance")
 		for _, tc := range []struct {

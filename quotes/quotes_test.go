@@ -51,8 +51,7 @@ type fixture struct {
 func newFixture(t *testing.T, d *db.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
-	now := day("2026-11-25").Time().Add(15 * time.Hour)
-	d.Now = func() time.Time { return now }
+	dbtest.ClockOf(d).Set(day("2026-11-25").Time().Add(15 * time.Hour))
 	sv := servicing.New(d, func(t time.Time) calendar.Date { return calendar.Of(t) })
 	f := fixture{sv: sv, d: d}
 	var err error

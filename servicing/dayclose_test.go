@@ -247,7 +247,7 @@ func TestLeaseThroughStore(t *testing.T) {
 		if _, err := sv.PostPayment(ctx, req(id, "2027-02-01", "fees"), c("1395")); err != nil {
 			t.Fatal(err)
 		}
-		*now = d("2027-03-01").Time()
+		now.Set(d("2027-03-01").Time())
 		mustCheck(t, dbx)
 	})
 }

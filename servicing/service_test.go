@@ -21,12 +21,13 @@ var (
 	d = calendar.MustParse
 )
 
-// newService returns a service whose clock is a fixed instant on date today.
-func newService(t *testing.T, dbx *db.DB, today string) (*servicing.Service, *time.Time) {
+// newService returns a service over dbx, a dbtest database, whose clock
+// it stops at 15:00 UTC on date today; the clock is returned to move.
+func newService(t *testing.T, dbx *db.DB, today string) (*servicing.Service, *dbtest.Clock) {
 	t.Helper()
-	now := d(today).Time().Add(15 * time.Hour)
-	dbx.Now = func() time.Time { return now }
-	return servicing.New(dbx, func(t time.Time) calendar.Date { return calendar.Of(t) }), &now
+	clk := dbtest.ClockOf(dbx)
+	clk.Set(d(today).Time().Add(15 * time.Hour))
+	return servicing.New(dbx, func(t time.Time) calendar.Date { return calendar.Of(t) }), clk
 }
 
 var vinSeq int

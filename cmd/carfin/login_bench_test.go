@@ -145,10 +145,10 @@ func benchDB(b *testing.B, eng string) *db.DB {
 // benchServe is startServe for benchmarks: real argon2id parameters.
 func benchServe(b *testing.B, d *db.DB, opt func(*serveConfig)) *server {
 	// The clock runs in real time (the failure budget refills as in
-	// production); tests can still move it forward.
-	clk := newClock()
-	started := time.Now()
-	d.Now = func() time.Time { return clk.Now().Add(time.Since(started)).Truncate(time.Microsecond) }
+	// production), from a whole second; tests can still move it forward.
+	clk := dbtest.ClockOf(d)
+	clk.Stop()
+	clk.Run()
 	cfg, err := parseServeConfig(nil, harnessEnv, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -46,18 +46,19 @@ func carfinEnv(t *testing.T, env map[string]string, args ...string) (string, str
 func paymentsBook(t *testing.T, dsn string, d calendar.Date, outDir string) {
 	t.Helper()
 	ctx := context.Background()
-	dbx, err := openDB(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dbx.Close()
 	cut, err := calendar.ParseCutoff("17:00", "America/New_York")
 	if err != nil {
 		t.Fatal(err)
 	}
 	setup := calendar.AddBusinessDays(d, -7)
 	y, m, dd := setup.Date()
-	dbx.Now = func() time.Time { return time.Date(y, m, dd, 10, 0, 0, 0, cut.Location).UTC() }
+	var clk dbtest.Clock
+	clk.Set(time.Date(y, m, dd, 10, 0, 0, 0, cut.Location))
+	dbx, err := openDB(ctx, dsn, db.WithClock(&clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dbx.Close()
 	sv := servicing.New(dbx, cut.Today)
 	pay, err := paymentsFromEnv(func(k string) string { return paymentsEnv(outDir)[k] }, dbx, sv, cut, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -67,7 +67,7 @@ func (c portalCustomer) of(k servicing.Kind) servicing.Summary {
 func startAccount(t *testing.T, d *db.DB, opts ...func(*serveConfig)) (*server, accountBook) {
 	t.Helper()
 	ctx := context.Background()
-	// The book first: Build moves the database's clock while it runs.
+	// The book first, as of the real time: the server stops the clock.
 	loc, _ := time.LoadLocation("America/New_York")
 	book, err := demo.Build(ctx, d, loc)
 	if err != nil {

@@ -66,9 +66,7 @@ var newYork = func() *time.Location { l, _ := time.LoadLocation("America/New_Yor
 // setClock sets the server's clock to hh:mm New York time on date.
 func (s *server) setClock(date string, hh, mm int) {
 	y, m, d := calendar.MustParse(date).Date()
-	s.clock.mu.Lock()
-	defer s.clock.mu.Unlock()
-	s.clock.t = time.Date(y, m, d, hh, mm, 0, 0, newYork).UTC()
+	s.clock.Set(time.Date(y, m, d, hh, mm, 0, 0, newYork))
 }
 
 // payFixture is a server with two customers: A signs in through the

@@ -17,6 +17,7 @@ import (
 
 	"carfin/calendar"
 	"carfin/db"
+	"carfin/db/dbtest"
 	"carfin/identity"
 	"carfin/money"
 	"carfin/notify"
@@ -27,33 +28,13 @@ import (
 // TestServeViaRun and the benchmarks use the real parameters.
 var cheapParams = identity.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
-// clocks holds the test clock of each database a server was started on.
-var clocks sync.Map
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// newClock starts at the real time (cookies and TOTP apps live in it),
-// whole seconds, so tests can move it forward.
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // server is a carfin portal started in-process on 127.0.0.1:0 through
 // startServer (what `carfin serve` runs), over a test database.
 type server struct {
 	t     *testing.T
 	d     *db.DB
 	base  string
-	clock *clock
+	clock *dbtest.Clock // the database's
 	logs  *syncBuffer
 	// metrics is the origin of the metrics listener ("" when off).
 	metrics string
@@ -108,13 +89,12 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // X-Forwarded-For.
 func startServe(t *testing.T, d *db.DB, opts ...func(*serveConfig)) *server {
 	t.Helper()
-	// A second server over the same database shares its clock: setting
-	// d.Now again would race with the first server's goroutines.
-	c, loaded := clocks.LoadOrStore(d, newClock())
-	clk, _ := c.(*clock) // the map holds only clocks
-	if !loaded {
-		d.Now = clk.Now
-	}
+	// The database's clock stands still, at the real time (cookies and
+	// TOTP apps live in it), until the test moves it; unless the test set
+	// it already, or another server over d stopped it: a second server
+	// shares the first's time.
+	clk := dbtest.ClockOf(d)
+	clk.Stop()
 	cfg, err := parseServeConfig(nil, harnessEnv, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -21,9 +21,7 @@ func TestServePaymentsRun(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		// The clock is past the cut-off (17:00 New York) on a business day
 		// before the server starts, so the jobs' first check finds the run due.
-		clk := &clock{t: time.Date(2026, 11, 18, 22, 30, 0, 0, time.UTC)}
-		clocks.Store(d, clk)
-		d.Now = clk.Now
+		dbtest.ClockOf(d).Set(time.Date(2026, 11, 18, 22, 30, 0, 0, time.UTC))
 		env := newPayEnv(t)
 		pay := env.paymentsFor(t, d)
 		c := seedCustomer(t, d, "Jo")

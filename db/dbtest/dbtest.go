@@ -2,6 +2,9 @@
 // engine: SQLite in a temporary file always, and PostgreSQL in a fresh
 // schema of the server at CARFIN_TEST_POSTGRES_URL.
 //
+// Every database it opens has a Clock of its own, which tests move
+// (ClockOf): it follows the system clock until a test sets it.
+//
 // Without that variable the PostgreSQL half is skipped with a message,
 // except under CI (CI set), where a missing or unreachable PostgreSQL fails
 // the test: CI must prove both engines.
@@ -15,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +31,7 @@ import (
 const EnvPostgres = "CARFIN_TEST_POSTGRES_URL"
 
 // Each runs body as two subtests, "sqlite" and "postgres", each with its
-// own fresh, migrated database.
+// own fresh, migrated database, with a clock of its own (ClockOf).
 func Each(t *testing.T, body func(t *testing.T, d *db.DB)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { body(t, SQLite(t)) })
@@ -35,10 +39,10 @@ func Each(t *testing.T, body func(t *testing.T, d *db.DB)) {
 }
 
 // SQLite returns a fresh migrated SQLite database in a temporary directory,
-// closed when the test ends.
+// closed when the test ends, with a clock of its own (ClockOf).
 func SQLite(t testing.TB) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "carfin.db"))
+	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "carfin.db"), db.WithClock(&Clock{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,13 +68,14 @@ func PostgresURL(t testing.TB) string {
 }
 
 // Postgres returns a fresh migrated PostgreSQL database: a new schema on
-// the test server, dropped when the test ends.
+// the test server, dropped when the test ends, with a clock of its own
+// (ClockOf).
 func Postgres(t testing.TB) *db.DB {
 	t.Helper()
 	dsn := PostgresDSN(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	d, err := db.Open(ctx, dsn)
+	d, err := db.Open(ctx, dsn, db.WithClock(&Clock{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +130,74 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// FixedClock returns a clock that always answers t, for tests that need
-// "now" to be a known instant.
-func FixedClock(t time.Time) db.Clock {
-	return func() time.Time { return t.UTC() }
+// Clock is a test clock: the clock of every database dbtest opens, and a
+// clock for tests to give db.Open (db.WithClock). The zero Clock follows
+// the system clock; Set stops it at an instant, and Add moves it, stopped
+// or running. Tests move a database's time through its clock; the clock
+// itself, fixed when the database was opened, is shared by everything
+// over the database (a second server sees the same time).
+type Clock struct {
+	mu      sync.Mutex
+	stopped bool
+	at      time.Time     // where a stopped clock stands
+	offset  time.Duration // from the system clock, while running
+}
+
+// ClockOf returns the clock of d, a database dbtest opened. It panics for
+// any other database: its clock is not a test's to move.
+func ClockOf(d *db.DB) *Clock {
+	c, ok := d.Clock().(*Clock)
+	if !ok {
+		panic("dbtest.ClockOf: the database was not opened by dbtest")
+	}
+	return c
+}
+
+// Now returns the clock's time, in UTC.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return c.at
+	}
+	return db.SystemClock.Now().Add(c.offset)
+}
+
+// Set stops the clock at t, kept in UTC to the microsecond (what
+// PostgreSQL keeps, so that a time read back equals the one written).
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped, c.at = true, t.UTC().Truncate(time.Microsecond)
+}
+
+// Add moves the clock by d, whether it stands or runs.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		c.at = c.at.Add(d)
+	} else {
+		c.offset += d
+	}
+}
+
+// Stop stops a running clock at the whole second it shows (cookies and
+// authenticator codes count whole seconds, so times a test works out from
+// it land where it expects); a stopped clock stays where it stands.
+func (c *Clock) Stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped {
+		c.stopped, c.at = true, db.SystemClock.Now().Add(c.offset).Truncate(time.Second)
+	}
+}
+
+// Run lets a stopped clock run on in real time from where it stands.
+func (c *Clock) Run() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		c.stopped, c.offset = false, c.at.Sub(db.SystemClock.Now())
+	}
 }
