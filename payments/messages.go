@@ -253,7 +253,10 @@ func msgDeclined(cfg Config, c contact, p Payment, code string) notify.Message {
 // declineText says in English why a card was declined (for errors).
 func declineText(code string) string { return declineIn("en", code) }
 
-// declineIn says in lang why a card was declined.
+// DeclineText says in lang why a card was declined, from the processor's
+// decline code ("" when the processor did not answer).
+func DeclineText(lang, code string) string { return declineIn(lang, code) }
+
 func declineIn(lang, code string) string {
 	switch code {
 	case "insufficient_funds", "expired_card", "incorrect_cvc":

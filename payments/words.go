@@ -93,8 +93,8 @@ var messages = notify.NewCatalog(withReturnTexts(map[string]map[string]string{
 		"autopay.amount": "the installment ({{money .Installment}}){{if .Extra}} plus {{money .Extra}}{{end}}",
 		"autopay.timing": "{{if eq .Days 0}}on each due date{{else if eq .Days 1}}1 day before each due date{{else}}{{.Days}} days before each due date{{end}} (the next business day if it is not one)",
 
-		"status.scheduled":         "Scheduled for {{fullDate .Date}}.",
-		"status.authorized":        "Approved; the card is charged on {{fullDate .Date}}.",
+		"status.scheduled":         "Scheduled for {{date .Date}}.",
+		"status.authorized":        "Approved; the card is charged on {{date .Date}}.",
 		"status.pending":           "Processed.",
 		"status.pending_ach":       "Processed; your bank can still return it for a few days.",
 		"status.settled":           "Completed.",
@@ -211,8 +211,8 @@ var messages = notify.NewCatalog(withReturnTexts(map[string]map[string]string{
 		"autopay.amount": "su cuota ({{money .Installment}}){{if .Extra}} más {{money .Extra}}{{end}}",
 		"autopay.timing": "{{if eq .Days 0}}en cada fecha de vencimiento{{else if eq .Days 1}}1 día antes de cada fecha de vencimiento{{else}}{{.Days}} días antes de cada fecha de vencimiento{{end}} (el siguiente día hábil si no lo es)",
 
-		"status.scheduled":         "Programado para el {{fullDate .Date}}.",
-		"status.authorized":        "Aprobado; la tarjeta se cobra el {{fullDate .Date}}.",
+		"status.scheduled":         "Programado para el {{date .Date}}.",
+		"status.authorized":        "Aprobado; la tarjeta se cobra el {{date .Date}}.",
 		"status.pending":           "Procesado.",
 		"status.pending_ach":       "Procesado; su banco todavía puede devolverlo durante unos días.",
 		"status.settled":           "Completado.",
@@ -304,7 +304,8 @@ func sentences(lang string, ps []phrase) string {
 }
 
 // methodLabel names a payment method in lang: "Checking at Prairie Gate
-// Savings Bank ••••1234", "Visa ••••4242, expires 12/2028".
+// Savings Bank ••••1234", "Visa ••••4242, expires 12/2028"
+// (Method.Label, Method.LabelIn).
 func methodLabel(lang string, m Method) string {
 	if m.Kind == KindCard {
 		brand := brandName(m.Brand)
@@ -332,7 +333,12 @@ func paidFrom(lang string, p Payment) string {
 	return methodLabel(lang, p.PaidFrom)
 }
 
-// statusText is a payment's status in a sentence, in lang.
+// StatusText is a payment's status in a sentence, in lang: "Scheduled
+// for December 2, 2026.", "Returned. Your bank returned the payment
+// because …". The portal's pages and the messages and receipts word it
+// the same.
+func StatusText(lang string, p Payment) string { return statusText(lang, p) }
+
 func statusText(lang string, p Payment) string {
 	m := msg{Date: p.Date, Refund: p.RefundedCents}
 	switch p.Status {
@@ -383,9 +389,12 @@ var reasonKeys = map[string]string{
 	"covered by a payment you scheduled":     "reason.covered",
 }
 
-// reasonText words a recorded reason in lang. A reason without a phrase
-// is shown as recorded in English, and as "see your account's history"
-// in another language.
+// ReasonText words in lang a reason payments records for a payment that
+// was not made (Payment.StatusReason). A reason without a phrase is shown
+// as recorded in English, and as "see your account's history" in another
+// language.
+func ReasonText(lang, reason string) string { return reasonText(lang, reason) }
+
 func reasonText(lang, reason string) string {
 	if k, ok := reasonKeys[reason]; ok {
 		return word(lang, k, nil)
@@ -394,6 +403,16 @@ func reasonText(lang, reason string) string {
 		return reason
 	}
 	return word(lang, "reason.other", nil)
+}
+
+// ReturnText says in lang why a bank returned a payment with code;
+// english is the return's own words (ReturnInfo.Description; "" for
+// package ach's).
+func ReturnText(lang, code, english string) string {
+	if english == "" {
+		english = ach.Reason(code).Customer
+	}
+	return returnText(lang, ach.ReturnReason{Code: code, Customer: english})
 }
 
 // returnText says in lang why a bank returned a payment: in English the

@@ -52,13 +52,10 @@ func TestPaymentsCatalogs(t *testing.T) {
 	for _, k := range []payments.PaymentKind{payments.OneTimePayment, payments.AutopayPayment, payments.RetryPayment} {
 		keys["pay.kind_"+string(k)] = true
 	}
-	for _, c := range returnCodes {
-		keys["pay.return_"+c] = true
-	}
 	for _, code := range []string{"insufficient_funds", "expired_card", "incorrect_cvc", "other"} {
 		keys[declineErrorKey(code)] = true
 	}
-	for _, m := range []map[string]string{returnActions, reasons, declineKeys, paymentNotices, methodNotices, autopayNotices} {
+	for _, m := range []map[string]string{returnActions, paymentNotices, methodNotices, autopayNotices} {
 		for _, k := range m {
 			keys[k] = true
 		}

@@ -12,9 +12,10 @@ import (
 	"carfin/payments"
 )
 
-// Words for the payments pages, in the page's language. Package payments
-// words its own labels and reasons in English (for emails and receipts);
-// the pages build theirs from the same facts and the catalogs.
+// Words for the payments pages, in the page's language. A payment's
+// method, status and reasons are worded by package payments, in the words
+// its emails and receipts use (Method.LabelIn, payments.StatusText, …);
+// the catalogs hold the pages' own.
 
 // MethodLabel names a payment method in the page's language: "Checking
 // at Prairie Gate Savings Bank ••••1234", "Visa ••••4242, expires
@@ -74,22 +75,10 @@ func returnCode(reason string) string {
 	return ""
 }
 
-// returnCodes are the return codes the catalogs word (pay.return_Rnn).
-var returnCodes = []string{"R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "R09", "R10", "R11", "R12", "R16", "R20", "R24", "R29"}
-
 // ReturnText says in plain words why a bank returned a payment; english
-// is the payments package's own text, used for a code the catalogs do
-// not word.
+// is the return's own text.
 func (p *page) ReturnText(code, english string) string {
-	for _, c := range returnCodes {
-		if c == code {
-			return p.T("pay.return_" + code)
-		}
-	}
-	if english != "" && p.Lang == "en" {
-		return english
-	}
-	return p.T("pay.return_other")
+	return payments.ReturnText(p.Lang, code, english)
 }
 
 // returnActions maps each sentence payments writes about what it did
@@ -136,83 +125,13 @@ func (p *page) ReturnAction(pay payments.Payment) string {
 	return strings.Join(out, " ")
 }
 
-// reasons maps the reasons payments records for a payment that was not
-// made to catalog keys.
-var reasons = map[string]string{
-	"cancelled by you":                                       "pay.reason_cancelled_by_you",
-	"the bank account can no longer be used":                 "pay.reason_account_unusable",
-	"the contract is closed":                                 "pay.reason_contract_closed",
-	"the installment was already paid":                       "pay.reason_installment_paid",
-	"the contract is already paid":                           "pay.reason_contract_paid",
-	"the payment could not be applied":                       "pay.reason_not_applied",
-	"the contract was already paid; the charge was refunded": "pay.reason_refunded",
-	"the card processor did not answer":                      "pay.reason_processor_timeout",
-	"the card processor refused the payment":                 "pay.reason_processor_refused",
-	"covered by a payment you scheduled":                     "pay.reason_covered",
-}
-
-func (p *page) reasonText(reason string) string {
-	if k, ok := reasons[reason]; ok {
-		return p.T(k)
-	}
-	if p.Lang == "en" && reason != "" {
-		return reason
-	}
-	return p.T("pay.reason_other")
-}
-
-// declineKeys word the processor's decline codes.
-var declineKeys = map[string]string{"insufficient_funds": "pay.decline_insufficient_funds", "expired_card": "pay.decline_expired_card",
-	"incorrect_cvc": "pay.decline_incorrect_cvc", "": "pay.decline_no_answer"}
-
-func (p *page) declineText(code string) string {
-	if k, ok := declineKeys[code]; ok {
-		return p.T(k)
-	}
-	return p.T("pay.decline_other")
-}
-
 // StatusLabel is a payment's status in one or two words, for tables.
 func (p *page) StatusLabel(pay payments.Payment) string {
 	return p.T("pay.label_" + string(pay.Status))
 }
 
 // StatusText is a payment's status in a sentence.
-func (p *page) StatusText(pay payments.Payment) string {
-	switch pay.Status {
-	case payments.StatusScheduled:
-		return p.T("pay.status_scheduled", p.LongDate(pay.Date))
-	case payments.StatusAuthorized:
-		return p.T("pay.status_authorized", p.LongDate(pay.Date))
-	case payments.StatusPending:
-		if pay.Rail == payments.RailACH {
-			return p.T("pay.status_pending_ach")
-		}
-		return p.T("pay.status_pending")
-	case payments.StatusSettled:
-		if pay.RefundedCents > 0 {
-			return p.T("pay.status_settled_refund", p.Money(pay.RefundedCents))
-		}
-		return p.T("pay.status_settled")
-	case payments.StatusCancelled:
-		if pay.StatusReason == "cancelled by you" {
-			return p.T("pay.status_cancelled")
-		}
-		return p.T("pay.status_cancelled_because", p.reasonText(pay.StatusReason))
-	case payments.StatusDeclined:
-		return p.T("pay.status_declined", p.declineText(pay.StatusReason))
-	case payments.StatusFailed:
-		return p.T("pay.status_failed", p.reasonText(pay.StatusReason))
-	case payments.StatusSkipped:
-		return p.T("pay.status_skipped", p.reasonText(pay.StatusReason))
-	case payments.StatusReturned:
-		if pay.Return != nil {
-			return p.T("pay.status_returned", p.ReturnText(pay.Return.Code, pay.Return.Description))
-		}
-		return p.T("pay.status_returned", p.T("pay.return_other"))
-	}
-	return string(pay.Status)
-}
+func (p *page) StatusText(pay payments.Payment) string { return payments.StatusText(p.Lang, pay) }
 
 // KindText says who started a payment.
 func (p *page) KindText(pay payments.Payment) string {
