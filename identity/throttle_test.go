@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -88,46 +89,90 @@ func TestDelay(t *testing.T) {
 	}
 }
 
+// TestHashGate: with 2 slots and 3 places to wait, 2 hashes run, 3 wait
+// (for a slot, or until their context ends), and the next ones are
+// refused at once; once the running ones finish, the waiting ones run,
+// never more than 2 at a time. Each step waits for the gate's own state,
+// not for time to pass.
 func TestHashGate(t *testing.T) {
 	g := newHashGate(2, 3)
 	release := make(chan struct{})
+	started := make(chan struct{}, 10)
 	var running, peak int
 	var mu sync.Mutex
+	hash := func() {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		started <- struct{}{}
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
-	for range 10 {
-		wg.Go(func() {
-			errs <- g.do(context.Background(), func() {
-				mu.Lock()
-				running++
-				peak = max(peak, running)
-				mu.Unlock()
-				<-release
-				mu.Lock()
-				running--
-				mu.Unlock()
-			})
-		})
+	for range 2 {
+		wg.Go(func() { errs <- g.do(context.Background(), hash) })
 	}
-	time.Sleep(100 * time.Millisecond)
+	<-started
+	<-started // both slots taken
+	for range 3 {
+		wg.Go(func() { errs <- g.do(context.Background(), hash) })
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for g.waiting.Load() != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d waiting, want 3", g.waiting.Load())
+		}
+		runtime.Gosched()
+	}
+	for i := range 4 {
+		if err := g.do(context.Background(), hash); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("attempt %d past a full queue: %v, want ErrThrottled", i+1, err)
+		}
+	}
+	if g.tryNow(hash) {
+		t.Fatal("tryNow ran with every slot taken")
+	}
 	close(release)
 	wg.Wait()
 	close(errs)
-	var refused, done int
+	done := 0
 	for err := range errs {
-		switch {
-		case errors.Is(err, ErrThrottled):
-			refused++
-		case err == nil:
-			done++
+		if err != nil {
+			t.Errorf("a hash that ran or waited: %v", err)
 		}
+		done++
 	}
-	if peak > 2 {
-		t.Errorf("%d hashes at once, want at most 2", peak)
+	if done != 5 || peak != 2 {
+		t.Errorf("done %d, peak %d at once; want 5 and 2", done, peak)
 	}
-	if done < 2 || done > 5 || refused != 10-done {
-		t.Errorf("done %d, refused %d: want 2 running + at most 3 waiting, the rest refused", done, refused)
+
+	// A waiting caller whose context ends leaves the queue.
+	one := newHashGate(1, 1)
+	hold := make(chan struct{})
+	inSlot := make(chan struct{})
+	go func() { _ = one.do(context.Background(), func() { close(inSlot); <-hold }) }()
+	<-inSlot
+	ctx, cancel := context.WithCancel(context.Background())
+	waiter := make(chan error, 1)
+	go func() { waiter <- one.do(ctx, func() { t.Error("a cancelled waiter ran") }) }()
+	for one.waiting.Load() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter never queued")
+		}
+		runtime.Gosched()
 	}
+	cancel()
+	if err := <-waiter; !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled waiter: %v", err)
+	}
+	if n := one.waiting.Load(); n != 0 {
+		t.Errorf("%d still waiting after the cancel", n)
+	}
+	close(hold)
 }
 
 // TestIPKey: IPv4 addresses count alone, IPv6 ones by their /64.
