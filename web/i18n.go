@@ -129,7 +129,9 @@ func safeNext(next string) string {
 		return "/"
 	}
 	for s, depth := next, 0; ; depth++ {
-		if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) || r == '\\' || r == utf8.RuneError }) {
+		if strings.ContainsFunc(s, func(r rune) bool {
+			return unicode.IsControl(r) || unicode.IsSpace(r) || r == '\\' || r == utf8.RuneError
+		}) {
 			return "/"
 		}
 		d, err := url.PathUnescape(s)
