@@ -40,6 +40,7 @@ var letterTexts = map[string]map[string]string{
 		"mail":             "By mail (overnight or certified mail recommended)",
 		"call":             "Call us at %s for wiring and mailing instructions.",
 		"reference":        "Put the quote number %s and your account number on your payment.",
+		"scheduled":        "Payments already scheduled on your account by %[1]s: %[2]s. The payoff amount above does not count them. Once they are collected, at most %[3]s is left to pay, and any overpayment is refunded. Payments scheduled after %[1]s are not collected once the account is paid off.",
 		"payoff_note":      "This quote assumes no other payment is made or returned before the good-through date. A payment returned after this quote was issued increases the amount owed. When the contract is paid in full, we release our lien on the vehicle's title.",
 		"lease_pay_note":   "This quote assumes no other payment is made or returned before the good-through date. A payment returned after this quote was issued increases the amount owed. Paying off the lease buys the vehicle: sales tax and registration fees may apply, and when it is paid in full we transfer the vehicle's title to you.",
 		"lease_ends":       "Lease ends",
@@ -88,6 +89,7 @@ var letterTexts = map[string]map[string]string{
 		"mail":             "Por correo (recomendamos correo urgente o certificado)",
 		"call":             "Llámenos al %s para recibir las instrucciones de transferencia y de envío por correo.",
 		"reference":        "Anote el número de cotización %s y su número de cuenta en su pago.",
+		"scheduled":        "Pagos ya programados en su cuenta hasta el %[1]s: %[2]s. El monto de liquidación de arriba no los cuenta. Una vez cobrados, queda por pagar como máximo %[3]s, y cualquier pago en exceso se reembolsa. Los pagos programados después del %[1]s no se cobran una vez liquidada la cuenta.",
 		"payoff_note":      "Esta cotización supone que no se hace ni se devuelve ningún otro pago antes de la fecha de validez. Un pago devuelto después de emitir esta cotización aumenta el monto adeudado. Cuando el contrato quede pagado por completo, liberaremos el gravamen sobre el título del vehículo.",
 		"lease_pay_note":   "Esta cotización supone que no se hace ni se devuelve ningún otro pago antes de la fecha de validez. Un pago devuelto después de emitir esta cotización aumenta el monto adeudado. Liquidar el arrendamiento es comprar el vehículo: pueden aplicarse impuestos sobre la venta y cargos de registro, y cuando quede pagado por completo le transferiremos el título del vehículo.",
 		"lease_ends":       "El arrendamiento termina",
@@ -257,6 +259,9 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 		}
 		if lease {
 			note(T("lease_balance_is"))
+		}
+		if q.ScheduledCents > 0 {
+			note(T("scheduled", locale.LongDate(lang, q.GoodThrough), amount(q.ScheduledCents), amount(q.LeftCents())))
 		}
 		section(T("how_to_pay"))
 		instructions(pdf, tr, cfg, T, q)

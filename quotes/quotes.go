@@ -24,6 +24,7 @@ import (
 	"carfin/db"
 	"carfin/documents"
 	"carfin/money"
+	"carfin/payments"
 	"carfin/servicing"
 )
 
@@ -77,6 +78,10 @@ type Quote struct {
 	BilledCents    money.Cents // leases: billed and unpaid (negative: credit)
 	PerDiemCents   money.Cents // added for each day after GoodThrough
 	TotalCents     money.Cents // payoff quotes: the payoff; lease-end: the purchase total
+	// ScheduledCents (payoff quotes) sums the payments scheduled on the
+	// account on or before GoodThrough when the quote was made. TotalCents
+	// does not count them: once they are collected, LeftCents is left.
+	ScheduledCents money.Cents
 	// Lease-end quotes.
 	Odometer            int64
 	ExcessMiles         int64
@@ -148,7 +153,9 @@ func validGoodThrough(today, d calendar.Date) bool {
 }
 
 // Payoff quotes paying one of the customer's contracts off through
-// goodThrough, stores the quote and its letter (in lang, "en" or "es"),
+// goodThrough, with the payments already scheduled by then (which the
+// payoff does not count; the letter says what is left once they are
+// collected), stores the quote and its letter (in lang, "en" or "es"),
 // and returns it. Asking again for the same contract and date on the same
 // day, with the same figures, returns the quote already made. It returns
 // ErrNotFound for a contract not the customer's, ErrGoodThrough for a date
@@ -174,9 +181,13 @@ func (s *Service) Payoff(ctx context.Context, customerID, contractID int64, good
 	if err != nil {
 		return Quote{}, fmt.Errorf("payoff quote of contract %d: %w", contractID, err)
 	}
+	scheduled, err := payments.ScheduledThrough(ctx, s.db.Read, contractID, goodThrough)
+	if err != nil {
+		return Quote{}, fmt.Errorf("payoff quote of contract %d: %w", contractID, err)
+	}
 	q := Quote{CustomerID: customerID, ContractID: contractID, Kind: KindPayoff, QuotedOn: today, GoodThrough: goodThrough,
 		PrincipalCents: sq.PrincipalCents, InterestCents: sq.InterestCents, FeesCents: sq.FeesCents, BilledCents: sq.BilledCents,
-		PerDiemCents: sq.PerDiemCents, TotalCents: sq.PayoffCents, Lang: langOf(lang)}
+		PerDiemCents: sq.PerDiemCents, TotalCents: sq.PayoffCents, ScheduledCents: scheduled, Lang: langOf(lang)}
 	return s.store(ctx, a, q)
 }
 
@@ -227,7 +238,7 @@ func (s *Service) addressee(ctx context.Context, customerID, contractID int64) (
 
 const quoteColumns = `id, number, customer_id, contract_id, kind, quoted_on, good_through, principal_cents, interest_cents,
 	fees_cents, billed_cents, per_diem_cents, total_cents, odometer, excess_miles, excess_mileage_cents, purchase_option_cents,
-	purchase_fee_cents, disposition_fee_cents, unpaid_cents, purchase_cents, turn_in_cents, lang, document_id, created_at`
+	purchase_fee_cents, disposition_fee_cents, unpaid_cents, purchase_cents, turn_in_cents, scheduled_cents, lang, document_id, created_at`
 
 func scanQuote(sc interface{ Scan(...any) error }) (Quote, error) {
 	var q Quote
@@ -235,10 +246,16 @@ func scanQuote(sc interface{ Scan(...any) error }) (Quote, error) {
 	err := sc.Scan(&q.ID, &q.Number, &q.CustomerID, &q.ContractID, &kind, &q.QuotedOn, &q.GoodThrough, &q.PrincipalCents,
 		&q.InterestCents, &q.FeesCents, &q.BilledCents, &q.PerDiemCents, &q.TotalCents, &q.Odometer, &q.ExcessMiles,
 		&q.ExcessMileageCents, &q.PurchaseOptionCents, &q.PurchaseFeeCents, &q.DispositionFeeCents, &q.UnpaidCents,
-		&q.PurchaseCents, &q.TurnInCents, &q.Lang, &q.DocumentID, &q.CreatedAt)
+		&q.PurchaseCents, &q.TurnInCents, &q.ScheduledCents, &q.Lang, &q.DocumentID, &q.CreatedAt)
 	q.Kind = Kind(kind)
 	return q, err
 }
+
+// LeftCents is what a payoff quote leaves to pay once the payments
+// scheduled by its good-through date are collected: the payoff less them
+// (at most: collected earlier, they also save a little interest, and a
+// payment never collects more than is owed). 0 if they cover it.
+func (q Quote) LeftCents() money.Cents { return max(0, q.TotalCents-q.ScheduledCents) }
 
 // numberOf is a quote's number: PQ- or LQ- and its id.
 func numberOf(k Kind, id int64) string {
@@ -253,8 +270,9 @@ func (s *Service) store(ctx context.Context, a servicing.Addressee, q Quote) (Qu
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		same, err := scanQuote(tx.QueryRowContext(ctx, `SELECT `+quoteColumns+` FROM payoff_quotes
 			WHERE contract_id = $1 AND customer_id = $2 AND kind = $3 AND quoted_on = $4 AND COALESCE(good_through, quoted_on) = $5
-			AND total_cents = $6 AND turn_in_cents = $7 AND odometer = $8 AND lang = $9 ORDER BY id LIMIT 1`,
-			q.ContractID, q.CustomerID, string(q.Kind), q.QuotedOn, cmp.Or(q.GoodThrough, q.QuotedOn), q.TotalCents, q.TurnInCents, q.Odometer, q.Lang))
+			AND total_cents = $6 AND turn_in_cents = $7 AND odometer = $8 AND lang = $9 AND scheduled_cents = $10 ORDER BY id LIMIT 1`,
+			q.ContractID, q.CustomerID, string(q.Kind), q.QuotedOn, cmp.Or(q.GoodThrough, q.QuotedOn), q.TotalCents, q.TurnInCents, q.Odometer, q.Lang,
+			q.ScheduledCents))
 		if err == nil {
 			q = same
 			return nil
@@ -288,12 +306,12 @@ func (s *Service) store(ctx context.Context, a servicing.Addressee, q Quote) (Qu
 		_, err = tx.ExecContext(ctx, `INSERT INTO payoff_quotes (id, number, customer_id, contract_id, kind, quoted_on, good_through,
 			principal_cents, interest_cents, fees_cents, billed_cents, per_diem_cents, total_cents, odometer, excess_miles,
 			excess_mileage_cents, purchase_option_cents, purchase_fee_cents, disposition_fee_cents, unpaid_cents, purchase_cents,
-			turn_in_cents, lang, document_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+			turn_in_cents, scheduled_cents, lang, document_id, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
 			q.ID, q.Number, q.CustomerID, q.ContractID, string(q.Kind), q.QuotedOn, good, q.PrincipalCents, q.InterestCents,
 			q.FeesCents, q.BilledCents, q.PerDiemCents, q.TotalCents, q.Odometer, q.ExcessMiles, q.ExcessMileageCents,
 			q.PurchaseOptionCents, q.PurchaseFeeCents, q.DispositionFeeCents, q.UnpaidCents, q.PurchaseCents, q.TurnInCents,
-			q.Lang, q.DocumentID, tx.Now())
+			q.ScheduledCents, q.Lang, q.DocumentID, tx.Now())
 		return err
 	})
 	if err != nil {

@@ -48,6 +48,11 @@ type cardPageData struct {
 	ReturnURL string
 	Months    []string
 	Years     []int
+	// ExpMonth and ExpYear are the expiry the form starts on: next month,
+	// a card still valid (the first month and year on the lists would be
+	// past most of the year).
+	ExpMonth string
+	ExpYear  int
 	// Card is the tokenized card to save (the second step).
 	Card  *payments.Card
 	Token string
@@ -117,6 +122,8 @@ func renderCardForm(w http.ResponseWriter, r *http.Request, v *views, cards card
 	for y := now.Year(); y <= now.Year()+cardYearsAhead; y++ {
 		d.Years = append(d.Years, y)
 	}
+	next := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
+	d.ExpMonth, d.ExpYear = d.Months[next.Month()-1], next.Year()
 	p.Data = d
 	cards.allowPost(w)
 	v.render(w, status, "method_card", p)

@@ -11,10 +11,14 @@ import (
 // handlePaymentCreate confirms a payment from the review page and sends
 // the customer to its confirmation page. The form's idempotency key makes
 // a double click or a resubmitted form one payment: the repeat finds the
-// first and goes to the same page. A declined card or a processor that
-// did not answer shows the review again with the reason, nothing paid;
-// any other refusal (the balance changed, the date passed) goes back to
-// the form with the message next to its field.
+// first and goes to the same page. A payment identical to one made
+// minutes ago (the browser's Back button after paying, then confirm) is
+// made only when the review's "make a second payment" box is ticked:
+// otherwise the review shows again, with the first payment and the box.
+// A declined card or a processor that did not answer shows the review
+// again with the reason, nothing paid; any other refusal (the balance
+// changed, the date passed) goes back to the form with the message next
+// to its field.
 func handlePaymentCreate(pay *payments.Service, v *views, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(r, "id")
@@ -43,6 +47,13 @@ func handlePaymentCreate(pay *payments.Service, v *views, now func() time.Time) 
 			if errs, ok = oneTimeErrors(err, f); !ok {
 				serverError(w, r, v, err)
 				return
+			}
+			if errors.Is(err, payments.ErrDuplicatePayment) {
+				// Nothing was written: the same form (and key) confirms it.
+				if q, qerr := pay.Quote(r.Context(), cust, req); qerr == nil {
+					renderPayReview(w, r, pay, v, http.StatusConflict, q, f, errs)
+					return
+				}
 			}
 			if errors.Is(err, payments.ErrCardDeclined) || errors.Is(err, payments.ErrProcessorTimeout) {
 				if q, qerr := pay.Quote(r.Context(), cust, req); qerr == nil {

@@ -19,9 +19,10 @@ import (
 // payForm is the one-time payment form as submitted: the amount choice
 // ("due", "past_due", "payoff", "other") and the typed amount, the method
 // id, the date (YYYY-MM-DD; "" for the earliest) and, on the review page,
-// the idempotency key.
+// the idempotency key and Again ("1": the customer confirms a second
+// payment identical to one made minutes ago).
 type payForm struct {
-	Amount, Other, Method, Date, Key string
+	Amount, Other, Method, Date, Key, Again string
 }
 
 // Limits of the form's values (bigger ones are refused as they are).
@@ -38,7 +39,7 @@ func readPayForm(q url.Values) payForm {
 		}
 		return s
 	}
-	return payForm{Amount: get("amount"), Other: get("other"), Method: get("method"), Date: get("date"), Key: q.Get("key")}
+	return payForm{Amount: get("amount"), Other: get("other"), Method: get("method"), Date: get("date"), Key: q.Get("key"), Again: get("again")}
 }
 
 // groupedAmount: "1,234.56" as people type it (commas only as thousands
@@ -58,7 +59,8 @@ func typedAmount(s string) string {
 // fields that cannot be read (method id, date) with their message keys.
 func (f payForm) oneTime(contractID int64, ip string) (payments.OneTime, map[string]string) {
 	errs := map[string]string{}
-	o := payments.OneTime{ContractID: contractID, Choice: payments.AmountChoice(f.Amount), Other: typedAmount(f.Other), IdempotencyKey: f.Key, IP: ip}
+	o := payments.OneTime{ContractID: contractID, Choice: payments.AmountChoice(f.Amount), Other: typedAmount(f.Other), IdempotencyKey: f.Key, IP: ip,
+		Again: f.Again == "1"}
 	if f.Amount == "" {
 		errs["amount"] = "pay.err_amount_choose"
 	}
@@ -130,6 +132,8 @@ func oneTimeErrors(err error, f payForm) (errs map[string]string, ok bool) {
 		return map[string]string{"": "pay.err_closed"}, true
 	case errors.Is(err, payments.ErrIdempotencyConflict):
 		return map[string]string{"": "pay.err_key"}, true
+	case errors.Is(err, payments.ErrDuplicatePayment):
+		return map[string]string{"again": "pay.err_again"}, true
 	case errors.Is(err, payments.ErrCardDeclined):
 		return map[string]string{"": declineErrorKey(payments.DeclineCode(err))}, true
 	case errors.Is(err, payments.ErrProcessorTimeout):

@@ -17,10 +17,13 @@ type payReviewData struct {
 
 // handlePaymentReview checks the payment form and shows what the payment
 // would be — amount, fee, total, method, effective date and until when
-// it can be changed — with a confirm button. It writes nothing, so a
-// reload or the back button is harmless; the confirm form carries a new
-// idempotency key, so a double click on it makes one payment. Errors go
-// back to the form, next to their fields.
+// it can be changed — with a confirm button. A date after an
+// installment's grace period says the late fee it brings and the last
+// date that avoids it; a payment identical to one made minutes ago shows
+// that one and asks to tick a box to make a second. It writes nothing,
+// so a reload or the back button is harmless; the confirm form carries a
+// new idempotency key, so a double click on it makes one payment. Errors
+// go back to the form, next to their fields.
 func handlePaymentReview(pay *payments.Service, v *views, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(r, "id")
