@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,7 +198,20 @@ func TestDuplicatePayment(t *testing.T) {
 		if dup, err := e.pay.Pay(e.ctx, ada, again); err != nil || dup.ID != second.ID || !dup.Duplicate {
 			t.Fatalf("double click on the confirmed second: %+v %v", dup, err)
 		}
-		// Once the window has passed, or once the first is cancelled, no question.
+		// A double click on a new form: both answers are the one payment
+		// (the second sees the first as a repeat, not as a duplicate).
+		click := payments.OneTime{ContractID: loan, MethodID: m.ID, Choice: payments.PayOther, Other: "20.00", Date: day("2026-11-06"), IdempotencyKey: "k9"}
+		var wg sync.WaitGroup
+		clicks := make([]payments.Payment, 2)
+		errs := make([]error, 2)
+		for i := range 2 {
+			wg.Go(func() { clicks[i], errs[i] = e.pay.Pay(e.ctx, ada, click) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || clicks[0].ID != clicks[1].ID {
+			t.Fatalf("double click: %+v %v, %+v %v", clicks[0], errs[0], clicks[1], errs[1])
+		}
+		// Once the window has passed, no question.
 		later := form
 		later.IdempotencyKey = "k3"
 		e.clock.Set(e.clock.Now().Add(payments.DuplicateWindow + time.Second))

@@ -477,6 +477,16 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 			return err
 		}
 		if qt.Recent != nil && !f.Again {
+			// The same form submitted twice at once (a double click) made
+			// it: that is a repeat, answered with the first payment.
+			var same int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM payments WHERE customer_id = $1 AND idempotency_key = $2`,
+				customerID, f.IdempotencyKey).Scan(&same); err != nil {
+				return err
+			}
+			if same > 0 {
+				return errRepeated
+			}
 			return fmt.Errorf("%s on %s like %s: %w", qt.AmountCents.Dollars(), qt.Date, qt.Recent.Confirmation, ErrDuplicatePayment)
 		}
 		now := tx.Now()
