@@ -380,7 +380,15 @@ func TestPortalPaperlessAndAlerts(t *testing.T) {
 				t.Errorf("ShouldNotify(%s, %s) = %v %v, want %v", tc.k, tc.ch, got, err, tc.want)
 			}
 		}
-		b.get("/profile/alerts").must(t, 200, `name="due_reminder_sms" type="checkbox" checked`)
+		b.get("/profile/alerts").must(t, 200, `name="due_reminder_sms" type="checkbox" checked`, `<option value="en" lang="en" selected>English</option>`)
+		// The language of messages is saved with the alerts, and kept when
+		// a form without it is posted.
+		b.post("/profile/alerts", url.Values{"days": {"3"}, "due_reminder_sms": {"on"}, "lang": {"es"}}).must(t, 200, "Your alert choices were saved")
+		b.post("/profile/alerts", url.Values{"days": {"3"}, "due_reminder_sms": {"on"}}).must(t, 200, "Your alert choices were saved")
+		b.get("/profile/alerts").must(t, 200, `<option value="es" lang="es" selected>Español</option>`)
+		if p, err := preferences.Get(ctx, d.Read, c.id); err != nil || p.Lang != "es" {
+			t.Errorf("language of messages %q %v", p.Lang, err)
+		}
 		verifyAudit(t, d)
 	})
 }
