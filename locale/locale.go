@@ -70,6 +70,16 @@ func Plain(lang string, c money.Cents) string {
 	return c.Grouped("", f.group, f.decimal)
 }
 
+// date formats d in lang with the layout pattern picks, "" for the zero
+// date.
+func date(lang string, d calendar.Date, pattern func(format) string) string {
+	if d.IsZero() {
+		return ""
+	}
+	f := of(lang)
+	return layout(f, pattern(f), d)
+}
+
 func layout(f format, pattern string, d calendar.Date) string {
 	y, m, dd := d.Date()
 	return strings.NewReplacer("{d}", strconv.Itoa(dd), "{ms}", f.monthsShort[m-1], "{m}", f.months[m-1],
@@ -79,21 +89,13 @@ func layout(f format, pattern string, d calendar.Date) string {
 // Date formats a date briefly: "Nov 25, 2026", "25 nov 2026". The zero
 // date is "".
 func Date(lang string, d calendar.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	f := of(lang)
-	return layout(f, f.short, d)
+	return date(lang, d, func(f format) string { return f.short })
 }
 
 // LongDate formats a date in full: "November 25, 2026", "25 de noviembre
 // de 2026". The zero date is "".
 func LongDate(lang string, d calendar.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	f := of(lang)
-	return layout(f, f.long, d)
+	return date(lang, d, func(f format) string { return f.long })
 }
 
 // Clock formats an instant's time of day with its zone, in the instant's
@@ -113,32 +115,20 @@ func Moment(lang string, t time.Time) string {
 
 // MonthYear formats a date's month: "Nov 2026", "nov 2026".
 func MonthYear(lang string, d calendar.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	f := of(lang)
-	return layout(f, f.monthYear, d)
+	return date(lang, d, func(f format) string { return f.monthYear })
 }
 
 // FullDate formats a date with its weekday, for a date a reader must act
 // by: "Friday, November 6, 2026", "viernes 6 de noviembre de 2026". The
 // zero date is "".
 func FullDate(lang string, d calendar.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	f := of(lang)
-	return layout(f, f.full, d)
+	return date(lang, d, func(f format) string { return f.full })
 }
 
 // DayMonth formats a date without its year, for a text message: "Nov
 // 25", "25 nov".
 func DayMonth(lang string, d calendar.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	f := of(lang)
-	return layout(f, f.dayMonth, d)
+	return date(lang, d, func(f format) string { return f.dayMonth })
 }
 
 // Percent formats a rate: "6.49%", "6.49 %".
