@@ -7,7 +7,9 @@ import (
 	"testing"
 )
 
-func key(b byte) string { return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune(b)), 32))) }
+func key(b byte) string {
+	return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune(b)), 32)))
+}
 
 // TestSealOpen: a value opens only with its own owner (aad) and a
 // configured key; an old key still opens what it sealed after rotation.

@@ -216,7 +216,8 @@ func TestTOTPSecondFactor(t *testing.T) {
 		b4 := s.browser("198.51.100.23")
 		b4.login(c.email, testPassword).must(t, 200, "Confirm it is you")
 		b4.post("/login/2fa", url.Values{"method": {"recovery"}, "code": {codes[1]}}).must(t, 401) // an old code
-		s.clock.Add(3 * time.Second) // past the delay of a sixth failure: codes count as passwords do
+		// Past the delay of a sixth failure: codes count as passwords do.
+		s.clock.Add(3 * time.Second)
 		b4.post("/login/2fa", url.Values{"method": {"recovery"}, "code": {fresh[0][1]}}).must(t, 200, "Welcome, Tom")
 
 		// Removing the factor needs a recent password check.
