@@ -133,14 +133,14 @@ func latePaymentPages(t *testing.T, f *payFixture, bank payments.Method) {
 	late := url.Values{"amount": {"other"}, "other": {"50.00"}, "method": {itoa(bank.ID)}, "date": {"2026-12-01"}}
 	r := a.get(review + late.Encode())
 	r.must(t, 200, "This payment will be late.", "The payment due November 15, 2026 has a grace period until November 25, 2026",
-		"it brings $25.00 in late fees", "To avoid the fee, pay by November 25, 2026",
+		"A payment on this date comes after it: $25.00 in late fees will be charged", "To avoid the fee, pay by November 25, 2026",
 		`href="/contracts/`+itoa(f.aLoan)+`/pay/review?amount=other&amp;other=50.00&amp;method=`+itoa(bank.ID)+`&amp;date=2026-11-25"`)
 	inTime := url.Values{"amount": {"other"}, "other": {"50.00"}, "method": {itoa(bank.ID)}, "date": {"2026-11-25"}}
 	if r := a.get(review + inTime.Encode()); r.status != 200 || strings.Contains(r.body, "will be late") {
 		t.Errorf("a payment in time is warned:\n%s", clip(r.body))
 	}
 	es := spanish(t, f, "198.51.100.61")
-	es.get(review+late.Encode()).must(t, 200, "Este pago llegará tarde.", "genera $25.00 en cargos por pago atrasado",
+	es.get(review+late.Encode()).must(t, 200, "Este pago llegará tarde.", "se cobrarán $25.00 en cargos por pago atrasado",
 		"Para evitar el cargo, pague a más tardar el")
 }
 
