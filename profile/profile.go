@@ -14,13 +14,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"carfin/audit"
 	"carfin/db"
+	"carfin/fields"
 	"carfin/locale"
 	"carfin/preferences"
 )
@@ -109,25 +109,16 @@ const (
 	cityRunesMax        = 100
 )
 
-// Reasons a field is refused, the values of FieldErrors.
+// Reasons a field is refused, the values of FieldErrors (package fields).
 const (
-	Required = "required"
-	TooLong  = "too_long"
-	Invalid  = "invalid"
+	Required = fields.Required
+	TooLong  = fields.TooLong
+	Invalid  = fields.Invalid
 )
 
-// FieldErrors maps a field name to why it was refused (Required, TooLong,
-// Invalid). It is the error of bad input: nothing was written.
-type FieldErrors map[string]string
-
-func (e FieldErrors) Error() string {
-	keys := make([]string, 0, len(e))
-	for k, v := range e {
-		keys = append(keys, k+" "+v)
-	}
-	sort.Strings(keys)
-	return "invalid fields: " + strings.Join(keys, ", ")
-}
+// FieldErrors is the error of bad input (fields.Errors): each refused
+// field with why; nothing was written.
+type FieldErrors = fields.Errors
 
 // usStates are the USPS codes a mailing address may have: the states, DC,
 // the territories and the military "states" (USPS Publication 28, Appendix B).

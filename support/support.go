@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -40,6 +39,7 @@ import (
 
 	"carfin/audit"
 	"carfin/db"
+	"carfin/fields"
 	"carfin/notify"
 )
 
@@ -66,27 +66,18 @@ var (
 	ErrThrottled = errors.New("too many messages")
 )
 
-// Reasons a field is refused, the values of FieldErrors.
+// Reasons a field is refused, the values of FieldErrors (package fields).
 const (
-	Required  = "required"
-	TooLong   = "too_long"
-	TooLarge  = "too_large"
-	WrongType = "wrong_type"
-	TooMany   = "too_many"
+	Required  = fields.Required
+	TooLong   = fields.TooLong
+	TooLarge  = fields.TooLarge
+	WrongType = fields.WrongType
+	TooMany   = fields.TooMany
 )
 
-// FieldErrors maps a field ("subject", "body", "attachments") to why it
-// was refused. It is the error of bad input: nothing was written.
-type FieldErrors map[string]string
-
-func (e FieldErrors) Error() string {
-	keys := make([]string, 0, len(e))
-	for k, v := range e {
-		keys = append(keys, k+" "+v)
-	}
-	sort.Strings(keys)
-	return "invalid message: " + strings.Join(keys, ", ")
-}
+// FieldErrors is the error of bad input (fields.Errors): each refused
+// field with why; nothing was written.
+type FieldErrors = fields.Errors
 
 // Config configures the Service.
 type Config struct {
