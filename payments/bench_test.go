@@ -208,8 +208,10 @@ func BenchmarkPayConcurrent(b *testing.B) {
 			wg.Go(func() {
 				for k := range perWorker {
 					s := time.Now()
+					// The same payment again and again, each confirmed as a
+					// second one on purpose (Again), as a customer would.
 					_, err := pay.Pay(ctx, customers[w], payments.OneTime{ContractID: contracts[w], MethodID: methods[w], Choice: payments.PayOther,
-						Other: "1.00", Date: day("2026-11-10"), IdempotencyKey: fmt.Sprintf("bench-%d", k)})
+						Other: "1.00", Date: day("2026-11-10"), IdempotencyKey: fmt.Sprintf("bench-%d", k), Again: true})
 					if err != nil {
 						b.Error(err)
 						return

@@ -75,8 +75,6 @@ type contractRow struct {
 	kind           string
 	state          string
 	paymentCents   money.Cents
-	credited       money.Cents
-	fees           money.Cents
 	nextUnpaid     int
 	nextUnpaidDue  calendar.Date
 	installments   []installment
@@ -95,10 +93,10 @@ func loadContract(ctx context.Context, q db.Querier, customerID, contractID int6
 	c := &contractRow{id: contractID}
 	var nextDue sql.Null[calendar.Date]
 	// The payments already scheduled come in the same round trip.
-	err := q.QueryRowContext(ctx, `SELECT c.account_number, c.kind, c.state, c.payment_cents, b.credited_cents, b.fees_cents, b.next_unpaid_number, b.next_unpaid_due,
+	err := q.QueryRowContext(ctx, `SELECT c.account_number, c.kind, c.state, c.payment_cents, b.next_unpaid_number, b.next_unpaid_due,
 		(SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p WHERE p.contract_id = c.id AND p.status IN ('scheduled', 'authorized'))
 		FROM contracts c JOIN contract_balances b ON b.contract_id = c.id WHERE c.id = $1 AND c.customer_id = $2`, contractID, customerID).
-		Scan(&c.account, &c.kind, &c.state, &c.paymentCents, &c.credited, &c.fees, &c.nextUnpaid, &nextDue, &c.scheduledCents)
+		Scan(&c.account, &c.kind, &c.state, &c.paymentCents, &c.nextUnpaid, &nextDue, &c.scheduledCents)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("contract %d: %w", contractID, ErrNotFound)
 	}
