@@ -179,10 +179,6 @@ func receiptText(lang string, p Payment) string {
 	return b.String()
 }
 
-// longDate is a date with its weekday, in English: "Monday, November 9,
-// 2026".
-func longDate(d calendar.Date) string { return word("en", "fullDate", msg{Date: d}) }
-
 func msgScheduled(cfg Config, c contact, p Payment) notify.Message {
 	m := msg{Name: c.name, Confirmation: p.Confirmation, Amount: p.AmountCents, Date: p.Date, Receipt: receiptText(c.lang, p),
 		Scheduled: p.Status == StatusScheduled}
