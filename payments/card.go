@@ -42,16 +42,17 @@ type cardPayment struct {
 	token                      string
 	authID, captureID          string
 	account                    string
+	contractState              string
 }
 
 func loadCardPayment(ctx context.Context, q db.Querier, id int64) (cardPayment, error) {
 	var p cardPayment
 	var status string
 	err := q.QueryRowContext(ctx, `SELECT p.id, p.customer_id, p.contract_id, p.status, p.amount_cents, p.fee_cents, p.scheduled_date,
-		COALESCE(m.card_token, ''), COALESCE(p.card_auth_id, ''), COALESCE(p.card_capture_id, ''), c.account_number
+		COALESCE(m.card_token, ''), COALESCE(p.card_auth_id, ''), COALESCE(p.card_capture_id, ''), c.account_number, c.state
 		FROM payments p JOIN payment_methods m ON m.id = p.method_id JOIN contracts c ON c.id = p.contract_id
 		WHERE p.id = $1 AND p.rail = 'card'`, id).Scan(&p.id, &p.customerID, &p.contractID, &status, &p.amount, &p.fee, &p.date,
-		&p.token, &p.authID, &p.captureID, &p.account)
+		&p.token, &p.authID, &p.captureID, &p.account, &p.contractState)
 	p.status = Status(status)
 	return p, err
 }
@@ -62,7 +63,9 @@ func loadCardPayment(ctx context.Context, q db.Querier, id int64) (cardPayment, 
 // capture the processor did not answer is retried by the next run. A
 // payment that would overpay the contract posts the payoff and the rest
 // is owed back to the card: recorded with the posting, refunded right
-// after it, and retried by ReverseCards if that fails. interactive says
+// after it, and retried by ReverseCards if that fails. A scheduled one
+// whose contract was paid off or closed meanwhile is skipped before the
+// card is touched, as the NACHA run skips a bank payment. interactive says
 // the customer is waiting (Pay): then a decline is returned, not emailed.
 func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) error {
 	proc := s.cfg.Processor
@@ -72,6 +75,17 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 	p, err := loadCardPayment(ctx, s.db.Read, id)
 	if err != nil {
 		return fmt.Errorf("card payment %d: %w", id, err)
+	}
+	if p.status == StatusScheduled && p.contractState != "active" && p.contractState != "matured" {
+		err := s.db.InTx(ctx, func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'skipped', status_reason = $1, updated_at = $2 WHERE id = $3 AND status = 'scheduled'`,
+				reasonContractPaid, tx.Now(), id)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("skip card payment %d: %w", id, err)
+		}
+		return errCardSkipped
 	}
 	if p.status == StatusScheduled {
 		actx, cancel := context.WithTimeout(ctx, s.processorTimeout())
@@ -210,6 +224,10 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 	}
 	return nil
 }
+
+// errCardSkipped: a scheduled card payment whose contract was paid off or
+// closed before its date; it is skipped, the card never touched.
+var errCardSkipped = fmt.Errorf("card payment skipped: %w", ErrContractClosed)
 
 // errCapturedElsewhere rolls back a capture's recording that another run
 // made first.

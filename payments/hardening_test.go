@@ -322,12 +322,14 @@ func TestPayoffWithScheduled(t *testing.T) {
 		loan := e.loan(ada, "12000", 36, "2026-10-15", "2026-11-15")
 		m := e.bank(ada, "112601818", "123456789")
 		later := e.payOther(ada, loan, m.ID, "200.00", day("2026-11-13"), "later")
+		card := e.card(ada, "4242424242424242")
+		laterCard := e.payOther(ada, loan, card.ID, "150.00", day("2026-11-13"), "later-card")
 		o, err := e.pay.Options(e.ctx, ada, loan)
 		if err != nil {
 			t.Fatal(err)
 		}
 		q, _ := e.sv.QuotePayoff(e.ctx, loan, o.Earliest)
-		if o.PayoffCents != q.PayoffCents || o.PayoffScheduledCents != 0 || o.ScheduledCents != cents("200") {
+		if o.PayoffCents != q.PayoffCents || o.PayoffScheduledCents != 0 || o.ScheduledCents != cents("350") {
 			t.Fatalf("options %+v, payoff %s", o, q.PayoffCents)
 		}
 		// Today's payment first, then the payoff on a later date.
@@ -360,6 +362,12 @@ func TestPayoffWithScheduled(t *testing.T) {
 		_ = d.Read.QueryRow(`SELECT state FROM contracts WHERE id = $1`, loan).Scan(&state)
 		if p, _ := e.pay.Payment(e.ctx, ada, later.ID); state != "paid_off" || p.Status != payments.StatusSkipped {
 			t.Errorf("contract %s, later payment %s", state, p.Status)
+		}
+		// The card scheduled after the payoff is never touched: no hold, no
+		// charge to refund.
+		if p, _ := e.pay.Payment(e.ctx, ada, laterCard.ID); p.Status != payments.StatusSkipped ||
+			e.count(`SELECT count(*) FROM payments WHERE id = $1 AND card_auth_id IS NULL AND card_capture_id IS NULL`, laterCard.ID) != 1 {
+			t.Errorf("later card payment %+v", p)
 		}
 		e.checks()
 	})

@@ -154,12 +154,14 @@ func TestCardRefundRetried(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// A card payment for Friday, then the contract is paid
-				// another way.
-				e.at("2026-11-04", 9, 0)
+				// A card payment made Thursday after the cut-off (authorized
+				// now, captured Friday), then the contract is paid another
+				// way. (One only scheduled for a later date would be skipped
+				// with the card never touched: TestPayoffWithScheduled.)
+				e.at("2026-11-05", 17, 30)
 				card, err := e.pay.Pay(e.ctx, ada, payments.OneTime{ContractID: small, MethodID: visa.ID, Choice: payments.PayOther, Other: "900",
 					Date: day("2026-11-06"), IdempotencyKey: "card-1"})
-				if err != nil || card.Status != payments.StatusScheduled {
+				if err != nil || card.Status != payments.StatusAuthorized {
 					t.Fatalf("card payment: %+v %v", card, err)
 				}
 				paid := cents("500")

@@ -495,6 +495,8 @@ func (s *Service) SendNotices(ctx context.Context, d calendar.Date) (NoticeStats
 // CardStats counts the card payments a run charged.
 type CardStats struct {
 	Charged, Declined, Failed int
+	// Skipped: scheduled on a contract paid off or closed since.
+	Skipped int
 }
 
 // ChargeDueCards authorizes and captures the card payments dated d or
@@ -517,6 +519,8 @@ func (s *Service) ChargeDueCards(ctx context.Context, d calendar.Date) (CardStat
 		switch {
 		case err == nil:
 			st.Charged++
+		case errors.Is(err, errCardSkipped):
+			st.Skipped++
 		case errors.Is(err, ErrCardDeclined):
 			st.Declined++
 		case errors.Is(err, ErrProcessorTimeout), errors.Is(err, ErrProcessorBadRequest):
