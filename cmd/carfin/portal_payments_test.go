@@ -18,6 +18,7 @@ import (
 	"carfin/locale"
 	"carfin/money"
 	"carfin/payments"
+	"carfin/payments/cardtest"
 	"carfin/preferences"
 	"carfin/servicing"
 )
@@ -145,6 +146,27 @@ func (f *payFixture) confirmedBank(customerID int64, routing, account string) pa
 	return m
 }
 
+// aMethods gives customer A what the methods pages add (a confirmed
+// checking account at Prairie Gate Savings Bank ••••6789 and a Visa
+// ••••4242, "Travel") through the service, so that the pages that use
+// them do not depend on the methods test running first.
+func (f *payFixture) aMethods(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	f.confirmedBank(f.a.id, "112601818", "000123456789")
+	proc, ok := f.pay.Config().Processor.(*cardtest.Processor)
+	if !ok {
+		t.Fatal("the test card processor is not configured")
+	}
+	tok, err := proc.Tokenize(cardtest.Card{Number: "4242424242424242", ExpMonth: 9, ExpYear: time.Now().Year() + 2, CVC: "123", Name: "Ada Quinn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.pay.AddCard(ctx, f.a.id, tok.Token, "Travel", ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // sendFile writes today's NACHA file (micro-deposits and due debits).
 func (f *payFixture) sendFile() {
 	f.s.t.Helper()
@@ -187,16 +209,25 @@ var (
 	confRE = regexp.MustCompile(`/payments/(P[0-9A-Z]{8})`)
 )
 
-// TestPortalPayments runs the page tests on one server per engine.
+// TestPortalPayments runs the page tests, each on a server and database
+// of its own (per engine), so that none depends on what another did
+// before it: each runs alone, in any order, or in parallel.
 func TestPortalPayments(t *testing.T) {
 	t.Parallel()
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := startPayments(t, d)
-		t.Run("methods", func(t *testing.T) { paymentMethodPages(t, f) })
-		t.Run("one-time", func(t *testing.T) { oneTimePages(t, f) })
-		t.Run("authorization", func(t *testing.T) { paymentsAuthorization(t, f) })
-		t.Run("autopay", func(t *testing.T) { autopayPages(t, f) })
-	})
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, *payFixture)
+	}{
+		{"methods", paymentMethodPages},
+		{"one-time", oneTimePages},
+		{"authorization", paymentsAuthorization},
+		{"autopay", autopayPages},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dbtest.Each(t, func(t *testing.T, d *db.DB) { tc.run(t, startPayments(t, d)) })
+		})
+	}
 }
 
 // paymentMethodPages: a bank account refused field by field, then added
@@ -351,6 +382,7 @@ func paymentMethodPages(t *testing.T, f *payFixture) {
 func oneTimePages(t *testing.T, f *payFixture) {
 	s, a := f.s, f.aBrows
 	ctx := context.Background()
+	f.aMethods(t)
 	ms, _ := f.pay.Methods(ctx, f.a.id)
 	var bank, card int64
 	for _, m := range ms {
@@ -361,7 +393,7 @@ func oneTimePages(t *testing.T, f *payFixture) {
 		}
 	}
 	if bank == 0 || card == 0 {
-		t.Fatalf("methods %+v (the methods test runs first)", ms)
+		t.Fatalf("methods %+v", ms)
 	}
 	o, err := f.pay.Options(ctx, f.a.id, f.aLoan)
 	if err != nil {
@@ -576,6 +608,7 @@ func oneTimePages(t *testing.T, f *payFixture) {
 func autopayPages(t *testing.T, f *payFixture) {
 	s, a := f.s, f.aBrows
 	ctx := context.Background()
+	f.aMethods(t)
 	var bank int64
 	if err := f.d.Read.QueryRow(`SELECT id FROM payment_methods WHERE customer_id = $1 AND kind = 'bank'`, f.a.id).Scan(&bank); err != nil {
 		t.Fatal(err)
