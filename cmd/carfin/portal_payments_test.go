@@ -404,7 +404,16 @@ func oneTimePages(t *testing.T, f *payFixture) {
 		t.Errorf("/pay ends at %s", r.url)
 	}
 	form := a.get(pay)
-	form.must(t, 200, "Amount due", "Past-due amount", "Payoff amount", "Another amount", dollars(o.AmountDueCents), dollars(o.PastDueCents),
+	// Worked by hand: $20,000 at 6.99 % over 60 months from January 15,
+	// 2026 is $395.93 a month; on November 18 the ten installments of
+	// February 15 – November 15 are unpaid ($3,959.30 past due) with nine
+	// $25 late fees (November's grace runs to the 25th); due by December
+	// 15: eleven installments and the fees, $4,580.23. The payoff: $20,000
+	// + 307 days' interest ($1,175.85) + $225 fees = $21,400.85.
+	if o.AmountDueCents != 458023 || o.PastDueCents != 395930 || o.PayoffCents != 2140085 {
+		t.Errorf("options: due %d, past due %d, payoff %d", o.AmountDueCents, o.PastDueCents, o.PayoffCents)
+	}
+	form.must(t, 200, "Amount due", "Past-due amount", "Payoff amount", "Another amount", "$4,580.23", "$3,959.30", "$21,400.85",
 		"Checking at Prairie Gate Savings Bank ••••6789", "Visa ••••4242", "Today, November 18, 2026", "5:00 PM EST", `<option value="2026-12-18"`)
 	if strings.Contains(form.body, `value="2026-11-21"`) || strings.Contains(form.body, `value="2026-11-26"`) {
 		t.Error("a Saturday or Thanksgiving is offered")
