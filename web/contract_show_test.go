@@ -20,14 +20,7 @@ import (
 // includes; the charts' summary is the schedule's totals (the history's
 // figures), not a sum of rows that may hide a payment.
 func TestScheduleLines(t *testing.T) {
-	cat, err := loadCatalogs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := newViews(Config{Log: slog.New(slog.DiscardHandler)}, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := testViews(t)
 	day := calendar.MustParse
 	c := money.MustParse
 	pay := func(date, amount string, returned bool) servicing.Item {
@@ -107,4 +100,19 @@ func TestScheduleLines(t *testing.T) {
 	if want := "Your payments so far paid $1,034.33 of interest and $1,614.47 of principal. The payments still to come are projected to pay $151.08 of interest and $19,385.53 of principal."; !strings.Contains(body, want) {
 		t.Errorf("the charts' summary is not %q", want)
 	}
+}
+
+// testViews returns the portal's views with the shipped catalogs, for
+// rendering pages in tests.
+func testViews(t *testing.T) *views {
+	t.Helper()
+	cat, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := newViews(Config{Log: slog.New(slog.DiscardHandler)}, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -18,14 +17,7 @@ import (
 // left of the adjusted capitalized cost the lease balance (a lessee owes
 // no principal); a loan's payoff keeps "Principal". In both languages.
 func TestQuotePageWords(t *testing.T) {
-	cat, err := loadCatalogs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := newViews(Config{Log: slog.New(slog.DiscardHandler)}, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := testViews(t)
 	day := calendar.MustParse("2026-12-01")
 	loan := servicing.Summary{ID: 7, Kind: servicing.KindLoan, Status: servicing.StatusActive, AccountNumber: "NW-100001"}
 	lease := servicing.Summary{ID: 8, Kind: servicing.KindLease, Status: servicing.StatusActive, AccountNumber: "NW-100002", MileageAllowance: 36000}
