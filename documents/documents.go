@@ -24,6 +24,11 @@ const (
 	KindStatement    = "statement"
 	KindContract     = "contract"
 	KindLeaseEnd     = "lease_end"
+	// KindTax1098VLI is the borrower's statement of vehicle loan interest
+	// (Form 1098-VLI, 26 USC 6050AA); KindInterestSummary the year-end
+	// interest-paid summary every contract gets.
+	KindTax1098VLI      = "tax_1098_vli"
+	KindInterestSummary = "interest_summary"
 )
 
 // Document is a stored file and what the document center shows of it.
@@ -101,9 +106,48 @@ const listMax = 500
 // List returns a customer's documents, newest first; with contractID ≠ 0
 // only that contract's.
 func List(ctx context.Context, q db.Querier, customerID, contractID int64) ([]Document, error) {
+	return Find(ctx, q, customerID, Filter{ContractID: contractID})
+}
+
+// Filter narrows [Find]; a zero field does not narrow.
+type Filter struct {
+	ContractID int64
+	Kind       string
+	// From and To bound the creation time: From ≤ created_at < To. A
+	// statement's created_at is its statement date, so a year of
+	// statements is the year's bounds in the lender's time zone.
+	From, To time.Time
+	// Limit is at most, and by default, listMax.
+	Limit int
+}
+
+// Find returns a customer's documents that pass f, newest first, at most
+// f.Limit (listMax) of them: a caller that shows a long account life asks
+// one year at a time (see [Span]).
+func Find(ctx context.Context, q db.Querier, customerID int64, f Filter) ([]Document, error) {
+	where, args := `customer_id = $1`, []any{customerID}
+	arg := func(cond string, v any) {
+		args = append(args, v)
+		where += ` AND ` + cond + ` $` + fmt.Sprint(len(args))
+	}
+	if f.ContractID != 0 {
+		arg(`contract_id =`, f.ContractID)
+	}
+	if f.Kind != "" {
+		arg(`kind =`, f.Kind)
+	}
+	if !f.From.IsZero() {
+		arg(`created_at >=`, f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		arg(`created_at <`, f.To.UTC())
+	}
+	limit := listMax
+	if f.Limit > 0 && f.Limit < listMax {
+		limit = f.Limit
+	}
 	rows, err := q.QueryContext(ctx, `SELECT `+listColumns+` FROM documents
-		WHERE customer_id = $1 AND ($2 = 0 OR contract_id = $2) ORDER BY created_at DESC, id DESC LIMIT `+fmt.Sprint(listMax),
-		customerID, contractID)
+		WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT `+fmt.Sprint(limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("documents of customer %d: %w", customerID, err)
 	}
@@ -118,6 +162,23 @@ func List(ctx context.Context, q db.Querier, customerID, contractID int64) ([]Do
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// Span returns the creation times of a customer's oldest and newest
+// documents (with contractID ≠ 0, that contract's), both zero if there
+// are none: the years a document list offers to choose from.
+func Span(ctx context.Context, q db.Querier, customerID, contractID int64) (oldest, newest time.Time, err error) {
+	for _, c := range []struct {
+		order string
+		t     *time.Time
+	}{{"ASC", &oldest}, {"DESC", &newest}} {
+		err := q.QueryRowContext(ctx, `SELECT created_at FROM documents WHERE customer_id = $1 AND ($2 = 0 OR contract_id = $2)
+			ORDER BY created_at `+c.order+` LIMIT 1`, customerID, contractID).Scan(c.t)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return time.Time{}, time.Time{}, fmt.Errorf("documents span of customer %d: %w", customerID, err)
+		}
+	}
+	return oldest, newest, nil
 }
 
 // Get returns a document with its content if it is the customer's, and
