@@ -78,7 +78,8 @@ func (p *page) KB(n int64) int64 { return max(1, (n+1023)/1024) }
 
 // docKinds are the document kinds the catalogs name.
 var docKinds = map[string]string{documents.KindPayoffLetter: "account.doc_payoff_letter", documents.KindReceipt: "account.doc_receipt",
-	documents.KindStatement: "account.doc_statement", documents.KindContract: "account.doc_contract", documents.KindLeaseEnd: "account.doc_lease_end"}
+	documents.KindStatement: "account.doc_statement", documents.KindContract: "account.doc_contract", documents.KindLeaseEnd: "account.doc_lease_end",
+	documents.KindTax1098VLI: "account.doc_tax_1098_vli", documents.KindInterestSummary: "account.doc_interest_summary"}
 
 // DocKind names a kind of document ("Payoff letter"); a kind added later
 // is a "Document" until the catalogs name it.
