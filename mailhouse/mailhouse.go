@@ -1,0 +1,462 @@
+// Package mailhouse sends the lender's mail house the documents carfin
+// prints and posts: the statements (and year-end tax statements) of
+// customers not on paperless. Each business day, whatever was queued goes
+// out as one print batch: one combined PDF of that day's documents in
+// mailing order and a CSV manifest saying whom each document goes to and
+// where it starts in the PDF, dropped into a directory the mail house
+// collects from (as the NACHA files are for the bank).
+//
+// The queue lives in the database, so a document is queued in the
+// transaction that stores it and is printed once: a rerun of the day's
+// batch writes the same files and queues nothing twice.
+package mailhouse
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"carfin/calendar"
+	"carfin/db"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: no PDF document with that id.
+	ErrNotFound = errors.New("no PDF document with that id")
+	// ErrPrinted: the document already went out in that date's batch; a
+	// reprint takes a later date.
+	ErrPrinted = errors.New("document already printed in that date's batch")
+	// ErrFileExists: a batch file of that name exists with other content.
+	// carfin never overwrites a file the mail house may have collected.
+	ErrFileExists = errors.New("a different batch file already exists")
+	// ErrTooLarge: more is queued than one batch holds.
+	ErrTooLarge = errors.New("print batch too large")
+)
+
+// Limits of a batch. The combined PDF is built in memory: at a few KB a
+// statement, batchDocumentsMax statements are some 100 MB at most.
+const (
+	batchDocumentsMax = 20_000
+	batchBytesMax     = 256 << 20
+	fileMode          = 0o640
+	dirMode           = 0o750
+)
+
+// Batch is one business day's print batch as written.
+type Batch struct {
+	Date calendar.Date
+	// PDFPath and ManifestPath are the files written (absolute); "" for
+	// an empty batch.
+	PDFPath, ManifestPath string
+	Documents, Pages      int
+	// SHA256 is the combined PDF's hash (hex).
+	SHA256  string
+	Entries []Entry
+}
+
+// Entry is one document of a batch, as the manifest lists it.
+type Entry struct {
+	QueueID, DocumentID, CustomerID, ContractID int64
+	Account                                     string
+	Name                                        string
+	AddressLine1, AddressLine2                  string
+	City, State, ZIP                            string
+	Pages                                       int
+	// FirstPage is the document's first page in the combined PDF (1-based).
+	FirstPage int
+	content   []byte
+}
+
+// FileNames returns the names of a date's batch files:
+// print-YYYY-MM-DD.pdf and print-YYYY-MM-DD.csv.
+func FileNames(date calendar.Date) (pdf, manifest string) {
+	base := "print-" + date.String()
+	return base + ".pdf", base + ".csv"
+}
+
+// Enqueue queues a stored PDF document for the businessDate's print
+// batch, in the caller's transaction (the one that stores the document,
+// so that a document is never stored without being queued, nor queued
+// twice). It is idempotent: a document queued before (for any date) is
+// not queued again; use Reprint to print it again. It returns ErrNotFound
+// when no PDF document has that id.
+func Enqueue(ctx context.Context, tx *db.Tx, documentID int64, businessDate calendar.Date) error {
+	// ON CONFLICT without a target covers both unique indexes: the same
+	// document and date, and a document's first print.
+	res, err := tx.ExecContext(ctx, `INSERT INTO print_queue (document_id, customer_id, contract_id, business_date, queued_at)
+		SELECT id, customer_id, contract_id, $2, $3 FROM documents WHERE id = $1 AND content_type = 'application/pdf'
+		ON CONFLICT DO NOTHING`, documentID, businessDate, tx.Now())
+	if err != nil {
+		return fmt.Errorf("queue document %d for printing: %w", documentID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var queued int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM print_queue WHERE document_id = $1`, documentID).Scan(&queued); err != nil {
+		return fmt.Errorf("queue document %d for printing: %w", documentID, err)
+	}
+	if queued == 0 {
+		return fmt.Errorf("queue document %d for printing: %w", documentID, ErrNotFound)
+	}
+	return nil
+}
+
+// Reprint queues a stored document to be printed again in the
+// businessDate's batch (`carfin statements reprint`): a statement lost in
+// the post, or a paper copy asked for. A document never printed is
+// simply queued. Asking twice for the same date queues it once. It
+// returns ErrNotFound when no PDF document has that id, and ErrPrinted
+// when the document already went out in that date's batch.
+func Reprint(ctx context.Context, d *db.DB, documentID int64, businessDate calendar.Date) error {
+	err := d.InTx(ctx, func(tx *db.Tx) error {
+		var batched sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT batch_date FROM print_queue WHERE document_id = $1 AND business_date = $2`,
+			documentID, businessDate).Scan(&batched)
+		switch {
+		case err == nil && batched.Valid:
+			return ErrPrinted
+		case err == nil:
+			return nil // already waiting for that date's batch
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		var prior sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM print_queue WHERE document_id = $1`, documentID).Scan(&prior); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO print_queue (document_id, customer_id, contract_id, business_date, reprint_of, queued_at)
+			SELECT id, customer_id, contract_id, $2, $3, $4 FROM documents WHERE id = $1 AND content_type = 'application/pdf'`,
+			documentID, businessDate, prior, tx.Now())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reprint document %d on %s: %w", documentID, businessDate, err)
+	}
+	return nil
+}
+
+// WriteBatch writes the print batch of date into dir: print-DATE.pdf,
+// every document queued for date (or for an earlier date after that
+// date's batch was written) combined in mailing order, and
+// print-DATE.csv, the manifest: account, name, address, pages, document
+// id and first page of each. Mailing order is ZIP code, then name, then
+// document id: the mail house presorts by ZIP for the USPS's presort
+// discount, and mail already in that order costs it (and so the lender)
+// less to sort. It records the batch and marks the queue entries sent.
+//
+// Each file is written to a temporary file in dir, synced and renamed,
+// so that a crash never leaves half a file for the mail house to
+// collect; the PDF is written before the manifest, so a manifest never
+// names a PDF that is not there. Files are never overwritten with other
+// content (ErrFileExists). Running it again for a date writes the same
+// bytes (the combined PDF's dates and identifier are fixed by the date)
+// and returns the recorded batch; a date with nothing queued writes
+// nothing and returns a Batch with no entries. It returns ErrTooLarge when
+// more is queued than batchDocumentsMax or batchBytesMax allow.
+func WriteBatch(ctx context.Context, d *db.DB, dir string, date calendar.Date) (Batch, error) {
+	b := Batch{Date: date}
+	var recordedSum string
+	err := d.Read.QueryRowContext(ctx, `SELECT sha256 FROM print_batches WHERE business_date = $1`, date).Scan(&recordedSum)
+	recorded := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return b, fmt.Errorf("print batch %s: %w", date, err)
+	}
+	entries, err := queued(ctx, d, date, recorded)
+	if err != nil || len(entries) == 0 {
+		return b, err
+	}
+	pdf, err := combine(entries, date)
+	if err != nil {
+		return b, fmt.Errorf("print batch %s: %w", date, err)
+	}
+	manifest, err := manifestOf(entries)
+	if err != nil {
+		return b, fmt.Errorf("print batch %s: manifest: %w", date, err)
+	}
+	sum := sha256.Sum256(pdf)
+	b.SHA256 = hex.EncodeToString(sum[:])
+	if recorded && b.SHA256 != recordedSum {
+		// The batch was recorded from the same queue entries and the
+		// documents are immutable: a different PDF means the renderer
+		// of the batch changed, and the mail house may already hold the
+		// recorded one.
+		return b, fmt.Errorf("print batch %s: rebuilt PDF differs from the one recorded: %w", date, ErrFileExists)
+	}
+	for i := range entries {
+		entries[i].content = nil
+		b.Pages += entries[i].Pages
+	}
+	b.Entries, b.Documents = entries, len(entries)
+	pdfName, csvName := FileNames(date)
+	if b.PDFPath, err = writeOnce(dir, pdfName, pdf); err != nil {
+		return b, fmt.Errorf("print batch %s: %w", date, err)
+	}
+	if b.ManifestPath, err = writeOnce(dir, csvName, manifest); err != nil {
+		return b, fmt.Errorf("print batch %s: %w", date, err)
+	}
+	if recorded {
+		return b, nil
+	}
+	msum := sha256.Sum256(manifest)
+	err = d.InTx(ctx, func(tx *db.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO print_batches (business_date, file_name, manifest_name, documents, pages, sha256, manifest_sha256, written_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, date, pdfName, csvName, b.Documents, b.Pages, b.SHA256, hex.EncodeToString(msum[:]), tx.Now()); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			res, err := tx.ExecContext(ctx, `UPDATE print_queue SET batch_date = $1 WHERE id = $2 AND batch_date IS NULL`, date, e.QueueID)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				// Another run took the entry: roll back and let the
+				// caller run again.
+				return cmp.Or(err, fmt.Errorf("queue entry %d already in a batch", e.QueueID))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return b, fmt.Errorf("record print batch %s: %w", date, err)
+	}
+	return b, nil
+}
+
+// queued reads a batch's entries in mailing order, with the documents'
+// bytes and page counts: the entries recorded in date's batch, or, when
+// none is recorded, those waiting for date or an earlier date.
+func queued(ctx context.Context, d *db.DB, date calendar.Date, recorded bool) ([]Entry, error) {
+	where := `q.batch_date IS NULL AND q.business_date <= $1`
+	if recorded {
+		where = `q.batch_date = $1`
+	}
+	rows, err := d.Read.QueryContext(ctx, `SELECT q.id, q.document_id, q.customer_id, COALESCE(q.contract_id, 0), COALESCE(k.account_number, ''),
+		c.first_name, c.last_name, c.address_line1, c.address_line2, c.city, c.state, c.zip, doc.content
+		FROM print_queue q JOIN customers c ON c.id = q.customer_id JOIN documents doc ON doc.id = q.document_id
+		LEFT JOIN contracts k ON k.id = q.contract_id
+		WHERE `+where+` ORDER BY c.zip, c.last_name, c.first_name, q.document_id, q.id LIMIT $2`, date, batchDocumentsMax+1)
+	if err != nil {
+		return nil, fmt.Errorf("print queue of %s: %w", date, err)
+	}
+	defer rows.Close()
+	var out []Entry
+	total := 0
+	for rows.Next() {
+		var e Entry
+		var first, last string
+		if err := rows.Scan(&e.QueueID, &e.DocumentID, &e.CustomerID, &e.ContractID, &e.Account, &first, &last,
+			&e.AddressLine1, &e.AddressLine2, &e.City, &e.State, &e.ZIP, &e.content); err != nil {
+			return nil, fmt.Errorf("print queue of %s: %w", date, err)
+		}
+		e.Name = strings.TrimSpace(first + " " + last)
+		total += len(e.content)
+		if len(out) == batchDocumentsMax || total > batchBytesMax {
+			return nil, fmt.Errorf("print queue of %s: more than %d documents or %d bytes: %w", date, batchDocumentsMax, batchBytesMax, ErrTooLarge)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("print queue of %s: %w", date, err)
+	}
+	// The database's collation orders names; the batch must not depend
+	// on the engine, so order again in Go, by bytes.
+	slices.SortStableFunc(out, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(a.ZIP, b.ZIP), cmp.Compare(strings.ToUpper(a.Name), strings.ToUpper(b.Name)),
+			cmp.Compare(a.DocumentID, b.DocumentID), cmp.Compare(a.QueueID, b.QueueID))
+	})
+	return out, nil
+}
+
+// pdfcpuConfig returns pdfcpu's configuration for combining: no user
+// configuration directory (a server reads none), and the cross-reference
+// table and objects written plain, so that the document's dates and
+// identifier can be fixed afterwards (see fixVolatile).
+func pdfcpuConfig() *model.Configuration {
+	disableConfigDir()
+	conf := model.NewDefaultConfiguration()
+	conf.WriteObjectStream = false
+	conf.WriteXRefStream = false
+	return conf
+}
+
+var disableConfigDir = sync.OnceFunc(api.DisableConfigDir)
+
+// combine counts each entry's pages, sets its first page, and returns the
+// entries' documents merged into one PDF, the same bytes for the same
+// documents and date.
+func combine(entries []Entry, date calendar.Date) ([]byte, error) {
+	conf := pdfcpuConfig()
+	page := 1
+	readers := make([]io.ReadSeeker, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		n, err := api.PageCount(bytes.NewReader(e.content), conf)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", e.DocumentID, err)
+		}
+		e.Pages, e.FirstPage = n, page
+		page += n
+		readers[i] = bytes.NewReader(e.content)
+	}
+	var out bytes.Buffer
+	if err := api.MergeRaw(readers, &out, false, pdfcpuConfig()); err != nil {
+		return nil, fmt.Errorf("combine %d documents: %w", len(entries), err)
+	}
+	return fixVolatile(out.Bytes(), date)
+}
+
+// pdfcpu stamps what it writes with the time of writing (the information
+// dictionary's CreationDate and ModDate, and a file identifier hashed
+// from the time). These patterns find them in its plain output.
+var (
+	pdfDate = regexp.MustCompile(`\(D:\d{14}[+-]\d{2}'\d{2}'\)`)
+	pdfID   = regexp.MustCompile(`/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]`)
+)
+
+// fixVolatile makes pdfcpu's output a function of its input: the dates it
+// stamped become the batch's date at noon UTC, and the file identifier a
+// hash of the file. Each replacement has the length of what it replaces,
+// so the cross-reference offsets stay right. It returns an error when the
+// output lacks the identifier (pdfcpu changed how it writes).
+func fixVolatile(pdf []byte, date calendar.Date) ([]byte, error) {
+	t := date.Time()
+	stamp := []byte("(" + types.DateString(time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, time.UTC)) + ")")
+	pdf = pdfDate.ReplaceAllFunc(pdf, func(m []byte) []byte {
+		if len(m) != len(stamp) {
+			panic("mailhouse: PDF date of another length") // the pattern fixes the length
+		}
+		return stamp
+	})
+	loc := pdfID.FindSubmatchIndex(pdf)
+	if loc == nil {
+		return nil, errors.New("combined PDF has no file identifier")
+	}
+	for _, k := range []int{2, 4} {
+		for i := loc[k]; i < loc[k+1]; i++ {
+			pdf[i] = '0'
+		}
+	}
+	sum := sha256.Sum256(pdf)
+	id := strings.Repeat(hex.EncodeToString(sum[:]), 4)
+	for _, k := range []int{2, 4} {
+		copy(pdf[loc[k]:loc[k+1]], id)
+	}
+	return pdf, nil
+}
+
+// manifestHeader is the manifest's first row.
+var manifestHeader = []string{"account", "name", "address_line1", "address_line2", "city", "state", "zip", "pages", "document_id", "first_page"}
+
+// manifestOf returns the CSV manifest of entries, a row each in mailing
+// order after the header.
+func manifestOf(entries []Entry) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(manifestHeader); err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		row := []string{e.Account, e.Name, e.AddressLine1, e.AddressLine2, e.City, e.State, e.ZIP,
+			strconv.Itoa(e.Pages), strconv.FormatInt(e.DocumentID, 10), strconv.Itoa(e.FirstPage)}
+		for i, v := range row {
+			row[i] = defuse(v)
+		}
+		if err := w.Write(row); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// defuse keeps a spreadsheet from running a cell as a formula (CSV
+// injection): a value starting with =, + or @ gets a leading apostrophe.
+// Names and addresses are typed by customers.
+func defuse(v string) string {
+	if v != "" && strings.ContainsRune("=+@", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// writeOnce writes data to dir/name through a synced temporary file
+// renamed into place, and returns the file's absolute path. A file
+// already there with the same bytes is left as it is; one with other
+// bytes is not overwritten (ErrFileExists).
+func writeOnce(dir, name string, data []byte) (string, error) {
+	path := filepath.Join(dir, name)
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	switch old, err := os.ReadFile(path); {
+	case err == nil && bytes.Equal(old, data):
+		return path, nil
+	case err == nil:
+		return "", fmt.Errorf("%s: %w", path, ErrFileExists)
+	case !errors.Is(err, os.ErrNotExist):
+		return "", err
+	}
+	if err := os.MkdirAll(dir, dirMode); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up a failure
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Chmod(fileMode); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	// Link rather than rename: link fails if the name was taken meanwhile,
+	// so a file written by another run is never replaced.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return writeOnce(dir, name, data) // compare with what is there now
+		}
+		return "", err
+	}
+	if dh, err := os.Open(dir); err == nil {
+		_ = dh.Sync() // make the new name durable; not every file system supports it
+		dh.Close()
+	}
+	return path, nil
+}
