@@ -12,12 +12,17 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"carfin/calendar"
 	"carfin/db"
 	"carfin/money"
+	"carfin/notify"
+	"carfin/preferences"
+	"carfin/profile"
 	"carfin/servicing"
+	"carfin/statements"
 )
 
 // LenderName is the demo lender. It is fictional and must stay so.
@@ -153,11 +158,50 @@ type contract struct {
 	retDay   calendar.Date
 }
 
+// Lender is the demo lender as its statements show it (`carfin demo`
+// passes the one its settings make, WithLender).
+var Lender = statements.Lender{Name: LenderName, Address: []string{"PO Box 4100", "Columbus, OH 43216"},
+	Phone: "1-800-555-0199", Hours: "Mon–Fri 8am–8pm ET", HoursES: "lun.–vie., 8 a. m.–8 p. m. (hora del Este)",
+	PaymentAddress: []string{LenderName + ", Payments", "PO Box 4200", "Columbus, OH 43216"},
+	Primary:        "#0b5394", Accent: "#e69138"}
+
+// Option changes how Build builds.
+type Option func(*options)
+
+type options struct {
+	lender   statements.Lender
+	afterDay func(ctx context.Context, d *db.DB, day calendar.Date) error
+}
+
+// WithLender sets the lender the statements are from.
+func WithLender(l statements.Lender) Option { return func(o *options) { o.lender = l } }
+
+// AfterDay calls f at the end of each simulated day, once the day is
+// closed and its statements made, with the view of the database whose
+// clock is that day's: tests hold what the day made to what the portal
+// showed on it.
+func AfterDay(f func(ctx context.Context, d *db.DB, day calendar.Date) error) Option {
+	return func(o *options) { o.afterDay = f }
+}
+
+// Customers of the demo who read in Spanish, and who chose paper over
+// paperless delivery, by the index of their first profile: the demo
+// login (0) is paperless in English, the past-due customer (3) on paper.
+var (
+	spanishCustomers = map[int]bool{2: true, 5: true, 12: true}
+	paperCustomers   = map[int]bool{3: true, 4: true, 6: true, 9: true, 13: true, 17: true}
+)
+
 // Build creates the demo book in d, running the engine from the oldest
 // contract's signing up to yesterday (in the lender's zone loc), each
 // day's work as of noon on that day (through a view of d with its own
-// clock: d's clock is left alone). It fails if d already holds contracts.
-func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
+// clock: d's clock is left alone): payments, day close and the monthly
+// statements of every contract. It fails if d already holds contracts.
+func Build(ctx context.Context, d *db.DB, loc *time.Location, opts ...Option) (Book, error) {
+	o := options{lender: Lender}
+	for _, f := range opts {
+		f(&o)
+	}
 	var n int
 	if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM contracts`).Scan(&n); err != nil {
 		return Book{}, err
@@ -172,6 +216,13 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 		return time.Date(y, m, dd, 12, 0, 0, 0, loc).UTC()
 	}))
 	sv := servicing.New(asOf, func(t time.Time) calendar.Date { return calendar.Of(t.In(loc)) })
+	// The statements went out at the time: they are made and stored, not
+	// sent again or printed.
+	stm, err := statements.New(asOf, sv, statements.Config{Lender: o.lender, Backfill: true})
+	if err != nil {
+		return Book{}, err
+	}
+	prof := profile.New(asOf, o.lender.Name)
 	rng := rand.New(rand.NewPCG(2026, 11))
 	ps := profiles(rng)
 	book := Book{Today: today, ByBehaviour: map[Behaviour]int{}}
@@ -208,6 +259,9 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 				if i == 0 {
 					loginCustomer = custID
 				}
+				if err := choose(ctx, asOf, prof, custID, i, o.lender); err != nil {
+					return Book{}, fmt.Errorf("demo: customer %d: %w", i, err)
+				}
 			}
 			if err := openContract(ctx, sv, d, c, custID, i, rng); err != nil {
 				return Book{}, fmt.Errorf("demo: open contract %d: %w", i, err)
@@ -225,12 +279,48 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location) (Book, error) {
 		if _, err := sv.DayClose(ctx, simDate); err != nil {
 			return Book{}, fmt.Errorf("demo: day close %s: %w", simDate, err)
 		}
+		if _, err := stm.Run(ctx, simDate); err != nil {
+			return Book{}, fmt.Errorf("demo: statements of %s: %w", simDate, err)
+		}
+		if o.afterDay != nil {
+			if err := o.afterDay(ctx, asOf, simDate); err != nil {
+				return Book{}, fmt.Errorf("demo: %s: %w", simDate, err)
+			}
+		}
 	}
 	book.Customers = len(customers)
 	if err := findLogins(ctx, d.Read, &book); err != nil {
 		return Book{}, err
 	}
 	return book, nil
+}
+
+// choose records a new customer's choices at signing: the language they
+// read in and, unless they keep paper, their consent to paperless
+// delivery (E-SIGN), given as the portal records it.
+func choose(ctx context.Context, d *db.DB, prof *profile.Service, custID int64, i int, l statements.Lender) error {
+	lang := "en"
+	if spanishCustomers[i] {
+		lang = "es"
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			alerts := map[preferences.Kind]preferences.Channels{}
+			for _, k := range preferences.Kinds {
+				alerts[k] = preferences.Channels{Email: true}
+			}
+			return preferences.Set(ctx, tx, custID, preferences.Change{Alerts: alerts, DueReminderDays: preferences.DueReminderDaysDefault,
+				Lang: "es"}, "demo", "")
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if paperCustomers[i] {
+		return nil
+	}
+	disc := profile.NewDisclosure(lang, profile.DisclosureInfo{Lender: l.Name, Phone: l.Phone, Hours: l.Hours,
+		Address: strings.Join(l.Address, ", ")})
+	return prof.GiveConsent(ctx, custID, disc, profile.SampleCode(custID), profile.Actor{IP: "192.0.2.10", UserAgent: "carfin demo",
+		Lang: notify.Lang(lang)})
 }
 
 // demoEmails are the addresses of the demo customers, by the index of

@@ -26,6 +26,7 @@ import (
 	"carfin/db"
 	"carfin/payments"
 	"carfin/servicing"
+	"carfin/statements"
 )
 
 // Limits and periods.
@@ -91,6 +92,11 @@ type Config struct {
 	Periodic bool
 	// Payments, when set, adds the daily payments run (payments.go).
 	Payments *payments.Service
+	// Statements, when set, makes each closed chunk's statements of the
+	// date (statements.go); PrintBatch writes a date's print batch for
+	// the mail house once all its statements are made.
+	Statements *statements.Service
+	PrintBatch func(ctx context.Context, d calendar.Date) error
 	// Observe, when set, is told of every job worked: its kind, whether
 	// it failed and how long it ran (the job results on /metrics).
 	Observe func(kind string, failed bool, took time.Duration)
@@ -128,6 +134,10 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 	river.AddWorker(workers, &dayCloseWorker{cfg: cfg, runner: r})
 	river.AddWorker(workers, &dayCloseChunkWorker{cfg: cfg, runner: r})
 	river.AddWorker(workers, &dayCloseDueWorker{cfg: cfg, runner: r})
+	if cfg.Statements != nil {
+		river.AddWorker(workers, &statementChunkWorker{cfg: cfg, runner: r})
+		river.AddWorker(workers, &printBatchWorker{cfg: cfg, runner: r})
+	}
 	if cfg.Payments != nil {
 		river.AddWorker(workers, &paymentsDueWorker{cfg: cfg, runner: r})
 		river.AddWorker(workers, &paymentsDayWorker{cfg: cfg, runner: r})
@@ -262,6 +272,15 @@ func (w *dayCloseChunkWorker) Work(ctx context.Context, job *river.Job[DayCloseC
 		return err
 	}
 	w.runner.log.Debug("day close chunk", "date", d, "first", job.Args.First, "contracts", st.Contracts, "late_fees", st.LateFees)
+	if w.cfg.Statements != nil {
+		// The chunk's statements of the date read it closed. A crash
+		// before this insert reruns the chunk job: the closed chunk is
+		// skipped and the insert made.
+		ch := servicing.Chunk{First: job.Args.First, Last: job.Args.Last}
+		if err := w.runner.EnqueueStatements(ctx, d, []servicing.Chunk{ch}); err != nil {
+			return err
+		}
+	}
 	last, err := w.cfg.Servicing.LastClosedDate(ctx)
 	if err != nil {
 		return err

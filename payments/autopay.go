@@ -124,6 +124,11 @@ type AutopayTerms struct {
 	Contract   string
 }
 
+// DebitDate is the day autopay debits an installment due on due:
+// daysBefore earlier, moved to the next business day when it is not one.
+// Statements print it.
+func DebitDate(due calendar.Date, daysBefore int) calendar.Date { return debitDate(due, daysBefore) }
+
 // debitDate is the day an installment due on due is debited: daysBefore
 // earlier, moved to the next business day when it is not one.
 func debitDate(due calendar.Date, daysBefore int) calendar.Date {

@@ -158,6 +158,33 @@ func Paperless(ctx context.Context, q db.Querier, customerID int64) (bool, error
 	return action == "given" && acceptedVersions[version], nil
 }
 
+// PaperlessOf reports, for each of the customers, whether their
+// documents go electronically, by the same rule as Paperless, in one
+// query (the statement run reads a batch at a time). Customers absent
+// from the result are on paper.
+func PaperlessOf(ctx context.Context, tx *db.Tx, customerIDs []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(customerIDs))
+	if len(customerIDs) == 0 {
+		return out, nil
+	}
+	where, args := db.InList(tx, "e.customer_id", customerIDs)
+	rows, err := tx.QueryContext(ctx, `SELECT e.customer_id, e.action, e.disclosure_version FROM esign_consents e
+		WHERE `+where+` AND e.id = (SELECT MAX(l.id) FROM esign_consents l WHERE l.customer_id = e.customer_id)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read consents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var action, version string
+		if err := rows.Scan(&id, &action, &version); err != nil {
+			return nil, err
+		}
+		out[id] = action == "given" && acceptedVersions[version]
+	}
+	return out, rows.Err()
+}
+
 // Errors of consent.
 var (
 	// ErrSampleCode is a code that is not the sample PDF's.

@@ -93,77 +93,98 @@ func (sv *Service) History(ctx context.Context, customerID, contractID int64, f 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, effective_date, amount_cents, COALESCE(target_event_id, 0), memo
-		FROM servicing_events WHERE contract_id = $1 ORDER BY effective_date, id`, contractID)
+	events, err := loadHistoryEvents(ctx, q, contractID)
 	if err != nil {
-		return nil, fmt.Errorf("history of %d: %w", contractID, err)
-	}
-	type ev struct {
-		id, target int64
-		kind       EventKind
-		date       calendar.Date
-		amount     money.Cents
-		memo       string
-	}
-	var events []ev
-	byID := map[int64]*ev{}
-	for rows.Next() {
-		var e ev
-		var kind string
-		if err := rows.Scan(&e.id, &kind, &e.date, &e.amount, &e.target, &e.memo); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		e.kind = EventKind(kind)
-		events = append(events, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	pending, err := pendingPayments(ctx, q, contractID)
 	if err != nil {
 		return nil, err
 	}
+	items := buildItems(events, active, pending)
+	slices.SortStableFunc(items, func(a, b Item) int {
+		return cmp.Or(cmp.Compare(b.Date, a.Date), cmp.Compare(b.EventID, a.EventID), cmp.Compare(b.Installment, a.Installment))
+	})
+	out := items[:0]
+	for _, it := range items {
+		if f.match(it) {
+			out = append(out, it)
+		}
+	}
+	return out[:min(len(out), historyItemsMax)], nil
+}
+
+// histEvent is a servicing event as the history reads it.
+type histEvent struct {
+	Event
+	memo string
+}
+
+// loadHistoryEvents reads a contract's events in date order, with memos.
+func loadHistoryEvents(ctx context.Context, q db.Querier, contractID int64) ([]histEvent, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, effective_date, amount_cents, COALESCE(target_event_id, 0), odometer, memo
+		FROM servicing_events WHERE contract_id = $1 ORDER BY effective_date, id`, contractID)
+	if err != nil {
+		return nil, fmt.Errorf("history of %d: %w", contractID, err)
+	}
+	defer rows.Close()
+	var events []histEvent
+	for rows.Next() {
+		var e histEvent
+		var kind string
+		if err := rows.Scan(&e.ID, &kind, &e.Date, &e.AmountCents, &e.TargetID, &e.Odometer, &e.memo); err != nil {
+			return nil, err
+		}
+		e.Kind = EventKind(kind)
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// buildItems turns a contract's events and its live fold entries (by ref)
+// into history items, unsorted: payments with how each was applied,
+// returned payments, fees and waivers, lease charges.
+func buildItems(events []histEvent, active map[string]*activeEntry, pending map[int64]calendar.Date) []Item {
+	byID := map[int64]*histEvent{}
 	reversed := map[int64]bool{}
 	for i := range events {
-		byID[events[i].id] = &events[i]
-		if events[i].kind == EventReversal {
-			reversed[events[i].target] = true
+		byID[events[i].ID] = &events[i]
+		if events[i].Kind == EventReversal {
+			reversed[events[i].TargetID] = true
 		}
 	}
 	var items []Item
 	for _, e := range events {
-		it := Item{Date: e.date, EventID: e.id, Memo: e.memo}
-		switch e.kind {
+		it := Item{Date: e.Date, EventID: e.ID, Memo: e.memo}
+		switch e.Kind {
 		case EventFunding:
-			it.Type, it.AmountCents = ItemFunded, -e.amount
+			it.Type, it.AmountCents = ItemFunded, -e.AmountCents
 		case EventPayment, EventPayoff:
-			it.Type, it.AmountCents, it.Returned = ItemPayment, e.amount, reversed[e.id]
+			it.Type, it.AmountCents, it.Returned = ItemPayment, e.AmountCents, reversed[e.ID]
 			if !it.Returned {
-				it.PendingUntil = pending[e.id]
+				it.PendingUntil = pending[e.ID]
 			}
-			if e.kind == EventPayoff {
+			if e.Kind == EventPayoff {
 				it.Type = ItemPayoff
 			}
-			if a, ok := active[ref("ev", e.id)]; ok {
-				app := applicationOf([]Entry{{EventID: e.id, Kind: a.kind, Postings: a.postings}}, e.id)
+			if a, ok := active[ref("ev", e.ID)]; ok {
+				app := applicationOf([]Entry{{EventID: e.ID, Kind: a.kind, Postings: a.postings}}, e.ID)
 				it.InterestCents, it.PrincipalCents, it.FeesCents = app.InterestCents, app.PrincipalCents+app.BilledCents, app.FeesCents
 				if a.kind == "payoff" {
 					it.Type = ItemPayoff
 				}
 			}
 		case EventNSFFee:
-			it.Type, it.AmountCents = ItemNSFFee, -e.amount
+			it.Type, it.AmountCents = ItemNSFFee, -e.AmountCents
 		case EventFeeWaiver:
-			it.Type, it.AmountCents = ItemFeeWaiver, e.amount
+			it.Type, it.AmountCents = ItemFeeWaiver, e.AmountCents
 		case EventAdjustment:
-			it.Type, it.AmountCents = ItemAdjustment, -e.amount
+			it.Type, it.AmountCents = ItemAdjustment, -e.AmountCents
 		case EventWriteOff:
 			it.Type = ItemChargeOff
 		case EventTurnIn:
 			it.Type = ItemTurnIn
-			if a, ok := active[ref("ev", e.id)]; ok {
+			if a, ok := active[ref("ev", e.ID)]; ok {
 				for _, p := range a.postings {
 					if p.Account == AccountFees {
 						it.AmountCents = -p.AmountCents
@@ -171,17 +192,17 @@ func (sv *Service) History(ctx context.Context, customerID, contractID int64, f 
 				}
 			}
 		case EventReversal:
-			target := byID[e.target]
+			target := byID[e.TargetID]
 			if target == nil {
 				continue
 			}
-			switch target.kind {
+			switch target.Kind {
 			case EventPayment, EventPayoff:
-				it.Type, it.AmountCents = ItemReturnedPayment, -target.amount
+				it.Type, it.AmountCents = ItemReturnedPayment, -target.AmountCents
 			case EventNSFFee:
-				it.Type, it.AmountCents = ItemCorrection, target.amount
+				it.Type, it.AmountCents = ItemCorrection, target.AmountCents
 			case EventFeeWaiver:
-				it.Type, it.AmountCents = ItemCorrection, -target.amount
+				it.Type, it.AmountCents = ItemCorrection, -target.AmountCents
 			default:
 				it.Type = ItemCorrection
 			}
@@ -201,16 +222,7 @@ func (sv *Service) History(ctx context.Context, customerID, contractID int64, f 
 			items = append(items, Item{Date: a.date, Type: ItemLeaseCharge, AmountCents: -sumAccount(a.postings, AccountBilled), Installment: n})
 		}
 	}
-	slices.SortStableFunc(items, func(a, b Item) int {
-		return cmp.Or(cmp.Compare(b.Date, a.Date), cmp.Compare(b.EventID, a.EventID), cmp.Compare(b.Installment, a.Installment))
-	})
-	out := items[:0]
-	for _, it := range items {
-		if f.match(it) {
-			out = append(out, it)
-		}
-	}
-	return out[:min(len(out), historyItemsMax)], nil
+	return items
 }
 
 func (f HistoryFilter) match(it Item) bool {
