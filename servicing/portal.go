@@ -22,10 +22,13 @@ import (
 const dashboardContractsMax = 50
 
 // DashboardContract is a contract on the dashboard: its summary, and its
-// newest statement made since the time Dashboard was given, if any.
+// newest statement (by statement date) made since the time Dashboard was
+// given, if any.
 type DashboardContract struct {
 	Summary
 	NewStatementID int64 // a document of kind statement; 0 if none
+	// NewStatementAt is its statement date (the document's created_at).
+	NewStatementAt time.Time
 	Next           NextPayment
 	// UnreadThreads counts the customer's support threads with a reply
 	// not yet read: the same on each of one customer's contracts, read
@@ -64,13 +67,17 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 		lp.effective_date, lp.amount_cents,
 		(SELECT count(*) FROM servicing_events r JOIN servicing_events p ON p.id = r.target_event_id
 			WHERE r.contract_id = c.id AND r.kind = 'reversal' AND p.kind IN ('payment', 'payoff') AND r.effective_date >= $2),
-		(SELECT COALESCE(max(d.id), 0) FROM documents d
-			WHERE d.customer_id = c.customer_id AND d.created_at >= $3 AND d.kind = '`+documents.KindStatement+`' AND d.contract_id = c.id),
+		COALESCE(ns.id, 0), ns.created_at,
 		np.scheduled_date, np.amount_cents, np.kind, a.days_before, a.extra_cents,
 		(SELECT count(*) FROM support_threads t WHERE t.customer_id = $1 AND t.unread_by_customer = 1)
 		FROM contracts c JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN lease_terms l ON l.contract_id = c.id
 		JOIN contract_balances b ON b.contract_id = c.id
 		LEFT JOIN autopay_enrolments a ON a.contract_id = c.id AND a.status = 'active'
+		-- The newest statement by its statement date (created_at), not by id:
+		-- a statement run repeated for an earlier cycle must not hide it.
+		LEFT JOIN documents ns ON ns.id = (SELECT d.id FROM documents d
+			WHERE d.customer_id = c.customer_id AND d.created_at >= $3 AND d.kind = '`+documents.KindStatement+`' AND d.contract_id = c.id
+			ORDER BY d.created_at DESC, d.id DESC LIMIT 1)
 		LEFT JOIN payments np ON np.id = (SELECT p.id FROM payments p WHERE p.contract_id = c.id
 			AND p.status IN ('scheduled', 'authorized') ORDER BY p.scheduled_date, p.id LIMIT 1)
 		-- The last payment still standing: found once, then read by its key.
@@ -89,6 +96,7 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 	for rows.Next() {
 		var s Summary
 		var statement int64
+		var statementAt sql.NullTime
 		var vin string
 		var mf int64
 		var ts termsScan
@@ -104,7 +112,7 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 			&s.TermMonths, &s.PaymentCents, &s.FirstDue, &s.MaturityDate, &mf}
 		dest = append(dest, ts.dest()...)
 		dest = append(dest, ss.dest()...)
-		dest = append(dest, &lastDate, &lastCents, &returned, &statement, &next.ScheduledDate, &nextCents, &nextKind, &days, &extra, &unread)
+		dest = append(dest, &lastDate, &lastCents, &returned, &statement, &statementAt, &next.ScheduledDate, &nextCents, &nextKind, &days, &extra, &unread)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
 		}
@@ -123,7 +131,7 @@ func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSi
 		summarize(&s, t, st, today)
 		next.ScheduledCents, next.ScheduledKind = money.Cents(nextCents.Int64), nextKind.String
 		next.Autopay, next.AutopayDaysBefore, next.AutopayExtraCents = days.Valid, int(days.Int64), money.Cents(extra.Int64)
-		out = append(out, DashboardContract{Summary: s, NewStatementID: statement, Next: next, UnreadThreads: unread})
+		out = append(out, DashboardContract{Summary: s, NewStatementID: statement, NewStatementAt: statementAt.Time, Next: next, UnreadThreads: unread})
 	}
 	return out, rows.Err()
 }

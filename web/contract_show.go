@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"carfin/calendar"
+	"carfin/db"
+	"carfin/documents"
 	"carfin/money"
 	"carfin/servicing"
 )
@@ -20,7 +22,15 @@ type contractData struct {
 	// Totals for the charts' text and the table's foot.
 	InterestPaid, PrincipalPaid           money.Cents
 	InterestProjected, PrincipalProjected money.Cents
+	// Statements are the contract's latest statements, newest first;
+	// MoreStatements says there are older ones (on the documents page).
+	Statements     []documentLine
+	MoreStatements bool
 }
+
+// contractStatementsMax is how many statements the contract page lists:
+// a year's; the documents page has them all.
+const contractStatementsMax = 12
 
 // scheduleLine is one installment in the schedule table: what the
 // payments still standing in its period paid (Posted) and what is
@@ -38,8 +48,9 @@ type scheduleLine struct {
 // handleContractShow shows one of the customer's contracts: its terms,
 // the payment schedule (past installments with how each payment was
 // applied; future ones projected), the amortization charts (loans) and
-// the what-if simulator's form. Another customer's contract is not found.
-func handleContractShow(sv *servicing.Service, v *views, pay func(int64) string) http.Handler {
+// the what-if simulator's form and its latest statements. Another
+// customer's contract is not found.
+func handleContractShow(sv *servicing.Service, rd db.Querier, v *views, pay func(int64) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
 		s, ok := ownedContract(w, r, sv, v)
@@ -52,9 +63,20 @@ func handleContractShow(sv *servicing.Service, v *views, pay func(int64) string)
 			serverError(w, r, v, err)
 			return
 		}
+		stmts, err := documents.Find(r.Context(), rd, ss.Login.CustomerID,
+			documents.Filter{ContractID: id, Kind: documents.KindStatement, Limit: contractStatementsMax + 1})
+		if err != nil {
+			serverError(w, r, v, err)
+			return
+		}
 		p := v.page(r, "account.contract_title")
 		p.Session = ss
-		data := &contractData{S: s, WhatIf: whatIfForm{}}
+		data := &contractData{S: s, WhatIf: whatIfForm{}, MoreStatements: len(stmts) > contractStatementsMax}
+		for i, d := range stmts {
+			if i < contractStatementsMax {
+				data.Statements = append(data.Statements, documentLineOf(p, d))
+			}
+		}
 		if s.Status.Open() {
 			data.PayHref = pay(s.ID)
 		}

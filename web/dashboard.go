@@ -153,7 +153,7 @@ func cardOf(p *page, dc servicing.DashboardContract, pay func(int64) string) das
 			Href: "/contracts/" + id + "/history?type=returned_payment", Link: p.T("account.see_history")})
 	}
 	if dc.NewStatementID != 0 {
-		c.Alerts = append(c.Alerts, alert{Text: p.T("account.alert_statement"),
+		c.Alerts = append(c.Alerts, alert{Text: p.T("account.alert_statement", statementMonth(p, dc.NewStatementAt)),
 			Href: "/documents/" + itoa(dc.NewStatementID), Link: p.T("account.download_statement")})
 	}
 	if s.MaturesWithin90 {

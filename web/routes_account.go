@@ -21,7 +21,7 @@ func (s *Server) accountRoutes(mux *http.ServeMux, auth func(http.Handler) http.
 	pay := payHref(mux)
 
 	mux.Handle("GET /{$}", auth(handleDashboard(sv, v, pay)))
-	mux.Handle("GET /contracts/{id}", auth(handleContractShow(sv, v, pay)))
+	mux.Handle("GET /contracts/{id}", auth(handleContractShow(sv, rd, v, pay)))
 	mux.Handle("GET /contracts/{id}/what-if", auth(handleWhatIf(sv, v)))
 	mux.Handle("GET /contracts/{id}/history", auth(handleHistoryShow(sv, v)))
 	mux.Handle("GET /contracts/{id}/history.csv", auth(handleHistoryCSV(sv, v)))

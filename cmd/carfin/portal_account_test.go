@@ -363,7 +363,7 @@ func accountAlerts(t *testing.T, d *db.DB, s *server, ab accountBook) {
 	ctx := context.Background()
 	const (
 		returnedEN  = "A recent payment was returned by your bank, so it did not count. Check your bank account and pay again."
-		statementEN = "Your new statement is ready."
+		statementEN = "Your statement for "
 		endingEN    = "Your lease ends on "
 		endedEN     = "Your lease ended on "
 	)
@@ -439,14 +439,16 @@ func accountAlerts(t *testing.T, d *db.DB, s *server, ab accountBook) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	card(a, loan.ID, "<li>"+statementEN+` <a href="/documents/`+itoa(doc)+`">Download the statement</a></li>`)
+	ny, _ := time.LoadLocation("America/New_York")
+	made := calendar.Of(d.Now().In(ny))
+	card(a, loan.ID, "<li>"+statementEN+locale.MonthYear("en", made)+` is ready. <a href="/documents/`+itoa(doc)+`">Download the statement</a></li>`)
 	card(a, lease.ID)
 
 	// The same in Spanish, the lease's date too.
 	for _, b := range []*browser{a, l, m, r} {
 		b.lang = "es"
 	}
-	card(a, loan.ID, "<li>Su nuevo estado de cuenta está listo. <a href=\"/documents/"+itoa(doc)+"\">Descargar el estado de cuenta</a></li>")
+	card(a, loan.ID, "<li>Su estado de cuenta de "+locale.MonthYear("es", made)+" está listo. <a href=\"/documents/"+itoa(doc)+"\">Descargar el estado de cuenta</a></li>")
 	card(l, ending.ID, "Su arrendamiento termina el "+locale.LongDate("es", ending.MaturityDate)+". Decida si va a comprar el vehículo o devolverlo.")
 	card(m, matured.ID, "Su arrendamiento terminó el "+locale.LongDate("es", matured.MaturityDate)+". Decida si")
 	card(r, current.ID, "Su banco devolvió un pago reciente, así que no se aplicó. Revise su cuenta bancaria y vuelva a pagar.")
