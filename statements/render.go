@@ -33,12 +33,12 @@ const (
 	boxW          = pageW - margin - boxX
 	bodyBottom    = 20.0  // the automatic page break's margin: the footer is below
 	footerY       = -12.0 // from the bottom
-	couponTop     = 204.0 // the dashed cut line of the coupon on the last page
+	couponTop     = 216.0 // the dashed cut line of the coupon on the last page
 	contTop       = 24.0  // where a continuation page's body starts
-	rowH          = 5.0   // an activity row
-	factH         = 5.0   // a label–value row
-	noteH         = 3.6   // a line of the notices' small print
-	sectionGap    = 4.0
+	rowH          = 4.6   // an activity row
+	factH         = 4.4   // a label–value row
+	noteH         = 3.3   // a line of the notices' small print
+	sectionGap    = 3.5
 	colDate       = 24.0
 	colAmount     = 24.0
 	colSplit      = 22.5
@@ -125,9 +125,9 @@ func Mask(account string) string {
 func Render(l Lender, s Statement) ([]byte, error) {
 	r := newRenderer(l, s)
 	r.page1()
+	r.delinquency()
 	r.activity()
 	r.yearAndAccount()
-	r.delinquency()
 	r.notices()
 	r.coupon()
 	var b bytes.Buffer
@@ -350,10 +350,15 @@ func (r *renderer) page1() {
 	boxEnd := r.dueBox()
 
 	// Notes beside the box, below the window.
-	pdf.SetY(max(addrEnd+8, 78))
+	pdf.SetY(max(addrEnd+6, 74))
 	noteW := boxX - 4 - margin
 	var notes []string
-	if !s.Final {
+	switch {
+	case s.Final && s.Status == servicing.StatusChargedOff:
+		notes = append(notes, r.w("closed_charged_off", r.l.Phone))
+	case s.Final:
+		notes = append(notes, r.w("closed_paid", r.money(0)))
+	default:
 		d := s.Due
 		if d.LateFeeCents > 0 && !d.LateFeeAfter.IsZero() {
 			notes = append(notes, r.w("late_fee", r.money(d.TotalCents), r.long(d.LateFeeAfter), r.money(d.LateFeeCents)))
@@ -381,14 +386,15 @@ func (r *renderer) dueBox() float64 {
 	pdf.SetXY(boxX, top)
 	inner := boxW - 4
 	if s.Final {
+		// Nothing is due; the note beside the box says why.
 		r.band(boxX, boxW, r.w("closed"))
-		text := r.w("closed_paid", r.money(0))
-		if s.Status == servicing.StatusChargedOff {
-			text = r.w("closed_charged_off", r.l.Phone)
-		}
 		pdf.Ln(1.5)
 		r.font("B", 9)
-		r.para(boxX+2, inner, 4.2, text)
+		status := r.w("status.closed")
+		if s.Status == servicing.StatusChargedOff {
+			status = r.w("status.charged_off")
+		}
+		r.para(boxX+2, inner, 4.2, status)
 	} else {
 		d := s.Due
 		r.band(boxX, boxW, r.w("amount_due"))
@@ -561,10 +567,7 @@ func (r *renderer) yearAndAccount() {
 			{r.w("acct.disposition"), r.money(a.DispositionFeeCents)},
 		}
 	default:
-		ahead := r.w("acct.not_ahead")
-		if s.Due.PaidAheadCents > 0 {
-			ahead = r.money(s.Due.PaidAheadCents)
-		}
+
 		acct = [][2]string{
 			{r.w("acct.principal"), r.money(a.PrincipalCents)},
 			{r.w("acct.apr"), locale.Percent(r.lang, a.APR)},
@@ -572,7 +575,9 @@ func (r *renderer) yearAndAccount() {
 			{r.w("acct.per_diem"), r.money(a.PerDiemCents)},
 			{r.w("acct.payments_left"), strconv.Itoa(a.PaymentsLeft)},
 			{r.w("acct.maturity"), r.date(a.MaturityDate)},
-			{r.w("acct.paid_ahead"), ahead},
+		}
+		if s.Due.PaidAheadCents > 0 {
+			acct = append(acct, [2]string{r.w("acct.paid_ahead"), r.money(s.Due.PaidAheadCents)})
 		}
 		note = r.w("acct.payoff_note")
 	}
@@ -681,7 +686,10 @@ func (r *renderer) notices() {
 				names = append(names, string(b))
 			}
 		}
-		texts = append(texts, r.w("waterfall", strings.Join(names, r.w("then"))))
+		for i := range names {
+			names[i] = "(" + strconv.Itoa(i+1) + ") " + names[i]
+		}
+		texts = append(texts, r.w("waterfall", strings.Join(names, "; ")))
 	}
 	dispute := l.DisputeAddress
 	if len(dispute) == 0 {
@@ -689,7 +697,7 @@ func (r *renderer) notices() {
 	}
 	texts = append(texts, r.w("disputes", strings.Join(append([]string{l.Name}, dispute...), ", ")))
 	texts = append(texts, r.w("credit_report"))
-	r.font("", 7.5)
+	r.font("", 7)
 	h := 6.5 + 1.5
 	for _, t := range texts {
 		h += float64(r.lines(contentW, t))*noteH + 1.2
@@ -698,7 +706,7 @@ func (r *renderer) notices() {
 	r.band(margin, contentW, r.w("notices"))
 	pdf.Ln(1.5)
 	for _, t := range texts {
-		r.font("", 7.5)
+		r.font("", 7)
 		r.para(margin, contentW, noteH, t)
 		pdf.Ln(1.2)
 	}
