@@ -96,7 +96,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer d.Close()
-	book, err := ensureBook(ctx, d, loc, stdout)
+	book, err := ensureBook(ctx, d, loc, stdout, demo.WithLender(statementLender(cfg.Brand, cfg.MailingAddresses, cfg.LenderAddress, "")))
 	if err != nil {
 		return err
 	}
@@ -201,14 +201,14 @@ func ensureDemoMessages(ctx context.Context, d *db.DB, cfg serveConfig, book dem
 // ensureBook builds the demo book unless the database has contracts
 // already, in which case it reports what is there, with the demo
 // customers found by their addresses (demo.Existing).
-func ensureBook(ctx context.Context, d *db.DB, loc *time.Location, stdout io.Writer) (demo.Book, error) {
+func ensureBook(ctx context.Context, d *db.DB, loc *time.Location, stdout io.Writer, opts ...demo.Option) (demo.Book, error) {
 	book, ok, err := demo.Existing(ctx, d.Read)
 	if ok || err != nil {
 		return book, err
 	}
 	fmt.Fprintf(stdout, "building the %s demo book day by day with the servicing engine…\n", demo.LenderName)
 	t0 := time.Now()
-	book, err = demo.Build(ctx, d, loc)
+	book, err = demo.Build(ctx, d, loc, opts...)
 	if err != nil {
 		return demo.Book{}, err
 	}

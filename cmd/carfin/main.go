@@ -63,6 +63,9 @@ commands:
   import    post a file of payments (import payments --file F), each exactly once
   payments  run a day's payments (payments run --date D) or re-encrypt account numbers (payments reencrypt)
   ach       write the day's NACHA file (ach file --date D) or import returns (ach returns --file F)
+  statements  make a date's statements (statements run --date D), write its print batch (statements print --date D),
+            or print one again (statements reprint --document N)
+  tax       write the year's Form 1098-VLI filing file (tax 1098-vli --year Y [--out DIR])
   jobs      run background jobs (jobs run), or close business days (jobs dayclose --date D)
   bench     time the servicing paths on a synthetic book (bench --db DSN --contracts N)
   version   print the version
@@ -94,10 +97,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBench(ctx, rest, getenv, stdout)
 	case "import":
 		return runImport(ctx, rest, getenv, stdout)
+	case "statements":
+		return runStatements(ctx, rest, getenv, stdout, stderr)
 	case "payments":
 		return runPayments(ctx, rest, getenv, stdout, stderr)
 	case "ach":
 		return runACH(ctx, rest, getenv, stdout, stderr)
+	case "tax":
+		return runTax(ctx, rest, getenv, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "carfin", version)
 		return nil

@@ -228,8 +228,18 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		r, err := jobs.New(d, jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) },
-			Log: log, Periodic: true, Payments: pay})
+		jc := jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) },
+			Log: log, Periodic: true, Payments: pay}
+		// Statements need the lender's identity, as serve reads it
+		// (CARFIN_LENDER_NAME, the addresses…).
+		if cfg, err := parseServeConfigInto(flag.NewFlagSet("jobs", flag.ContinueOnError), nil, getenv, io.Discard); err == nil {
+			if jc.Statements, jc.PrintBatch, err = newStatements(cfg, d, sv); err != nil {
+				return err
+			}
+		} else {
+			log.Warn("no lender identity (CARFIN_LENDER_NAME…): this process makes no statements", "err", err)
+		}
+		r, err := jobs.New(d, jc)
 		if err != nil {
 			return err
 		}

@@ -76,6 +76,12 @@ type serveConfig struct {
 	// elects one leader for the periodic check. Off only for processes
 	// that must not (tests).
 	Jobs bool
+	// StatementLeadDays (CARFIN_STATEMENT_LEAD_DAYS) is how many days
+	// before the due date a statement is made (0: 21); PrintDir
+	// (CARFIN_PRINT_DIR) is where each day's print batch for the mail
+	// house is written (none: paper statements stay queued).
+	StatementLeadDays int
+	PrintDir          string
 
 	// hashParams are the argon2id costs of new hashes (--argon2-memory,
 	// --argon2-time; raising them rehashes each password at its next
@@ -112,6 +118,15 @@ Serves the customer portal. Every flag also reads an environment variable.
 
 // parseServeConfig reads flags over environment variables over defaults.
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
+	return parseServeConfigInto(fs, args, getenv, stderr)
+}
+
+// parseServeConfigInto is parseServeConfig with the flags registered on
+// fs, beside those fs has already (a command that needs the lender's
+// settings and flags of its own: `carfin statements`).
+func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -121,9 +136,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	cfg := serveConfig{env: getenv}
 	var proxies string
 	addresses := map[string]*string{}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
 	fs.StringVar(&cfg.DSN, "db", env("CARFIN_DB", "sqlite:./data/carfin.db"), "database: sqlite:PATH or postgres://… (CARFIN_DB)")
 	fs.StringVar(&cfg.Addr, "addr", env("CARFIN_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (CARFIN_ADDR)")
 	fs.StringVar(&cfg.BaseURL, "base-url", env("CARFIN_BASE_URL", ""), "public URL, e.g. https://portal.lender.example (CARFIN_BASE_URL)")
@@ -174,6 +187,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		}
 	}
 	fs.StringVar(&cfg.PlacesFile, "places-csv", env("CARFIN_PLACES_CSV", ""), "CSV of cidr,place for approximate places (CARFIN_PLACES_CSV)")
+	fs.IntVar(&cfg.StatementLeadDays, "statement-lead-days", envInt(env("CARFIN_STATEMENT_LEAD_DAYS", "")), "days before the due date a statement is made; default 21 (CARFIN_STATEMENT_LEAD_DAYS)")
+	fs.StringVar(&cfg.PrintDir, "print-dir", env("CARFIN_PRINT_DIR", ""), "directory of the daily print batches for the mail house (CARFIN_PRINT_DIR)")
 	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
 	fs.StringVar(&cfg.LenderAddress, "lender-address", env("CARFIN_LENDER_ADDRESS", ""), "lender's address on letters, lines separated by ';'; default the correspondence address (CARFIN_LENDER_ADDRESS)")
@@ -459,6 +474,9 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 		}
 		jc := jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) }, Observe: portal.ObserveJob,
 			Log: log, Periodic: true}
+		if jc.Statements, jc.PrintBatch, err = newStatements(cfg, d, sv); err != nil {
+			return nil, err
+		}
 		if originates {
 			jc.Payments = pay // the day's payments run and NACHA file, after the cut-off
 		}
@@ -683,6 +701,13 @@ func withDemoIdentity(getenv func(string) string) func(string) string {
 		}
 		return demoIdentity[k]
 	}
+}
+
+// envInt is a number setting from the environment, 0 when unset or not a
+// number (the flag's check reports a bad value).
+func envInt(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // defaultMetricsAddr: Prometheus exporters listen on loopback unless told.
