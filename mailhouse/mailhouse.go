@@ -8,7 +8,7 @@
 //
 // The queue lives in the database, so a document is queued in the
 // transaction that stores it and is printed once: a rerun of the day's
-// batch writes the same files and queues nothing twice.
+// batch writes nothing new and prints nothing twice.
 package mailhouse
 
 import (
@@ -24,16 +24,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"carfin/calendar"
 	"carfin/db"
@@ -171,15 +168,19 @@ func Reprint(ctx context.Context, d *db.DB, documentID int64, businessDate calen
 // discount, and mail already in that order costs it (and so the lender)
 // less to sort. It records the batch and marks the queue entries sent.
 //
-// Each file is written to a temporary file in dir, synced and renamed,
-// so that a crash never leaves half a file for the mail house to
+// Each file is written to a temporary file in dir, synced and linked into
+// place, so that a crash never leaves half a file for the mail house to
 // collect; the PDF is written before the manifest, so a manifest never
-// names a PDF that is not there. Files are never overwritten with other
-// content (ErrFileExists). Running it again for a date writes the same
-// bytes (the combined PDF's dates and identifier are fixed by the date)
-// and returns the recorded batch; a date with nothing queued writes
-// nothing and returns a Batch with no entries. It returns ErrTooLarge when
-// more is queued than batchDocumentsMax or batchBytesMax allow.
+// names a PDF that is not there. A file is never overwritten with other
+// content (ErrFileExists). The combined PDF carries the manifest's hash
+// (property BatchProperty), so that after a crash between writing the
+// files and recording the batch, the PDF already written is recognised
+// as this batch and kept (pdfcpu's merge does not write the same bytes
+// twice). Running it again for a recorded date writes nothing and
+// returns the recorded batch, after checking that a PDF still in dir is
+// the one recorded. A date with nothing queued writes nothing and returns
+// a Batch with no entries. It returns ErrTooLarge when more is queued than
+// batchDocumentsMax or batchBytesMax allow.
 func WriteBatch(ctx context.Context, d *db.DB, dir string, date calendar.Date) (Batch, error) {
 	b := Batch{Date: date}
 	var recordedSum string
@@ -192,42 +193,55 @@ func WriteBatch(ctx context.Context, d *db.DB, dir string, date calendar.Date) (
 	if err != nil || len(entries) == 0 {
 		return b, err
 	}
-	pdf, err := combine(entries, date)
-	if err != nil {
+	if err := countPages(entries); err != nil {
 		return b, fmt.Errorf("print batch %s: %w", date, err)
 	}
 	manifest, err := manifestOf(entries)
 	if err != nil {
 		return b, fmt.Errorf("print batch %s: manifest: %w", date, err)
 	}
-	sum := sha256.Sum256(pdf)
-	b.SHA256 = hex.EncodeToString(sum[:])
-	if recorded && b.SHA256 != recordedSum {
-		// The batch was recorded from the same queue entries and the
-		// documents are immutable: a different PDF means the renderer
-		// of the batch changed, and the mail house may already hold the
-		// recorded one.
-		return b, fmt.Errorf("print batch %s: rebuilt PDF differs from the one recorded: %w", date, ErrFileExists)
-	}
+	msum := sha256.Sum256(manifest)
+	fingerprint := hex.EncodeToString(msum[:])
+	contents := make([][]byte, len(entries))
 	for i := range entries {
-		entries[i].content = nil
+		contents[i], entries[i].content = entries[i].content, nil
 		b.Pages += entries[i].Pages
 	}
 	b.Entries, b.Documents = entries, len(entries)
 	pdfName, csvName := FileNames(date)
-	if b.PDFPath, err = writeOnce(dir, pdfName, pdf); err != nil {
-		return b, fmt.Errorf("print batch %s: %w", date, err)
-	}
-	if b.ManifestPath, err = writeOnce(dir, csvName, manifest); err != nil {
-		return b, fmt.Errorf("print batch %s: %w", date, err)
-	}
+	b.PDFPath, b.ManifestPath = absPath(dir, pdfName), absPath(dir, csvName)
+
 	if recorded {
+		b.SHA256 = recordedSum
+		switch old, err := os.ReadFile(b.PDFPath); {
+		case errors.Is(err, os.ErrNotExist): // collected by the mail house
+		case err != nil:
+			return b, fmt.Errorf("print batch %s: %w", date, err)
+		case sha256Hex(old) != recordedSum:
+			return b, fmt.Errorf("print batch %s: %s is not the PDF recorded: %w", date, b.PDFPath, ErrFileExists)
+		}
 		return b, nil
 	}
-	msum := sha256.Sum256(manifest)
+
+	pdf, err := existingBatch(b.PDFPath, fingerprint)
+	if err != nil {
+		return b, fmt.Errorf("print batch %s: %w", date, err)
+	}
+	if pdf == nil {
+		if pdf, err = combine(contents, fingerprint); err != nil {
+			return b, fmt.Errorf("print batch %s: %w", date, err)
+		}
+		if err := writeOnce(b.PDFPath, pdf); err != nil {
+			return b, fmt.Errorf("print batch %s: %w", date, err)
+		}
+	}
+	b.SHA256 = sha256Hex(pdf)
+	if err := writeOnce(b.ManifestPath, manifest); err != nil {
+		return b, fmt.Errorf("print batch %s: %w", date, err)
+	}
 	err = d.InTx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO print_batches (business_date, file_name, manifest_name, documents, pages, sha256, manifest_sha256, written_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, date, pdfName, csvName, b.Documents, b.Pages, b.SHA256, hex.EncodeToString(msum[:]), tx.Now()); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, date, pdfName, csvName, b.Documents, b.Pages, b.SHA256, fingerprint, tx.Now()); err != nil {
 			return err
 		}
 		for _, e := range entries {
@@ -249,9 +263,32 @@ func WriteBatch(ctx context.Context, d *db.DB, dir string, date calendar.Date) (
 	return b, nil
 }
 
+// BatchProperty is the combined PDF's document property holding the
+// SHA-256 of its manifest: which documents, in which order, it holds.
+const BatchProperty = "CarfinPrintBatch"
+
+// existingBatch returns the PDF at path when it is the batch whose
+// manifest hashes to fingerprint (left by a run that crashed before
+// recording it), nil when there is no file, and ErrFileExists when the
+// file is another.
+func existingBatch(path, fingerprint string) ([]byte, error) {
+	old, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	props, err := api.Properties(bytes.NewReader(old), pdfcpuConfig())
+	if err != nil || props[BatchProperty] != fingerprint {
+		return nil, fmt.Errorf("%s: %w", path, ErrFileExists)
+	}
+	return old, nil
+}
+
 // queued reads a batch's entries in mailing order, with the documents'
-// bytes and page counts: the entries recorded in date's batch, or, when
-// none is recorded, those waiting for date or an earlier date.
+// bytes: the entries recorded in date's batch, or, when none is recorded,
+// those waiting for date or an earlier date.
 func queued(ctx context.Context, d *db.DB, date calendar.Date, recorded bool) ([]Entry, error) {
 	where := `q.batch_date IS NULL AND q.business_date <= $1`
 	if recorded {
@@ -261,7 +298,7 @@ func queued(ctx context.Context, d *db.DB, date calendar.Date, recorded bool) ([
 		c.first_name, c.last_name, c.address_line1, c.address_line2, c.city, c.state, c.zip, doc.content
 		FROM print_queue q JOIN customers c ON c.id = q.customer_id JOIN documents doc ON doc.id = q.document_id
 		LEFT JOIN contracts k ON k.id = q.contract_id
-		WHERE `+where+` ORDER BY c.zip, c.last_name, c.first_name, q.document_id, q.id LIMIT $2`, date, batchDocumentsMax+1)
+		WHERE `+where+` ORDER BY c.zip, q.document_id, q.id LIMIT $2`, date, batchDocumentsMax+1)
 	if err != nil {
 		return nil, fmt.Errorf("print queue of %s: %w", date, err)
 	}
@@ -285,8 +322,8 @@ func queued(ctx context.Context, d *db.DB, date calendar.Date, recorded bool) ([
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("print queue of %s: %w", date, err)
 	}
-	// The database's collation orders names; the batch must not depend
-	// on the engine, so order again in Go, by bytes.
+	// Names are ordered in Go, by bytes of the upper-cased name, not by
+	// the engine's collation: the batch must not depend on the engine.
 	slices.SortStableFunc(out, func(a, b Entry) int {
 		return cmp.Or(cmp.Compare(a.ZIP, b.ZIP), cmp.Compare(strings.ToUpper(a.Name), strings.ToUpper(b.Name)),
 			cmp.Compare(a.DocumentID, b.DocumentID), cmp.Compare(a.QueueID, b.QueueID))
@@ -294,81 +331,59 @@ func queued(ctx context.Context, d *db.DB, date calendar.Date, recorded bool) ([
 	return out, nil
 }
 
-// pdfcpuConfig returns pdfcpu's configuration for combining: no user
-// configuration directory (a server reads none), and the cross-reference
-// table and objects written plain, so that the document's dates and
-// identifier can be fixed afterwards (see fixVolatile).
+// pdfcpuConfig returns pdfcpu's configuration, without a user
+// configuration directory (a server reads none).
 func pdfcpuConfig() *model.Configuration {
 	disableConfigDir()
-	conf := model.NewDefaultConfiguration()
-	conf.WriteObjectStream = false
-	conf.WriteXRefStream = false
-	return conf
+	return model.NewDefaultConfiguration()
 }
 
 var disableConfigDir = sync.OnceFunc(api.DisableConfigDir)
 
-// combine counts each entry's pages, sets its first page, and returns the
-// entries' documents merged into one PDF, the same bytes for the same
-// documents and date.
-func combine(entries []Entry, date calendar.Date) ([]byte, error) {
-	conf := pdfcpuConfig()
+// countPages sets each entry's page count and first page in the
+// combined PDF.
+func countPages(entries []Entry) error {
 	page := 1
-	readers := make([]io.ReadSeeker, len(entries))
 	for i := range entries {
 		e := &entries[i]
-		n, err := api.PageCount(bytes.NewReader(e.content), conf)
+		n, err := api.PageCount(bytes.NewReader(e.content), pdfcpuConfig())
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", e.DocumentID, err)
+			return fmt.Errorf("document %d: %w", e.DocumentID, err)
 		}
 		e.Pages, e.FirstPage = n, page
 		page += n
-		readers[i] = bytes.NewReader(e.content)
 	}
-	var out bytes.Buffer
-	if err := api.MergeRaw(readers, &out, false, pdfcpuConfig()); err != nil {
-		return nil, fmt.Errorf("combine %d documents: %w", len(entries), err)
-	}
-	return fixVolatile(out.Bytes(), date)
+	return nil
 }
 
-// pdfcpu stamps what it writes with the time of writing (the information
-// dictionary's CreationDate and ModDate, and a file identifier hashed
-// from the time). These patterns find them in its plain output.
-var (
-	pdfDate = regexp.MustCompile(`\(D:\d{14}[+-]\d{2}'\d{2}'\)`)
-	pdfID   = regexp.MustCompile(`/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]`)
-)
+// combine merges the documents, in order, into one PDF marked with the
+// batch's fingerprint (BatchProperty).
+func combine(docs [][]byte, fingerprint string) ([]byte, error) {
+	readers := make([]io.ReadSeeker, len(docs))
+	for i, c := range docs {
+		readers[i] = bytes.NewReader(c)
+	}
+	var merged, out bytes.Buffer
+	if err := api.MergeRaw(readers, &merged, false, pdfcpuConfig()); err != nil {
+		return nil, fmt.Errorf("combine %d documents: %w", len(docs), err)
+	}
+	if err := api.AddProperties(bytes.NewReader(merged.Bytes()), &out, map[string]string{BatchProperty: fingerprint}, pdfcpuConfig()); err != nil {
+		return nil, fmt.Errorf("mark combined PDF: %w", err)
+	}
+	return out.Bytes(), nil
+}
 
-// fixVolatile makes pdfcpu's output a function of its input: the dates it
-// stamped become the batch's date at noon UTC, and the file identifier a
-// hash of the file. Each replacement has the length of what it replaces,
-// so the cross-reference offsets stay right. It returns an error when the
-// output lacks the identifier (pdfcpu changed how it writes).
-func fixVolatile(pdf []byte, date calendar.Date) ([]byte, error) {
-	t := date.Time()
-	stamp := []byte("(" + types.DateString(time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, time.UTC)) + ")")
-	pdf = pdfDate.ReplaceAllFunc(pdf, func(m []byte) []byte {
-		if len(m) != len(stamp) {
-			panic("mailhouse: PDF date of another length") // the pattern fixes the length
-		}
-		return stamp
-	})
-	loc := pdfID.FindSubmatchIndex(pdf)
-	if loc == nil {
-		return nil, errors.New("combined PDF has no file identifier")
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func absPath(dir, name string) string {
+	p := filepath.Join(dir, name)
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
 	}
-	for _, k := range []int{2, 4} {
-		for i := loc[k]; i < loc[k+1]; i++ {
-			pdf[i] = '0'
-		}
-	}
-	sum := sha256.Sum256(pdf)
-	id := strings.Repeat(hex.EncodeToString(sum[:]), 4)
-	for _, k := range []int{2, 4} {
-		copy(pdf[loc[k]:loc[k+1]], id)
-	}
-	return pdf, nil
+	return p
 }
 
 // manifestHeader is the manifest's first row.
@@ -406,57 +421,54 @@ func defuse(v string) string {
 	return v
 }
 
-// writeOnce writes data to dir/name through a synced temporary file
-// renamed into place, and returns the file's absolute path. A file
-// already there with the same bytes is left as it is; one with other
-// bytes is not overwritten (ErrFileExists).
-func writeOnce(dir, name string, data []byte) (string, error) {
-	path := filepath.Join(dir, name)
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
+// writeOnce writes data to path through a synced temporary file in the
+// same directory linked into place. A file already there with the same
+// bytes is left as it is; one with other bytes is not overwritten
+// (ErrFileExists).
+func writeOnce(path string, data []byte) error {
 	switch old, err := os.ReadFile(path); {
 	case err == nil && bytes.Equal(old, data):
-		return path, nil
+		return nil
 	case err == nil:
-		return "", fmt.Errorf("%s: %w", path, ErrFileExists)
+		return fmt.Errorf("%s: %w", path, ErrFileExists)
 	case !errors.Is(err, os.ErrNotExist):
-		return "", err
+		return err
 	}
+	dir, name := filepath.Split(path)
 	if err := os.MkdirAll(dir, dirMode); err != nil {
-		return "", err
+		return err
 	}
 	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
-		return "", err
+		return err
 	}
-	defer os.Remove(tmp.Name()) // gone after the rename; cleans up a failure
+	defer os.Remove(tmp.Name()) // the temporary name goes; cleans up a failure
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return "", err
+		return err
 	}
 	if err := tmp.Chmod(fileMode); err != nil {
 		tmp.Close()
-		return "", err
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return "", err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return "", err
+		return err
 	}
-	// Link rather than rename: link fails if the name was taken meanwhile,
-	// so a file written by another run is never replaced.
+	// Link rather than rename: a link fails when the name was taken
+	// meanwhile, so a file written by another run is never replaced.
 	if err := os.Link(tmp.Name(), path); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return writeOnce(dir, name, data) // compare with what is there now
+			return writeOnce(path, data) // compare with what is there now
 		}
-		return "", err
+		return err
 	}
 	if dh, err := os.Open(dir); err == nil {
 		_ = dh.Sync() // make the new name durable; not every file system supports it
 		dh.Close()
 	}
-	return path, nil
+	return nil
 }
