@@ -2,6 +2,7 @@ package tax_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"carfin/calendar"
@@ -123,6 +124,14 @@ func TestDueBy(t *testing.T) {
 	} {
 		if got := tax.DueBy(year); got != calendar.MustParse(want) {
 			t.Errorf("DueBy(%d) = %s, want %s", year, got, want)
+		}
+	}
+}
+
+func TestCorrectionYears(t *testing.T) {
+	for today, want := range map[string]string{"2025-06-01": "[]", "2026-01-12": "[2025]", "2028-12-31": "[2025 2026 2027]", "2035-01-01": "[2025 2026 2027 2028]"} {
+		if got := fmt.Sprint(tax.CorrectionYears(calendar.MustParse(today))); got != want {
+			t.Errorf("CorrectionYears(%s) = %s, want %s", today, got, want)
 		}
 	}
 }

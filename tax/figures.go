@@ -103,7 +103,7 @@ func yearTotals(ctx context.Context, q db.Querier, contractID int64, year int) (
 	return y, rows.Err()
 }
 
-// principalAt returns a loan's principal from its ledger postings dated
+// principalBefore returns a loan's principal from its ledger postings dated
 // before a day (box 4).
 func principalBefore(ctx context.Context, q db.Querier, contractID int64, day calendar.Date) (money.Cents, error) {
 	var sum int64

@@ -98,6 +98,17 @@ func DueBy(year int) calendar.Date {
 	return calendar.OnOrAfterBusinessDay(calendar.New(year+1, time.January, 31))
 }
 
+// CorrectionYears returns the tax years a daily corrections job looks at
+// on a business date: every tax year of the law that has ended by then
+// (Corrections itself skips a year not yet reported).
+func CorrectionYears(today calendar.Date) []int {
+	var out []int
+	for y := FirstTaxYear; y <= LastTaxYear && y < today.Year(); y++ {
+		out = append(out, y)
+	}
+	return out
+}
+
 func checkYear(year int) error {
 	if year < FirstTaxYear || year > LastTaxYear {
 		return fmt.Errorf("tax year %d: %w", year, ErrTaxYear)

@@ -419,7 +419,8 @@ func TestCorrections(t *testing.T) {
 	})
 }
 
-// TestStatementTexts: every key in both languages.
+// TestStatementTexts renders every kind of statement and summary in both
+// languages (a missing text panics) and validates each PDF strictly.
 func TestStatementTexts(t *testing.T) {
 	b := tax.Borrower{Name: "Ana Peña", AddressLine1: "1 Main St", City: "Springfield", State: "IL", ZIP: "62701", TINLast4: "6789"}
 	for _, lang := range []string{"en", "es"} {

@@ -116,7 +116,7 @@ func runTax(ctx context.Context, args []string, getenv func(string) string, stdo
 		err = os.Rename(name+".tmp", name)
 	}
 	if err != nil {
-		os.Remove(name + ".tmp")
+		_ = os.Remove(name + ".tmp") // the error above is the one to report
 		return fmt.Errorf("tax 1098-vli %d: %w", year, err)
 	}
 	if err := ts.MarkFiled(ctx, filing.IDs); err != nil {
