@@ -64,13 +64,8 @@ const contentBytesMax = 10 << 20
 // idempotent). It returns ErrInvalid for an empty or oversized file or a
 // missing title, kind or content type.
 func Save(ctx context.Context, tx *db.Tx, d Document) (int64, error) {
-	switch {
-	case d.CustomerID <= 0 || d.Kind == "" || strings.TrimSpace(d.Title) == "" || d.FileName == "" || d.ContentType == "":
-		return 0, fmt.Errorf("save document: customer, kind, title, file name and type are required: %w", ErrInvalid)
-	case len(d.Content) == 0 || len(d.Content) > contentBytesMax:
-		return 0, fmt.Errorf("save document %q: %d bytes: %w", d.Title, len(d.Content), ErrInvalid)
-	case len(d.Title) > 200 || len(d.FileName) > 200 || len(d.Ref) > 200:
-		return 0, fmt.Errorf("save document: title, file name or ref too long: %w", ErrInvalid)
+	if err := validate(d); err != nil {
+		return 0, err
 	}
 	if d.Ref != "" {
 		var id int64
@@ -96,6 +91,19 @@ func Save(ctx context.Context, tx *db.Tx, d Document) (int64, error) {
 		return 0, fmt.Errorf("save document %q: %w", d.Title, err)
 	}
 	return id, nil
+}
+
+// validate returns ErrInvalid for a document that cannot be stored.
+func validate(d Document) error {
+	switch {
+	case d.CustomerID <= 0 || d.Kind == "" || strings.TrimSpace(d.Title) == "" || d.FileName == "" || d.ContentType == "":
+		return fmt.Errorf("save document: customer, kind, title, file name and type are required: %w", ErrInvalid)
+	case len(d.Content) == 0 || len(d.Content) > contentBytesMax:
+		return fmt.Errorf("save document %q: %d bytes: %w", d.Title, len(d.Content), ErrInvalid)
+	case len(d.Title) > 200 || len(d.FileName) > 200 || len(d.Ref) > 200:
+		return fmt.Errorf("save document: title, file name or ref too long: %w", ErrInvalid)
+	}
+	return nil
 }
 
 const listColumns = `id, customer_id, COALESCE(contract_id, 0), kind, title, file_name, content_type, size_bytes, sha256, ref, created_at`

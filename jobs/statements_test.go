@@ -106,7 +106,7 @@ func TestStatementsByDayClose(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		st, err := statements.New(d, sv, statements.Config{Lender: lender, BaseURL: "https://portal.northwind.example", Print: mailhouse.Enqueue})
+		st, err := statements.New(d, sv, statements.Config{Lender: lender, BaseURL: "https://portal.northwind.example", Print: mailhouse.EnqueueMany})
 		if err != nil {
 			t.Fatal(err)
 		}

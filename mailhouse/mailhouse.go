@@ -119,6 +119,29 @@ func Enqueue(ctx context.Context, tx *db.Tx, documentID int64, businessDate cale
 	return nil
 }
 
+// EnqueueMany queues stored PDF documents for the businessDate's print
+// batch as Enqueue does, in one statement (a day's paper statements are
+// queued a batch at a time). Documents queued before are left as they
+// are; ids that are not PDF documents are not queued.
+func EnqueueMany(ctx context.Context, tx *db.Tx, documentIDs []int64, businessDate calendar.Date) error {
+	if len(documentIDs) == 0 {
+		return nil
+	}
+	// The ids are integers written into the text: no parameter limit,
+	// and nothing a caller could inject.
+	list := make([]string, len(documentIDs))
+	for i, id := range documentIDs {
+		list[i] = strconv.FormatInt(id, 10)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO print_queue (document_id, customer_id, contract_id, business_date, queued_at)
+		SELECT id, customer_id, contract_id, $1, $2 FROM documents WHERE id IN (`+strings.Join(list, ", ")+`) AND content_type = 'application/pdf'
+		ON CONFLICT DO NOTHING`, businessDate, tx.Now())
+	if err != nil {
+		return fmt.Errorf("queue %d documents for printing: %w", len(documentIDs), err)
+	}
+	return nil
+}
+
 // Reprint queues a stored document to be printed again in the
 // businessDate's batch (`carfin statements reprint`): a statement lost in
 // the post, or a paper copy asked for. A document never printed is

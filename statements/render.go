@@ -135,7 +135,7 @@ func Render(l Lender, s Statement) ([]byte, error) {
 	if err := r.pdf.Output(&b); err != nil {
 		return nil, fmt.Errorf("render statement of contract %d for %s: %w", s.ContractID, s.CycleDue, err)
 	}
-	return b.Bytes(), nil
+	return packPDF(b.Bytes())
 }
 
 // renderer holds one statement's PDF while it is drawn; one per Render.
@@ -164,7 +164,7 @@ func newRenderer(l Lender, s Statement) *renderer {
 	pdf.SetCreationDate(noon)
 	pdf.SetModificationDate(noon)
 	pdf.SetCatalogSort(true)
-	pdf.SetCompression(true)
+	pdf.SetCompression(false) // packPDF compresses the pages (pack.go)
 	pdf.SetTitle(r.w("title")+" "+locale.Date(r.lang, s.StatementDate), true)
 	pdf.SetAuthor(l.Name, true)
 	pdf.SetProducer("carfin", false)

@@ -48,10 +48,10 @@ type Config struct {
 	LeadDays int
 	// BaseURL is the portal's public URL for the links in messages.
 	BaseURL string
-	// Print queues a stored document for the mail house's print batch of
-	// a business date, in the caller's transaction (mailhouse.Enqueue).
+	// Print queues stored documents for the mail house's print batch of
+	// a business date, in the caller's transaction (mailhouse.EnqueueMany).
 	// Without it paper statements are only stored.
-	Print func(ctx context.Context, tx *db.Tx, documentID int64, businessDate calendar.Date) error
+	Print func(ctx context.Context, tx *db.Tx, documentIDs []int64, businessDate calendar.Date) error
 	// Backfill makes the statements of past dates (a demo book, a
 	// lender's history brought over): stored and listed, but no message
 	// sent and nothing queued for print, since they went out at the time.
@@ -120,16 +120,46 @@ func (s *Service) Run(ctx context.Context, d calendar.Date) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	total := Stats{Date: d}
-	for _, ch := range chunks {
-		st, err := s.RunChunk(ctx, d, ch)
-		total.add(st)
-		if err != nil {
-			return total, err
-		}
+	// Chunks are independent: on PostgreSQL two go side by side, so that
+	// one renders while the other reads or writes; SQLite has one writer.
+	workers := 1
+	if s.db.Engine == db.Postgres {
+		workers = runWorkersMax
 	}
-	return total, nil
+	total := Stats{Date: d}
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan servicing.Chunk)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ch := range next {
+				st, err := s.RunChunk(ctx, d, ch)
+				mu.Lock()
+				total.add(st)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, ch := range chunks {
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		next <- ch
+	}
+	close(next)
+	wg.Wait()
+	return total, firstErr
 }
+
+// runWorkersMax is how many chunks Run makes at once on PostgreSQL.
+const runWorkersMax = 2
 
 // candidate is a contract due a statement on the run's date.
 type candidate struct {
@@ -309,12 +339,7 @@ func (s *Service) runBatch(ctx context.Context, d calendar.Date, cands []candida
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		st = Stats{Date: d}
-		for i := range out {
-			if err := s.store(ctx, tx, &out[i], &st); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.storeAll(ctx, tx, out, &st)
 	})
 	if err != nil {
 		return Stats{Date: d}, fmt.Errorf("store statements of %s: %w", d, err)
@@ -343,55 +368,105 @@ func (s *Service) renderAll(out []made) error {
 	return errors.Join(errs...)
 }
 
-// store writes one statement: the document, the statement row, and its
-// delivery (a message or a print entry). A statement already stored for
-// the cycle (another instance made it meanwhile) is left alone.
-func (s *Service) store(ctx context.Context, tx *db.Tx, m *made, st *Stats) error {
-	x := m.st
-	var exists int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM statements WHERE contract_id = $1 AND cycle_due = $2`,
-		x.ContractID, x.CycleDue).Scan(&exists); err != nil {
-		return err
-	}
-	if exists > 0 {
+// storeAll writes a batch of statements in a few statements: the
+// documents, the statement rows, the print queue entries, and a message
+// for each paperless customer. A statement already stored for its cycle
+// (another instance made it meanwhile) is left alone.
+func (s *Service) storeAll(ctx context.Context, tx *db.Tx, out []made, st *Stats) error {
+	if len(out) == 0 {
 		return nil
 	}
-	docID, err := documents.Save(ctx, tx, documents.Document{CustomerID: x.CustomerID, ContractID: x.ContractID, Kind: documents.KindStatement,
-		Title: Title(x), FileName: FileName(x), ContentType: "application/pdf", Content: m.pdf, Ref: Ref(x.ContractID, x.CycleDue)})
+	ids := make([]int64, len(out))
+	for i, m := range out {
+		ids[i] = m.st.ContractID
+	}
+	where, args := db.InList(tx, "contract_id", ids)
+	rows, err := tx.QueryContext(ctx, `SELECT contract_id, cycle_due FROM statements WHERE `+where, args...)
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(x)
-	if err != nil {
-		return err
+	type key struct {
+		id  int64
+		due calendar.Date
 	}
-	delivery := "paper"
-	if m.customer.paperless {
-		delivery = "electronic"
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO statements (contract_id, customer_id, cycle_due, statement_date, period_from, due_date,
-		total_due_cents, final, lang, delivery, document_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		x.ContractID, x.CustomerID, x.CycleDue, x.StatementDate, x.PeriodFrom, x.Due.DueDate, x.Due.TotalCents, boolInt(x.Final),
-		x.Lang, delivery, docID, string(data), tx.Now())
-	if err != nil {
-		return fmt.Errorf("statement of contract %d for %s: %w", x.ContractID, x.CycleDue, err)
-	}
-	st.Statements++
-	st.PDFBytes += int64(len(m.pdf))
-	if x.Final {
-		st.Final++
-	}
-	if s.cfg.Backfill {
-		return nil
-	}
-	if delivery == "paper" {
-		st.Paper++
-		if s.cfg.Print == nil {
-			return nil
+	stored := map[key]bool{}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.id, &k.due); err != nil {
+			rows.Close()
+			return err
 		}
-		return s.cfg.Print(ctx, tx, docID, x.StatementDate)
+		stored[k] = true
 	}
-	return s.notifyReady(ctx, tx, m.customer, x, docID, st)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var todo []*made
+	var docs []documents.Document
+	for i := range out {
+		x := &out[i].st
+		if stored[key{x.ContractID, x.CycleDue}] {
+			continue
+		}
+		todo = append(todo, &out[i])
+		docs = append(docs, documents.Document{CustomerID: x.CustomerID, ContractID: x.ContractID, Kind: documents.KindStatement,
+			Title: Title(*x), FileName: FileName(*x), ContentType: "application/pdf", Content: out[i].pdf, Ref: Ref(x.ContractID, x.CycleDue)})
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	docIDs, err := documents.SaveMany(ctx, tx, docs)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO statements (contract_id, customer_id, cycle_due, statement_date, period_from, due_date,
+		total_due_cents, final, lang, delivery, document_id, data, created_at) VALUES `)
+	args = args[:0]
+	now := tx.Now()
+	var paper []int64
+	for i, m := range todo {
+		x := m.st
+		data, err := json.Marshal(x)
+		if err != nil {
+			return err
+		}
+		delivery := "paper"
+		if m.customer.paperless {
+			delivery = "electronic"
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13)
+		args = append(args, x.ContractID, x.CustomerID, x.CycleDue, x.StatementDate, x.PeriodFrom, x.Due.DueDate, x.Due.TotalCents,
+			boolInt(x.Final), x.Lang, delivery, docIDs[i], string(data), now)
+		st.Statements++
+		st.PDFBytes += int64(len(m.pdf))
+		if x.Final {
+			st.Final++
+		}
+		if s.cfg.Backfill {
+			continue
+		}
+		if delivery == "paper" {
+			st.Paper++
+			paper = append(paper, docIDs[i])
+		} else if err := s.notifyReady(ctx, tx, m.customer, x, docIDs[i], st); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("store %d statements: %w", len(todo), err)
+	}
+	if len(paper) > 0 && s.cfg.Print != nil {
+		// Statements of one run share their date: the print batch's.
+		return s.cfg.Print(ctx, tx, paper, todo[0].st.StatementDate)
+	}
+	return nil
 }
 
 // Ref is the document reference of a contract's statement for a cycle.
@@ -543,4 +618,44 @@ func previousStatements(ctx context.Context, tx *db.Tx, ids []int64, d calendar.
 		}
 	}
 	return out, rows.Err()
+}
+
+// Preview builds the statement a contract would get on date d, for the
+// cycle of its next due date after d, without storing or sending it
+// (benchmarks, and a look before a run). It returns
+// servicing.ErrNotFound for an unknown contract.
+func (s *Service) Preview(ctx context.Context, contractID int64, d calendar.Date) (Statement, error) {
+	var x Statement
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		snaps, err := s.sv.SnapshotsAsOf(ctx, tx, []int64{contractID}, d)
+		if err != nil {
+			return err
+		}
+		sn := snaps[contractID]
+		if sn == nil {
+			return fmt.Errorf("contract %d: %w", contractID, servicing.ErrNotFound)
+		}
+		c := candidate{contractID: contractID, final: !sn.State.Status.Open()}
+		for _, in := range sn.Terms.Installments {
+			if in.Date > d {
+				c.cycleDue = in.Date
+				break
+			}
+		}
+		customers, err := customersOf(ctx, tx, []int64{sn.Summary.CustomerID})
+		if err != nil {
+			return err
+		}
+		autopays, err := autopaysOf(ctx, tx, []int64{contractID})
+		if err != nil {
+			return err
+		}
+		previous, err := previousStatements(ctx, tx, []int64{contractID}, d)
+		if err != nil {
+			return err
+		}
+		x = build(sn, customers[sn.Summary.CustomerID], autopays[contractID], c, previous[contractID], d)
+		return nil
+	})
+	return x, err
 }

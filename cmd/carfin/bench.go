@@ -23,6 +23,9 @@ import (
 // payments one at a time, with 8 concurrent posters, in batches, and a
 // day close over the whole book. It prints one line per measurement.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "statements" {
+		return runBenchStatements(ctx, args[1:], getenv, stdout)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var f dbFlags
 	f.register(fs, getenv)

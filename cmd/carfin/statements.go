@@ -37,7 +37,7 @@ func statementLender(brand web.Brand, addresses []web.MailingAddress, lenderAddr
 // writes a date's print batch to printDir (nil without one).
 func newStatements(cfg serveConfig, d *db.DB, sv *servicing.Service) (*statements.Service, func(context.Context, calendar.Date) error, error) {
 	st, err := statements.New(d, sv, statements.Config{Lender: statementLender(cfg.Brand, cfg.MailingAddresses, cfg.LenderAddress, cfg.BaseURL),
-		LeadDays: cfg.StatementLeadDays, BaseURL: cfg.BaseURL, Print: mailhouse.Enqueue})
+		LeadDays: cfg.StatementLeadDays, BaseURL: cfg.BaseURL, Print: mailhouse.EnqueueMany})
 	if err != nil {
 		return nil, nil, usagef("serve: %v", err)
 	}
