@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"carfin/db"
@@ -40,31 +41,16 @@ func SaveMany(ctx context.Context, tx *db.Tx, ds []Document) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	b.WriteString(`INSERT INTO documents (customer_id, contract_id, kind, title, file_name, content_type, size_bytes, sha256, content, ref, created_at) VALUES `)
-	var args []any
-	now := tx.Now()
+	var fresh []Document
 	for _, d := range ds {
-		if ids[d.Ref] != 0 {
-			continue
+		if ids[d.Ref] == 0 {
+			fresh = append(fresh, d)
+			ids[d.Ref] = -1 // stored twice in one call: once
 		}
-		if len(args) > 0 {
-			b.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
-		sum := sha256.Sum256(d.Content)
-		var contract any
-		if d.ContractID != 0 {
-			contract = d.ContractID
-		}
-		args = append(args, d.CustomerID, contract, d.Kind, d.Title, d.FileName, d.ContentType, len(d.Content), hex.EncodeToString(sum[:]),
-			d.Content, d.Ref, now)
-		ids[d.Ref] = -1 // stored twice in one call: once
 	}
-	if len(args) > 0 {
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return nil, fmt.Errorf("save %d documents: %w", len(ds), err)
+	if len(fresh) > 0 {
+		if err := insertMany(ctx, tx, fresh); err != nil {
+			return nil, fmt.Errorf("save %d documents: %w", len(fresh), err)
 		}
 		if ids, err = idsByRef(ctx, tx, kind, ds); err != nil {
 			return nil, err
@@ -79,14 +65,68 @@ func SaveMany(ctx context.Context, tx *db.Tx, ds []Document) ([]int64, error) {
 	return out, nil
 }
 
+// insertMany inserts the documents: on PostgreSQL from arrays, one
+// parameter a column (a VALUES list of thousands of parameters costs the
+// server more to parse and plan than to store the rows); on SQLite as a
+// VALUES list.
+func insertMany(ctx context.Context, tx *db.Tx, ds []Document) error {
+	now := tx.Now()
+	if tx.Engine() == db.Postgres {
+		n := len(ds)
+		customer, size := make([]int64, n), make([]int64, n)
+		contract := make([]*int64, n)
+		kind, title, file, ctype, sum, ref := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		content := make([][]byte, n)
+		for i, d := range ds {
+			h := sha256.Sum256(d.Content)
+			customer[i], size[i], content[i] = d.CustomerID, int64(len(d.Content)), d.Content
+			kind[i], title[i], file[i], ctype[i], sum[i], ref[i] = d.Kind, d.Title, d.FileName, d.ContentType, hex.EncodeToString(h[:]), d.Ref
+			if d.ContractID != 0 {
+				contract[i] = &ds[i].ContractID
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO documents (customer_id, contract_id, kind, title, file_name, content_type, size_bytes, sha256, content, ref, created_at)
+			SELECT v.*, $11::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+				$8::text[], $9::bytea[], $10::text[]) AS v`, customer, contract, kind, title, file, ctype, size, sum, content, ref, now)
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO documents (customer_id, contract_id, kind, title, file_name, content_type, size_bytes, sha256, content, ref, created_at) VALUES `)
+	var args []any
+	for i, d := range ds {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+		sum := sha256.Sum256(d.Content)
+		var contract any
+		if d.ContractID != 0 {
+			contract = d.ContractID
+		}
+		args = append(args, d.CustomerID, contract, d.Kind, d.Title, d.FileName, d.ContentType, len(d.Content), hex.EncodeToString(sum[:]),
+			d.Content, d.Ref, now)
+	}
+	_, err := tx.ExecContext(ctx, b.String(), args...)
+	return err
+}
+
+var kindPattern = regexp.MustCompile(`^[a-z0-9_]{1,40}$`)
+
 // idsByRef maps the refs of ds already stored (kind kind) to their ids.
 func idsByRef(ctx context.Context, tx *db.Tx, kind string, ds []Document) (map[string]int64, error) {
 	refs := make([]string, len(ds))
 	for i, d := range ds {
 		refs[i] = d.Ref
 	}
+	// The kind is written into the text (InList takes no other
+	// parameter) so that the (kind, ref) index finds the rows; kinds are
+	// carfin's own constants, checked here all the same.
+	if !kindPattern.MatchString(kind) {
+		return nil, fmt.Errorf("document kind %q: %w", kind, ErrInvalid)
+	}
 	where, args := db.InList(tx, "ref", refs)
-	rows, err := tx.QueryContext(ctx, `SELECT id, kind, ref FROM documents WHERE `+where, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, kind, ref FROM documents WHERE kind = '`+kind+`' AND ref <> '' AND `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("documents by ref: %w", err)
 	}

@@ -148,6 +148,10 @@ type renderer struct {
 	primary, accent rgb
 	accentText      rgb // text on the accent shading
 	contHeader      bool
+	// The font last set by font.
+	fontSet   bool
+	fontStyle string
+	fontSize  float64
 }
 
 func newRenderer(l Lender, s Statement) *renderer {
@@ -172,8 +176,10 @@ func newRenderer(l Lender, s Statement) *renderer {
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, bodyBottom)
 	pdf.AliasNbPages("")
-	pdf.SetHeaderFunc(r.header)
-	pdf.SetFooterFunc(r.footer)
+	// fpdf restores the body's font around the header and footer, behind
+	// font's back: forget what font set on either side of them.
+	pdf.SetHeaderFunc(func() { r.fontSet = false; r.header(); r.fontSet = false })
+	pdf.SetFooterFunc(func() { r.fontSet = false; r.footer(); r.fontSet = false })
 	pdf.SetTextColor(textRGB.r, textRGB.g, textRGB.b)
 	pdf.AddPage()
 	return r
@@ -186,7 +192,15 @@ func (r *renderer) money(c money.Cents) string  { return locale.Money(r.lang, c)
 func (r *renderer) date(d calendar.Date) string { return locale.Date(r.lang, d) }
 func (r *renderer) long(d calendar.Date) string { return locale.LongDate(r.lang, d) }
 
-func (r *renderer) font(style string, size float64) { r.pdf.SetFont(statementFont, style, size) }
+// font sets the font unless it is set already: fpdf's SetFont hashes
+// the font's name on every call, a tenth of a statement's drawing.
+func (r *renderer) font(style string, size float64) {
+	if r.fontSet && style == r.fontStyle && size == r.fontSize {
+		return
+	}
+	r.pdf.SetFont(statementFont, style, size)
+	r.fontSet, r.fontStyle, r.fontSize = true, style, size
+}
 func (r *renderer) ink(c rgb)                       { r.pdf.SetTextColor(c.r, c.g, c.b) }
 
 // cell writes one line of text in a cell of width w at the current
@@ -214,6 +228,7 @@ func (r *renderer) room(h float64) bool {
 		return false
 	}
 	r.pdf.AddPage()
+	r.fontSet = false
 	return true
 }
 
@@ -725,6 +740,7 @@ func (r *renderer) coupon() {
 	}
 	if pdf.GetY() > couponTop-6 {
 		pdf.AddPage()
+		r.fontSet = false
 	}
 	pdf.SetAutoPageBreak(false, 0) // the coupon is placed, never broken
 	defer pdf.SetAutoPageBreak(true, bodyBottom)

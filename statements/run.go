@@ -223,10 +223,18 @@ func (s *Service) Done(ctx context.Context, d calendar.Date) (bool, error) {
 func (s *Service) candidates(ctx context.Context, d calendar.Date, ch servicing.Chunk) ([]candidate, error) {
 	q := s.db.Read
 	cycle := d.AddDays(s.cfg.LeadDays)
-	rows, err := q.QueryContext(ctx, `SELECT i.contract_id FROM installments i JOIN contracts c ON c.id = i.contract_id
-		WHERE i.contract_id BETWEEN $1 AND $2 AND i.due_date = $3 AND c.state IN ('active', 'matured') AND c.contract_date <= $4
-		AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.contract_id = i.contract_id AND s.cycle_due = $3)
-		ORDER BY i.contract_id`, ch.First, ch.Last, cycle, d)
+	// Installments fall on the contract's due day (the month's last day
+	// when it has fewer days), so the contracts of the chunk are narrowed
+	// by it before their schedules are looked at.
+	dayFrom, dayTo := cycle.Day(), cycle.Day()
+	if cycle.Day() == calendar.DaysIn(cycle.Year(), cycle.Month()) {
+		dayTo = 31
+	}
+	rows, err := q.QueryContext(ctx, `SELECT c.id FROM contracts c
+		WHERE c.id BETWEEN $1 AND $2 AND c.due_day BETWEEN $5 AND $6 AND c.state IN ('active', 'matured') AND c.contract_date <= $4
+		AND EXISTS (SELECT 1 FROM installments i WHERE i.contract_id = c.id AND i.due_date = $3)
+		AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.contract_id = c.id AND s.cycle_due = $3)
+		ORDER BY c.id`, ch.First, ch.Last, cycle, d, dayFrom, dayTo)
 	if err != nil {
 		return nil, fmt.Errorf("statement candidates: %w", err)
 	}
@@ -420,11 +428,7 @@ func (s *Service) storeAll(ctx context.Context, tx *db.Tx, out []made, st *Stats
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	b.WriteString(`INSERT INTO statements (contract_id, customer_id, cycle_due, statement_date, period_from, due_date,
-		total_due_cents, final, lang, delivery, document_id, data, created_at) VALUES `)
-	args = args[:0]
-	now := tx.Now()
+	rows2 := make([]statementRow, len(todo))
 	var paper []int64
 	for i, m := range todo {
 		x := m.st
@@ -436,14 +440,7 @@ func (s *Service) storeAll(ctx context.Context, tx *db.Tx, out []made, st *Stats
 		if m.customer.paperless {
 			delivery = "electronic"
 		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13)
-		args = append(args, x.ContractID, x.CustomerID, x.CycleDue, x.StatementDate, x.PeriodFrom, x.Due.DueDate, x.Due.TotalCents,
-			boolInt(x.Final), x.Lang, delivery, docIDs[i], string(data), now)
+		rows2[i] = statementRow{x: &todo[i].st, delivery: delivery, docID: docIDs[i], data: string(data)}
 		st.Statements++
 		st.PDFBytes += int64(len(m.pdf))
 		if x.Final {
@@ -459,7 +456,7 @@ func (s *Service) storeAll(ctx context.Context, tx *db.Tx, out []made, st *Stats
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+	if err := insertStatements(ctx, tx, rows2); err != nil {
 		return fmt.Errorf("store %d statements: %w", len(todo), err)
 	}
 	if len(paper) > 0 && s.cfg.Print != nil {
@@ -467,6 +464,60 @@ func (s *Service) storeAll(ctx context.Context, tx *db.Tx, out []made, st *Stats
 		return s.cfg.Print(ctx, tx, paper, todo[0].st.StatementDate)
 	}
 	return nil
+}
+
+// statementRow is one row of statements to insert.
+type statementRow struct {
+	x        *Statement
+	delivery string
+	docID    int64
+	data     string
+}
+
+// insertStatements inserts statement rows: from arrays on PostgreSQL
+// (as documents.SaveMany does), a VALUES list on SQLite.
+func insertStatements(ctx context.Context, tx *db.Tx, rows []statementRow) error {
+	now := tx.Now()
+	if tx.Engine() == db.Postgres {
+		n := len(rows)
+		contract, customer, total, final, doc := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		cycle, on, from, lang, delivery, data := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		due := make([]*string, n)
+		for i, r := range rows {
+			x := r.x
+			contract[i], customer[i], total[i], final[i], doc[i] = x.ContractID, x.CustomerID, int64(x.Due.TotalCents), int64(boolInt(x.Final)), r.docID
+			cycle[i], on[i], from[i], lang[i], delivery[i], data[i] = x.CycleDue.String(), x.StatementDate.String(), x.PeriodFrom.String(), x.Lang, r.delivery, r.data
+			if x.Due.DueDate != 0 {
+				d := x.Due.DueDate.String()
+				due[i] = &d
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO statements (contract_id, customer_id, cycle_due, statement_date, period_from, due_date,
+			total_due_cents, final, lang, delivery, document_id, data, created_at)
+			SELECT v.contract_id, v.customer_id, CAST(v.cycle AS date), CAST(v.stmt AS date), CAST(v.period_from AS date), CAST(v.due AS date),
+				v.total, v.final, v.lang, v.delivery, v.doc, v.data, $13::timestamptz
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[],
+				$10::text[], $11::bigint[], $12::text[]) AS v(contract_id, customer_id, cycle, stmt, period_from, due, total, final, lang, delivery, doc, data)`,
+			contract, customer, cycle, on, from, due, total, final, lang, delivery, doc, data, now)
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO statements (contract_id, customer_id, cycle_due, statement_date, period_from, due_date,
+		total_due_cents, final, lang, delivery, document_id, data, created_at) VALUES `)
+	var args []any
+	for i, r := range rows {
+		x := r.x
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13)
+		args = append(args, x.ContractID, x.CustomerID, x.CycleDue, x.StatementDate, x.PeriodFrom, x.Due.DueDate, x.Due.TotalCents,
+			boolInt(x.Final), x.Lang, r.delivery, r.docID, r.data, now)
+	}
+	_, err := tx.ExecContext(ctx, b.String(), args...)
+	return err
 }
 
 // Ref is the document reference of a contract's statement for a cycle.

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +34,7 @@ func runBenchStatements(ctx context.Context, args []string, getenv func(string) 
 	n := fs.Int("contracts", 100_000, "synthetic contracts in the book")
 	days := fs.Int("days", 28, "statement dates to run, from today")
 	renderFor := fs.Duration("render-for", 10*time.Second, "how long the renderer alone is timed")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the statement runs to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +70,16 @@ func runBenchStatements(ctx context.Context, args []string, getenv func(string) 
 	if err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+	}
 	var total statements.Stats
 	t0 := time.Now()
 	for day := today; day < today.AddDays(*days); day++ {
@@ -80,6 +93,9 @@ func runBenchStatements(ctx context.Context, args []string, getenv func(string) 
 		fmt.Fprintf(stdout, "  %s: %d statements in %s\n", day, s.Statements, time.Since(t1).Round(time.Millisecond))
 	}
 	took := time.Since(t0)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	report("statements incl. PDFs, stored and queued", total.Statements, took)
 	if total.Statements > 0 {
 		fmt.Fprintf(stdout, "%-42s %9d bytes per statement; 1,000,000 would take %s\n", "", total.PDFBytes/int64(total.Statements),
