@@ -288,6 +288,11 @@ func Build(ctx context.Context, d *db.DB, loc *time.Location, opts ...Option) (B
 			}
 		}
 	}
+	// The confirmations of the demo customers' paperless consents went
+	// out when they consented, years ago: not again at the demo's start.
+	if _, err := d.SQL.ExecContext(ctx, `UPDATE outbox SET sent_at = created_at WHERE kind = 'profile.esign_given' AND sent_at IS NULL`); err != nil {
+		return Book{}, err
+	}
 	book.Customers = len(customers)
 	if err := findLogins(ctx, d.Read, &book); err != nil {
 		return Book{}, err

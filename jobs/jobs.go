@@ -97,6 +97,10 @@ type Config struct {
 	// the mail house once all its statements are made.
 	Statements *statements.Service
 	PrintBatch func(ctx context.Context, d calendar.Date) error
+	// YearEnd, when set, runs once each business date is closed
+	// (yearend.go): tax returns and year-end statements in January, and
+	// corrections of reported years.
+	YearEnd func(ctx context.Context, d calendar.Date) error
 	// Observe, when set, is told of every job worked: its kind, whether
 	// it failed and how long it ran (the job results on /metrics).
 	Observe func(kind string, failed bool, took time.Duration)
@@ -137,6 +141,9 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 	if cfg.Statements != nil {
 		river.AddWorker(workers, &statementChunkWorker{cfg: cfg, runner: r})
 		river.AddWorker(workers, &printBatchWorker{cfg: cfg, runner: r})
+	}
+	if cfg.YearEnd != nil {
+		river.AddWorker(workers, &yearEndWorker{cfg: cfg})
 	}
 	if cfg.Payments != nil {
 		river.AddWorker(workers, &paymentsDueWorker{cfg: cfg, runner: r})
@@ -284,6 +291,11 @@ func (w *dayCloseChunkWorker) Work(ctx context.Context, job *river.Job[DayCloseC
 	last, err := w.cfg.Servicing.LastClosedDate(ctx)
 	if err != nil {
 		return err
+	}
+	if last >= d && w.cfg.YearEnd != nil {
+		if err := w.runner.insert.Insert(ctx, YearEndArgs{Date: d.String()}, uniqueByArgs); err != nil {
+			return err
+		}
 	}
 	if last >= d && d+1 < w.cfg.Today() {
 		return w.runner.EnqueueDayClose(ctx, d+1)

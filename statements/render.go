@@ -3,6 +3,7 @@ package statements
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,41 @@ func colour(s, def string) rgb {
 // (Rec. 709 weights) is below the middle.
 func (c rgb) dark() bool { return 2126*c.r+7152*c.g+722*c.b < 128*10000 }
 
+// textContrastMin is WCAG 2 AA's contrast for normal text (1.4.3).
+const textContrastMin = 4.5
+
+// bestText is whichever of pref, white and near-black reads best on bg.
+func bestText(bg, pref rgb) rgb {
+	best := pref
+	for _, c := range []rgb{{255, 255, 255}, {26, 26, 26}} {
+		if contrast(c, bg) > contrast(best, bg) {
+			best = c
+		}
+	}
+	return best
+}
+
+// contrast is the WCAG 2 contrast ratio of two colours, 1 to 21.
+func contrast(a, b rgb) float64 {
+	la, lb := a.luminance(), b.luminance()
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// luminance is the WCAG 2 relative luminance of c.
+func (c rgb) luminance() float64 {
+	lin := func(v int) float64 {
+		x := float64(v) / 255
+		if x <= 0.04045 {
+			return x / 12.92
+		}
+		return math.Pow((x+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(c.r) + 0.7152*lin(c.g) + 0.0722*lin(c.b)
+}
+
 // Mask returns an account number as a statement shows it, the last four
 // characters only ("••••0001"), so that a statement lost in the mail does
 // not give the account away. Only the coupon, which the lockbox reads,
@@ -146,7 +182,8 @@ type renderer struct {
 	lang            string
 	lease           bool
 	primary, accent rgb
-	accentText      rgb // text on the accent shading
+	accentText      rgb // text on the bands' shading
+	bandFill        rgb // the bands' shading: the accent, or the primary when no text reads on the accent
 	contHeader      bool
 	// The font last set by font.
 	fontSet   bool
@@ -157,9 +194,12 @@ type renderer struct {
 func newRenderer(l Lender, s Statement) *renderer {
 	r := &renderer{l: l, s: s, lang: langOf(s.Lang), lease: s.Kind == servicing.KindLease,
 		primary: colour(l.Primary, defaultPrimary), accent: colour(l.Accent, defaultAccent)}
-	r.accentText = r.primary
-	if r.accent.dark() {
-		r.accentText = rgb{255, 255, 255}
+	// Text on the accent shading: whichever of the primary colour, white
+	// and near-black reads best on it (WCAG contrast), since a lender's
+	// accent may be light or dark.
+	r.bandFill, r.accentText = r.accent, bestText(r.accent, r.primary)
+	if contrast(r.accentText, r.bandFill) < textContrastMin {
+		r.bandFill, r.accentText = r.primary, bestText(r.primary, rgb{255, 255, 255})
 	}
 	pdf := fpdf.New("P", "mm", "Letter", "")
 	r.pdf = pdf
@@ -201,7 +241,7 @@ func (r *renderer) font(style string, size float64) {
 	r.pdf.SetFont(statementFont, style, size)
 	r.fontSet, r.fontStyle, r.fontSize = true, style, size
 }
-func (r *renderer) ink(c rgb)                       { r.pdf.SetTextColor(c.r, c.g, c.b) }
+func (r *renderer) ink(c rgb) { r.pdf.SetTextColor(c.r, c.g, c.b) }
 
 // cell writes one line of text in a cell of width w at the current
 // position; ln as fpdf (0 right, 1 next line).
@@ -290,7 +330,7 @@ func (r *renderer) rule(y, width float64) {
 func (r *renderer) band(x, w float64, text string) {
 	pdf := r.pdf
 	pdf.SetX(x)
-	pdf.SetFillColor(r.accent.r, r.accent.g, r.accent.b)
+	pdf.SetFillColor(r.bandFill.r, r.bandFill.g, r.bandFill.b)
 	r.font("B", 9.5)
 	r.ink(r.accentText)
 	pdf.CellFormat(w, 6.5, cp1252.Text(" "+text), "", 1, "L", true, 0, "")
@@ -446,7 +486,7 @@ func (r *renderer) dueBox() float64 {
 // activityHeader draws the activity table's column headings.
 func (r *renderer) activityHeader() {
 	pdf := r.pdf
-	pdf.SetFillColor(r.accent.r, r.accent.g, r.accent.b)
+	pdf.SetFillColor(r.bandFill.r, r.bandFill.g, r.bandFill.b)
 	r.font("B", 8)
 	r.ink(r.accentText)
 	principal := r.w("col.principal")

@@ -346,3 +346,25 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "bytes/statement")
 }
+
+// TestBandContrast: the text of the section bands reads on their shading
+// (WCAG AA, 4.5:1) whatever colours the lender chose.
+func TestBandContrast(t *testing.T) {
+	for _, tc := range []struct{ name, primary, accent string }{
+		{"defaults", "#0b5394", "#e69138"},
+		{"dark accent", "#0b5394", "#1d3557"},
+		{"yellow accent", "#7a1f1f", "#ffd400"},
+		{"mid grey accent", "#0b5394", "#777777"},
+		{"light primary and grey", "#9fc5e8", "#808080"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRenderer(Lender{Name: "L", Primary: tc.primary, Accent: tc.accent}, Statement{Lang: "en"})
+			if c := contrast(r.accentText, r.bandFill); c < textContrastMin {
+				t.Errorf("band text %v on %v: contrast %.2f", r.accentText, r.bandFill, c)
+			}
+		})
+	}
+	if c := contrast(rgb{255, 255, 255}, rgb{0, 0, 0}); c < 20.9 || c > 21.1 {
+		t.Errorf("white on black %.2f, want 21", c)
+	}
+}

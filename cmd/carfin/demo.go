@@ -17,6 +17,8 @@ import (
 	"carfin/db"
 	"carfin/demo"
 	"carfin/identity"
+	"carfin/keyring"
+	"carfin/tax"
 	"carfin/web"
 )
 
@@ -121,12 +123,40 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
+	if err := ensureDemoTax(ctx, d, cfg, book); err != nil {
+		return err
+	}
 	printDemoLogins(stdout, cfg.BaseURL, book)
 	if cfg.Brand.Name == web.DefaultBrand.Name {
 		cfg.Brand.Name = demo.LenderName
 	}
 	demoPayoffInstructions(&cfg)
 	return startServer(ctx, cfg, d, stdout)
+}
+
+// ensureDemoTax fills the demo contracts' vehicle-loan tax data and
+// issues the last tax year's Form 1098-VLI statements and interest
+// summaries as they went out in January (a view of d whose clock is the
+// 15th). Both are idempotent: a restart repeats nothing.
+func ensureDemoTax(ctx context.Context, d *db.DB, cfg serveConfig, book demo.Book) error {
+	keys, err := keyring.Parse(cfg.env("CARFIN_PAYMENT_KEYS"))
+	if err != nil {
+		return fmt.Errorf("demo: tax data: %w", err)
+	}
+	if err := demo.FillTaxData(ctx, d, keys); err != nil {
+		return err
+	}
+	year := book.Today.Year() - 1
+	if year < tax.FirstTaxYear || year > tax.LastTaxYear {
+		return nil
+	}
+	issued := calendar.OnOrAfterBusinessDay(calendar.New(year+1, time.January, 15))
+	at := d.AsOf(db.ClockFunc(func() time.Time { return issued.Time().Add(15 * time.Hour) }))
+	yearEnd, err := newYearEnd(cfg, at, keys, time.UTC)
+	if err != nil {
+		return err
+	}
+	return yearEnd(ctx, issued)
 }
 
 // demoBaseURL returns the demo's one origin, serve's (publicBase:

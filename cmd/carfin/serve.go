@@ -477,6 +477,9 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 		if jc.Statements, jc.PrintBatch, err = newStatements(cfg, d, sv); err != nil {
 			return nil, err
 		}
+		if jc.YearEnd, err = newYearEnd(cfg, d, keys, cutoff.Location); err != nil {
+			return nil, err
+		}
 		if originates {
 			jc.Payments = pay // the day's payments run and NACHA file, after the cut-off
 		}

@@ -7,12 +7,15 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"carfin/calendar"
 	"carfin/db"
+	"carfin/keyring"
 	"carfin/mailhouse"
 	"carfin/servicing"
 	"carfin/statements"
+	"carfin/tax"
 	"carfin/web"
 )
 
@@ -119,4 +122,32 @@ func runStatements(ctx context.Context, args []string, getenv func(string) strin
 		return nil
 	}
 	return usagef("statements: unknown %q (run, print, reprint)", args[0])
+}
+
+// newYearEnd makes the tax service of serve's settings (the statements'
+// lender, CARFIN_LENDER_TIN, the payments key ring) and the day's
+// year-end work for the jobs: in January, the past tax year's returns,
+// borrower statements and interest summaries (due by tax.DueBy; YearEnd
+// is idempotent, so each January day repeats nothing); every day, the
+// corrections of the years already reported.
+func newYearEnd(cfg serveConfig, d *db.DB, keys *keyring.Keyring, loc *time.Location) (func(context.Context, calendar.Date) error, error) {
+	l := statementLender(cfg.Brand, cfg.MailingAddresses, cfg.LenderAddress, cfg.BaseURL)
+	ts, err := tax.New(d, tax.Config{Lender: tax.Lender{Name: l.Name, Address: l.Address, Phone: l.Phone, TIN: cfg.env("CARFIN_LENDER_TIN")},
+		Keys: keys, Mailer: mailhouse.Enqueue, Zone: loc})
+	if err != nil {
+		return nil, usagef("serve: %v", err)
+	}
+	return func(ctx context.Context, date calendar.Date) error {
+		if y := date.Year() - 1; date.Month() == time.January && y >= tax.FirstTaxYear && y <= tax.LastTaxYear {
+			if _, err := ts.YearEnd(ctx, y, date); err != nil {
+				return err
+			}
+		}
+		for _, y := range tax.CorrectionYears(date) {
+			if _, err := ts.Corrections(ctx, y); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
