@@ -63,7 +63,11 @@ func runStatements(ctx context.Context, args []string, getenv func(string) strin
 	// The lender's identity and settings are serve's (flags or CARFIN_*).
 	fs := flag.NewFlagSet("statements "+args[0], flag.ContinueOnError)
 	var dateStr, doc string
+	var chunkSize int64
 	fs.StringVar(&dateStr, "date", "", "business date YYYY-MM-DD (reprint: the print batch; default today)")
+	if args[0] == "run" {
+		fs.Int64Var(&chunkSize, "chunk-size", servicing.DayCloseChunkSize, "contract ids per chunk")
+	}
 	if args[0] == "reprint" {
 		fs.StringVar(&doc, "document", "", "id of the stored statement (a document) to print again")
 	}
@@ -93,9 +97,25 @@ func runStatements(ctx context.Context, args []string, getenv func(string) strin
 		if err != nil {
 			return err
 		}
-		s, err := st.Run(ctx, date)
+		if chunkSize < 1 {
+			return usagef("statements run: --chunk-size must be positive")
+		}
+		sv.SetDayCloseChunkSize(chunkSize)
+		chunks, err := sv.DayCloseChunks(ctx)
 		if err != nil {
 			return err
+		}
+		// Chunk by chunk, as day close's jobs make them, saying each: a
+		// run stopped part-way resumes where it stopped.
+		var s statements.Stats
+		for _, ch := range chunks {
+			cs, err := st.RunChunk(ctx, date, ch)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: contracts %d-%d: %d statements\n", date, ch.First, ch.Last, cs.Statements)
+			s.Statements, s.Final, s.Paper, s.Emails, s.Texts, s.PDFBytes = s.Statements+cs.Statements, s.Final+cs.Final,
+				s.Paper+cs.Paper, s.Emails+cs.Emails, s.Texts+cs.Texts, s.PDFBytes+cs.PDFBytes
 		}
 		fmt.Fprintf(stdout, "%s: %d statements (%d final), %d for print, %d emails, %d texts, %d PDF bytes\n",
 			date, s.Statements, s.Final, s.Paper, s.Emails, s.Texts, s.PDFBytes)
