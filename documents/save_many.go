@@ -19,8 +19,9 @@ const saveManyMax = 1000
 // statement: a month's statements are written in batches. It returns
 // their ids in order; a document whose kind and ref are stored already is
 // not stored again and its id is returned (as Save). It returns
-// ErrInvalid for a document Save would refuse, for one without a ref, and
-// for more than saveManyMax; nothing is written then.
+// ErrInvalid for a document Save would refuse, for one without a ref, for
+// a kind that is not lower-case letters, digits and "_" (carfin's kinds
+// are), and for more than saveManyMax; nothing is written then.
 func SaveMany(ctx context.Context, tx *db.Tx, ds []Document) ([]int64, error) {
 	if len(ds) == 0 {
 		return nil, nil

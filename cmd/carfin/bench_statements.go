@@ -38,6 +38,7 @@ func runBenchStatements(ctx context.Context, args []string, getenv func(string) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	tuneGC(getenv) // as serve and the job processes run
 	cutoff, err := f.cutoffOf()
 	if err != nil {
 		return err

@@ -223,6 +223,7 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return nil
 	case "run":
+		tuneGC(getenv) // as serve: day close and statements allocate
 		log := slog.New(slog.NewTextHandler(stderr, nil))
 		pay, err := paymentsFromEnv(getenv, d, sv, cutoff, log)
 		if err != nil {

@@ -79,6 +79,7 @@ func runStatements(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return usagef("statements: %v", err)
 	}
+	tuneGC(getenv) // PDFs allocate: serve's collector setting
 	d, err := openDB(ctx, cfg.DSN)
 	if err != nil {
 		return err
