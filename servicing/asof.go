@@ -111,7 +111,7 @@ func (sv *Service) SnapshotsAsOf(ctx context.Context, tx *db.Tx, ids []int64, d 
 		}
 		r := refs[id]
 		snap.Summary.ContractRef, snap.Summary.CustomerID = r.ContractRef, r.customerID
-		snap.Summary.ContractRef.Status = snap.State.Status
+		snap.Summary.Status = snap.State.Status
 		snap.Summary.AmountFinancedCents, snap.Summary.APR, snap.Summary.TermMonths = t.AmountFinancedCents, t.APR, len(t.Installments)
 		snap.Summary.PaymentCents, snap.Summary.ContractDate, snap.Summary.MileageAllowance = r.paymentCents, t.ContractDate, t.MileageAllowance
 		snap.Summary.ClosedOn = snap.State.ClosedOn

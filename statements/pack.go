@@ -109,7 +109,10 @@ func packStream(b []byte) (packed, after []byte, ok bool, err error) {
 		return nil, nil, false, fmt.Errorf("pack statement PDF: stream of %d bytes not where its length says", length)
 	}
 	var z bytes.Buffer
-	w := zlibWriters.Get().(*zlib.Writer)
+	w, ok := zlibWriters.Get().(*zlib.Writer)
+	if !ok {
+		panic("statements: the zlib pool holds something else")
+	}
 	w.Reset(&z)
 	_, err = w.Write(b[start : start+length])
 	if err == nil {

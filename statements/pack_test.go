@@ -339,7 +339,7 @@ func TestPackPDFMalformed(t *testing.T) {
 		{"Length overflowing an int", withLength("9223372036854775807")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err, panicked := packSafely(tc.in)
+			out, panicked, err := packSafely(tc.in)
 			switch {
 			case panicked != nil:
 				t.Errorf("packPDF panicked: %v", panicked)
@@ -353,10 +353,10 @@ func TestPackPDFMalformed(t *testing.T) {
 }
 
 // packSafely runs packPDF, turning a panic into a value.
-func packSafely(in []byte) (out []byte, err error, panicked any) {
+func packSafely(in []byte) (out []byte, panicked any, err error) {
 	defer func() { panicked = recover() }()
 	out, err = packPDF(in)
-	return out, err, nil
+	return out, nil, err
 }
 
 // validPDF reports whether pdfcpu reads pdf, in its strict mode or in
@@ -385,7 +385,7 @@ func FuzzPackPDF(f *testing.F) {
 	f.Add(onePage(f)) // small: each exec, and each minimization, stays quick
 	f.Add([]byte("%PDF-1.3\n1 0 obj\n<</Length 3>>\nstream\nabc\nendstream\nendobj\nxref\n0 2\ntrailer\n<<>>\nstartxref\n0\n%%EOF\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out, err, panicked := packSafely(in)
+		out, panicked, err := packSafely(in)
 		if panicked != nil {
 			t.Fatalf("packPDF panicked: %v", panicked)
 		}

@@ -184,7 +184,6 @@ type renderer struct {
 	primary, accent rgb
 	accentText      rgb // text on the bands' shading
 	bandFill        rgb // the bands' shading: the accent, or the primary when no text reads on the accent
-	contHeader      bool
 	// The font last set by font.
 	fontSet   bool
 	fontStyle string
@@ -683,7 +682,7 @@ func (r *renderer) delinquency() {
 		return
 	}
 	pdf := r.pdf
-	help := r.l.Phone
+	var help string
 	if h := r.hours(); h != "" {
 		help = r.w("dq.help", r.l.Phone, h)
 	} else {

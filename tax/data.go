@@ -131,7 +131,8 @@ func ValidateTIN(s string, kind TINKind) (string, TINKind, error) {
 			return "", "", fmt.Errorf("SSN serial 0000 is never issued: %w", ErrInvalid)
 		}
 	case TINITIN:
-		if d[0] != '9' || !(group >= 50 && group <= 65 || group >= 70 && group <= 88 || group >= 90 && group <= 92 || group >= 94) {
+		itinGroup := group >= 50 && group <= 65 || group >= 70 && group <= 88 || group >= 90 && group <= 92 || group >= 94
+		if d[0] != '9' || !itinGroup {
 			return "", "", fmt.Errorf("not an ITIN (9XX-[50-65|70-88|90-92|94-99]-XXXX): %w", ErrInvalid)
 		}
 	case TINEIN:
