@@ -73,9 +73,6 @@ func ledgerInterest(t *testing.T, d *db.DB) map[int64]map[int]money.Cents {
 // return; the book shows loans that qualify and loans that do not for
 // each reason the demo promises.
 func TestDemoBook(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the demo book")
-	}
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		dbtest.ClockOf(d).Set(time.Date(2027, 1, 10, 15, 0, 0, 0, time.UTC))
