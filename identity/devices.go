@@ -10,6 +10,7 @@ import (
 
 	"carfin/audit"
 	"carfin/db"
+	"carfin/devices"
 )
 
 // deviceTrusted reports whether the device cookie belongs to a device the
@@ -38,11 +39,11 @@ func (s *Service) seeDevice(ctx context.Context, tx *db.Tx, l *Login, c Client, 
 	dh := hashToken("device", c.Device)
 	place := s.locate(c.IP)
 	now := tx.Now()
-	var known, devices, samePlace int
+	var known, devicesSeen, samePlace int
 	err := tx.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM known_devices WHERE login_id = $1 AND device_hash = $2),
 		(SELECT count(*) FROM known_devices WHERE login_id = $1),
-		(SELECT count(*) FROM known_devices WHERE login_id = $1 AND place = $3)`, l.ID, dh, place).Scan(&known, &devices, &samePlace)
+		(SELECT count(*) FROM known_devices WHERE login_id = $1 AND place = $3)`, l.ID, dh, place).Scan(&known, &devicesSeen, &samePlace)
 	if err != nil {
 		return fmt.Errorf("read devices: %w", err)
 	}
@@ -68,7 +69,7 @@ func (s *Service) seeDevice(ctx context.Context, tx *db.Tx, l *Login, c Client, 
 	}
 	why := ""
 	switch {
-	case devices == 0:
+	case devicesSeen == 0:
 		// The first device of a login is where it was created.
 	case known == 0:
 		why = "new_device"
@@ -82,12 +83,14 @@ func (s *Service) seeDevice(ctx context.Context, tx *db.Tx, l *Login, c Client, 
 		Details: map[string]string{"why": why, "place": place}}); err != nil {
 		return err
 	}
-	return s.alert(ctx, tx, l, "login_alert", c, map[string]string{"Device": clipUA(c.UserAgent), "Place": placeOr(place), "IP": c.IP})
+	lang := msgLang(c.Lang)
+	return s.alert(ctx, tx, l, "login_alert", c, map[string]string{"Device": devices.Describe(lang, c.UserAgent), "Place": placeOr(lang, place), "IP": c.IP})
 }
 
-func placeOr(p string) string {
+// placeOr is a place for an alert in lang, or the word for unknown.
+func placeOr(lang, p string) string {
 	if p == "" {
-		return "unknown"
+		return map[string]string{"en": "unknown", "es": "desconocido"}[lang]
 	}
 	return p
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"carfin/devices"
 	"carfin/identity"
 )
 
@@ -38,6 +39,10 @@ func loadSecurity(r *http.Request, id *identity.Service, ss *identity.Session) (
 	return &securityData{Login: ss.Login, Passkeys: pk, Sessions: sess, RecoveryLeft: left,
 		RecentAuth: ss.RecentAuth(id.Now()), PasswordMin: minLen, PasswordMax: identity.PasswordMaxChars}, nil
 }
+
+// Device words a session's User-Agent for the customer ("Chrome on
+// Windows"), in the page's language.
+func (p *page) Device(userAgent string) string { return devices.Describe(p.Lang, userAgent) }
 
 // securityNotices maps ?notice= values to messages.
 var securityNotices = map[string]string{
