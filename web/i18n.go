@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
@@ -13,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
 )
 
@@ -21,6 +23,16 @@ import (
 // per area: flat objects of keys to strings (fmt verbs for arguments). Every string a page shows comes from
 // a catalog; a test checks both catalogs have the same keys and that every
 // key a template uses exists.
+//
+// A text that shows a count has plural forms instead of a string of its
+// own: "KEY.one" and "KEY.other" (CLDR's category names; "KEY.many" and
+// the others where a language needs them), chosen by the count under
+// CLDR's cardinal rules for the language: in English and Spanish "one" is
+// exactly 1 and "other" everything else ("1 answer", "0 answers", "2
+// respuestas"). A page asks with TN; T finds them too, chosen by its
+// first integer argument, so that a text gains plural forms without a
+// change to every template that shows it.
+var pluralForms = []string{"zero", "one", "two", "few", "many", "other"}
 var Languages = []string{"en", "es"}
 
 var langMatcher = language.NewMatcher([]language.Tag{language.English, language.Spanish})
@@ -63,6 +75,9 @@ func loadCatalogs() (catalogs, error) {
 		if len(m) == 0 {
 			return nil, fmt.Errorf("catalog %s: no locales/%s.json", lang, lang)
 		}
+		if err := checkPlurals(m); err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
 		c[lang] = m
 	}
 	return c, nil
@@ -99,12 +114,109 @@ func langOf(r *http.Request) string {
 	return Languages[0]
 }
 
+// checkPlurals refuses a catalog whose plural forms lack "other" (the
+// form every language has, and the one any count falls back to), or
+// whose key has both a string and plural forms.
+func checkPlurals(m map[string]string) error {
+	for k := range m {
+		base, form, ok := cutPluralForm(k)
+		if !ok || form == "other" {
+			continue
+		}
+		if _, ok := m[base+".other"]; !ok {
+			return fmt.Errorf("key %q has no %q", k, base+".other")
+		}
+		if _, ok := m[base]; ok {
+			return fmt.Errorf("key %q has a string and plural forms", base)
+		}
+	}
+	return nil
+}
+
+// cutPluralForm splits "faq.results.one" into "faq.results" and "one".
+func cutPluralForm(key string) (base, form string, ok bool) {
+	i := strings.LastIndexByte(key, '.')
+	if i < 0 || !slices.Contains(pluralForms, key[i+1:]) || !strings.Contains(key[:i], ".") {
+		return "", "", false
+	}
+	return key[:i], key[i+1:], true
+}
+
+// texts returns key's string in lang, or its plural forms ("one" before
+// "other"); none when lang has neither. Tests use it to check that a key
+// in use exists.
+func (c catalogs) texts(lang, key string) []string {
+	if s, ok := c[lang][key]; ok {
+		return []string{s}
+	}
+	var out []string
+	for _, f := range pluralForms {
+		if s, ok := c[lang][key+"."+f]; ok {
+			out = append(out, s)
+		}
+	}
+	if len(out) > 0 && c[lang][key+".other"] == "" {
+		return nil // forms without "other" (loadCatalogs refuses them)
+	}
+	return out
+}
+
+// pluralForm is the CLDR cardinal category of the whole number n in lang
+// ("one", "other", …).
+func pluralForm(lang string, n int64) string {
+	tag := language.English
+	if lang == "es" {
+		tag = language.Spanish
+	}
+	if n < 0 {
+		n = -n
+	}
+	switch plural.Cardinal.MatchPlural(tag, int(n), 0, 0, 0, 0) {
+	case plural.Zero:
+		return "zero"
+	case plural.One:
+		return "one"
+	case plural.Two:
+		return "two"
+	case plural.Few:
+		return "few"
+	case plural.Many:
+		return "many"
+	}
+	return "other"
+}
+
+// lookup finds key in lang's catalog, then in English's.
+func (c catalogs) lookup(lang, key string) (string, bool) {
+	if s, ok := c[lang][key]; ok {
+		return s, true
+	}
+	s, ok := c[Languages[0]][key]
+	return s, ok
+}
+
+// plural finds key's form for the count n in lang (its "other" when the
+// language has no string for n's category), falling back to English.
+func (c catalogs) plural(lang, key string, n int64) (string, bool) {
+	for _, l := range []string{lang, Languages[0]} {
+		if s, ok := c[l][key+"."+pluralForm(l, n)]; ok {
+			return s, true
+		}
+		if s, ok := c[l][key+".other"]; ok {
+			return s, true
+		}
+	}
+	return "", false
+}
+
 // translate looks key up in lang's catalog, falling back to English and
-// then to the key itself (a missing key is visible, never a blank).
+// then to the key itself (a missing key is visible, never a blank). A key
+// with plural forms is chosen by the first integer among args.
 func (c catalogs) translate(lang, key string, args ...any) string {
-	s, ok := c[lang][key]
+	s, ok := c.lookup(lang, key)
 	if !ok {
-		if s, ok = c[Languages[0]][key]; !ok {
+		n, _ := firstCount(args) // none: the "other" form
+		if s, ok = c.plural(lang, key, n); !ok {
 			return key
 		}
 	}
@@ -112,6 +224,62 @@ func (c catalogs) translate(lang, key string, args ...any) string {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// translateN is key's plural form for the count n in lang, formatted with
+// n and then args (so "%d" or "%[1]d" is the count): "1 answer for
+// “title”", "3 answers for “title”".
+func (c catalogs) translateN(lang, key string, n int64, args ...any) string {
+	s, ok := c.plural(lang, key, n)
+	if !ok {
+		if s, ok = c.lookup(lang, key); !ok {
+			return key
+		}
+	}
+	return fmt.Sprintf(s, append([]any{n}, args...)...)
+}
+
+// TN translates key's plural form for the count n into the page's
+// language, formatted with n and then args: {{$.TN "faq.results" (len
+// .Results) .Query}} is "1 answer for “payoff”.". n is any integer type
+// (a template passes int from len, int64 from a field); anything else is
+// a programming error.
+func (p *page) TN(key string, n any, args ...any) string {
+	count, ok := firstCount([]any{n})
+	if !ok {
+		panic(fmt.Sprintf("web: TN %s: count %T is not an integer", key, n))
+	}
+	return p.v.cat.translateN(p.Lang, key, count, args...)
+}
+
+// firstCount is the first integer among args, the count a text with
+// plural forms agrees with.
+func firstCount(args []any) (int64, bool) {
+	for _, a := range args {
+		switch n := a.(type) {
+		case int:
+			return int64(n), true
+		case int64:
+			return n, true
+		case int32:
+			return int64(n), true
+		case int16:
+			return int64(n), true
+		case int8:
+			return int64(n), true
+		case uint:
+			return int64(min(uint64(n), math.MaxInt64)), true
+		case uint64:
+			return int64(min(n, math.MaxInt64)), true
+		case uint32:
+			return int64(n), true
+		case uint16:
+			return int64(n), true
+		case uint8:
+			return int64(n), true
+		}
+	}
+	return 0, false
 }
 
 // nextBytesMax bounds a "next" path (it is echoed into forms and URLs).

@@ -66,13 +66,22 @@ func TestPaymentsCatalogs(t *testing.T) {
 	verbs := regexp.MustCompile(`%(\[\d\])?[sd]`)
 	for k := range keys {
 		for _, lang := range Languages {
-			if cat[lang][k] == "" {
+			if len(cat.texts(lang, k)) == 0 {
 				t.Errorf("%s lacks %q", lang, k)
 			}
 		}
-		en, es := verbs.FindAllString(cat["en"][k], -1), verbs.FindAllString(cat["es"][k], -1)
-		if strings.Join(sortedStrings(en), " ") != strings.Join(sortedStrings(es), " ") {
-			t.Errorf("%q: English has %v, Spanish %v", k, en, es)
+		// Every form of both languages takes the same arguments.
+		en := cat.texts("en", k)
+		if len(en) == 0 {
+			continue
+		}
+		want := verbs.FindAllString(en[0], -1)
+		for _, lang := range Languages {
+			for _, s := range cat.texts(lang, k) {
+				if got := verbs.FindAllString(s, -1); strings.Join(sortedStrings(got), " ") != strings.Join(sortedStrings(want), " ") {
+					t.Errorf("%q: %s %q has %v, English %v", k, lang, s, got, want)
+				}
+			}
 		}
 	}
 }

@@ -84,7 +84,7 @@ func TestSupportCatalogs(t *testing.T) {
 	}
 	for k := range keys {
 		for _, lang := range Languages {
-			if cat[lang][k] == "" {
+			if len(cat.texts(lang, k)) == 0 {
 				t.Errorf("%s lacks %q", lang, k)
 			}
 		}
