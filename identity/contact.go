@@ -440,7 +440,7 @@ func (s *Service) RevertEmailChange(ctx context.Context, token string, c Client)
 		if _, err := tx.ExecContext(ctx, `UPDATE contact_changes SET used_at = $1 WHERE login_id = $2 AND used_at IS NULL`, tx.Now(), loginID); err != nil {
 			return fmt.Errorf("drop pending changes: %w", err)
 		}
-		if err := revokeSessions(ctx, tx, loginID, 0); err != nil {
+		if err := revokeSessions(ctx, tx, loginID, 0, EndWasntMe); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE known_devices SET trusted_until = NULL WHERE login_id = $1`, loginID); err != nil {

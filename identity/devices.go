@@ -131,7 +131,7 @@ func (s *Service) WasntMe(ctx context.Context, token string, c Client) error {
 		if err != nil {
 			return err
 		}
-		if err := revokeSessions(ctx, tx, loginID, 0); err != nil {
+		if err := revokeSessions(ctx, tx, loginID, 0, EndWasntMe); err != nil {
 			return err
 		}
 		removed, err := removeFactorsSince(ctx, tx, loginID, token)

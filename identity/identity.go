@@ -382,17 +382,25 @@ func (s *Service) now() time.Time { return s.db.Now().UTC() }
 // moment words an instant for an email in lang, in the lender's zone.
 func (s *Service) moment(lang string, t time.Time) string { return locale.Moment(lang, t.In(s.loc)) }
 
-// Cleanup deletes expired sessions and one-time tokens; run it
-// periodically. It returns the number of rows deleted.
+// Cleanup deletes expired sessions, one-time tokens and records of why
+// sessions ended; run it periodically. It returns the number of rows
+// deleted.
 func (s *Service) Cleanup(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		n = 0
-		for _, q := range []string{
-			`DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2`,
-			`DELETE FROM one_time_tokens WHERE expires_at < $2`,
+		// Each statement gets only the parameters it names: PostgreSQL
+		// cannot type a parameter a statement does not use.
+		now, old := tx.Now(), tx.Now().Add(-SessionAbsolute)
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2`, []any{now, old}},
+			{`DELETE FROM one_time_tokens WHERE expires_at < $1`, []any{old}},
+			{`DELETE FROM session_ends WHERE expires_at < $1`, []any{now}},
 		} {
-			r, err := tx.ExecContext(ctx, q, tx.Now(), tx.Now().Add(-SessionAbsolute))
+			r, err := tx.ExecContext(ctx, q.sql, q.args...)
 			if err != nil {
 				return err
 			}

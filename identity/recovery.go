@@ -211,7 +211,7 @@ func (s *Service) setPassword(ctx context.Context, tx *db.Tx, loginID int64, pas
 			return err
 		}
 	}
-	if err := revokeSessions(ctx, tx, loginID, 0); err != nil {
+	if err := revokeSessions(ctx, tx, loginID, 0, EndPassword); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE known_devices SET trusted_until = NULL WHERE login_id = $1`, loginID); err != nil {
@@ -268,7 +268,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, next strin
 				return err
 			}
 		}
-		if err := revokeSessions(ctx, tx, l.ID, cur.ID); err != nil {
+		if err := revokeSessions(ctx, tx, l.ID, cur.ID, EndPassword); err != nil {
 			return err
 		}
 		if iss, err = s.rotate(ctx, tx, cur, true); err != nil {

@@ -244,8 +244,9 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) error {
 		return nil
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		var id, login int64
-		err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = $1 RETURNING id, COALESCE(login_id, 0)`, hashToken("session", token)).Scan(&id, &login)
+		var login int64
+		h := hashToken("session", token)
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(login_id, 0) FROM sessions WHERE token_hash = $1`, h).Scan(&login)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -253,7 +254,13 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) error {
 			return fmt.Errorf("logout: %w", err)
 		}
 		if login == 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, h); err != nil {
+				return fmt.Errorf("logout: %w", err)
+			}
 			return nil
+		}
+		if _, err := endSessions(ctx, tx, EndSignedOut, `token_hash = $2`, login, h); err != nil {
+			return fmt.Errorf("logout: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(login), Action: "session.logout", Subject: loginSubject(login), IP: c.IP})
 	})
@@ -296,11 +303,11 @@ func (s *Service) Sessions(ctx context.Context, cur *Session) ([]SessionInfo, er
 // if it is not one of theirs.
 func (s *Service) RevokeSession(ctx context.Context, cur *Session, id int64, c Client) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND login_id = $2`, id, cur.LoginID)
+		n, err := endSessions(ctx, tx, EndRevoked, `id = $2`, cur.LoginID, id)
 		if err != nil {
 			return fmt.Errorf("revoke session: %w", err)
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(cur.LoginID), Action: "session.revoke", Subject: loginSubject(cur.LoginID), IP: c.IP,
@@ -322,7 +329,7 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, token string, keepCur
 		if keepCurrent {
 			keep = cur.ID
 		}
-		if err := revokeSessions(ctx, tx, cur.LoginID, keep); err != nil {
+		if err := revokeSessions(ctx, tx, cur.LoginID, keep, EndRevoked); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(cur.LoginID), Action: "session.revoke_all", Subject: loginSubject(cur.LoginID), IP: c.IP,
@@ -330,12 +337,11 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, token string, keepCur
 	})
 }
 
-// revokeSessions deletes every session of a login except keep (0: none).
-func revokeSessions(ctx context.Context, tx *db.Tx, loginID, keep int64) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = $1 AND id <> $2`, loginID, keep); err != nil {
-		return fmt.Errorf("revoke sessions of login %d: %w", loginID, err)
-	}
-	return nil
+// revokeSessions deletes every session of a login except keep (0: none),
+// recording why, so that each browser signed out is told.
+func revokeSessions(ctx context.Context, tx *db.Tx, loginID, keep int64, why EndReason) error {
+	_, err := endSessions(ctx, tx, why, `id <> $2`, loginID, keep)
+	return err
 }
 
 // rotate replaces a session's token (privilege change) and returns the

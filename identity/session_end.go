@@ -1,0 +1,96 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"carfin/db"
+)
+
+// EndReason is why a session no longer lets its browser in. The sign-in
+// page tells the customer which: a session ended by a password change or
+// by "this wasn't me" must not be told it was idle, or the customer would
+// not look for the change they did not make.
+type EndReason string
+
+const (
+	// EndUnknown: no record of the session (never issued, or cleaned up).
+	EndUnknown EndReason = ""
+	// EndIdle: SessionIdle passed without a request.
+	EndIdle EndReason = "idle"
+	// EndAbsolute: SessionAbsolute passed since sign-in.
+	EndAbsolute EndReason = "absolute"
+	// EndPassword: the password was changed (on another device) or reset.
+	EndPassword EndReason = "password"
+	// EndRevoked: signed out from the security page of another device, or
+	// by "sign out everywhere".
+	EndRevoked EndReason = "revoked"
+	// EndWasntMe: the owner answered an alert with "this wasn't me" (a
+	// sign-in, a security change or an email change they did not make).
+	EndWasntMe EndReason = "wasnt-me"
+	// EndSignedOut: the session was signed out (a copy of its cookie, or
+	// another tab that kept it, comes back).
+	EndSignedOut EndReason = "signed-out"
+)
+
+// SessionEnded tells why the session of token is not live: idle or past
+// its absolute limit while its row is kept, else the reason recorded
+// when it was ended on purpose, else EndUnknown (also for a live
+// session). Reading it never extends a session.
+func (s *Service) SessionEnded(ctx context.Context, token string) (EndReason, error) {
+	if token == "" || len(token) > 64 {
+		return EndUnknown, nil
+	}
+	h := hashToken("session", token)
+	var level string
+	var lastSeen, expires time.Time
+	err := s.db.Read.QueryRowContext(ctx, `SELECT level, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, h).Scan(&level, &lastSeen, &expires)
+	switch {
+	case err == nil:
+		now := s.now()
+		if Level(level) != LevelFull {
+			return EndUnknown, nil
+		}
+		idleAt := lastSeen.Add(SessionIdle)
+		switch {
+		case !now.Before(idleAt) && idleAt.Before(expires):
+			return EndIdle, nil
+		case !now.Before(expires):
+			return EndAbsolute, nil
+		}
+		return EndUnknown, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return EndUnknown, fmt.Errorf("read session end: %w", err)
+	}
+	var reason string
+	err = s.db.Read.QueryRowContext(ctx, `SELECT reason FROM session_ends WHERE token_hash = $1`, h).Scan(&reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return EndUnknown, nil
+	}
+	if err != nil {
+		return EndUnknown, fmt.Errorf("read session end: %w", err)
+	}
+	return EndReason(reason), nil
+}
+
+// endSessions deletes the sessions of a login that match where (SQL on
+// the sessions table, its parameters after the login's, which is $1),
+// recording why for each first. Returns how many ended.
+func endSessions(ctx context.Context, tx *db.Tx, why EndReason, where string, loginID int64, args ...any) (int64, error) {
+	args = append([]any{loginID}, args...)
+	n := len(args)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO session_ends (token_hash, login_id, reason, ended_at, expires_at)
+		SELECT token_hash, login_id, $%d, $%d, expires_at FROM sessions WHERE login_id = $1 AND (%s)`, n+1, n+2, where),
+		append(args, string(why), tx.Now())...); err != nil {
+		return 0, fmt.Errorf("record end of sessions of login %d: %w", loginID, err)
+	}
+	r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = $1 AND (`+where+`)`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions of login %d: %w", loginID, err)
+	}
+	k, _ := r.RowsAffected()
+	return k, nil
+}
