@@ -21,7 +21,7 @@ func withStaticCache(next http.Handler) http.Handler {
 // handleThemeCSS serves the lender's colours as CSS custom properties
 // (a file, because the CSP allows no inline styles).
 func handleThemeCSS(v *views) http.Handler {
-	css := fmt.Sprintf(":root{--brand:%s;--accent:%s}\n", v.cfg.Brand.Primary, v.cfg.Brand.Accent)
+	css := v.cfg.Brand.Theme()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", staticMaxAge))

@@ -23,15 +23,27 @@ type dashboardData struct {
 	Cards  []dashCard
 }
 
-// dashCard is one contract's card.
+// dashCard is one contract's card: what is due and the button to pay it
+// first, then how far along the contract is, its other figures and the
+// ways into the rest of the account.
 type dashCard struct {
 	ID                        int64
-	Title, Kind, Meta         string
+	Href                      string
+	Title, Kind               string
+	Account, VIN, Status      string
 	AlertsLabel, ActionsLabel string
 	Alerts                    []alert
+	Due                       *dueBox
+	Progress                  *progress
 	Facts                     []fact
 	Actions                   []action
 	Hint                      string
+}
+
+// dueBox is the amount due, its date and the pay button.
+type dueBox struct {
+	Label, Amount, When, Note string
+	PayHref, PayLabel         string
 }
 
 // alert is a sentence in plain words; Warn marks what needs action.
@@ -48,10 +60,9 @@ type fact struct {
 	Big                bool
 }
 
-// action is a quick action.
+// action is a quick action: a link with its icon.
 type action struct {
-	Href, Label string
-	Primary     bool
+	Href, Label, Icon string
 }
 
 // handleDashboard is the signed-in home page: each of the customer's
@@ -129,7 +140,7 @@ func cardOf(p *page, dc servicing.DashboardContract, pay func(int64) string) das
 	s := dc.Summary
 	id := itoa(s.ID)
 	c := dashCard{ID: s.ID, Title: p.Vehicle(s), Kind: p.T("account.kind_" + string(s.Kind)),
-		Meta:        p.T("account.account_vin", s.AccountNumber, s.VINLast6) + " · " + p.ContractStatus(s),
+		Account: p.T("ui.account_no", s.AccountNumber), VIN: p.T("ui.vin_ending", s.VINLast6), Status: p.ContractStatus(s),
 		AlertsLabel: p.T("account.alerts"), ActionsLabel: p.T("account.actions_for", s.AccountNumber)}
 	open := s.Status.Open()
 	payHref := ""
@@ -167,13 +178,20 @@ func cardOf(p *page, dc servicing.DashboardContract, pay func(int64) string) das
 		c.Alerts = append(c.Alerts, a)
 	}
 
+	// What is due, and the button to pay it.
+	if open {
+		c.Due = &dueBox{Label: p.T("account.amount_due"), Amount: p.Money(s.AmountDueCents), PayHref: payHref, PayLabel: p.T("account.pay")}
+		if s.NextDue != 0 {
+			c.Due.When = p.T("account.due_by", p.LongDate(s.NextDue))
+		}
+		if s.AmountDueCents <= 0 {
+			c.Due.Note = p.T("ui.nothing_due")
+		}
+		c.Progress = progressOf(p, s)
+	}
+
 	// Figures.
 	if open {
-		f := fact{Label: p.T("account.amount_due"), Value: p.Money(s.AmountDueCents), Big: true}
-		if s.NextDue != 0 {
-			f.Note = p.T("account.due_by", p.LongDate(s.NextDue))
-		}
-		c.Facts = append(c.Facts, f)
 		if s.PastDueCents > 0 {
 			c.Facts = append(c.Facts, fact{Label: p.T("account.past_due"), Value: p.Money(s.PastDueCents),
 				Note: p.T("account.days_late", s.DaysPastDue)})
@@ -188,24 +206,18 @@ func cardOf(p *page, dc servicing.DashboardContract, pay func(int64) string) das
 		last.Value, last.Note = p.Money(s.LastPaymentCents), p.T("account.on_date", p.LongDate(s.LastPaymentDate))
 	}
 	c.Facts = append(c.Facts, last)
-	if open {
-		c.Facts = append(c.Facts, fact{Label: p.T("account.remaining"), Value: itoa(int64(s.RemainingPayments)),
-			Note: p.T("account.maturity_on", p.LongDate(s.MaturityDate))})
-	}
 	if s.Kind == servicing.KindLease {
 		c.Facts = append(c.Facts, fact{Label: p.T("account.mileage_allowance"), Value: p.T("account.miles", p.Count(s.MileageAllowance))})
 	}
 
-	// Quick actions.
-	if payHref != "" {
-		c.Actions = append(c.Actions, action{Href: payHref, Label: p.T("account.pay"), Primary: true})
-	}
-	c.Actions = append(c.Actions, action{Href: "/contracts/" + id, Label: p.T("account.details")})
+	// Quick actions (paying is the due box's button).
+	c.Href = "/contracts/" + id
+	c.Actions = append(c.Actions, action{Href: "/contracts/" + id, Label: p.T("account.details"), Icon: "calendar"})
 	if open {
-		c.Actions = append(c.Actions, action{Href: "/contracts/" + id + "/payoff", Label: p.T("account.payoff_quote")})
+		c.Actions = append(c.Actions, action{Href: "/contracts/" + id + "/payoff", Label: p.T("account.payoff_quote"), Icon: "receipt"})
 	}
-	c.Actions = append(c.Actions, action{Href: "/contracts/" + id + "/history", Label: p.T("account.history")},
-		action{Href: "/documents?contract=" + id, Label: p.T("account.statements")})
+	c.Actions = append(c.Actions, action{Href: "/contracts/" + id + "/history", Label: p.T("account.history"), Icon: "clock"},
+		action{Href: "/documents?contract=" + id, Label: p.T("account.statements"), Icon: "file-text"})
 	if open && payHref == "" {
 		c.Hint = p.T("account.pay_by_phone", p.Brand.SupportPhone)
 	}

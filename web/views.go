@@ -24,16 +24,53 @@ type views struct {
 	deviceCookie  string
 	// loc is the lender's time zone, in which pages show moments.
 	loc *time.Location
-	// chrome holds the navigation and footer of each language, rendered
-	// once: every page prints them, and a dozen translated strings through
-	// the template engine were a tenth of the dashboard's cost.
+	// chrome holds the navigation of each language and section, and the
+	// footer of each language, rendered once: every page prints them, and
+	// a dozen translated strings through the template engine were a tenth
+	// of the dashboard's cost.
 	chrome map[string]chrome
 }
 
-// chrome is a language's pre-rendered navigation (signed in or not) and
-// footer.
+// chrome is a language's pre-rendered signed-in navigation, one per
+// section (the section's link marked as the current page), and footer.
 type chrome struct {
-	navIn, navOut, footer template.HTML
+	nav    map[string]template.HTML
+	footer template.HTML
+}
+
+// sections are the parts of the portal the navigation links to.
+var sections = []string{"", "home", "payments", "documents", "messages", "profile", "security", "help"}
+
+// sectionOf is the navigation's section of a path: the link marked as the
+// current page ("" for pages outside every section).
+func sectionOf(path string) string {
+	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	first, _, _ = strings.Cut(first, "?")
+	switch first {
+	case "":
+		return "home"
+	case "contracts":
+		// A contract's payment and autopay pages belong to payments.
+		if _, tail, ok := strings.Cut(rest, "/"); ok {
+			if t, _, _ := strings.Cut(tail, "/"); t == "pay" || t == "autopay" {
+				return "payments"
+			}
+		}
+		return "home"
+	case "payments", "pay", "payment-methods":
+		return "payments"
+	case "documents":
+		return "documents"
+	case "messages":
+		return "messages"
+	case "profile", "consent":
+		return "profile"
+	case "security", "reauth":
+		return "security"
+	case "faq", "contact":
+		return "help"
+	}
+	return ""
 }
 
 func newViews(cfg Config, cat catalogs) (*views, error) {
@@ -42,7 +79,8 @@ func newViews(cfg Config, cat catalogs) (*views, error) {
 		v.sessionCookie, v.deviceCookie = "__Host-carfin_session", "__Host-carfin_device"
 	}
 	funcs := template.FuncMap{
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"icon": icon,
 	}
 	layout, err := fs.ReadFile(templateFS, "templates/layout.html")
 	if err != nil {
@@ -83,37 +121,44 @@ func newViews(cfg Config, cat catalogs) (*views, error) {
 	return v, nil
 }
 
-// renderChrome renders each language's navigation and footer.
+// renderChrome renders each language's navigation (per section) and
+// footer.
 func (v *views) renderChrome() error {
 	t := v.pages["dashboard"]
 	if t == nil {
 		return fmt.Errorf("template dashboard missing")
 	}
+	exec := func(name string, p *page) (template.HTML, error) {
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, name, p); err != nil {
+			return "", fmt.Errorf("template %s: %w", name, err)
+		}
+		return template.HTML(b.String()), nil // html/template escaped it
+	}
 	v.chrome = map[string]chrome{}
 	for _, lang := range Languages {
-		var c chrome
-		for _, part := range []struct {
-			name    string
-			session *identity.Session
-			out     *template.HTML
-		}{{"nav-items", &identity.Session{}, &c.navIn}, {"nav-items", nil, &c.navOut}, {"footer", nil, &c.footer}} {
-			var b bytes.Buffer
-			if err := t.ExecuteTemplate(&b, part.name, &page{v: v, Lang: lang, Brand: v.cfg.Brand, Session: part.session}); err != nil {
-				return fmt.Errorf("template %s: %w", part.name, err)
+		c := chrome{nav: map[string]template.HTML{}}
+		for _, sec := range sections {
+			nav, err := exec("nav-items", &page{v: v, Lang: lang, Brand: v.cfg.Brand, Session: &identity.Session{}, Section: sec})
+			if err != nil {
+				return err
 			}
-			*part.out = template.HTML(b.String()) // html/template escaped it
+			c.nav[sec] = nav
 		}
+		footer, err := exec("footer", &page{v: v, Lang: lang, Brand: v.cfg.Brand})
+		if err != nil {
+			return err
+		}
+		c.footer = footer
 		v.chrome[lang] = c
 	}
 	return nil
 }
 
-// NavItems is the navigation's links for the page's language.
+// NavItems is the signed-in navigation's links for the page's language,
+// the page's section marked current.
 func (p *page) NavItems() template.HTML {
-	if p.Session != nil {
-		return p.v.chrome[p.Lang].navIn
-	}
-	return p.v.chrome[p.Lang].navOut
+	return p.v.chrome[p.Lang].nav[sectionOf(p.Path)]
 }
 
 // Footer is the footer for the page's language.
@@ -121,12 +166,14 @@ func (p *page) Footer() template.HTML { return p.v.chrome[p.Lang].footer }
 
 // page is what every template gets.
 type page struct {
-	v       *views
-	Lang    string
-	Nonce   string
-	Brand   Brand
-	Path    string
-	Title   string // catalog key
+	v     *views
+	Lang  string
+	Nonce string
+	Brand Brand
+	Path  string
+	Title string // catalog key
+	// Section is the navigation's current section, when pre-rendering it.
+	Section string
 	Session *identity.Session
 	// Errors maps a field name (or "" for the form) to a catalog key.
 	Errors map[string]string

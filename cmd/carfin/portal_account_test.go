@@ -158,7 +158,7 @@ func accountPages(t *testing.T, d *db.DB, s *server, ab accountBook) {
 		home := a.get("/")
 		home.must(t, 200, "Welcome, "+ab.a.first, "Subaru Outback", "Mazda CX-5", ">Loan<", ">Lease<",
 			"VIN ending "+loan.VINLast6, dollars(loan.AmountDueCents), dollars(loan.PayoffCents),
-			dollars(loan.PrincipalCents), "Mileage allowance", "36,000 miles", "Payments left",
+			dollars(loan.PrincipalCents), "Mileage allowance", "36,000 miles", "payments left of",
 			`href="/contracts/`+itoa(loan.ID)+`/payoff"`, `href="/documents?contract=`+itoa(lease.ID)+`"`,
 			`href="/contracts/`+itoa(loan.ID)+`/pay"`, `href="/contracts/`+itoa(lease.ID)+`/pay"`, "Make a payment", "Next payment")
 		if len(home.body) > 30<<10 {
