@@ -94,3 +94,21 @@ func endSessions(ctx context.Context, tx *db.Tx, why EndReason, where string, lo
 	k, _ := r.RowsAffected()
 	return k, nil
 }
+
+// Remaining is how long the session has left at now: until its idle
+// deadline or its absolute limit, whichever comes first, never negative.
+// absolute reports that the absolute limit comes first, which no
+// activity moves. The idle deadline is the one the server enforces:
+// activity is recorded at most once a minute (sessionTouchInterval), so
+// it can be up to a minute earlier than the last request plus
+// SessionIdle.
+func (ss *Session) Remaining(now time.Time) (left time.Duration, absolute bool) {
+	end := ss.IdleDeadline()
+	if ss.Level != LevelFull {
+		end = ss.ExpiresAt
+	}
+	if !ss.ExpiresAt.After(end) {
+		end, absolute = ss.ExpiresAt, true
+	}
+	return max(end.Sub(now), 0), absolute
+}

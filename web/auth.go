@@ -19,7 +19,7 @@ func sessionOf(r *http.Request) *identity.Session {
 
 // requireSession lets only signed-in customers through. Anyone else is
 // sent to the sign-in page (which returns them here afterwards); a cookie
-// of an ended session is cleared.
+// of an ended session is cleared, and the sign-in page told why it ended.
 func requireSession(id *identity.Service, v *views) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,8 +43,9 @@ func requireSession(id *identity.Service, v *views) func(http.Handler) http.Hand
 					return
 				}
 				if token != "" {
+					// Say why: idle, or ended on purpose elsewhere.
+					q.Set("ended", endedParam(r, id, v, token))
 					v.clearSession(w)
-					q.Set("timeout", "1")
 				}
 				redirect(w, r, "/login?"+q.Encode())
 				return

@@ -11,6 +11,8 @@ func handleLoginShow(v *views) http.Handler {
 		p := v.page(r, "login.title")
 		p.Form["next"] = safeNext(r.URL.Query().Get("next"))
 		switch {
+		case r.URL.Query().Has("ended"):
+			p.Notice = endedNotice(r.URL.Query().Get("ended"))
 		case r.URL.Query().Get("timeout") != "":
 			p.Notice = "login.timed_out"
 		case r.URL.Query().Get("signed_out") != "":

@@ -29,7 +29,9 @@ func handlePasswordChange(id *identity.Service, v *views) http.Handler {
 			renderSecurity(w, r, id, v, http.StatusTooManyRequests, map[string]string{"current": "err.throttled"})
 			return
 		case errors.Is(err, identity.ErrNoSession):
-			redirect(w, r, "/login?timeout=1")
+			ended := endedParam(r, id, v, v.sessionToken(r))
+			v.clearSession(w)
+			redirect(w, r, "/login?ended="+ended)
 			return
 		case err != nil:
 			serverError(w, r, v, err)

@@ -40,6 +40,7 @@ func (s *Server) routes() http.Handler {
 	auth := requireSession(id, v)
 	s.accountRoutes(mux, auth)
 	mux.Handle("GET /session/idle", handleIdleWarning(id, v))
+	mux.Handle("GET /session/remaining", handleSessionRemaining(id, v)) // not auth: asking is not activity
 	mux.Handle("POST /session/extend", handleSessionExtend(id, v))
 	mux.Handle("GET /reauth", auth(handleReauthShow(v)))
 	mux.Handle("POST /reauth", auth(handleReauthSubmit(id, v)))

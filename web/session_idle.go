@@ -1,19 +1,22 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 
 	"carfin/identity"
 )
 
 // handleIdleWarning tells a customer their session is about to end for
-// inactivity (app.js opens it a minute before; it works without script
-// too). Viewing it does not extend the session; "Stay signed in" does.
+// inactivity. It is the warning without script: with script, app.js shows
+// the warning as a dialog over the page instead, so that nothing typed
+// is lost. Viewing it does not extend the session; "Stay signed in" does.
 func handleIdleWarning(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ss, err := id.PeekSession(r.Context(), v.sessionToken(r))
+		ss, err := peekCustomerSession(r, id, v)
 		if err != nil {
-			redirect(w, r, "/login?timeout=1")
+			redirect(w, r, "/login?ended="+endedParam(r, id, v, v.sessionToken(r)))
 			return
 		}
 		p := v.page(r, "idle.title")
@@ -24,12 +27,41 @@ func handleIdleWarning(id *identity.Service, v *views) http.Handler {
 	})
 }
 
-// handleSessionExtend keeps the session alive and returns to the page.
+// handleSessionExtend keeps the session alive and returns to the page;
+// asked by the idle dialog's script (Accept: application/json), it
+// answers with the time left instead ({"seconds": N}), and the page
+// stays as it was. Cross-site requests are refused before it, as every
+// POST is (routes.go).
 func handleSessionExtend(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := id.Extend(r.Context(), v.sessionToken(r)); err != nil {
+		script := strings.Contains(r.Header.Get("Accept"), "application/json")
+		token := v.sessionToken(r)
+		var ss *identity.Session
+		err := id.Extend(r.Context(), token)
+		if err == nil {
+			ss, err = peekCustomerSession(r, id, v)
+		}
+		if err != nil && !errors.Is(err, identity.ErrNoSession) {
+			if script {
+				v.cfg.Log.Error("request failed", "route", r.Pattern, "err", err)
+				writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.translate(langOf(r), "error.server")})
+				return
+			}
+			serverError(w, r, v, err)
+			return
+		}
+		if err != nil {
+			ended := endedParam(r, id, v, token)
 			v.clearSession(w)
-			redirect(w, r, "/login?timeout=1")
+			if script {
+				writeJSON(w, http.StatusUnauthorized, remaining{Ended: ended})
+				return
+			}
+			redirect(w, r, "/login?ended="+ended)
+			return
+		}
+		if script {
+			writeJSON(w, http.StatusOK, remainingOf(ss, id.Now()))
 			return
 		}
 		redirect(w, r, safeNext(r.PostFormValue("next")))

@@ -41,7 +41,7 @@ func handleSessionRevokeAll(id *identity.Service, v *views) http.Handler {
 		keep := r.PostFormValue("keep") == "on"
 		err := id.RevokeOtherSessions(r.Context(), v.sessionToken(r), keep, identity.Client{IP: clientIP(r)})
 		if errors.Is(err, identity.ErrReauth) {
-			redirect(w, r, reauthURL("/security"))
+			redirect(w, r, reauthURL("/security")+"&purpose=signout_all")
 			return
 		}
 		if err != nil {

@@ -74,6 +74,129 @@
     });
   }
 
+  // idleWarning warns a minute before the server ends the session, in a
+  // modal dialog over the page, so that nothing typed in it is lost. Only
+  // the server knows when that is: it records activity at most once a
+  // minute, another tab may have been used since this page loaded, and
+  // the 12-hour limit comes whatever the activity. So the page asks it
+  // (GET /session/remaining, which is not activity: asking must not keep
+  // a forgotten page signed in), and asks again before showing the
+  // dialog and while it is open. "Stay signed in" (or Escape) extends the
+  // session with a same-origin POST to /session/extend (the server
+  // refuses cross-site POSTs by their Sec-Fetch-Site and Origin headers);
+  // "Sign out" is the ordinary sign-out form. When no time is left the
+  // page goes to sign-in, which says why and returns here afterwards.
+  // t holds the dialog's words in the page's language (layout.html).
+  var idleWarnSeconds = 60, idleRecheckSeconds = 15, idleRetrySeconds = 30;
+  function idleWarning(t) {
+    var dialog, textEl, leftEl, errorEl, stay, signout, returnFocus;
+    var timer = 0, tick = 0, deadline = 0, extending = false;
+    var here = location.pathname + location.search;
+
+    function ask(url, method) {
+      return fetch(url, { method: method, credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+        .then(function (res) { return res.json().then(function (j) { j.status = res.status; return j; }); });
+    }
+    function toLogin(ended) {
+      location.assign("/login?ended=" + encodeURIComponent(ended || "idle") + "&next=" + encodeURIComponent(here));
+    }
+    function later(seconds) {
+      clearTimeout(timer);
+      timer = setTimeout(check, Math.max(seconds, 1) * 1000);
+    }
+    function check() {
+      clearTimeout(timer);
+      ask("/session/remaining", "GET").then(apply, function () { later(idleRetrySeconds); });
+    }
+    function apply(j) {
+      if (j.status === 401) { toLogin(j.ended); return; }
+      if (j.status !== 200) {
+        if (dialog && dialog.open) errorEl.hidden = false;
+        later(idleRetrySeconds);
+        return;
+      }
+      if (j.seconds > idleWarnSeconds) { hide(); later(j.seconds - idleWarnSeconds); return; }
+      if (j.seconds <= 0) { later(1); return; } // the server's last second
+      show(j.seconds, j.absolute);
+    }
+    function el(tag, text, id) {
+      var e = document.createElement(tag);
+      if (text) e.textContent = text;
+      if (id) e.id = id;
+      return e;
+    }
+    function build() {
+      dialog = el("dialog", "", "idle-dialog");
+      dialog.setAttribute("aria-labelledby", "idle-dialog-title");
+      dialog.setAttribute("aria-describedby", "idle-dialog-text");
+      textEl = el("p", "", "idle-dialog-text");
+      // role=timer: read when asked, not announced every second.
+      leftEl = el("p", "", "idle-dialog-left");
+      leftEl.setAttribute("role", "timer");
+      errorEl = el("p", t.failed, "idle-dialog-error");
+      errorEl.className = "field-error";
+      errorEl.setAttribute("role", "alert");
+      errorEl.hidden = true;
+      stay = el("button", t.stay, "idle-stay");
+      stay.type = "button";
+      stay.className = "primary";
+      stay.addEventListener("click", extend);
+      var form = el("form");
+      form.method = "post";
+      form.action = "/logout";
+      signout = el("button", t.signout, "idle-signout");
+      signout.type = "submit";
+      form.appendChild(signout);
+      var actions = el("div");
+      actions.className = "row actions";
+      actions.append(stay, form);
+      dialog.append(el("h2", t.title, "idle-dialog-title"), textEl, leftEl, errorEl, actions);
+      // Escape: whoever pressed it is here.
+      dialog.addEventListener("cancel", function (e) { e.preventDefault(); if (!stay.hidden) extend(); });
+      document.body.appendChild(dialog);
+    }
+    function countdown() {
+      var s = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      leftEl.textContent = (s === 1 ? t.left_one : t.left_other).replace("%d", s);
+      if (s === 0) { clearInterval(tick); check(); }
+    }
+    function show(seconds, absolute) {
+      if (!dialog) build();
+      deadline = Date.now() + seconds * 1000;
+      textEl.textContent = absolute ? t.absolute : t.text;
+      stay.hidden = !!absolute; // nothing moves the 12-hour limit
+      if (!dialog.open) {
+        errorEl.hidden = true;
+        returnFocus = document.activeElement;
+        dialog.showModal();
+        (absolute ? signout : stay).focus();
+      }
+      clearInterval(tick);
+      tick = setInterval(countdown, 1000);
+      countdown();
+      later(Math.min(idleRecheckSeconds, seconds)); // another tab may extend it
+    }
+    function hide() {
+      clearInterval(tick);
+      if (dialog && dialog.open) {
+        dialog.close();
+        if (returnFocus && returnFocus.focus) returnFocus.focus();
+      }
+    }
+    function extend() {
+      if (extending) return;
+      extending = true;
+      errorEl.hidden = true;
+      ask("/session/extend", "POST").then(function (j) { extending = false; apply(j); },
+        function () { extending = false; errorEl.hidden = false; });
+    }
+
+    // Timers sleep with the tab or the computer: ask again on return.
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) check(); });
+    window.addEventListener("pageshow", function (e) { if (e.persisted) check(); });
+    check();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (window.PublicKeyCredential) {
       document.querySelectorAll(".passkey-only").forEach(function (el) { el.hidden = false; });
@@ -102,18 +225,16 @@
       if (h) h.parentNode.insertBefore(ul, h.nextSibling);
     }
 
-    // Idle warning: a minute before the session would end, open the
-    // warning page (which offers "Stay signed in").
-    var idle = parseInt(document.body.dataset.idleSeconds || "0", 10);
-    if (idle > 60) {
-      setTimeout(function () {
-        location.assign("/session/idle?next=" + encodeURIComponent(location.pathname + location.search));
-      }, (idle - 60) * 1000);
-    }
+    // Idle warning: a dialog over the page a minute before the session
+    // ends (idleWarning). The warning page (/session/idle) is the same
+    // warning without script; opened there, it only leaves for sign-in
+    // at its deadline.
     var text = document.getElementById("idle-text");
     if (text && text.dataset.deadline) {
       var left = Date.parse(text.dataset.deadline) - Date.now();
       setTimeout(function () { location.assign("/login?timeout=1"); }, Math.max(left, 0) + 1000);
+    } else if (document.body.dataset.idleTexts && window.fetch && window.HTMLDialogElement) {
+      idleWarning(JSON.parse(document.body.dataset.idleTexts));
     }
   });
 })();
