@@ -3,6 +3,8 @@ package payments
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"carfin/notify"
 	"carfin/payments/ach"
@@ -369,6 +371,47 @@ func statusText(lang string, p Payment) string {
 		return string(p.Status)
 	}
 	return word(lang, "status."+string(p.Status), m)
+}
+
+// StatusReason says in lang why a payment stands where it does, as a
+// sentence that does not repeat the status, for a page that shows the
+// status in a word beside it ("Declined" and "The card has expired.", not
+// "Declined: Declined: the card has expired."): why a card was declined,
+// why a bank returned the payment, why the lender cancelled it or it was
+// not made or not needed. "" when there is no more to say (scheduled,
+// processing, completed, cancelled by the customer).
+func StatusReason(lang string, p Payment) string {
+	switch p.Status {
+	case StatusDeclined:
+		return sentence(declineIn(lang, p.StatusReason))
+	case StatusFailed, StatusSkipped:
+		return sentence(reasonText(lang, p.StatusReason))
+	case StatusCancelled:
+		if p.StatusReason != reasonCancelledByYou && p.StatusReason != "" {
+			return sentence(reasonText(lang, p.StatusReason))
+		}
+	case StatusReturned:
+		if p.Return != nil {
+			return returnText(lang, ach.ReturnReason{Code: p.Return.Code, Customer: p.Return.Description})
+		}
+		return word(lang, "return.other", nil)
+	}
+	return ""
+}
+
+// sentence makes a phrase ("the card has expired") a sentence ("The card
+// has expired.").
+func sentence(phrase string) string {
+	phrase = strings.TrimSpace(phrase)
+	if phrase == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(phrase)
+	phrase = string(unicode.ToUpper(r)) + phrase[n:]
+	if !strings.HasSuffix(phrase, ".") {
+		phrase += "."
+	}
+	return phrase
 }
 
 // reasonCancelledByYou is the reason of a payment the customer cancelled.

@@ -49,7 +49,7 @@ func TestPaymentsCatalogs(t *testing.T) {
 		payments.StatusCancelled, payments.StatusDeclined, payments.StatusFailed, payments.StatusSkipped, payments.StatusReturned} {
 		keys["pay.label_"+string(s)] = true
 	}
-	for _, k := range []payments.PaymentKind{payments.OneTimePayment, payments.AutopayPayment, payments.RetryPayment} {
+	for _, k := range []payments.PaymentKind{payments.OneTimePayment, payments.AutopayPayment, payments.RetryPayment, payments.PostedPayment} {
 		keys["pay.kind_"+string(k)] = true
 	}
 	for _, code := range []string{"insufficient_funds", "expired_card", "incorrect_cvc", "other"} {

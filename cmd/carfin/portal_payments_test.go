@@ -547,7 +547,10 @@ func oneTimePages(t *testing.T, f *payFixture) {
 	}
 	r = a.post(pay, url.Values{"amount": {"other"}, "other": {"20.00"}, "method": {itoa(declining.ID)}, "date": {payToday}, "key": {"declined-1"}})
 	r.must(t, 402, "Your card was declined for insufficient funds. Nothing was charged.", "Review your payment")
-	a.get("/payments").must(t, 200, "Payment history", "Completed", "Declined", "the card has insufficient funds", "/payments/"+cardConf)
+	hub := a.get("/payments")
+	hub.must(t, 200, "Payment history", `<span class="status status-ok">Completed</span>`,
+		`<span class="status status-bad">Declined</span> The card has insufficient funds.`, "/payments/"+cardConf)
+	hub.mustNot(t, "Declined: ", "Declined</span>: ")
 
 	// After the cut-off of the business day before a payment, it can no
 	// longer be changed or cancelled: refused in words, nothing changed.
@@ -596,7 +599,8 @@ func oneTimePages(t *testing.T, f *payFixture) {
 	a = s.browser("198.51.100.65")
 	a.mustSignIn(f.a.email, testPassword)
 	f.aBrows = a
-	a.get("/payments").must(t, 200, "<strong>Returned</strong>", "the account did not have enough money", "The returned-payment fee in your contract was charged.")
+	a.get("/payments").must(t, 200, `<span class="status status-bad">Returned</span> Your bank returned the payment because the account did not have enough money.`,
+		"The returned-payment fee in your contract was charged.")
 	a.get(lp).must(t, 200, "Returned. Your bank returned the payment because the account did not have enough money.", `class="callout warn"`)
 	hr := a.get(hist)
 	hr.must(t, 200, "(returned)")
@@ -605,8 +609,8 @@ func oneTimePages(t *testing.T, f *payFixture) {
 	// Spanish.
 	a.lang = "es"
 	a.get(pay).must(t, 200, "Hacer un pago", "Monto a pagar", "Cuenta de cheques en Prairie Gate Savings Bank ••••6789")
-	a.get("/payments").must(t, 200, "Pagos programados", "Historial de pagos", "Rechazado", "<strong>Devuelto</strong>",
-		"la cuenta no tenía fondos suficientes", "Se cobró el cargo por pago devuelto de su contrato.")
+	a.get("/payments").must(t, 200, "Pagos programados", "Historial de pagos", `<span class="status status-bad">Rechazado</span> La tarjeta no tiene fondos suficientes.`,
+		`<span class="status status-bad">Devuelto</span>`, "la cuenta no tenía fondos suficientes", "Se cobró el cargo por pago devuelto de su contrato.")
 	a.lang = ""
 }
 
