@@ -174,6 +174,9 @@ type page struct {
 	Title string // catalog key
 	// Section is the navigation's current section, when pre-rendering it.
 	Section string
+	// Narrow is set by render for the pages that are one short form
+	// (signing in, enrolling, resetting): a centred column.
+	Narrow bool
 	Session *identity.Session
 	// Errors maps a field name (or "" for the form) to a catalog key.
 	Errors map[string]string
@@ -217,6 +220,10 @@ func (v *views) page(r *http.Request, title string) *page {
 		Errors: map[string]string{}, Form: map[string]string{}}
 }
 
+// narrowPages are the templates shown as one centred column.
+var narrowPages = map[string]bool{"login": true, "login_2fa": true, "enrol": true, "enrol_password": true, "forgot": true,
+	"reset": true, "reset_code": true, "reauth": true, "idle": true, "confirm": true}
+
 // render writes the page with status. Rendering goes to a buffer first,
 // so a template error becomes a clean 500.
 func (v *views) render(w http.ResponseWriter, status int, name string, p *page) {
@@ -224,6 +231,7 @@ func (v *views) render(w http.ResponseWriter, status int, name string, p *page) 
 	if t == nil {
 		panic("web: no template " + name)
 	}
+	p.Narrow = narrowPages[name]
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
 		v.cfg.Log.Error("render", "template", name, "err", err)
