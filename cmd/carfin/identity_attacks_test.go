@@ -154,7 +154,7 @@ func TestOneAccountManyIPs(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := startServe(t, d)
-		v := seedLogins(t, s, 3)
+		v := seedLogins(t, s, 4)
 		var rs []response
 		for i := range 30 {
 			s.clock.Add(time.Minute)
@@ -170,6 +170,26 @@ func TestOneAccountManyIPs(t *testing.T) {
 		right.must(t, 401)
 		if sameBody(right) != sameBody(rs[0]) {
 			t.Error("a locked account answers differently from a wrong password")
+		}
+		// The one answer allows for a lock without telling whether there
+		// is one, and an address without an account gets it word for
+		// word, in either language (issue 13).
+		right.must(t, 401, "or the account is locked after too many wrong passwords", "A locked account gets an email explaining how to unlock it")
+		for _, lang := range []string{"en", "es"} {
+			var pages []string
+			for _, email := range []string{v[0].email, "nobody.at.all@example.com", v[3].email} { // locked, unknown, wrong password
+				b := s.browser("198.51.100.12")
+				b.lang = lang
+				r := b.login(email, "guess again")
+				r.must(t, 401)
+				pages = append(pages, strings.ReplaceAll(sameBody(r), email, "EMAIL"))
+			}
+			if pages[0] != pages[1] || pages[0] != pages[2] {
+				t.Errorf("%s: locked, unknown and wrong-password answers differ:\n%s\n---\n%s\n---\n%s", lang, pages[0], pages[1], pages[2])
+			}
+			if lang == "es" && !strings.Contains(pages[0], "Una cuenta bloqueada recibe un correo que explica cómo desbloquearla") {
+				t.Errorf("es: %s", pages[0])
+			}
 		}
 		if n := s.auditCount("login.locked"); n != 1 {
 			t.Errorf("%d lock events, want 1", n)
