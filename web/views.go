@@ -176,7 +176,7 @@ type page struct {
 	Section string
 	// Narrow is set by render for the pages that are one short form
 	// (signing in, enrolling, resetting): a centred column.
-	Narrow bool
+	Narrow  bool
 	Session *identity.Session
 	// Errors maps a field name (or "" for the form) to a catalog key.
 	Errors map[string]string
