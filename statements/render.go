@@ -3,7 +3,6 @@ package statements
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 
 	"carfin/calendar"
+	"carfin/colour"
 	"carfin/internal/cp1252"
 	"carfin/locale"
 	"carfin/money"
@@ -61,28 +61,24 @@ const (
 // Fixed colours: body text, secondary text, the rules of table rows, and
 // the delinquency notice's red (a notice that must be noticed).
 var (
-	textRGB   = rgb{33, 37, 41}
-	greyRGB   = rgb{96, 103, 110}
-	ruleRGB   = rgb{205, 210, 215}
-	urgentRGB = rgb{176, 0, 32}
+	textRGB   = rgb{R: 33, G: 37, B: 41}
+	greyRGB   = rgb{R: 96, G: 103, B: 110}
+	ruleRGB   = rgb{R: 205, G: 210, B: 215}
+	urgentRGB = rgb{R: 176, G: 0, B: 32}
 )
 
-type rgb struct{ r, g, b int }
+// rgb is a colour; the contrast rules are the colour package's, shared
+// with the portal's theme.
+type rgb = colour.RGB
 
 // parseColour reads "#rrggbb"; ok is false for anything else.
 func parseColour(s string) (rgb, bool) {
-	if len(s) != 7 || s[0] != '#' {
-		return rgb{}, false
-	}
-	v, err := strconv.ParseUint(s[1:], 16, 32)
-	if err != nil {
-		return rgb{}, false
-	}
-	return rgb{int(v >> 16 & 0xff), int(v >> 8 & 0xff), int(v & 0xff)}, true
+	c, err := colour.Parse(s)
+	return c, err == nil
 }
 
-// colour returns the lender's colour s, or def when s is not "#rrggbb".
-func colour(s, def string) rgb {
+// colourOr returns the lender's colour s, or def when s is not "#rrggbb".
+func colourOr(s, def string) rgb {
 	if c, ok := parseColour(s); ok {
 		return c
 	}
@@ -92,42 +88,16 @@ func colour(s, def string) rgb {
 
 // dark reports whether text on c should be white: its relative luminance
 // (Rec. 709 weights) is below the middle.
-func (c rgb) dark() bool { return 2126*c.r+7152*c.g+722*c.b < 128*10000 }
+func dark(c rgb) bool { return 2126*c.R+7152*c.G+722*c.B < 128*10000 }
 
 // textContrastMin is WCAG 2 AA's contrast for normal text (1.4.3).
-const textContrastMin = 4.5
+const textContrastMin = colour.TextContrastMin
 
 // bestText is whichever of pref, white and near-black reads best on bg.
-func bestText(bg, pref rgb) rgb {
-	best := pref
-	for _, c := range []rgb{{255, 255, 255}, {26, 26, 26}} {
-		if contrast(c, bg) > contrast(best, bg) {
-			best = c
-		}
-	}
-	return best
-}
+func bestText(bg, pref rgb) rgb { return colour.BestText(bg, pref) }
 
 // contrast is the WCAG 2 contrast ratio of two colours, 1 to 21.
-func contrast(a, b rgb) float64 {
-	la, lb := a.luminance(), b.luminance()
-	if la < lb {
-		la, lb = lb, la
-	}
-	return (la + 0.05) / (lb + 0.05)
-}
-
-// luminance is the WCAG 2 relative luminance of c.
-func (c rgb) luminance() float64 {
-	lin := func(v int) float64 {
-		x := float64(v) / 255
-		if x <= 0.04045 {
-			return x / 12.92
-		}
-		return math.Pow((x+0.055)/1.055, 2.4)
-	}
-	return 0.2126*lin(c.r) + 0.7152*lin(c.g) + 0.0722*lin(c.b)
-}
+func contrast(a, b rgb) float64 { return colour.Contrast(a, b) }
 
 // Mask returns an account number as a statement shows it, the last four
 // characters only ("••••0001"), so that a statement lost in the mail does
@@ -192,13 +162,13 @@ type renderer struct {
 
 func newRenderer(l Lender, s Statement) *renderer {
 	r := &renderer{l: l, s: s, lang: langOf(s.Lang), lease: s.Kind == servicing.KindLease,
-		primary: colour(l.Primary, defaultPrimary), accent: colour(l.Accent, defaultAccent)}
+		primary: colourOr(l.Primary, defaultPrimary), accent: colourOr(l.Accent, defaultAccent)}
 	// Text on the accent shading: whichever of the primary colour, white
 	// and near-black reads best on it (WCAG contrast), since a lender's
 	// accent may be light or dark.
 	r.bandFill, r.accentText = r.accent, bestText(r.accent, r.primary)
 	if contrast(r.accentText, r.bandFill) < textContrastMin {
-		r.bandFill, r.accentText = r.primary, bestText(r.primary, rgb{255, 255, 255})
+		r.bandFill, r.accentText = r.primary, bestText(r.primary, rgb{R: 255, G: 255, B: 255})
 	}
 	pdf := fpdf.New("P", "mm", "Letter", "")
 	r.pdf = pdf
@@ -219,7 +189,7 @@ func newRenderer(l Lender, s Statement) *renderer {
 	// font's back: forget what font set on either side of them.
 	pdf.SetHeaderFunc(func() { r.fontSet = false; r.header(); r.fontSet = false })
 	pdf.SetFooterFunc(func() { r.fontSet = false; r.footer(); r.fontSet = false })
-	pdf.SetTextColor(textRGB.r, textRGB.g, textRGB.b)
+	pdf.SetTextColor(textRGB.R, textRGB.G, textRGB.B)
 	pdf.AddPage()
 	return r
 }
@@ -240,7 +210,7 @@ func (r *renderer) font(style string, size float64) {
 	r.pdf.SetFont(statementFont, style, size)
 	r.fontSet, r.fontStyle, r.fontSize = true, style, size
 }
-func (r *renderer) ink(c rgb) { r.pdf.SetTextColor(c.r, c.g, c.b) }
+func (r *renderer) ink(c rgb) { r.pdf.SetTextColor(c.R, c.G, c.B) }
 
 // cell writes one line of text in a cell of width w at the current
 // position; ln as fpdf (0 right, 1 next line).
@@ -317,10 +287,10 @@ func (r *renderer) footer() {
 // when the accent is too light to see as a line.
 func (r *renderer) rule(y, width float64) {
 	c := r.accent
-	if !c.dark() {
+	if !dark(c) {
 		c = r.primary
 	}
-	r.pdf.SetDrawColor(c.r, c.g, c.b)
+	r.pdf.SetDrawColor(c.R, c.G, c.B)
 	r.pdf.SetLineWidth(width)
 	r.pdf.Line(margin, y, pageW-margin, y)
 }
@@ -329,7 +299,7 @@ func (r *renderer) rule(y, width float64) {
 func (r *renderer) band(x, w float64, text string) {
 	pdf := r.pdf
 	pdf.SetX(x)
-	pdf.SetFillColor(r.bandFill.r, r.bandFill.g, r.bandFill.b)
+	pdf.SetFillColor(r.bandFill.R, r.bandFill.G, r.bandFill.B)
 	r.font("B", 9.5)
 	r.ink(r.accentText)
 	pdf.CellFormat(w, 6.5, cp1252.Text(" "+text), "", 1, "L", true, 0, "")
@@ -464,7 +434,7 @@ func (r *renderer) dueBox() float64 {
 		row(r.w("past_due"), r.money(d.PastDueCents), false)
 		row(r.w("fees_due"), r.money(d.FeesCents), false)
 		y := pdf.GetY() + 0.8
-		pdf.SetDrawColor(ruleRGB.r, ruleRGB.g, ruleRGB.b)
+		pdf.SetDrawColor(ruleRGB.R, ruleRGB.G, ruleRGB.B)
 		pdf.SetLineWidth(0.3)
 		pdf.Line(boxX+2, y, boxX+boxW-2, y)
 		pdf.SetY(y + 0.8)
@@ -473,9 +443,9 @@ func (r *renderer) dueBox() float64 {
 		r.ink(textRGB)
 	}
 	bottom := pdf.GetY() + 1.5
-	pdf.SetDrawColor(r.accent.r, r.accent.g, r.accent.b)
-	if !r.accent.dark() {
-		pdf.SetDrawColor(r.primary.r, r.primary.g, r.primary.b)
+	pdf.SetDrawColor(r.accent.R, r.accent.G, r.accent.B)
+	if !dark(r.accent) {
+		pdf.SetDrawColor(r.primary.R, r.primary.G, r.primary.B)
 	}
 	pdf.SetLineWidth(0.4)
 	pdf.Rect(boxX, top, boxW, bottom-top, "D")
@@ -485,7 +455,7 @@ func (r *renderer) dueBox() float64 {
 // activityHeader draws the activity table's column headings.
 func (r *renderer) activityHeader() {
 	pdf := r.pdf
-	pdf.SetFillColor(r.bandFill.r, r.bandFill.g, r.bandFill.b)
+	pdf.SetFillColor(r.bandFill.R, r.bandFill.G, r.bandFill.B)
 	r.font("B", 8)
 	r.ink(r.accentText)
 	principal := r.w("col.principal")
@@ -564,7 +534,7 @@ func (r *renderer) activity() {
 			pdf.Ln(-1)
 		}
 		y := pdf.GetY()
-		pdf.SetDrawColor(ruleRGB.r, ruleRGB.g, ruleRGB.b)
+		pdf.SetDrawColor(ruleRGB.R, ruleRGB.G, ruleRGB.B)
 		pdf.SetLineWidth(0.3)
 		pdf.Line(margin, y, pageW-margin, y)
 	}
@@ -717,7 +687,7 @@ func (r *renderer) delinquency() {
 		pdf.Ln(1)
 	}
 	bottom := pdf.GetY() + 1
-	pdf.SetDrawColor(urgentRGB.r, urgentRGB.g, urgentRGB.b)
+	pdf.SetDrawColor(urgentRGB.R, urgentRGB.G, urgentRGB.B)
 	pdf.SetLineWidth(0.6)
 	pdf.Rect(margin, top, contentW, bottom-top, "D")
 	pdf.SetY(bottom + sectionGap)
@@ -787,7 +757,7 @@ func (r *renderer) coupon() {
 	r.ink(greyRGB)
 	pdf.SetXY(margin, couponTop-4.5)
 	r.cell(contentW, 3.5, r.w("coupon.detach"), "C", 1)
-	pdf.SetDrawColor(greyRGB.r, greyRGB.g, greyRGB.b)
+	pdf.SetDrawColor(greyRGB.R, greyRGB.G, greyRGB.B)
 	pdf.SetLineWidth(0.3)
 	pdf.SetDashPattern([]float64{2, 1.5}, 0)
 	pdf.Line(0, couponTop, pageW, couponTop)
@@ -849,7 +819,7 @@ func (r *renderer) coupon() {
 	r.font("B", 9)
 	r.cell(w-42, 8, r.w("coupon.enclosed"), "L", 0)
 	bx, by := pdf.GetX(), pdf.GetY()
-	pdf.SetDrawColor(textRGB.r, textRGB.g, textRGB.b)
+	pdf.SetDrawColor(textRGB.R, textRGB.G, textRGB.B)
 	pdf.SetLineWidth(0.3)
 	pdf.Rect(bx, by, 42, 8, "D")
 	r.font("", 10)

@@ -364,7 +364,7 @@ func TestBandContrast(t *testing.T) {
 			}
 		})
 	}
-	if c := contrast(rgb{255, 255, 255}, rgb{0, 0, 0}); c < 20.9 || c > 21.1 {
+	if c := contrast(rgb{R: 255, G: 255, B: 255}, rgb{R: 0, G: 0, B: 0}); c < 20.9 || c > 21.1 {
 		t.Errorf("white on black %.2f, want 21", c)
 	}
 }
