@@ -59,6 +59,9 @@ func TestAccountCatalog(t *testing.T) {
 	for _, k := range docKinds {
 		keys[k] = true
 	}
+	for _, k := range itemLabelKeys() {
+		keys[k] = true
+	}
 	if len(keys) < 150 {
 		t.Errorf("found only %d account keys: the scan is broken", len(keys))
 	}
@@ -156,7 +159,7 @@ func TestHistoryCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"csv_date", "csv_type", "csv_amount", "interest", "principal", "fees", "csv_installment", "csv_returned"},
+		{"csv_date", "csv_type", "csv_amount_signed", "interest", "principal", "fees", "csv_installment", "csv_returned"},
 		{"2026-03-15", `'=HYPERLINK("x")`, "395.93", "116.55", "279.38", "0.00", "", "yes"},
 		{"2026-03-01", "Late fee", "-25.00", "0.00", "0.00", "0.00", "2", ""},
 	}

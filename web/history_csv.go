@@ -15,8 +15,10 @@ import (
 
 // handleHistoryCSV downloads a contract's history, filtered as the page
 // is (every page at once), as CSV: one line per item with ISO dates and
-// plain decimal amounts (what spreadsheets read), headings and types in
-// the page's language. Another customer's contract is not found.
+// plain decimal amounts signed from the customer's side (positive paid
+// or credited, negative charged, as the amount's heading says: what
+// spreadsheets add up), headings and types in the page's language.
+// Another customer's contract is not found.
 func handleHistoryCSV(sv *servicing.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
@@ -94,7 +96,10 @@ func writeHistoryCSV(w io.Writer, items []servicing.Item, T func(string, ...any)
 		return err
 	}
 	cw := csv.NewWriter(w)
-	head := []string{T("account.csv_date"), T("account.csv_type"), T("account.csv_amount"), T("account.interest"),
+	// Amounts stay signed, from the customer's side, for spreadsheets to
+	// add up; the heading says which way is which (the page words each
+	// line instead: "Late fee charged").
+	head := []string{T("account.csv_date"), T("account.csv_type"), T("account.csv_amount_signed"), T("account.interest"),
 		T("account.principal"), T("account.fees"), T("account.csv_installment"), T("account.csv_returned")}
 	if err := cw.Write(head); err != nil {
 		return err

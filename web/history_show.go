@@ -90,3 +90,52 @@ func handleHistoryShow(sv *servicing.Service, v *views) http.Handler {
 		v.render(w, http.StatusOK, "history", p)
 	})
 }
+
+// ItemLabel says what a line of the history is, in words that carry its
+// direction, so that no amount needs a sign: "Loan funded (amount
+// financed)", "Payment received", "Late fee charged", "Fee waived". The
+// history's amounts are signed from the customer's side (servicing.Item),
+// so a type that can go either way (an adjustment, a correction) is
+// worded by its sign.
+func (p *page) ItemLabel(s servicing.Summary, it servicing.Item) string {
+	switch it.Type {
+	case servicing.ItemFunded:
+		return p.T("account.item_funded_" + string(s.Kind))
+	case servicing.ItemAdjustment, servicing.ItemCorrection:
+		if it.AmountCents < 0 {
+			return p.T("account.item_" + string(it.Type) + "_charge")
+		}
+		return p.T("account.item_" + string(it.Type) + "_credit")
+	case servicing.ItemTurnIn:
+		if it.AmountCents < 0 {
+			return p.T("account.item_turn_in_charge")
+		}
+	}
+	return p.T("account.item_" + string(it.Type))
+}
+
+// ItemAmount is a line's amount without its sign (ItemLabel says which
+// way it goes); "" for a line that moved no money (a charge-off).
+func (p *page) ItemAmount(it servicing.Item) string {
+	if it.AmountCents == 0 && it.Type != servicing.ItemPayment && it.Type != servicing.ItemPayoff {
+		return ""
+	}
+	return p.Money(max(it.AmountCents, -it.AmountCents))
+}
+
+// itemLabelKeys are the catalog keys ItemLabel uses, for the catalog test.
+func itemLabelKeys() []string {
+	keys := []string{"account.item_funded_" + string(servicing.KindLoan), "account.item_funded_" + string(servicing.KindLease)}
+	for _, t := range servicing.ItemTypes {
+		switch t {
+		case servicing.ItemFunded, servicing.ItemInterest:
+		case servicing.ItemAdjustment, servicing.ItemCorrection:
+			keys = append(keys, "account.item_"+string(t)+"_charge", "account.item_"+string(t)+"_credit")
+		case servicing.ItemTurnIn:
+			keys = append(keys, "account.item_turn_in", "account.item_turn_in_charge")
+		default:
+			keys = append(keys, "account.item_"+string(t))
+		}
+	}
+	return keys
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"carfin/money"
 	"carfin/quotes"
 	"carfin/servicing"
 )
@@ -21,6 +22,19 @@ type quoteData struct {
 	// has passed (Expired) or for a closed contract or a lease-end quote.
 	PayHref string
 	Expired bool
+	// Mileage is a lease-end quote's miles, worked out (nil for payoffs).
+	Mileage *leaseMileage
+}
+
+// leaseMileage is how a lease-end quote's excess miles come about, each
+// figure shown, so that the customer can check it: the odometer at
+// signing, the reading entered, the miles driven between them, the
+// allowance for the whole term, and the miles over it (or still left in
+// it), with the estimated charge for them at turn-in.
+type leaseMileage struct {
+	Start, Reading, Driven, Allowance int64
+	Over, Left                        int64
+	ChargeCents                       money.Cents
 }
 
 // handleQuoteShow shows one of the customer's quotes of a contract: the
@@ -55,6 +69,14 @@ func handleQuoteShow(sv *servicing.Service, qs *quotes.Service, v *views) http.H
 		p.Session = ss
 		cfg := qs.Config()
 		d := &quoteData{S: s, Q: q, Wire: cfg.Wire, Mail: cfg.Mail, Phone: cfg.Letterhead.Phone}
+		if q.Kind == quotes.KindLeaseEnd {
+			a, err := sv.AddresseeOf(r.Context(), cust, id)
+			if err != nil {
+				serverError(w, r, v, err)
+				return
+			}
+			d.Mileage = mileageOf(q, a.OdometerStart, a.MileageAllowance)
+		}
 		if q.Kind == quotes.KindPayoff && s.Status.Open() && q.LeftCents() > 0 {
 			if q.GoodThrough < s.BusinessDate {
 				d.Expired = true
@@ -67,3 +89,20 @@ func handleQuoteShow(sv *servicing.Service, qs *quotes.Service, v *views) http.H
 		v.render(w, http.StatusOK, "quote", p)
 	})
 }
+
+// mileageOf works out a lease-end quote's miles from the odometer at
+// signing and the allowance: the miles driven are the reading less the
+// odometer at signing (the quote's excess is driven less allowance,
+// servicing.QuoteLeaseEnd).
+func mileageOf(q quotes.Quote, start, allowance int64) *leaseMileage {
+	m := &leaseMileage{Start: start, Reading: q.Odometer, Driven: q.Odometer - start, Allowance: allowance,
+		Over: q.ExcessMiles, ChargeCents: q.ExcessMileageCents}
+	if m.Over == 0 {
+		m.Left = max(0, allowance-m.Driven)
+	}
+	return m
+}
+
+// Miles is a distance in words: "1 mile", "41,214 miles" / "1 milla",
+// "41.214 millas".
+func (p *page) Miles(n int64) string { return p.TN("account.miles_count", n, p.Count(n)) }

@@ -456,7 +456,7 @@ func accountAlerts(t *testing.T, d *db.DB, s *server, ab accountBook) {
 	}
 	returnedHref := "/contracts/" + itoa(current.ID) + "/history?type=returned_payment"
 	card(r, current.ID, `<li class="warn">`+returnedEN+` <a href="`+returnedHref+`">See the history</a></li>`)
-	r.get(returnedHref).must(t, 200, "<td>Returned payment</td>", "Showing 1–1 of 1")
+	r.get(returnedHref).must(t, 200, `data-label="Activity">Payment returned by your bank (owed again)</td>`, "Showing 1–1 of 1")
 
 	// A statement made now is new; one 31 days old is not.
 	var doc int64
