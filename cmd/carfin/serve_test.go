@@ -220,6 +220,24 @@ func TestServeConfig(t *testing.T) {
 			t.Errorf("%v accepted", bad)
 		}
 	}
+	// A primary colour that white text cannot be read on is refused at
+	// start, with the reason and a shade that would do; from the
+	// environment too.
+	for _, args := range [][]string{{"--color-primary", "#ffcc00"}, {}} {
+		env := func(k string) string {
+			if k == "CARFIN_COLOR_PRIMARY" {
+				return "#7fb2e5"
+			}
+			return noEnv(k)
+		}
+		if len(args) > 0 {
+			env = noEnv
+		}
+		_, err := parseServeConfig(args, env, &strings.Builder{})
+		if err == nil || !strings.Contains(err.Error(), "against white") || !strings.Contains(err.Error(), "darker shade such as #") {
+			t.Errorf("%v: a light primary colour: %v", args, err)
+		}
+	}
 
 	d := dbtest.SQLite(t)
 	var out strings.Builder
