@@ -72,6 +72,7 @@ func (s *Server) routes() http.Handler {
 		withRequestLog(s.cfg.Log, s.metrics),
 		withOneOrigin(s.cfg.BaseURL),
 		withSecurityHeaders(s.cfg.TLS),
+		withCompression,
 		withClientIP(s.cfg.TrustedProxies),
 		withBodyLimit,
 		cop.Handler, // refuses cross-site POSTs (Sec-Fetch-Site / Origin) with 403
