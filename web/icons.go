@@ -14,7 +14,8 @@ import (
 // file each under icons/, inlined into the page where they are used: no
 // icon font, no sprite request, nothing from another origin. They are
 // decorative (aria-hidden): every icon sits beside a word that says the
-// same thing.
+// same thing. Their stroke and fill are the stylesheet's (.icon), which
+// keeps each one small.
 //
 //go:embed icons/*.svg
 var iconFS embed.FS
@@ -47,7 +48,7 @@ func mustLoadIcons() map[string]template.HTML {
 		inner = strings.ReplaceAll(svgSpace.ReplaceAllString(inner, " "), "> <", "><")
 		inner = strings.ReplaceAll(inner, " />", "/>")
 		name := strings.TrimSuffix(path.Base(n), ".svg")
-		m[name] = template.HTML(`<svg class="icon" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">` +
+		m[name] = template.HTML(`<svg class="icon" viewBox="0 0 24 24" aria-hidden="true">` +
 			strings.TrimSpace(inner) + `</svg>`) // our own files, checked above
 	}
 	return m
