@@ -22,6 +22,7 @@ import (
 	"carfin/db"
 	"carfin/fields"
 	"carfin/locale"
+	"carfin/postal"
 	"carfin/preferences"
 )
 
@@ -68,7 +69,8 @@ func (a Actor) moment(t time.Time) string {
 type Address struct {
 	Line1, Line2 string
 	City         string
-	// State is the USPS two-letter code of a state, DC or a territory.
+	// State is the USPS two-letter code of a state, DC or a territory
+	// (postal.ValidState).
 	State string
 	// ZIP is 12345 or 12345-6789.
 	ZIP string
@@ -103,12 +105,6 @@ func contactOf(ctx context.Context, q db.Querier, customerID int64) (Contact, er
 	return c, nil
 }
 
-// Limits of address fields (the customers table's, servicing.NewCustomer).
-const (
-	addressLineRunesMax = 200
-	cityRunesMax        = 100
-)
-
 // Reasons a field is refused, the values of FieldErrors (package fields).
 const (
 	Required = fields.Required
@@ -120,17 +116,6 @@ const (
 // field with why; nothing was written.
 type FieldErrors = fields.Errors
 
-// usStates are the USPS codes a mailing address may have: the states, DC,
-// the territories and the military "states" (USPS Publication 28, Appendix B).
-var usStates = func() map[string]bool {
-	m := map[string]bool{}
-	for c := range strings.FieldsSeq(`AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY
-		NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR VI AA AE AP`) {
-		m[c] = true
-	}
-	return m
-}()
-
 // Normalized returns the address trimmed, with the state upper-cased and
 // runs of spaces collapsed.
 func (a Address) Normalized() Address {
@@ -138,7 +123,12 @@ func (a Address) Normalized() Address {
 	return Address{Line1: clean(a.Line1), Line2: clean(a.Line2), City: clean(a.City), State: strings.ToUpper(clean(a.State)), ZIP: clean(a.ZIP)}
 }
 
-// Validate returns the problems of a normalized address, or nil.
+// Validate returns the problems of a normalized address, or nil: each
+// line at most postal.LineRunesMax characters and the city at most
+// postal.CityRunesMax (the Postal Service's limits, which the letters'
+// address blocks are laid out for), in characters the letters print
+// (postal.Printable: Latin letters with accents, digits, punctuation), a
+// real USPS state code, a ZIP or ZIP+4, and no markup.
 func (a Address) Validate() FieldErrors {
 	e := FieldErrors{}
 	text := func(field, v string, required bool, maxRunes int) {
@@ -147,42 +137,29 @@ func (a Address) Validate() FieldErrors {
 			e[field] = Required
 		case utf8.RuneCountInString(v) > maxRunes:
 			e[field] = TooLong
-		case !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '<' || r == '>' }):
+		case !utf8.ValidString(v) || !postal.Printable(v) || strings.ContainsAny(v, "<>"):
 			e[field] = Invalid
 		}
 	}
-	text("line1", a.Line1, true, addressLineRunesMax)
-	text("line2", a.Line2, false, addressLineRunesMax)
-	text("city", a.City, true, cityRunesMax)
+	text("line1", a.Line1, true, postal.LineRunesMax)
+	text("line2", a.Line2, false, postal.LineRunesMax)
+	text("city", a.City, true, postal.CityRunesMax)
 	switch {
 	case a.State == "":
 		e["state"] = Required
-	case !usStates[a.State]:
+	case !postal.ValidState(a.State):
 		e["state"] = Invalid
 	}
 	switch {
 	case a.ZIP == "":
 		e["zip"] = Required
-	case !ValidZIP(a.ZIP):
+	case !postal.ValidZIP(a.ZIP):
 		e["zip"] = Invalid
 	}
 	if len(e) == 0 {
 		return nil
 	}
 	return e
-}
-
-// ValidZIP reports whether zip is a ZIP code (12345) or ZIP+4 (12345-6789).
-func ValidZIP(zip string) bool {
-	digits := func(s string) bool {
-		for _, c := range []byte(s) {
-			if c < '0' || c > '9' {
-				return false
-			}
-		}
-		return true
-	}
-	return (len(zip) == 5 && digits(zip)) || (len(zip) == 10 && zip[5] == '-' && digits(zip[:5]) && digits(zip[6:]))
 }
 
 // UpdateAddress replaces the customer's mailing address (the lender mails

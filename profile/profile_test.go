@@ -56,6 +56,18 @@ func TestAddress(t *testing.T) {
 		{profile.Address{Line1: "1", City: "<b>", State: "OH", ZIP: "43215"}, "city", profile.Invalid},
 		{profile.Address{Line1: "1", Line2: strings.Repeat("é", 201), City: "C", State: "OH", ZIP: "43215"}, "line2", profile.TooLong},
 		{profile.Address{Line1: "1\a2", City: "C", State: "OH", ZIP: "43215"}, "line1", profile.Invalid},
+		// The Postal Service's limits (package postal), which the letters are laid out for.
+		{profile.Address{Line1: strings.Repeat("W", 41), City: "C", State: "OH", ZIP: "43215"}, "line1", profile.TooLong},
+		{profile.Address{Line1: strings.Repeat("W", 40), City: "C", State: "OH", ZIP: "43215"}, "line1", ""},
+		{profile.Address{Line1: strings.Repeat("1 Main St ", 50), City: "C", State: "OH", ZIP: "43215"}, "line1", profile.TooLong},
+		{profile.Address{Line1: "1", Line2: strings.Repeat("é", 41), City: "C", State: "OH", ZIP: "43215"}, "line2", profile.TooLong},
+		{profile.Address{Line1: "1", City: strings.Repeat("x", 29), State: "OH", ZIP: "43215"}, "city", profile.TooLong},
+		{profile.Address{Line1: "1", City: strings.Repeat("x", 28), State: "OH", ZIP: "43215"}, "city", ""},
+		{profile.Address{Line1: "1 Peña Blvd", City: "Española", State: "NM", ZIP: "87532"}, "line1", ""},
+		{profile.Address{Line1: "1 Łódź St", City: "C", State: "OH", ZIP: "43215"}, "line1", profile.Invalid},
+		{profile.Address{Line1: "1", City: "東京", State: "OH", ZIP: "43215"}, "city", profile.Invalid},
+		{profile.Address{Line1: "1", City: "C", State: "XX", ZIP: "43215"}, "state", profile.Invalid},
+		{profile.Address{Line1: "1", City: "C", State: "OH", ZIP: "43215-12"}, "zip", profile.Invalid},
 	} {
 		if got := tc.a.Normalized().Validate(); got[tc.field] != tc.reason {
 			t.Errorf("%+v: %v, want %s %s", tc.a, got, tc.field, tc.reason)

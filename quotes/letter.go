@@ -46,6 +46,7 @@ var letterTexts = map[string]map[string]string{
 		"lease_ends":       "Lease ends",
 		"odometer":         "Odometer reading you gave us",
 		"odometer_start":   "Odometer at signing",
+		"miles_driven":     "Miles driven since signing",
 		"allowance":        "Mileage allowance for the lease",
 		"excess_miles":     "Miles over the allowance",
 		"miles":            "%s miles",
@@ -95,6 +96,7 @@ var letterTexts = map[string]map[string]string{
 		"lease_ends":       "El arrendamiento termina",
 		"odometer":         "Lectura del odómetro que nos indicó",
 		"odometer_start":   "Odómetro al firmar",
+		"miles_driven":     "Millas recorridas desde la firma",
 		"allowance":        "Millas permitidas en el arrendamiento",
 		"excess_miles":     "Millas por encima de lo permitido",
 		"miles":            "%s millas",
@@ -132,7 +134,7 @@ const (
 	letterMargin   = 18.0
 	letterLabelW   = 95.0
 	letterAmountW  = 45.0
-	letterLineH    = 5.4
+	letterLineH    = 5.0
 	letterFontSize = 10.5
 )
 
@@ -172,15 +174,15 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 	} else {
 		pdf.CellFormat(0, 1, "", "B", 1, "L", false, 0, "")
 	}
-	pdf.Ln(5)
+	pdf.Ln(3)
 
 	// Title, number and date.
 	pdf.SetFont("Helvetica", "B", 14)
-	pdf.CellFormat(110, 8, tr(T("title."+string(q.Kind))), "", 0, "L", false, 0, "")
+	pdf.CellFormat(110, 7, tr(T("title."+string(q.Kind))), "", 0, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", letterFontSize)
-	pdf.CellFormat(0, 8, tr(T("quote_number")+": "+q.Number), "", 1, "R", false, 0, "")
+	pdf.CellFormat(0, 7, tr(T("quote_number")+": "+q.Number), "", 1, "R", false, 0, "")
 	pdf.CellFormat(0, letterLineH, tr(T("date")+": "+locale.LongDate(lang, q.QuotedOn)), "", 1, "R", false, 0, "")
-	pdf.Ln(2)
+	pdf.Ln(1)
 
 	// Addressee.
 	lines := []string{a.FirstName + " " + a.LastName, a.AddressLine1}
@@ -188,10 +190,15 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 		lines = append(lines, a.AddressLine2)
 	}
 	lines = append(lines, a.City+", "+a.State+" "+a.ZIP)
+	// Each address line fits on one: package postal bounds a line to 40
+	// characters and a city to 28, at most 140 mm of the widest letter at
+	// this size, of the 180 mm between the margins (TestLetterFitsPage
+	// renders the widest). A longer name wraps rather than run off the
+	// page.
 	for _, l := range lines {
-		pdf.CellFormat(0, 5, tr(l), "", 1, "L", false, 0, "")
+		pdf.MultiCell(0, 5, tr(l), "", "L", false)
 	}
-	pdf.Ln(4)
+	pdf.Ln(3)
 	row := func(label, value string, bold bool) {
 		style := ""
 		if bold {
@@ -205,7 +212,8 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 		pdf.SetFont("Helvetica", "B", letterFontSize)
 		pdf.CellFormat(50, letterLineH, tr(label), "", 0, "L", false, 0, "")
 		pdf.SetFont("Helvetica", "", letterFontSize)
-		pdf.CellFormat(0, letterLineH, tr(value), "", 1, "L", false, 0, "")
+		pdf.MultiCell(0, letterLineH, tr(value), "", "L", false) // a long make and model wraps
+		pdf.SetX(letterMargin)
 	}
 	facts(T("account"), a.AccountNumber)
 	facts(T("vehicle"), fmt.Sprintf("%d %s %s", a.VehicleYear, a.Make, a.Model))
@@ -213,14 +221,14 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 	if q.Kind == KindLeaseEnd {
 		facts(T("lease_ends"), locale.LongDate(lang, a.MaturityDate))
 	}
-	pdf.Ln(3)
+	pdf.Ln(2)
 	pdf.SetFont("Helvetica", "", letterFontSize)
 	pdf.MultiCell(0, 5, tr(T("greeting", a.FirstName+" "+a.LastName)), "", "L", false)
 	pdf.Ln(1)
 	section := func(title string) {
 		pdf.Ln(1.5)
 		pdf.SetFont("Helvetica", "B", 11.5)
-		pdf.CellFormat(letterLabelW+letterAmountW, 7, tr(title), "B", 1, "L", false, 0, "")
+		pdf.CellFormat(letterLabelW+letterAmountW, 6.5, tr(title), "B", 1, "L", false, 0, "")
 		pdf.Ln(1)
 	}
 	note := func(text string) {
@@ -276,6 +284,7 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 		pdf.Ln(1)
 		row(T("odometer"), T("miles", locale.Number(lang, q.Odometer)), false)
 		row(T("odometer_start"), T("miles", locale.Number(lang, a.OdometerStart)), false)
+		row(T("miles_driven"), T("miles", locale.Number(lang, q.Odometer-a.OdometerStart)), false)
 		row(T("allowance"), T("miles", locale.Number(lang, a.MileageAllowance)), false)
 		row(T("excess_miles"), T("miles", locale.Number(lang, q.ExcessMiles)), false)
 		section(T("buy"))
@@ -307,8 +316,31 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 // instructions prints the wiring and mailing instructions, or asks the
 // customer to call when the lender configured none.
 func instructions(pdf *fpdf.Fpdf, tr func(string) string, cfg Config, T func(string, ...any) string, q Quote) {
-	// Wire and mail side by side: a column each.
+	// Wire and mail side by side: a column each, from one top. A page
+	// break inside a column would part them, so when they do not fit in
+	// what is left of the page (a long name or address pushed them down)
+	// they start on the next.
 	const colW = 82.0
+	need := 0.0
+	for _, b := range []struct {
+		title string
+		lines []string
+	}{{T("wire"), cfg.Wire}, {T("mail"), cfg.Mail}} {
+		if len(b.lines) == 0 {
+			continue
+		}
+		pdf.SetFont("Helvetica", "B", letterFontSize)
+		h := float64(len(pdf.SplitText(tr(b.title), colW))) * letterLineH
+		pdf.SetFont("Helvetica", "", letterFontSize)
+		for _, l := range b.lines {
+			h += float64(len(pdf.SplitText(tr(l), colW))) * 4.8
+		}
+		need = max(need, h)
+	}
+	_, pageH := pdf.GetPageSize()
+	if _, margin := pdf.GetAutoPageBreak(); pdf.GetY()+need > pageH-margin {
+		pdf.AddPage()
+	}
 	top := pdf.GetY()
 	bottom := top
 	col := 0

@@ -12,6 +12,7 @@ import (
 	"carfin/finance"
 	"carfin/ledger"
 	"carfin/money"
+	"carfin/postal"
 )
 
 // NewCustomer is a borrower or lessee as the lender's origination system
@@ -27,11 +28,9 @@ type NewCustomer struct {
 	SSNLast4            string
 }
 
-// Limits on customer fields.
-const (
-	nameLenMax    = 100
-	addressLenMax = 200
-)
+// Limits on customer fields (an address's are package postal's: the
+// Postal Service's, which the letters are laid out for).
+const nameLenMax = 100
 
 // Validate reports the first problem with the customer, naming the field.
 func (c NewCustomer) Validate(today calendar.Date) error {
@@ -50,22 +49,27 @@ func (c NewCustomer) Validate(today calendar.Date) error {
 		maxLen   int
 	}{
 		{"first name", c.FirstName, true, nameLenMax}, {"last name", c.LastName, true, nameLenMax},
-		{"address", c.AddressLine1, true, addressLenMax}, {"address line 2", c.AddressLine2, false, addressLenMax},
-		{"city", c.City, true, nameLenMax}, {"phone", c.Phone, false, 20},
+		{"address", c.AddressLine1, true, postal.LineRunesMax}, {"address line 2", c.AddressLine2, false, postal.LineRunesMax},
+		{"city", c.City, true, postal.CityRunesMax}, {"phone", c.Phone, false, 20},
 	} {
 		if err := text(f.name, f.v, f.required, f.maxLen); err != nil {
 			return err
 		}
 	}
+	// The address is printed on letters, statements and tax forms and
+	// read by the Postal Service: Latin letters, as package postal says.
+	for _, f := range []struct{ name, v string }{{"address", c.AddressLine1}, {"address line 2", c.AddressLine2}, {"city", c.City}} {
+		if !postal.Printable(f.v) {
+			return fmt.Errorf("%s %q has characters a letter cannot print: %w", f.name, f.v, ErrInvalid)
+		}
+	}
 	if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || len(c.Email) > 254 {
 		return fmt.Errorf("email %q is not an address: %w", c.Email, ErrInvalid)
 	}
-	if len(c.State) != 2 || strings.ToUpper(c.State) != c.State || !isLetters(c.State) {
-		return fmt.Errorf("state must be a two-letter code: %w", ErrInvalid)
+	if !postal.ValidState(c.State) {
+		return fmt.Errorf("state %q must be a USPS two-letter code in capitals: %w", c.State, ErrInvalid)
 	}
-	zip5 := len(c.ZIP) == 5 && isDigits(c.ZIP)
-	zip9 := len(c.ZIP) == 10 && c.ZIP[5] == '-' && isDigits(c.ZIP[:5]+c.ZIP[6:])
-	if !zip5 && !zip9 {
+	if !postal.ValidZIP(c.ZIP) {
 		return fmt.Errorf("ZIP code must be 12345 or 12345-6789: %w", ErrInvalid)
 	}
 	if len(c.SSNLast4) != 4 || !isDigits(c.SSNLast4) {
@@ -80,15 +84,6 @@ func (c NewCustomer) Validate(today calendar.Date) error {
 func isDigits(s string) bool {
 	for i := range len(s) {
 		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func isLetters(s string) bool {
-	for i := range len(s) {
-		if (s[i] < 'A' || s[i] > 'Z') && (s[i] < 'a' || s[i] > 'z') {
 			return false
 		}
 	}

@@ -60,6 +60,7 @@ func TestSupportCatalogs(t *testing.T) {
 	}
 	for _, f := range addressFields {
 		keys[addressErrorKey(f, "invalid")] = true
+		keys[addressErrorKey(f, "too_long")] = true
 		if f != "line2" {
 			keys[addressErrorKey(f, "required")] = true
 		}

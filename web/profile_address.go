@@ -10,10 +10,14 @@ import (
 // addressFields are the address form's fields.
 var addressFields = []string{"line1", "line2", "city", "state", "zip"}
 
-// addressErrorKeys maps a refused field and its reason to a message.
+// addressErrorKey maps a refused field and its reason to a message: a
+// line or city too long says the limit and how to shorten it.
 func addressErrorKey(field, reason string) string {
-	if reason == profile.Required {
+	switch {
+	case reason == profile.Required:
 		return "profile.err_" + field + "_required"
+	case reason == profile.TooLong && (field == "line1" || field == "line2" || field == "city"):
+		return "profile.err_" + field + "_too_long"
 	}
 	return "profile.err_" + field + "_invalid"
 }

@@ -10,6 +10,7 @@ import (
 
 	"carfin/db"
 	"carfin/db/dbtest"
+	"carfin/internal/pdftest"
 	"carfin/locale"
 	"carfin/servicing"
 )
@@ -25,6 +26,7 @@ func TestPortalCustomerExperience(t *testing.T) {
 		t.Run("payments hub", func(t *testing.T) { cxPaymentsHub(t, d, s, ab) })
 		t.Run("history", func(t *testing.T) { cxHistory(t, s, ab) })
 		t.Run("lease-end mileage", func(t *testing.T) { cxLeaseEnd(t, s, ab) })
+		t.Run("address limits", func(t *testing.T) { cxAddress(t, d, s, ab) })
 	})
 }
 
@@ -128,4 +130,96 @@ func cxLeaseEnd(t *testing.T, s *server, ab accountBook) {
 	quote := r.url
 	b.get(quote).must(t, 200, "Odómetro al firmar", locale.Number("es", ad.OdometerStart)+" millas", "Millas recorridas")
 	b.lang = ""
+}
+
+// cxAddress: a street address of 150 to 500 characters, a city past 28,
+// a state that is no state, a ZIP that is none, an address in another
+// script: each refused next to its field in words that say the limit,
+// nothing written. The longest address allowed prints whole on the payoff
+// letter, a line each.
+func cxAddress(t *testing.T, d *db.DB, s *server, ab accountBook) {
+	b := s.browser("198.51.100.123")
+	b.mustSignIn(ab.current.email, testPassword)
+	var before string
+	read := func() string {
+		var l1, l2, city, state, zip string
+		if err := d.Read.QueryRow(`SELECT address_line1, address_line2, city, state, zip FROM customers WHERE id = $1`, ab.current.id).
+			Scan(&l1, &l2, &city, &state, &zip); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join([]string{l1, l2, city, state, zip}, "|")
+	}
+	before = read()
+	form := func(kv ...string) url.Values {
+		f := url.Values{"line1": {"1200 Harbor View Blvd"}, "line2": {""}, "city": {"Columbus"}, "state": {"OH"}, "zip": {"43215"}}
+		for i := 0; i < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name  string
+		form  url.Values
+		field string
+		msg   string
+	}{
+		{"150 characters", form("line1", strings.Repeat("1200 Harbor View Boulevard ", 6)[:150]), "line1", "Use at most 40 characters for the street address"},
+		{"500 characters", form("line1", strings.Repeat("x", 500)), "line1", "Use at most 40 characters for the street address"},
+		{"41 characters", form("line1", strings.Repeat("W", 41)), "line1", "Use at most 40 characters"},
+		{"second line", form("line2", strings.Repeat("Apartment 12 ", 4)), "line2", "Use at most 40 characters for the second line"},
+		{"city", form("city", "Llanfairpwllgwyngyllgogerychwyrndrobwll"), "city", "Use at most 28 characters for the city"},
+		{"another script", form("city", "東京"), "city", "Enter the city in Latin letters"},
+		{"no such state", form("state", "XX"), "state", "Enter a US state or territory"},
+		{"ZIP", form("zip", "432"), "zip", "Enter a 5-digit ZIP code"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.post("/profile/address", tc.form)
+			r.must(t, 422, `id="`+tc.field+`-error"`, tc.msg)
+			if after := read(); after != before {
+				t.Fatalf("a refused address was written: %s", after)
+			}
+		})
+	}
+	b.lang = "es"
+	b.post("/profile/address", form("line1", strings.Repeat("x", 300))).must(t, 422, "Use como máximo 40 caracteres")
+	b.lang = ""
+	if after := read(); after != before {
+		t.Fatalf("a refused address was written: %s", after)
+	}
+
+	// The longest allowed, saved, prints whole on the letter.
+	line1, line2, city := "12500 North Harbor View Boulevard Unit 7", "Building 14 Suite 2200 Attn Accounts Pay", "Rancho Santa Margarita Hlls"
+	if len(line1) != 40 || len(line2) != 40 || len(city) > 28 {
+		t.Fatalf("test address %d %d %d", len(line1), len(line2), len(city))
+	}
+	b.post("/profile/address", form("line1", line1, "line2", line2, "city", city, "state", "CA", "zip", "92688-1234")).
+		must(t, 200, "Your mailing address was changed")
+	loan := ab.current.loan()
+	path := "/contracts/" + itoa(loan.ID) + "/payoff"
+	page := b.get(path)
+	m := regexp.MustCompile(`<option value="(\d{4}-\d{2}-\d{2})"`).FindAllStringSubmatch(page.body, -1)
+	if len(m) == 0 {
+		t.Fatalf("no good-through dates:\n%s", clip(page.body))
+	}
+	q := b.post(path, url.Values{"good_through": {m[0][1]}})
+	q.must(t, 200, "Payoff quote PQ-")
+	doc := regexp.MustCompile(`href="/documents/(\d+)" download`).FindStringSubmatch(q.body)
+	if doc == nil {
+		t.Fatalf("no letter link:\n%s", clip(q.body))
+	}
+	letter := b.get("/documents/" + doc[1])
+	letter.must(t, 200)
+	text := pdftest.Text(t, []byte(letter.body))
+	if text == "" {
+		return // no pdftotext here (CI has it)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(text, "\n") {
+		lines[strings.TrimSpace(l)] = true
+	}
+	for _, want := range []string{line1, line2, city + ", CA 92688-1234"} {
+		if !lines[want] {
+			t.Errorf("the letter lacks the line %q:\n%s", want, text)
+		}
+	}
 }

@@ -276,11 +276,11 @@ func TestPortalPhoneAndAddress(t *testing.T) {
 			msg   string
 		}{
 			{url.Values{"line1": {""}, "city": {"Columbus"}, "state": {"OH"}, "zip": {"43215"}}, "line1", "Enter the street address."},
-			{url.Values{"line1": {"1 A St"}, "city": {"<script>alert(1)</script>"}, "state": {"OH"}, "zip": {"43215"}}, "city", "Enter the city in at most 100 characters"},
+			{url.Values{"line1": {"1 A St"}, "city": {"<script>alert(1)</script>"}, "state": {"OH"}, "zip": {"43215"}}, "city", "Enter the city in Latin letters"},
 			{url.Values{"line1": {"1 A St"}, "city": {"Columbus"}, "state": {"XX"}, "zip": {"43215"}}, "state", "Enter a US state or territory"},
 			{url.Values{"line1": {"1 A St"}, "city": {"Columbus"}, "state": {"OH"}, "zip": {"4321"}}, "zip", "Enter a 5-digit ZIP code"},
 			{url.Values{"line1": {"1 A St"}, "city": {"Columbus"}, "state": {"OH"}, "zip": {"43215-12"}}, "zip", "Enter a 5-digit ZIP code"},
-			{url.Values{"line1": {strings.Repeat("x", 201)}, "city": {"Columbus"}, "state": {"OH"}, "zip": {"43215"}}, "line1", "at most 200 characters"},
+			{url.Values{"line1": {strings.Repeat("x", 201)}, "city": {"Columbus"}, "state": {"OH"}, "zip": {"43215"}}, "line1", "Use at most 40 characters for the street address"},
 		} {
 			r := b.post("/profile/address", tc.form)
 			r.must(t, 422, `id="`+tc.field+`-error"`, tc.msg, `href="#`+tc.field+`"`)
@@ -516,7 +516,7 @@ func TestPortalFAQAndContact(t *testing.T) {
 		s := startServe(t, d)
 		anon := s.browser("198.51.100.80")
 		anon.get("/faq").must(t, 200, "Questions and answers", "How can I make a payment?", `role="search"`)
-		anon.get("/faq?q=PAYOFF+quote").must(t, 200, "answers for “PAYOFF quote”", "How do I get a payoff quote?")
+		anon.get("/faq?q=PAYOFF+quote").must(t, 200, "1 answer for “PAYOFF quote”.", "How do I get a payoff quote?")
 		r := anon.get("/faq?q=" + url.QueryEscape(`<script>alert(1)</script>`))
 		r.must(t, 200, "No answers for “&lt;script&gt;alert(1)&lt;/script&gt;”")
 		r.mustNot(t, "<script>alert(1)</script>")
