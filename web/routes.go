@@ -58,13 +58,15 @@ func (s *Server) routes() http.Handler {
 	s.supportRoutes(mux, auth)
 	s.paymentRoutes(mux, auth)
 
-	// Assets and probes.
-	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(handleNotFound(v))))
+	// Assets and probes; anything else is not found, with the signed-in
+	// navigation for a customer who is signed in.
+	notFound := withSessionPeek(id, v)(handleNotFound(v))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(notFound)))
 	mux.Handle("GET /theme.css", handleThemeCSS(v))
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(s.db))
 	mux.Handle("GET /logo", handleLogo(s.cfg.Logo))
-	mux.Handle("/", handleNotFound(v))
+	mux.Handle("/", notFound)
 
 	cop := http.NewCrossOriginProtection()
 	return chain(withRoute(mux),
