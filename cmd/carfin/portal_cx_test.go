@@ -223,3 +223,43 @@ func cxAddress(t *testing.T, d *db.DB, s *server, ab accountBook) {
 		}
 	}
 }
+
+// TestPortalFAQSearch (issue 13): the FAQ's thirty-odd questions under
+// their topics; a search counts its answers in words that agree with the
+// count ("1 answer", "12 respuestas") and finds Spanish words whatever
+// their accents. On both engines.
+func TestPortalFAQSearch(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := startServe(t, d)
+		b := s.browser("198.51.100.140")
+		all := b.get("/faq")
+		all.must(t, 200, "Payments and due dates", "Autopay", "Payoff and your title", "Selling or trading in your vehicle", "Lease end",
+			"Insurance", "Trouble paying", "Security", "Credit reporting", "What is a 10-day payoff?", "What is a loss payee, and how do I list you?")
+		if n := strings.Count(all.body, `<article class="faq-q">`); n < 30 {
+			t.Errorf("the FAQ has %d questions", n)
+		}
+		if n := strings.Count(all.body, `<section class="card" aria-labelledby="t-`); n < 8 {
+			t.Errorf("the FAQ has %d topics", n)
+		}
+		for _, tc := range []struct {
+			name, lang, q string
+			want          []string
+		}{
+			{"one answer", "", "GAP", []string{"1 answer for “GAP”.", "My vehicle was totaled or stolen. What happens now?"}},
+			{"three answers", "", "payoff quote", []string{"3 answers for “payoff quote”."}},
+			{"none", "", "zebra", []string{"No answers for “zebra”."}},
+			{"Spanish without accents", "es", "vehiculo", []string{"12 respuestas para “vehiculo”.", "¿Puedo vender o cambiar mi vehículo antes de terminar de pagarlo?"}},
+			{"Spanish with accents and capitals", "es", "VEHÍCULO", []string{"12 respuestas para “VEHÍCULO”."}},
+			{"Spanish, one answer", "es", "loss payee", []string{"1 respuesta para “loss payee”.", "¿Qué es el beneficiario de la póliza (loss payee)"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				b.lang = tc.lang
+				defer func() { b.lang = "" }()
+				r := b.get("/faq?q=" + url.QueryEscape(tc.q))
+				r.must(t, 200, tc.want...)
+				r.mustNot(t, "1 answers", "1 respuestas")
+			})
+		}
+	})
+}

@@ -516,7 +516,7 @@ func TestPortalFAQAndContact(t *testing.T) {
 		s := startServe(t, d)
 		anon := s.browser("198.51.100.80")
 		anon.get("/faq").must(t, 200, "Questions and answers", "How can I make a payment?", `role="search"`)
-		anon.get("/faq?q=PAYOFF+quote").must(t, 200, "1 answer for “PAYOFF quote”.", "How do I get a payoff quote?")
+		anon.get("/faq?q=PAYOFF+quote").must(t, 200, "3 answers for “PAYOFF quote”.", "How do I get a payoff quote?")
 		r := anon.get("/faq?q=" + url.QueryEscape(`<script>alert(1)</script>`))
 		r.must(t, 200, "No answers for “&lt;script&gt;alert(1)&lt;/script&gt;”")
 		r.mustNot(t, "<script>alert(1)</script>")
