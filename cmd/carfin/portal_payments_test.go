@@ -603,7 +603,7 @@ func oneTimePages(t *testing.T, f *payFixture) {
 		"The returned-payment fee in your contract was charged.")
 	a.get(lp).must(t, 200, "Returned. Your bank returned the payment because the account did not have enough money.", `class="callout warn"`)
 	hr := a.get(hist)
-	hr.must(t, 200, "(returned)")
+	hr.must(t, 200, `<span class="status status-bad">returned</span>`, "Payment returned by your bank (owed again)")
 	hr.mustNot(t, "pending: final after")
 
 	// Spanish.
