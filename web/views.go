@@ -204,8 +204,22 @@ func (p *page) Val(field string) string { return p.Form[field] }
 // HasLogo reports whether the lender configured a logo.
 func (p *page) HasLogo() bool { return p.v.cfg.Logo != nil }
 
-// IdleSeconds is the idle timeout, for the warning script.
-func (p *page) IdleSeconds() int { return int(identity.SessionIdle.Seconds()) }
+// IdleCheck is when the idle-warning script first asks the server how
+// long the session has left, in seconds after the page loads: two minutes
+// before the earliest it can end. The session was read for this request,
+// so its last activity is at most a minute old (identity records activity
+// once a minute): what is left now is at least the shorter of the idle
+// timeout and the time to the absolute limit, less that minute.
+func (p *page) IdleCheck() int {
+	if p.Session == nil {
+		return 0
+	}
+	left := identity.SessionIdle
+	if abs := p.Session.ExpiresAt.Sub(p.Session.LastSeenAt); abs < left {
+		left = abs
+	}
+	return max(1, int((left-2*time.Minute)/time.Second))
+}
 
 // OtherLang is the language the switcher offers.
 func (p *page) OtherLang() string {

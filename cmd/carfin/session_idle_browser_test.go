@@ -59,6 +59,15 @@ func TestBrowserIdleWarning(t *testing.T) {
 	b.WaitPath("/")
 
 	b.Go("/messages/new")
+	// The page asks first 13 minutes after loading (two minutes before
+	// the earliest end), not on every page view.
+	if first := browsertest.Eval[string](b, `document.body.dataset.idleCheck`); first != "780" {
+		t.Errorf("first check after %q s, want 780", first)
+	}
+	if n := browsertest.Eval[int](b, asked); n != 0 {
+		t.Errorf("the page asked the server %d times on loading", n)
+	}
+	browsertest.Eval[bool](b, comeBack)
 	until("the page asks the server how long is left", asked+` >= 1`)
 	subject, body := "Payoff question", "I typed this before going for coffee.\nPlease keep it."
 	b.Fill("#subject", subject)

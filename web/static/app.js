@@ -88,7 +88,7 @@
   // page goes to sign-in, which says why and returns here afterwards.
   // t holds the dialog's words in the page's language (layout.html).
   var idleWarnSeconds = 60, idleRecheckSeconds = 15, idleRetrySeconds = 30;
-  function idleWarning(t) {
+  function idleWarning(t, firstCheck) {
     var dialog, textEl, leftEl, errorEl, stay, signout, returnFocus;
     var timer = 0, tick = 0, deadline = 0, extending = false;
     var here = location.pathname + location.search;
@@ -194,7 +194,10 @@
     // Timers sleep with the tab or the computer: ask again on return.
     document.addEventListener("visibilitychange", function () { if (!document.hidden) check(); });
     window.addEventListener("pageshow", function (e) { if (e.persisted) check(); });
-    check();
+    // The page says when to ask first: two minutes before the earliest
+    // the session can end by what the server knew when it made the page
+    // (no request on every page view).
+    later(firstCheck);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -234,7 +237,7 @@
       var left = Date.parse(text.dataset.deadline) - Date.now();
       setTimeout(function () { location.assign("/login?timeout=1"); }, Math.max(left, 0) + 1000);
     } else if (document.body.dataset.idleTexts && window.fetch && window.HTMLDialogElement) {
-      idleWarning(JSON.parse(document.body.dataset.idleTexts));
+      idleWarning(JSON.parse(document.body.dataset.idleTexts), parseInt(document.body.dataset.idleCheck || "1", 10));
     }
   });
 })();
