@@ -59,7 +59,7 @@ func handleProfileEmailRequest(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		value := r.PostFormValue("email")
 		err := id.RequestEmailChange(r.Context(), v.sessionToken(r), value, v.client(w, r))
-		if handleContactRequestError(w, r, v, identity.ContactEmail, value, err) {
+		if handleContactRequestError(w, r, id, v, identity.ContactEmail, value, err) {
 			redirect(w, r, "/profile/email/verify")
 		}
 	})
@@ -67,7 +67,7 @@ func handleProfileEmailRequest(id *identity.Service, v *views) http.Handler {
 
 // handleContactRequestError answers a failed email or phone change
 // request and reports whether it succeeded instead.
-func handleContactRequestError(w http.ResponseWriter, r *http.Request, v *views, kind, value string, err error) bool {
+func handleContactRequestError(w http.ResponseWriter, r *http.Request, id *identity.Service, v *views, kind, value string, err error) bool {
 	switch {
 	case err == nil:
 		return true
@@ -80,7 +80,7 @@ func handleContactRequestError(w http.ResponseWriter, r *http.Request, v *views,
 	case errors.Is(err, identity.ErrThrottled):
 		renderContactForm(w, r, v, http.StatusTooManyRequests, kind, value, "err.throttled")
 	case errors.Is(err, identity.ErrNoSession):
-		redirect(w, r, "/login?timeout=1")
+		redirect(w, r, "/login?ended="+endedParam(r, id, v, v.sessionToken(r)))
 	default:
 		serverError(w, r, v, err)
 	}

@@ -22,7 +22,7 @@ func handleProfilePhoneRequest(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		value := r.PostFormValue("phone")
 		err := id.RequestPhoneChange(r.Context(), v.sessionToken(r), value, v.client(w, r))
-		if handleContactRequestError(w, r, v, identity.ContactPhone, value, err) {
+		if handleContactRequestError(w, r, id, v, identity.ContactPhone, value, err) {
 			redirect(w, r, "/profile/phone/verify")
 		}
 	})

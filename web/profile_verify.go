@@ -77,7 +77,7 @@ func verified(w http.ResponseWriter, r *http.Request, id *identity.Service, v *v
 	case errors.Is(err, identity.ErrEmailTaken):
 		renderContactForm(w, r, v, http.StatusConflict, kind, "", "profile.err_email_taken")
 	case errors.Is(err, identity.ErrNoSession):
-		redirect(w, r, "/login?timeout=1")
+		redirect(w, r, "/login?ended="+endedParam(r, id, v, v.sessionToken(r)))
 	default:
 		serverError(w, r, v, err)
 	}

@@ -235,7 +235,7 @@
     var text = document.getElementById("idle-text");
     if (text && text.dataset.deadline) {
       var left = Date.parse(text.dataset.deadline) - Date.now();
-      setTimeout(function () { location.assign("/login?timeout=1"); }, Math.max(left, 0) + 1000);
+      setTimeout(function () { location.assign("/login?ended=idle"); }, Math.max(left, 0) + 1000);
     } else if (document.body.dataset.idleTexts && window.fetch && window.HTMLDialogElement) {
       idleWarning(JSON.parse(document.body.dataset.idleTexts), parseInt(document.body.dataset.idleCheck || "1", 10));
     }
