@@ -102,7 +102,7 @@ func browserPayments(t *testing.T, d *db.DB) {
 
 	b = browsertest.Start(t, s.base)
 	signIn()
-	b.Click(`header a[href="/payments"]`)
+	b.Click(`nav.nav-primary a[href="/payments"]`)
 	b.WaitPath("/payments")
 	check("payments-empty")
 

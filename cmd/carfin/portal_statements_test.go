@@ -74,7 +74,7 @@ func ensureStatements(t *testing.T, d *db.DB, c portalCustomer, today calendar.D
 }
 
 // statementIDs are the ids of the statements a page lists, in its order.
-var statementLink = regexp.MustCompile(`<a href="/documents/(\d+)" download>(?:Download|Descargar) \(PDF\)<span class="sr">, ([^<]+)</span></a>`)
+var statementLink = regexp.MustCompile(`<a href="/documents/(\d+)" download>(?:<svg[^>]*>.*?</svg>)?(?:Download|Descargar) \(PDF\)<span class="sr">, ([^<]+)</span></a>`)
 
 func listedStatements(body string) (ids, labels []string) {
 	for _, m := range statementLink.FindAllStringSubmatch(body, -1) {

@@ -378,7 +378,8 @@ func TestServeLogo(t *testing.T) {
 	if ct, csp := r.header.Get("Content-Type"), r.header.Get("Content-Security-Policy"); ct != "image/svg+xml" || !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") {
 		t.Errorf("logo served as %q with CSP %q", ct, csp)
 	}
-	b.get("/login").must(t, 200, `<img src="/logo" alt="" height="32">`)
+	// The logo stands for the name, which the header then leaves out.
+	b.get("/login").must(t, 200, `<a class="brand" href="/"><img src="/logo" alt="Northwind Motor Finance" height="40"></a>`)
 	if _, err := loadLogo(t.TempDir() + "/logo.gif"); err == nil {
 		t.Error("a .gif logo was accepted")
 	}
