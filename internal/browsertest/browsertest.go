@@ -43,8 +43,9 @@ type Browser struct {
 	axeSrc    []byte // axe.min.js, read once
 }
 
-// chromiumPath finds Chromium, or returns "".
-func chromiumPath() string {
+// ChromiumPath finds Chromium ($CARFIN_CHROMIUM, or chromium on PATH),
+// or returns "". Other tools that drive a browser (Lighthouse) use it too.
+func ChromiumPath() string {
 	if p := os.Getenv("CARFIN_CHROMIUM"); p != "" {
 		return p
 	}
@@ -78,7 +79,7 @@ func Start(t testing.TB, base string) *Browser {
 // for a test that visits many pages in one browser.
 func StartFor(t testing.TB, base string, budget time.Duration) *Browser {
 	t.Helper()
-	path := chromiumPath()
+	path := ChromiumPath()
 	if path == "" {
 		missing(t, "browser test skipped: Chromium not found (install Debian's chromium or set CARFIN_CHROMIUM)")
 	}
