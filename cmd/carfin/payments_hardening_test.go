@@ -348,7 +348,7 @@ func TestAmountsAgree(t *testing.T) {
 				want := []string{dollars(sm.AmountDueCents), dollars(sm.PayoffCents)}
 				if sm.PastDueCents > 0 {
 					late++
-					want = append(want, dollars(sm.PastDueCents), fmt.Sprintf("(%d days late)", sm.DaysPastDue))
+					want = append(want, dollars(sm.PastDueCents), fmt.Sprintf("(%d %s late)", sm.DaysPastDue, days(sm.DaysPastDue)))
 				}
 				for _, w := range want {
 					if !strings.Contains(home.body, w) {
@@ -373,7 +373,7 @@ func TestAmountsAgree(t *testing.T) {
 				}
 				page := b.get("/contracts/" + itoa(sm.ID))
 				page.must(t, 200, dollars(sm.PayoffCents))
-				if sm.DaysPastDue > 0 && !strings.Contains(page.body, fmt.Sprintf("%d days past due", sm.DaysPastDue)) {
+				if sm.DaysPastDue > 0 && !strings.Contains(page.body, fmt.Sprintf("%d %s past due", sm.DaysPastDue, days(sm.DaysPastDue))) {
 					t.Errorf("%s: the contract page does not say %d days past due", name, sm.DaysPastDue)
 				}
 			}
@@ -382,4 +382,12 @@ func TestAmountsAgree(t *testing.T) {
 			t.Fatalf("checked %d open contracts, %d past due", checked, late)
 		}
 	})
+}
+
+// days is "day" or "days", as English counts them.
+func days(n int) string {
+	if n == 1 {
+		return "day"
+	}
+	return "days"
 }
