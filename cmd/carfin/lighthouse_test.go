@@ -71,14 +71,9 @@ type lighthouseReport struct {
 		DisplayValue     string   `json:"displayValue"`
 		NumericValue     float64  `json:"numericValue"`
 		Details          struct {
-			Items []struct {
-				Description string `json:"description"`
-				Source      string `json:"source"`
-				URL         string `json:"url"`
-				Node        struct {
-					Snippet string `json:"snippet"`
-				} `json:"node"`
-			} `json:"items"`
+			// Items are a list of objects in most audits, each audit's own
+			// fields; an object in some (the insights).
+			Items json.RawMessage `json:"items"`
 		} `json:"details"`
 	} `json:"audits"`
 }
@@ -112,16 +107,25 @@ func (r lighthouseReport) shortfalls(category string) []string {
 		if a.DisplayValue != "" {
 			s += ", " + a.DisplayValue
 		}
+		var list []map[string]any
+		_ = json.Unmarshal(a.Details.Items, &list) // not a list: nothing to show
 		var items []string
-		for i, it := range a.Details.Items {
+		for i, it := range list {
 			if i == lighthouseItemsMax {
-				items = append(items, fmt.Sprintf("and %d more", len(a.Details.Items)-i))
+				items = append(items, fmt.Sprintf("and %d more", len(list)-i))
 				break
 			}
 			var parts []string
-			for _, p := range []string{it.Source, it.Description, it.URL, it.Node.Snippet} {
-				if p != "" {
-					parts = append(parts, p)
+			for _, k := range []string{"source", "description", "url", "sourceLocation", "node"} {
+				switch v := it[k].(type) {
+				case string:
+					parts = append(parts, v)
+				case map[string]any: // a DOM node's snippet, a source location's URL
+					for _, f := range []string{"snippet", "url"} {
+						if s, ok := v[f].(string); ok {
+							parts = append(parts, s)
+						}
+					}
 				}
 			}
 			items = append(items, strings.Join(parts, " "))
