@@ -179,11 +179,12 @@ func runLighthouse(t *testing.T, lighthouse, chromium, url, headers string, cate
 // performance on each. The scores are logged as a table; a short score
 // lists the audits that fell short.
 //
-// The signed-in pages get the session through --extra-headers: Lighthouse
-// sends those headers with every request it makes, so they hold the
-// session cookie alone (no other origin is ever asked: the pages take
-// nothing from one), and the sign-in page is audited without them (signed
-// in, it sends the customer home).
+// The signed-in pages get the session of a browser that signed in
+// (Browser.CookieHeader) through --extra-headers. Lighthouse sends those
+// headers with every request it makes, the page's own and any other
+// origin's: they hold the site's cookies alone (and TestBrowserEveryPage
+// holds that no page asks another origin), and the sign-in page is
+// audited without them (signed in, it sends the customer home).
 //
 // The server runs in the test binary, under the race detector in CI, on
 // two cores: the pages are audited one at a time, each page is asked for
@@ -210,15 +211,23 @@ func TestLighthouse(t *testing.T) {
 	demoExtras(t, s, env, ab)
 	loan := "/contracts/" + itoa(ab.a.loan().ID)
 
-	// The demo login's session, for the signed-in pages.
-	hb := s.browser("")
-	hb.mustSignIn(ab.a.email, testPassword)
-	cookie := hb.cookie("carfin_session")
-	if cookie == "" {
-		t.Fatal("no session cookie after signing in")
+	// The demo login signs in with Chromium; its cookies (the session's,
+	// whatever its name: carfin_session, or __Host-carfin_session under TLS)
+	// go to Lighthouse as a Cookie header, and to the warming requests.
+	b := browsertest.Start(t, s.base)
+	b.Go("/login")
+	b.Fill("#email", ab.a.email)
+	b.Fill("#password", testPassword)
+	b.Click(`form[action="/login"] button.primary`)
+	b.WaitPath("/")
+	cookie := b.CookieHeader()
+	if !strings.Contains(cookie, "carfin_session=") {
+		t.Fatalf("no session cookie after signing in: %q", cookie)
 	}
+	hb := s.browser("")
+	hb.header.Set("Cookie", cookie)
 	headers := filepath.Join(t.TempDir(), "headers.json")
-	raw, _ := json.Marshal(map[string]string{"Cookie": "carfin_session=" + cookie})
+	raw, _ := json.Marshal(map[string]string{"Cookie": cookie})
 	if err := os.WriteFile(headers, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
