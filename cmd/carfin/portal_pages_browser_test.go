@@ -222,6 +222,13 @@ func TestPortalPagesCoverEveryRoute(t *testing.T) {
 	}
 }
 
+// pageWeight is what a page loaded: its HTML and everything, in bytes as
+// transferred.
+type pageWeight struct {
+	page, lang string
+	doc, total int64
+}
+
 // pageFailure is one check a page failed.
 type pageFailure struct {
 	page, lang string
@@ -264,29 +271,50 @@ func TestBrowserEveryPage(t *testing.T) {
 	t0 := time.Now()
 	var mu sync.Mutex
 	var failures []pageFailure
+	var weights []pageWeight
 	t.Run("pages", func(t *testing.T) {
 		for _, lang := range []string{"en", "es"} {
 			t.Run(lang, func(t *testing.T) {
 				t.Parallel()
-				fs := browsePages(t, s.base, pages, links, lang)
+				fs, ws := browsePages(t, s.base, pages, links, lang)
 				mu.Lock()
-				failures = append(failures, fs...)
+				failures, weights = append(failures, fs...), append(weights, ws...)
 				mu.Unlock()
 			})
 		}
 	})
 	t.Logf("%d pages × %d widths × 2 languages in %s; screenshots in %s", len(pages), len(pageWidths), time.Since(t0).Round(time.Second), browsertest.ArtifactsDir())
+	logPageWeights(t, weights)
 	logPageFailures(t, failures)
+}
+
+// pageWeightsShown is how many of the heaviest pages the log lists.
+const pageWeightsShown = 8
+
+// logPageWeights prints the heaviest pages: all they load, and their HTML.
+func logPageWeights(t *testing.T, weights []pageWeight) {
+	t.Helper()
+	sort.Slice(weights, func(i, j int) bool { return weights[i].total > weights[j].total })
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "heaviest pages (KB as transferred, cache off; budgets %d and %d):\n", pageTotalBytesMax/1024, pageDocBytesMax/1024)
+	for i, w := range weights {
+		if i == pageWeightsShown {
+			break
+		}
+		fmt.Fprintf(&sb, "  %-18s %s  all %5.1f  HTML %5.1f\n", w.page, w.lang, float64(w.total)/1024, float64(w.doc)/1024)
+	}
+	t.Log(sb.String())
 }
 
 // browsePages opens every page in a browser of its own, in one language:
 // the signed-out pages on a first visit, the second step of a sign-in with
 // an authenticator app, then the demo login's pages. It reports each
-// failure with t.Errorf and returns them all.
-func browsePages(t *testing.T, origin string, pages []portalPage, links pageLinks, lang string) []pageFailure {
+// failure with t.Errorf and returns them all, with what each page loaded.
+func browsePages(t *testing.T, origin string, pages []portalPage, links pageLinks, lang string) ([]pageFailure, []pageWeight) {
 	b := browsertest.StartFor(t, origin, 10*time.Minute)
 	traffic := b.RecordTraffic()
 	var failures []pageFailure
+	var weights []pageWeight
 	fail := func(p portalPage, width int64, check, format string, args ...any) {
 		t.Helper()
 		f := pageFailure{page: p.name, lang: lang, width: width, check: check, detail: fmt.Sprintf(format, args...)}
@@ -335,10 +363,11 @@ func browsePages(t *testing.T, origin string, pages []portalPage, links pageLink
 		if busy := traffic.WaitQuiet(100*time.Millisecond, 5*time.Second); busy != nil {
 			fail(p, 0, "requests", "still loading after 5 s: %v", busy)
 		}
-		pageTraffic(p, traffic.Requests(), origin, func(check, format string, args ...any) {
+		doc, total := pageTraffic(p, traffic.Requests(), origin, func(check, format string, args ...any) {
 			t.Helper()
 			fail(p, 0, check, format, args...)
 		})
+		weights = append(weights, pageWeight{page: p.name, lang: lang, doc: doc, total: total})
 	}
 	signIn := func(email, lands string) {
 		t.Helper()
@@ -375,7 +404,7 @@ func browsePages(t *testing.T, origin string, pages []portalPage, links pageLink
 	if visited != len(pages) {
 		t.Errorf("visited %d pages, want %d", visited, len(pages))
 	}
-	return failures
+	return failures, weights
 }
 
 // layoutCheck names the check a layout problem belongs to.
@@ -394,10 +423,10 @@ func layoutCheck(problem string) string {
 
 // pageTraffic checks what a page loaded: its document's answer, its bytes
 // against the budgets, and that every request went to origin and
-// succeeded.
-func pageTraffic(p portalPage, reqs []browsertest.Request, origin string, fail func(check, format string, args ...any)) {
+// succeeded. It returns the bytes of the document's body and of all the
+// page loaded.
+func pageTraffic(p portalPage, reqs []browsertest.Request, origin string, fail func(check, format string, args ...any)) (docBytes, total int64) {
 	var doc *browsertest.Request
-	var total int64
 	var parts []string
 	for i, r := range reqs {
 		if !r.Network() {
@@ -427,7 +456,7 @@ func pageTraffic(p portalPage, reqs []browsertest.Request, origin string, fail f
 	}
 	if doc == nil {
 		fail("page", "no document among the page's requests")
-		return
+		return 0, total
 	}
 	if doc.Status != want {
 		fail("page", "answered %d, want %d", doc.Status, want)
@@ -438,6 +467,7 @@ func pageTraffic(p portalPage, reqs []browsertest.Request, origin string, fail f
 	if total > pageTotalBytesMax {
 		fail("bytes", "the page loads %.1f KB, over %d KB: %s", float64(total)/1024, pageTotalBytesMax/1024, strings.Join(parts, ", "))
 	}
+	return doc.Body, total
 }
 
 // logPageFailures prints the failures by check, each page with the
