@@ -2,8 +2,10 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 
+	"carfin/colour"
 	"carfin/db"
 )
 
@@ -71,5 +73,22 @@ func handleLogo(logo *Logo) http.Handler {
 			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
 		}
 		_, _ = w.Write(logo.Data)
+	})
+}
+
+// handleFavicon serves the tab's icon: the header's monogram, the lender's
+// initials on its primary colour, as SVG (every browser asks for
+// /favicon.ico; the layout names /favicon.svg). Without it each first page
+// of a visit logs a failed request in the browser's console.
+func handleFavicon(b Brand) http.Handler {
+	primary, _ := colour.Parse(b.Primary)
+	svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="%s"/>`+
+		`<text x="32" y="42" font-family="system-ui,sans-serif" font-size="28" font-weight="800" text-anchor="middle" fill="%s">%s</text></svg>`,
+		primary.Hex(), colour.BestText(primary, colour.White).Hex(), template.HTMLEscapeString(b.Initials()))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", staticMaxAge))
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+		_, _ = w.Write([]byte(svg))
 	})
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/xml"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -71,5 +73,24 @@ func TestBrandInitialsAndTheme(t *testing.T) {
 		if c := colour.Contrast(ink, bg); c < colour.TextContrastMin {
 			t.Errorf("accent %s: ink contrast %.2f in %s", accent, c, css)
 		}
+	}
+}
+
+// The tab's icon is the monogram, well-formed SVG that runs nothing.
+func TestFavicon(t *testing.T) {
+	b := DefaultBrand
+	b.Name = `<Acme> & "Sons" Auto`
+	w := httptest.NewRecorder()
+	handleFavicon(b).ServeHTTP(w, httptest.NewRequest("GET", "/favicon.ico", nil))
+	body := w.Body.String()
+	if w.Code != 200 || w.Header().Get("Content-Type") != "image/svg+xml" || !strings.Contains(w.Header().Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("%d %v", w.Code, w.Header())
+	}
+	if err := xml.Unmarshal([]byte(body), new(struct{})); err != nil {
+		t.Errorf("not well-formed: %v\n%s", err, body)
+	}
+	// Words that start with a mark give no initial: no markup reaches the SVG.
+	if !strings.Contains(body, `fill="#0b5394"`) || !strings.Contains(body, ">A</text>") {
+		t.Errorf("favicon: %s", body)
 	}
 }

@@ -79,7 +79,10 @@ func (c *compressWriter) WriteHeader(status int) {
 		if status != http.StatusNoContent && status != http.StatusNotModified && status >= 200 && h.Get("Content-Encoding") == "" && compressibleType(ct) {
 			h.Del("Content-Length")
 			h.Set("Content-Encoding", "gzip")
-			gz := gzipWriters.Get().(*gzip.Writer)
+			gz, ok := gzipWriters.Get().(*gzip.Writer)
+			if !ok {
+				panic("web: the gzip pool holds something else")
+			}
 			gz.Reset(c.ResponseWriter)
 			c.gz = gz
 		}

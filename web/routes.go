@@ -66,6 +66,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(s.db))
 	mux.Handle("GET /logo", handleLogo(s.cfg.Logo))
+	mux.Handle("GET /favicon.ico", handleFavicon(s.cfg.Brand))
+	mux.Handle("GET /favicon.svg", handleFavicon(s.cfg.Brand))
 	mux.Handle("/", notFound)
 
 	cop := http.NewCrossOriginProtection()

@@ -161,6 +161,8 @@ var notPortalPages = map[string]string{
 	"GET /static/":                         "style sheet, script and fonts",
 	"GET /theme.css":                       "the lender's colours",
 	"GET /logo":                            "the lender's logo",
+	"GET /favicon.ico":                     "the tab's icon",
+	"GET /favicon.svg":                     "the tab's icon",
 	"GET /session/remaining":               "the session's time left (JSON, for app.js)",
 	"GET /healthz":                         "liveness probe",
 	"GET /readyz":                          "readiness probe",

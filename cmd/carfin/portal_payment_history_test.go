@@ -68,7 +68,10 @@ func TestPortalPaymentHistory(t *testing.T) {
 		if err != nil || paid.Status == payments.StatusDeclined {
 			t.Fatalf("card payment: %+v %v", paid, err)
 		}
-		proc := f.pay.Config().Processor.(*cardtest.Processor)
+		proc, ok := f.pay.Config().Processor.(*cardtest.Processor)
+		if !ok {
+			t.Fatalf("processor %T", f.pay.Config().Processor)
+		}
 		tok, err := proc.Tokenize(cardtest.Card{Number: "4000000000000069", ExpMonth: 9, ExpYear: time.Now().Year() + 2, CVC: "123"})
 		if err != nil {
 			t.Fatal(err)
