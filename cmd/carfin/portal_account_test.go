@@ -296,7 +296,7 @@ func accountPages(t *testing.T, d *db.DB, s *server, ab accountBook) {
 		a.post(path, url.Values{"good_through": {"soon"}}).must(t, 422, `id="good_through-error"`)
 		through := dates[len(dates)-1]
 		q := a.post(path, url.Values{"good_through": {through.String()}})
-		q.must(t, 200, "Payoff quote PQ-", "Good through "+locale.LongDate("en", through), "Total payoff amount",
+		q.must(t, 200, `Payoff quote <span class="nowrap">PQ-`, "Good through "+locale.LongDate("en", through), "Total payoff amount",
 			"If your payment arrives after", "By wire transfer", "Download the payoff letter")
 		number := regexp.MustCompile(`PQ-\d{8}`).FindString(q.body)
 		if !strings.HasPrefix(q.url, "/contracts/"+itoa(loan.ID)+"/quotes/PQ-") {
@@ -328,7 +328,7 @@ func accountPages(t *testing.T, d *db.DB, s *server, ab accountBook) {
 		a.post(lpath, url.Values{"odometer": {"1"}}).must(t, 422, "below the odometer at signing")
 		le := a.post(lpath, url.Values{"odometer": {"45,000"}})
 		ad, _ := ab.sv.AddresseeOf(context.Background(), ab.a.id, lease.ID)
-		le.must(t, 200, "Lease-end quote LQ-", "45,000 miles", "Buy the vehicle", "Turn the vehicle in", "Disposition fee",
+		le.must(t, 200, `Lease-end quote <span class="nowrap">LQ-`, "45,000 miles", "Buy the vehicle", "Turn the vehicle in", "Disposition fee",
 			locale.Number("en", 45000-ad.OdometerStart-ad.MileageAllowance)+" miles over your allowance")
 		a.post("/contracts/"+itoa(loan.ID)+"/lease-end", url.Values{"odometer": {"45000"}}).must(t, 409, "only for a lease")
 

@@ -122,7 +122,7 @@ func cxLeaseEnd(t *testing.T, s *server, ab accountBook) {
 	reading := ad.OdometerStart + ad.MileageAllowance + 5214
 	r := b.post("/contracts/"+itoa(lease.ID)+"/lease-end", url.Values{"odometer": {fmt.Sprint(reading)}})
 	n := func(v int64) string { return locale.Number("en", v) + " miles" }
-	r.must(t, 200, "Lease-end quote LQ-", "Mileage", "Odometer at signing", n(ad.OdometerStart), n(reading),
+	r.must(t, 200, `Lease-end quote <span class="nowrap">LQ-`, "Mileage", "Odometer at signing", n(ad.OdometerStart), n(reading),
 		"Miles driven (reading less the odometer at signing)", n(reading-ad.OdometerStart), n(ad.MileageAllowance),
 		"Miles over the allowance", n(5214), "Estimated excess mileage charge at turn-in",
 		"You have driven "+n(reading-ad.OdometerStart)+" since signing: "+n(5214)+" over your allowance.")
@@ -202,7 +202,7 @@ func cxAddress(t *testing.T, d *db.DB, s *server, ab accountBook) {
 		t.Fatalf("no good-through dates:\n%s", clip(page.body))
 	}
 	q := b.post(path, url.Values{"good_through": {m[0][1]}})
-	q.must(t, 200, "Payoff quote PQ-")
+	q.must(t, 200, `Payoff quote <span class="nowrap">PQ-`)
 	doc := regexp.MustCompile(`href="/documents/(\d+)" download`).FindStringSubmatch(q.body)
 	if doc == nil {
 		t.Fatalf("no letter link:\n%s", clip(q.body))
