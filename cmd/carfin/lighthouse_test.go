@@ -142,6 +142,36 @@ func (r lighthouseReport) shortfalls(category string) []string {
 // or "" for none) with every request, and returns the report.
 func runLighthouse(t *testing.T, lighthouse, chromium, url, headers string, categories ...string) (lighthouseReport, error) {
 	t.Helper()
+	var r lighthouseReport
+	var err error
+	for try := 1; ; try++ {
+		r, err = runLighthouseOnce(t, lighthouse, chromium, url, headers, categories...)
+		if err == nil || try == lighthouseTries || !lighthouseTransient(err) {
+			return r, err
+		}
+		t.Logf("lighthouse %s, try %d: %v; again", url, try, err)
+	}
+}
+
+// lighthouseTries bounds the runs of one audit that Lighthouse ends with
+// an error of its own tracing ("Please run Lighthouse again"), which
+// happens now and then on a busy machine.
+const lighthouseTries = 3
+
+// lighthouseTransient reports an error that Lighthouse says to retry.
+func lighthouseTransient(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"Please run Lighthouse again", "NO_NAVSTART", "NO_TRACING_STARTED", "NO_FCP", "PROTOCOL_TIMEOUT"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// runLighthouseOnce runs Lighthouse once.
+func runLighthouseOnce(t *testing.T, lighthouse, chromium, url, headers string, categories ...string) (lighthouseReport, error) {
+	t.Helper()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.json")
 	args := []string{url, "--quiet", "--output=json", "--output-path=" + out,
