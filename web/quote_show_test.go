@@ -30,7 +30,7 @@ func TestQuotePageWords(t *testing.T) {
 		want, not  []string
 	}{
 		{"lease-end quote", "en", lease, leaseEnd,
-			[]string{`<a href="/contracts/8/payoff#lease-end">Lease-end quote</a></p>`, "Lease-end quote LQ-00000002"},
+			[]string{`<a href="/contracts/8/payoff#lease-end">Lease-end quote</a></p>`, `<h1>Lease-end quote <span class="nowrap">LQ-00000002</span></h1>`},
 			[]string{"Payoff quote</a>"}},
 		{"lease-end quote, Spanish", "es", lease, leaseEnd,
 			[]string{`<a href="/contracts/8/payoff#lease-end">Cotización de fin de arrendamiento</a></p>`},
