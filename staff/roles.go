@@ -1,0 +1,154 @@
+package staff
+
+import (
+	"fmt"
+
+	"carfin/money"
+)
+
+// Role is what a staff member is there to do. What each role may do is
+// the table grants below, nowhere else: the console asks Can.
+type Role string
+
+const (
+	// Agent serves customers: reads accounts, verifies callers, unlocks,
+	// replies, takes payments and requests waivers and reversals.
+	Agent Role = "agent"
+	// Supervisor does what an agent does, and approves or rejects other
+	// staff's requests and handles complaints.
+	Supervisor Role = "supervisor"
+	// Admin manages staff accounts and settings; it serves no customer
+	// and approves no money, so whoever controls accounts cannot also
+	// move money (separation of duties).
+	Admin Role = "admin"
+	// Auditor reads, and changes nothing.
+	Auditor Role = "auditor"
+)
+
+// Roles lists every role, in the order the console shows them.
+var Roles = []Role{Agent, Supervisor, Admin, Auditor}
+
+// ParseRole returns the role named s, or ErrUnknownRole.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q (want agent, supervisor, admin or auditor)", ErrUnknownRole, s)
+}
+
+// Action is one thing a staff member may do in the console. Its value is
+// the audit action's name.
+type Action string
+
+const (
+	ViewCustomer        Action = "customer.view"
+	VerifyCaller        Action = "caller.verify"
+	UnlockLogin         Action = "login.unlock"
+	ResetSecondFactor   Action = "factor.reset"
+	EndSessions         Action = "sessions.end"
+	ResendEnrolment     Action = "enrolment.resend"
+	ReplyMessage        Action = "message.reply"
+	CloseMessage        Action = "message.close"
+	AddNote             Action = "note.add"
+	TakePhonePayment    Action = "payment.phone"
+	IssuePayoffQuote    Action = "payoff.quote"
+	RequestWaiver       Action = "waiver.request"
+	RequestReversal     Action = "reversal.request"
+	RequestAdjustment   Action = "adjustment.request"
+	RequestReturnReview Action = "return_review.request"
+	ApproveRequest      Action = "request.approve"
+	RejectRequest       Action = "request.reject"
+	ManageComplaints    Action = "complaint.manage"
+	ManageStaff         Action = "staff.manage"
+	ChangeSettings      Action = "settings.change"
+	ReadAudit           Action = "audit.read"
+)
+
+// Actions lists every action with whether it changes anything (an
+// auditor may do only those that do not).
+var Actions = []struct {
+	Action  Action
+	Changes bool
+}{
+	{ViewCustomer, false},
+	{VerifyCaller, true}, // records a verification on the call
+	{UnlockLogin, true},
+	{ResetSecondFactor, true},
+	{EndSessions, true},
+	{ResendEnrolment, true},
+	{ReplyMessage, true},
+	{CloseMessage, true},
+	{AddNote, true},
+	{TakePhonePayment, true},
+	{IssuePayoffQuote, true},
+	{RequestWaiver, true},
+	{RequestReversal, true},
+	{RequestAdjustment, true},
+	{RequestReturnReview, true},
+	{ApproveRequest, true},
+	{RejectRequest, true},
+	{ManageComplaints, true},
+	{ManageStaff, true},
+	{ChangeSettings, true},
+	{ReadAudit, false},
+}
+
+// serving is what every role that serves customers may do.
+var serving = []Action{ViewCustomer, VerifyCaller, UnlockLogin, ResetSecondFactor, EndSessions, ResendEnrolment,
+	ReplyMessage, CloseMessage, AddNote, TakePhonePayment, IssuePayoffQuote,
+	RequestWaiver, RequestReversal, RequestAdjustment, RequestReturnReview}
+
+// grants is THE table of who may do what. A role not listed may do
+// nothing; an action not listed for a role is refused.
+var grants = map[Role][]Action{
+	Agent:      serving,
+	Supervisor: append(append([]Action{}, serving...), ApproveRequest, RejectRequest, ManageComplaints, ReadAudit),
+	Admin:      {ViewCustomer, ManageStaff, ChangeSettings, ReadAudit},
+	Auditor:    {ViewCustomer, ReadAudit},
+}
+
+// Can reports whether role may take action.
+func Can(r Role, a Action) bool {
+	for _, g := range grants[r] {
+		if g == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Kind is a kind of request that moves money or changes a balance, under
+// maker-checker.
+type Kind string
+
+const (
+	Waiver       Kind = "waiver"
+	Reversal     Kind = "reversal"
+	Adjustment   Kind = "adjustment"
+	ReturnReview Kind = "return_review"
+)
+
+// Kinds lists every kind of request.
+var Kinds = []Kind{Waiver, Reversal, Adjustment, ReturnReview}
+
+// limits is the table of the largest amount each role's own request of a
+// kind takes effect with, on its own authority; above it (and at any
+// amount where the limit is 0) a supervisor other than the requester must
+// approve. An agent waives up to $100.00 of fees; any reversal,
+// adjustment or return review needs a second person (issue 14).
+var limits = map[Role]map[Kind]money.Cents{
+	Agent:      {Waiver: 100_00},
+	Supervisor: {Waiver: 500_00},
+}
+
+// Limit returns the largest amount of kind that role may request with no
+// second approver (0: every request needs one).
+func Limit(r Role, k Kind) money.Cents { return limits[r][k] }
+
+// NeedsApproval reports whether role's request of kind for amountCents
+// needs a supervisor other than the requester.
+func NeedsApproval(r Role, k Kind, amountCents money.Cents) bool {
+	return amountCents <= 0 || amountCents > Limit(r, k)
+}
