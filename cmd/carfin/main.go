@@ -66,6 +66,7 @@ commands:
   statements  make a date's statements (statements run --date D), write its print batch (statements print --date D),
             or print one again (statements reprint --document N)
   tax       write the year's Form 1098-VLI filing file (tax 1098-vli --year Y [--out DIR])
+  staff     add the first admin and print its enrolment link (staff add --email E --role admin), or list staff (staff list)
   jobs      run background jobs (jobs run), or close business days (jobs dayclose --date D)
   bench     time the servicing paths on a synthetic book (bench --db DSN --contracts N)
   version   print the version
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runACH(ctx, rest, getenv, stdout, stderr)
 	case "tax":
 		return runTax(ctx, rest, getenv, stdout)
+	case "staff":
+		return runStaff(ctx, rest, getenv, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "carfin", version)
 		return nil
