@@ -40,7 +40,10 @@ func (s *Service) Request(ctx context.Context, by Staff, kind Kind, contractID i
 	if _, ok := Policies[by.Role]; !ok {
 		return 0, fmt.Errorf("role %q: %w", by.Role, ErrForbidden)
 	}
-	if err := mayRequest(by.Role, kind, 0); err != nil && !errors.Is(err, ErrLimit) {
+	// The amount a waiver or adjustment names is checked against the role
+	// first; a reversal's or review's amount is the payment's, checked
+	// once it is read.
+	if err := mayRequest(by.Role, kind, target.AmountCents); err != nil {
 		return 0, err
 	}
 	r := Request{Kind: kind, ContractID: contractID, Reason: reason, RequestedBy: by.LoginID, RequesterRole: by.Role, Status: StatusPending}

@@ -1,6 +1,8 @@
 package approvals
 
 import (
+	"strings"
+
 	"carfin/finance"
 	"carfin/money"
 )
@@ -86,9 +88,16 @@ type roleError struct {
 
 func (e *roleError) Error() string {
 	if e.err == ErrLimit {
-		return "a " + e.role + " may " + e.what + " a " + string(e.kind) + " of up to " + e.ceiling.String() + ", not " + e.amount.Abs().String() + ": " + e.err.Error()
+		return article(e.role) + " " + e.role + " may " + e.what + " a " + string(e.kind) + " of up to " + e.ceiling.String() + ", not " + e.amount.Abs().String() + ": " + e.err.Error()
 	}
-	return "a " + e.role + " may not " + e.what + " a " + string(e.kind) + ": " + e.err.Error()
+	return article(e.role) + " " + e.role + " may not " + e.what + " a " + string(e.kind) + ": " + e.err.Error()
 }
 
 func (e *roleError) Unwrap() error { return e.err }
+
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}
