@@ -184,6 +184,27 @@ func (s *Service) Member(ctx context.Context, loginID int64) (Member, error) {
 	return member(ctx, s.db.Read, loginID)
 }
 
+// MemberByEmail returns the staff account of an email. Returns
+// ErrNotFound.
+func (s *Service) MemberByEmail(ctx context.Context, email string) (Member, error) {
+	var id int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT m.login_id FROM staff_members m JOIN logins l ON l.id = m.login_id
+		WHERE l.realm = 'staff' AND l.email = $1`, identity.NormalizeEmail(email)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Member{}, ErrNotFound
+	}
+	if err != nil {
+		return Member{}, fmt.Errorf("read staff member %s: %w", email, err)
+	}
+	return s.Member(ctx, id)
+}
+
+// May reports whether the member may take action now: active (enrolled,
+// not disabled) and granted it by their role. The console asks this on
+// every request, reading the member afresh, so a disabled account or a
+// changed role takes effect at once.
+func (m Member) May(a Action) bool { return m.Status == Active && Can(m.Role, a) }
+
 // List returns the staff accounts by email.
 func (s *Service) List(ctx context.Context) ([]Member, error) {
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+memberColumns+` FROM staff_members m JOIN logins l ON l.id = m.login_id
@@ -204,13 +225,15 @@ func (s *Service) List(ctx context.Context) ([]Member, error) {
 }
 
 // authorize checks, in tx, that by may manage staff: an active admin, or
-// the system adding the first admin while no admin is enabled (from the
-// command line: whoever runs it holds the database anyway, and after
-// that every change is attributable to a person). Returns ErrForbidden.
+// the system adding (or sending a new link to) an admin while no admin
+// is active: the first admin, from the command line, whose link may
+// expire before they enrol. Whoever runs the command holds the database
+// anyway; once an admin is active, every change is a person's, audited.
+// Returns ErrForbidden.
 func authorize(ctx context.Context, tx *db.Tx, by Actor, role Role) error {
 	if by.LoginID == 0 {
 		var admins int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff_members WHERE role = 'admin' AND status <> 'disabled'`).Scan(&admins); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff_members WHERE role = 'admin' AND status = 'active'`).Scan(&admins); err != nil {
 			return fmt.Errorf("count admins: %w", err)
 		}
 		if admins == 0 && role == Admin {
@@ -219,7 +242,7 @@ func authorize(ctx context.Context, tx *db.Tx, by Actor, role Role) error {
 		if admins == 0 {
 			return fmt.Errorf("%w: the first staff member must be an admin", ErrForbidden)
 		}
-		return fmt.Errorf("%w: an admin exists; staff are added by an admin", ErrForbidden)
+		return fmt.Errorf("%w: an admin is active; staff are managed by an admin", ErrForbidden)
 	}
 	m, err := member(ctx, tx, by.LoginID)
 	if errors.Is(err, ErrNotFound) {
@@ -300,7 +323,8 @@ func newEnrolment(ctx context.Context, tx *db.Tx, loginID int64) (Enrolment, err
 }
 
 // ResendEnrolment makes a new enrolment link for a member who has not
-// enrolled yet (the old link stops working). Admin only. Returns
+// enrolled yet (the old link stops working). An admin, or the system for
+// an admin while no admin is active (authorize). Returns
 // ErrForbidden, ErrNotFound, ErrReasonRequired, or ErrNoChange when the
 // member is not pending.
 func (s *Service) ResendEnrolment(ctx context.Context, by Actor, loginID int64, reason string) (Enrolment, error) {
