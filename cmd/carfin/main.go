@@ -66,7 +66,8 @@ commands:
   statements  make a date's statements (statements run --date D), write its print batch (statements print --date D),
             or print one again (statements reprint --document N)
   tax       write the year's Form 1098-VLI filing file (tax 1098-vli --year Y [--out DIR])
-  staff     add the first admin and print its enrolment link (staff add --email E --role admin), or list staff (staff list)
+  staff     add the first admin and print its enrolment link (staff add --email E --role admin),
+            print a new link for it (staff resend --email E), or list staff (staff list)
   jobs      run background jobs (jobs run), or close business days (jobs dayclose --date D)
   bench     time the servicing paths on a synthetic book (bench --db DSN --contracts N)
   version   print the version

@@ -19,6 +19,7 @@ import (
 // one-time link under --base-url and its expiry 72 hours on; it refuses a
 // first staff member who is not an admin, any second one (the console
 // adds those), bad input with exit status 2, and writes nothing then;
+// `carfin staff resend` prints a new link for the pending first admin;
 // `carfin staff list` prints the members.
 func TestStaffCommand(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
@@ -78,6 +79,17 @@ func TestStaffCommand(t *testing.T) {
 			exp, err := time.Parse(time.RFC3339, x[1])
 			if err != nil || exp.Before(before.Add(staff.EnrolmentTTL-time.Minute)) || exp.After(time.Now().Add(staff.EnrolmentTTL)) {
 				t.Fatalf("expiry %q (%v)", x[1], err)
+			}
+			out, err = carfin("resend", "--email", "ADA@northwind.example", "--base-url", "https://portal.northwind.example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m2 := regexp.MustCompile(`enrolment link \(use once, give only to them\): (\S+)`).FindStringSubmatch(out); m2 == nil || m2[1] == m[1] ||
+				!strings.HasPrefix(m2[1], "https://portal.northwind.example/staff/enrol?token=") {
+				t.Fatalf("resend:\n%s", out)
+			}
+			if _, err := carfin("resend", "--email", "nobody@northwind.example"); !errors.Is(err, staff.ErrNotFound) {
+				t.Fatalf("resend to nobody: %v", err)
 			}
 			if _, err := carfin("add", "--email", "bo@northwind.example", "--role", "agent"); !errors.Is(err, staff.ErrForbidden) {
 				t.Fatalf("second add from the command line: %v", err)
