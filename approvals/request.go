@@ -20,7 +20,8 @@ import (
 // stands: a waiver must be positive and at most the fees owed today, an
 // adjustment non-zero and on an open loan whose principal it keeps at or
 // above zero, a reversal must name a payment event of the contract not
-// reversed yet, a review a return of a payment of the contract awaiting
+// reversed yet and not made through carfin's payments (see
+// payments.PaymentOfEvent), a review a return of a payment of the contract awaiting
 // review, with a decision. It returns ErrForbidden or ErrLimit (by's role,
 // see Policies), ErrInvalid (wrapped with what is wrong), ErrDuplicate (a
 // request for the same event or return is pending); on any error nothing
@@ -129,6 +130,13 @@ func (s *Service) check(ctx context.Context, tx *db.Tx, kind Kind, contractID in
 		ek, owner, amount, err := servicing.EventOf(ctx, tx, target.EventID)
 		if err != nil || owner != contractID || ek != servicing.EventPayment {
 			return 0, fmt.Errorf("event %d is not a payment of contract %d: %w", target.EventID, contractID, ErrInvalid)
+		}
+		if pid, err := payments.PaymentOfEvent(ctx, tx, contractID, target.EventID); err != nil || pid != 0 {
+			if err != nil {
+				return 0, err
+			}
+			return 0, fmt.Errorf("event %d is payment %s made through carfin: it is undone by its return or a refund, not a reversal: %w",
+				target.EventID, payments.Confirmation(pid), ErrInvalid)
 		}
 		if rev, err := servicing.Reversed(ctx, tx, target.EventID); err != nil || rev {
 			if err != nil {

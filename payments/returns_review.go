@@ -138,3 +138,21 @@ func clipText(s string, n int) string {
 	}
 	return s
 }
+
+// PaymentOfEvent returns the payment (of contract contractID) whose
+// posting is servicing event eventID, or 0 when the event is not a
+// payment made through carfin's payments (a check posted by staff, an
+// imported payment). Reversing such an event in servicing alone would
+// leave the payment, its ACH transit and its card settlement as they
+// were: its reversal is a return or a refund, not a bare reversal.
+func PaymentOfEvent(ctx context.Context, q db.Querier, contractID, eventID int64) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM payments WHERE contract_id = $1 AND servicing_event_id = $2`, contractID, eventID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("payment of event %d: %w", eventID, err)
+	}
+	return id, nil
+}

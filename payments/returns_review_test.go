@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"carfin/approvals"
@@ -113,6 +114,16 @@ func TestReturnReviewUnderApproval(t *testing.T) {
 		}
 		if _, err := ap.Request(e.ctx, agent, approvals.ReturnReview, loan, approvals.Target{ReturnID: returnOf["R71"], Decision: approvals.Dismiss}, "again"); !errors.Is(err, approvals.ErrInvalid) {
 			t.Errorf("a reviewed return requested again: %v", err)
+		}
+		// A payment made through carfin is undone by its return or a
+		// refund, never by a bare reversal.
+		var event int64
+		if err := d.Read.QueryRowContext(e.ctx, `SELECT servicing_event_id FROM payments WHERE id = $1`, paid[1].ID).Scan(&event); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ap.Request(e.ctx, agent, approvals.PaymentReversal, loan, approvals.Target{EventID: event}, "wrong account"); !errors.Is(err, approvals.ErrInvalid) ||
+			!strings.Contains(err.Error(), "made through carfin") {
+			t.Errorf("reversal of a portal payment: %v", err)
 		}
 		e.checks()
 	})
