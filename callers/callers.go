@@ -15,6 +15,10 @@
 //   - Failures are throttled in the database, so every server counts the
 //     same: at most failsPerCustomerHour per customer and failsPerStaffHour
 //     per staff member in any hour (ErrThrottled).
+//     An attempt refused by the throttle is recorded as a failure too, so
+//     the hour runs from the last try. Attempts on one customer, and by one
+//     staff member, are counted one at a time (row locks), so concurrent
+//     tries cannot slip past the limits.
 //   - Secrets are compared in constant time.
 //
 // Until a caller is verified, the console shows only Masked: the name and
@@ -245,14 +249,17 @@ func checkFields(fields ...string) error {
 	return nil
 }
 
-// requireStaff returns ErrNotStaff unless by is a staff login.
+// requireStaff returns ErrNotStaff unless by is a staff login, and locks
+// the login's row (PostgreSQL) so that the staff member's attempts count
+// one at a time.
 func requireStaff(ctx context.Context, tx *db.Tx, by int64) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE id = $1 AND realm = 'staff'`, by).Scan(&n); err != nil {
-		return fmt.Errorf("read staff %d: %w", by, err)
-	}
-	if n == 0 {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM logins WHERE id = $1 AND realm = 'staff'`+tx.DB().ForUpdate(), by).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotStaff
+	}
+	if err != nil {
+		return fmt.Errorf("read staff %d: %w", by, err)
 	}
 	return nil
 }

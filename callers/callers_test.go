@@ -403,3 +403,34 @@ func mustAtoi(t *testing.T, s string) int {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestThrottleConcurrent: attempts on one customer made at once, by two
+// staff members, still check the answers at most five times in the hour.
+func TestThrottleConcurrent(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		s := callers.New(d, "Northwind")
+		const attempts = 12
+		errs := make(chan error, attempts)
+		for i := range attempts {
+			by := []int64{f.agent, f.other}[i%2]
+			go func() {
+				_, err := s.Verify(ctx, by, "", annAccount, callers.Answers{ZIP: "00000"})
+				errs <- err
+			}()
+		}
+		for range attempts {
+			if err := <-errs; !errors.Is(err, callers.ErrNotVerified) && !errors.Is(err, callers.ErrThrottled) {
+				t.Errorf("Verify: %v", err)
+			}
+		}
+		for result, want := range map[string]int{"fail": 5, "throttled": attempts - 5} {
+			if n := count(t, d, `SELECT count(*) FROM audit_events WHERE action = 'caller.verify' AND details LIKE $1`,
+				`%"result":"`+result+`"%`); n != want {
+				t.Errorf("%d attempts audited %s, want %d", n, result, want)
+			}
+		}
+	})
+}
