@@ -183,8 +183,6 @@ type customer struct {
 	phone, lang          string
 	birth                calendar.Date
 	hasLogin             bool
-	firstName, lastName  string
-	accountNumber        string
 }
 
 // customerOf reads the customer of accountNumber, locking the row
@@ -193,12 +191,12 @@ type customer struct {
 func customerOf(ctx context.Context, tx *db.Tx, accountNumber string) (customer, error) {
 	var c customer
 	var loginEmail sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT cu.id, cu.zip, cu.ssn_last4, cu.birth_date, cu.phone, cu.first_name, cu.last_name, co.account_number,
+	err := tx.QueryRowContext(ctx, `SELECT cu.id, cu.zip, cu.ssn_last4, cu.birth_date, cu.phone,
 			(SELECT l.email FROM logins l WHERE l.customer_id = cu.id AND l.realm = 'customer'),
 			COALESCE((SELECT p.lang FROM notification_preferences p WHERE p.customer_id = cu.id), 'en')
 		FROM contracts co JOIN customers cu ON cu.id = co.customer_id
 		WHERE co.account_number = $1`+tx.DB().ForUpdate(), strings.TrimSpace(accountNumber)).Scan(
-		&c.id, &c.zip, &c.ssnLast4, &c.birth, &c.phone, &c.firstName, &c.lastName, &c.accountNumber, &loginEmail, &c.lang)
+		&c.id, &c.zip, &c.ssnLast4, &c.birth, &c.phone, &loginEmail, &c.lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return customer{}, nil
 	}
