@@ -145,9 +145,23 @@ func (s *Service) Verify(ctx context.Context, by int64, callID, accountNumber st
 	if err := checkFields(callID, accountNumber, a.ZIP, a.SSNLast4); err != nil {
 		return Verification{}, err
 	}
+	return s.attempt(ctx, by, callID, accountNumber, MethodQuestions, func(_ *db.Tx, c customer) (bool, error) {
+		return answersMatch(c, a), nil
+	})
+}
+
+// attempt runs one verification by method for the staff login by: it
+// checks the staff member, reads and locks the customer of accountNumber,
+// applies the throttles, asks check (for a known customer only, and not
+// when throttled) whether the caller passed, and records and audits the
+// attempt. It returns the passed Verification, or ErrNotVerified or
+// ErrThrottled (both recorded), ErrNotStaff, or the database's error.
+func (s *Service) attempt(ctx context.Context, by int64, callID, accountNumber, method string,
+	check func(*db.Tx, customer) (bool, error)) (Verification, error) {
 	var v Verification
 	var result error
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		result = nil // a retried transaction starts afresh
 		if err := requireStaff(ctx, tx, by); err != nil {
 			return err
 		}
@@ -156,15 +170,19 @@ func (s *Service) Verify(ctx context.Context, by int64, callID, accountNumber st
 			return err
 		}
 		limited, err := throttled(ctx, tx, by, c.id)
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case limited:
+		}
+		if limited {
 			result = ErrThrottled
-		case c.id == 0 || !answersMatch(c, a):
+		} else if c.id == 0 {
+			result = ErrNotVerified
+		} else if ok, err := check(tx, c); err != nil {
+			return err
+		} else if !ok {
 			result = ErrNotVerified
 		}
-		v, err = record(ctx, tx, by, c.id, callID, MethodQuestions, result)
+		v, err = record(ctx, tx, by, c.id, callID, method, result)
 		return err
 	})
 	if err != nil {

@@ -127,45 +127,14 @@ func (s *Service) CheckCode(ctx context.Context, by int64, callID, accountNumber
 		return Verification{}, err
 	}
 	code = strings.TrimSpace(code)
-	var v Verification
-	var result error
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		if err := requireStaff(ctx, tx, by); err != nil {
-			return err
-		}
-		c, err := customerOf(ctx, tx, accountNumber)
-		if err != nil {
-			return err
-		}
-		limited, err := throttled(ctx, tx, by, c.id)
-		if err != nil {
-			return err
-		}
-		if limited {
-			result = ErrThrottled
-		} else if ok, err := useCode(ctx, tx, by, c.id, code); err != nil {
-			return err
-		} else if !ok {
-			result = ErrNotVerified
-		}
-		v, err = record(ctx, tx, by, c.id, callID, MethodCode, result)
-		return err
+	return s.attempt(ctx, by, callID, accountNumber, MethodCode, func(tx *db.Tx, c customer) (bool, error) {
+		return useCode(ctx, tx, by, c.id, code)
 	})
-	if err != nil {
-		return Verification{}, err
-	}
-	if result != nil {
-		return Verification{}, result
-	}
-	return v, nil
 }
 
 // useCode checks code against the live code for the call and spends a try
 // or, when it matches, the code. It reports whether it matched.
 func useCode(ctx context.Context, tx *db.Tx, by, customerID int64, code string) (bool, error) {
-	if customerID == 0 {
-		return false, nil
-	}
 	var id int64
 	var hash string
 	err := tx.QueryRowContext(ctx, `SELECT id, code_hash FROM caller_codes
