@@ -29,7 +29,9 @@ func (s *Service) Approve(ctx context.Context, by Staff, id int64, note string) 
 }
 
 // Reject rejects request id; nothing posts. The rules of who may decide
-// are Approve's (a rejection is a decision of the checker too).
+// are Approve's (a rejection is a decision of the checker too), except
+// that the amount limits do not apply: a supervisor may reject a request
+// only an admin could approve.
 func (s *Service) Reject(ctx context.Context, by Staff, id int64, note string) (Request, error) {
 	return s.decide(ctx, by, id, note, StatusRejected)
 }
@@ -60,7 +62,13 @@ func (s *Service) decide(ctx context.Context, by Staff, id int64, note string, t
 		if by.LoginID == r.RequestedBy {
 			return fmt.Errorf("request %d: %w", id, ErrSelfApproval)
 		}
-		if err := mayApprove(by.Role, r.Kind, r.AmountCents); err != nil {
+		// Rejecting posts nothing, so any approver of the kind may reject,
+		// whatever the amount; approving needs a limit that covers it.
+		amount := r.AmountCents
+		if to == StatusRejected {
+			amount = 0
+		}
+		if err := mayApprove(by.Role, r.Kind, amount); err != nil {
 			return err
 		}
 		now := tx.Now()

@@ -57,8 +57,18 @@ func TestRoleLimits(t *testing.T) {
 				want := before
 				if err == nil {
 					want++
-				} else if _, err := e.ap.Reject(e.ctx, admin, id, "tidy up"); err != nil {
-					t.Fatal(err)
+				} else {
+					// Whoever may approve the kind may reject it, whatever
+					// the amount; whoever may not approve it may not reject it.
+					_, err := e.ap.Reject(e.ctx, tc.approver, id, "no")
+					if errors.Is(tc.approveErr, approvals.ErrLimit) && err != nil || errors.Is(tc.approveErr, approvals.ErrForbidden) && !errors.Is(err, approvals.ErrForbidden) {
+						t.Errorf("reject: %v (approve: %v)", err, tc.approveErr)
+					}
+				}
+				if r, _ := e.ap.Get(e.ctx, id); r.Status == approvals.StatusPending {
+					if _, err := e.ap.Reject(e.ctx, admin, id, "tidy up"); err != nil {
+						t.Fatal(err)
+					}
 				}
 				if n := e.posted(t); n != want {
 					t.Errorf("%d postings, want %d", n, want)
