@@ -1,10 +1,6 @@
 package staff
 
-import (
-	"fmt"
-
-	"carfin/money"
-)
+import "fmt"
 
 // Role is what a staff member is there to do. What each role may do is
 // the table grants below, nowhere else: the console asks Can.
@@ -17,9 +13,9 @@ const (
 	// Supervisor does what an agent does, and approves or rejects other
 	// staff's requests and handles complaints.
 	Supervisor Role = "supervisor"
-	// Admin manages staff accounts and settings; it serves no customer
-	// and approves no money, so whoever controls accounts cannot also
-	// move money (separation of duties).
+	// Admin manages staff accounts and settings, and requests and
+	// approves the money changes above a supervisor's ceiling (as
+	// approvals.Policies says); it does not serve customers' day-to-day.
 	Admin Role = "admin"
 	// Auditor reads, and changes nothing.
 	Auditor Role = "auditor"
@@ -101,12 +97,17 @@ var serving = []Action{ViewCustomer, VerifyCaller, UnlockLogin, ResetSecondFacto
 	RequestWaiver, RequestReversal, RequestAdjustment, RequestReturnReview}
 
 // grants is THE table of who may do what. A role not listed may do
-// nothing; an action not listed for a role is refused.
+// nothing; an action not listed for a role is refused. How much money a
+// role may request or approve, by kind, is approvals.Policies (the
+// money table beside the ledger's rules); a test holds the two tables
+// to agree on who may request and approve at all. Every request needs an
+// approver other than its requester whatever the amount (maker-checker).
 var grants = map[Role][]Action{
 	Agent:      serving,
 	Supervisor: append(append([]Action{}, serving...), ApproveRequest, RejectRequest, ManageComplaints, ReadAudit),
-	Admin:      {ViewCustomer, ManageStaff, ChangeSettings, ReadAudit},
-	Auditor:    {ViewCustomer, ReadAudit},
+	Admin: {ViewCustomer, ManageStaff, ChangeSettings, ReadAudit,
+		RequestWaiver, RequestReversal, RequestAdjustment, RequestReturnReview, ApproveRequest, RejectRequest},
+	Auditor: {ViewCustomer, ReadAudit},
 }
 
 // Can reports whether role may take action.
@@ -117,38 +118,4 @@ func Can(r Role, a Action) bool {
 		}
 	}
 	return false
-}
-
-// Kind is a kind of request that moves money or changes a balance, under
-// maker-checker.
-type Kind string
-
-const (
-	Waiver       Kind = "waiver"
-	Reversal     Kind = "reversal"
-	Adjustment   Kind = "adjustment"
-	ReturnReview Kind = "return_review"
-)
-
-// Kinds lists every kind of request.
-var Kinds = []Kind{Waiver, Reversal, Adjustment, ReturnReview}
-
-// limits is the table of the largest amount each role's own request of a
-// kind takes effect with, on its own authority; above it (and at any
-// amount where the limit is 0) a supervisor other than the requester must
-// approve. An agent waives up to $100.00 of fees; any reversal,
-// adjustment or return review needs a second person (issue 14).
-var limits = map[Role]map[Kind]money.Cents{
-	Agent:      {Waiver: 100_00},
-	Supervisor: {Waiver: 500_00},
-}
-
-// Limit returns the largest amount of kind that role may request with no
-// second approver (0: every request needs one).
-func Limit(r Role, k Kind) money.Cents { return limits[r][k] }
-
-// NeedsApproval reports whether role's request of kind for amountCents
-// needs a supervisor other than the requester.
-func NeedsApproval(r Role, k Kind, amountCents money.Cents) bool {
-	return amountCents <= 0 || amountCents > Limit(r, k)
 }
