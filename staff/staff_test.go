@@ -394,3 +394,46 @@ func TestStaffChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestStaffEnrolConcurrent: the same link submitted at once from several
+// browsers enrols exactly once.
+func TestStaffEnrolConcurrent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s, _ := newService(t, d)
+		e, err := s.Add(ctx, System, "admin@northwind.example", "Admin", Admin, "go-live")
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup, err := s.EnrolmentTOTP(ctx, e.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := codeAt(t, d, setup.Secret)
+		const n = 5
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := s.Enrol(ctx, e.Token, staffPassword, code, identity.Client{})
+				errs <- err
+			}()
+		}
+		ok := 0
+		for range n {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.Is(err, ErrTokenInvalid):
+			default:
+				t.Errorf("enrol: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d enrolments succeeded, want 1", ok)
+		}
+		var enrols int
+		if err := d.SQL.QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE action = 'staff.enrol'`).Scan(&enrols); err != nil || enrols != 1 {
+			t.Fatalf("%d staff.enrol events (%v)", enrols, err)
+		}
+	})
+}
