@@ -74,7 +74,8 @@ func (s *Service) decide(ctx context.Context, by Staff, id int64, note string, t
 		now := tx.Now()
 		if !now.Before(r.ExpiresAt) {
 			expired = true
-			return s.expire(ctx, tx, r)
+			_, err := s.expire(ctx, tx, r)
+			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE approval_requests SET status = $1, decided_by = $2, decided_at = $3, note = $4
 			WHERE id = $5 AND status = 'pending' AND expires_at > $3`, string(to), by.LoginID, now, note, id)
@@ -151,52 +152,70 @@ func clip(s string, n int) string {
 	return s
 }
 
-// expire marks r expired (by the database clock) and audits it.
-func (s *Service) expire(ctx context.Context, tx *db.Tx, r Request) error {
+// expire marks r expired (by the database clock) and audits it, and
+// reports whether it did: false if another transaction decided or expired
+// it first.
+func (s *Service) expire(ctx context.Context, tx *db.Tx, r Request) (bool, error) {
 	now := tx.Now()
 	res, err := tx.ExecContext(ctx, `UPDATE approval_requests SET status = 'expired', decided_at = $1 WHERE id = $2 AND status = 'pending' AND expires_at <= $1`,
 		now, r.ID)
 	if err != nil {
-		return fmt.Errorf("expire request %d: %w", r.ID, err)
+		return false, fmt.Errorf("expire request %d: %w", r.ID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return nil // another transaction decided or expired it
+		return false, err
 	}
-	return audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "approval.expire", Subject: subject(r.ContractID),
+	return true, audit.Record(ctx, tx, audit.Event{Actor: "system", Action: "approval.expire", Subject: subject(r.ContractID),
 		Details: r.details("requested_by", r.RequestedBy)})
 }
 
 // ExpireStale marks the pending requests older than Lifetime expired, up
-// to expireBatchMax per call, and returns how many it marked.
+// to expireBatchMax per call, audited as "system", and returns how many it
+// marked. A request another transaction decided or expired meanwhile is
+// left as it is.
 func (s *Service) ExpireStale(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		n = 0
-		rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+` FROM approval_requests WHERE status = 'pending' AND expires_at <= $1
-			ORDER BY id LIMIT `+strconv.Itoa(expireBatchMax), tx.Now())
+		var err error
+		n, err = s.expireSelected(ctx, tx, `SELECT `+requestColumns+` FROM approval_requests WHERE status = 'pending' AND expires_at <= $1
+			ORDER BY id LIMIT `+strconv.Itoa(expireBatchMax)+tx.DB().ForUpdate(), tx.Now())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire stale requests: %w", err)
+	}
+	return n, nil
+}
+
+// expireSelected marks expired (see expire) the requests query selects
+// (requestColumns) and returns how many it marked.
+func (s *Service) expireSelected(ctx context.Context, tx *db.Tx, query string, args ...any) (int, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	var stale []Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
 		if err != nil {
-			return err
+			rows.Close()
+			return 0, err
 		}
-		var stale []Request
-		for rows.Next() {
-			r, err := scanRequest(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			stale = append(stale, r)
+		stale = append(stale, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range stale {
+		marked, err := s.expire(ctx, tx, r)
+		if err != nil {
+			return 0, err
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, r := range stale {
-			if err := s.expire(ctx, tx, r); err != nil {
-				return err
-			}
+		if marked {
 			n++
 		}
-		return nil
-	})
-	return n, err
+	}
+	return n, nil
 }

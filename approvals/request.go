@@ -24,8 +24,10 @@ import (
 // payments.PaymentOfEvent), a review a return of a payment of the contract awaiting
 // review, with a decision. It returns ErrForbidden or ErrLimit (by's role,
 // see Policies), ErrInvalid (wrapped with what is wrong), ErrDuplicate (a
-// request for the same event or return is pending); on any error nothing
-// is written.
+// request for the same event or return is pending, checked first and
+// enforced by the database, so two agents at once make one); on any error
+// nothing is written. A pending request for the same target older than
+// Lifetime is marked expired (and audited) first, in the same transaction.
 func (s *Service) Request(ctx context.Context, by Staff, kind Kind, contractID int64, target Target, reason string) (int64, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
@@ -58,9 +60,14 @@ func (s *Service) Request(ctx context.Context, by Staff, kind Kind, contractID i
 		}
 		r.EventID, r.ReturnID, r.Decision = target.EventID, target.ReturnID, target.Decision
 		if r.EventID != 0 || r.ReturnID != 0 {
+			// A request past its lifetime that ExpireStale has not marked yet
+			// still holds its target's unique index: mark it here.
+			if err := s.expireTarget(ctx, tx, r.EventID, r.ReturnID); err != nil {
+				return err
+			}
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM approval_requests WHERE status = 'pending' AND expires_at > $1
-				AND (event_id = $2 OR return_id = $3)`, tx.Now(), r.EventID, r.ReturnID).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM approval_requests WHERE status = 'pending'
+				AND (event_id = $1 OR return_id = $2)`, r.EventID, r.ReturnID).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -73,6 +80,11 @@ func (s *Service) Request(ctx context.Context, by Staff, kind Kind, contractID i
 			requested_by, requester_role, requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 			string(kind), contractID, r.AmountCents, nullID(r.EventID), nullID(r.ReturnID), string(r.Decision), reason,
 			by.LoginID, by.Role, r.RequestedAt, r.ExpiresAt).Scan(&r.ID); err != nil {
+			if db.IsUniqueViolation(err) {
+				// Another request for the target committed after the count:
+				// the partial unique indexes of pending requests hold.
+				return ErrDuplicate
+			}
 			return fmt.Errorf("record request: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: by.actor(), Action: "approval.request", Subject: subject(contractID),
@@ -172,4 +184,12 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
+}
+
+// expireTarget marks expired, in tx, the pending requests for event eventID
+// or return returnID (0: none) that are older than Lifetime.
+func (s *Service) expireTarget(ctx context.Context, tx *db.Tx, eventID, returnID int64) error {
+	_, err := s.expireSelected(ctx, tx, `SELECT `+requestColumns+` FROM approval_requests WHERE status = 'pending' AND expires_at <= $1
+		AND (event_id = $2 OR return_id = $3) ORDER BY id`+tx.DB().ForUpdate(), tx.Now(), eventID, returnID)
+	return err
 }

@@ -4,7 +4,10 @@
 -- supervisor other than the requester approves it. A request expires 72
 -- hours after it was made. The status moves once, out of 'pending', under
 -- a guarded UPDATE, so two approvers racing post once; the posting's
--- idempotency key "approval:<id>" is the second guard.
+-- idempotency key "approval:<id>" is the second guard. At most one request
+-- per event or return is pending, enforced here (two agents at the same
+-- instant both pass a count); a request past its 72 hours is marked
+-- expired before a new one for its target is made.
 
 -- +goose Up
 CREATE TABLE approval_requests (
@@ -36,6 +39,9 @@ CREATE TABLE approval_requests (
 -- The work queue (oldest first) and the expiry sweep.
 CREATE INDEX approval_requests_pending ON approval_requests (status, requested_at, id);
 CREATE INDEX approval_requests_contract ON approval_requests (contract_id, id);
+-- One pending request per target.
+CREATE UNIQUE INDEX approval_requests_pending_event ON approval_requests (event_id) WHERE status = 'pending';
+CREATE UNIQUE INDEX approval_requests_pending_return ON approval_requests (return_id) WHERE status = 'pending';
 
 -- +goose Down
 DROP TABLE approval_requests;
