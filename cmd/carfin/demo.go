@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,11 +14,16 @@ import (
 	"strings"
 	"time"
 
+	"carfin/approvals"
 	"carfin/calendar"
+	"carfin/complaints"
 	"carfin/db"
 	"carfin/demo"
 	"carfin/identity"
 	"carfin/keyring"
+	"carfin/notes"
+	"carfin/servicing"
+	"carfin/support"
 	"carfin/tax"
 	"carfin/web"
 )
@@ -32,7 +38,10 @@ const demoPassword = "northwind-test-drive-2026"
 // already has one), creates the logins of two demo customers (a loan and
 // a lease, both current; a loan three months past due; no second factor),
 // prints them as "demo login: EMAIL PASSWORD" and "past-due login: EMAIL
-// PASSWORD" with the business date, and serves the portal until
+// PASSWORD" with the business date, makes one staff member per role,
+// printed as "demo staff login: EMAIL PASSWORD" and "demo staff totp:
+// EMAIL BASE32KEY" (the same key again on a reused --data), gives the
+// staff console's work queues open work, and serves the portal until
 // interrupted. Without --data the file lives in a fresh temporary
 // directory, so every run starts from a clean book.
 //
@@ -126,7 +135,12 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := ensureDemoTax(ctx, d, cfg, book); err != nil {
 		return err
 	}
+	staffLogins, err := ensureDemoStaff(ctx, d, cfg, book)
+	if err != nil {
+		return err
+	}
 	printDemoLogins(stdout, cfg.BaseURL, book)
+	printDemoStaff(stdout, staffLogins)
 	if cfg.Brand.Name == web.DefaultBrand.Name {
 		cfg.Brand.Name = demo.LenderName
 	}
@@ -192,6 +206,54 @@ func printDemoLogins(w io.Writer, base string, book demo.Book) {
 		fmt.Fprintf(w, "past-due login: %s %s (a loan three months past due, with late fees)\n", demo.PastDueEmail, demoPassword)
 	}
 	fmt.Fprintf(w, "sign in at %s/login\n", base)
+}
+
+// demoLockout is the lockout of the demo's identity service when it
+// seeds the staff console's work: one wrong password locks, for a working
+// day, so the locked-accounts queue has a login locked today without ten
+// sign-in attempts. serve runs with the ordinary limits.
+var demoLockout = identity.Limits{LockoutFailures: 1, LockoutDuration: 12 * time.Hour}
+
+// ensureDemoStaff makes the demo's staff, one per role, ready to sign in
+// with demoPassword and an authenticator app (demo.Staff), and gives the
+// console's work queues open work (demo.StaffWork), through the services
+// serve runs with.
+func ensureDemoStaff(ctx context.Context, d *db.DB, cfg serveConfig, book demo.Book) ([]demo.StaffLogin, error) {
+	cutoff, err := calendar.ParseCutoff(cfg.Cutoff, cfg.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	sv := servicing.New(d, cutoff.Today)
+	pay, _, _, err := servePayments(cfg, d, sv, cutoff, cfg.BaseURL, true, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		return nil, err
+	}
+	var keys *keyring.Keyring
+	if k := pay.Config().Keys; k != nil {
+		keys = k.Keyring // authenticator seeds are sealed under the payments key ring, as serve does
+	}
+	id, err := identity.New(identity.Config{DB: d, Params: cfg.hashParams, BaseURL: cfg.BaseURL, LenderName: demo.LenderName,
+		Location: cutoff.Location, Keys: keys, Limits: demoLockout, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	logins, err := demo.Staff(ctx, d, id, keys, demoPassword)
+	if err != nil {
+		return nil, err
+	}
+	w := demo.Work{DB: d, Identity: id, Support: support.New(d, support.Config{LenderName: demo.LenderName, BaseURL: cfg.BaseURL}),
+		Approvals: approvals.New(d, sv, pay, cutoff.Today), Complaints: complaints.New(d, cutoff.Today), Notes: notes.New(d),
+		Today: cutoff.Today(d.Now()), BaseURL: cfg.BaseURL}
+	return logins, demo.StaffWork(ctx, w, book, logins)
+}
+
+// printDemoStaff prints the demo's staff logins, one line for the
+// password and one for the authenticator key of each.
+func printDemoStaff(w io.Writer, logins []demo.StaffLogin) {
+	for _, l := range logins {
+		fmt.Fprintf(w, "demo staff login: %s %s\n", l.Email, demoPassword)
+		fmt.Fprintf(w, "demo staff totp: %s %s\n", l.Email, l.Secret)
+	}
 }
 
 // ensureDemoLogins gives the demo customers (the demo login's and the

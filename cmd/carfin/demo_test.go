@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"carfin/demo"
+	"carfin/staff"
 )
 
 // demoRun is a `carfin demo` serving in the background.
@@ -91,6 +93,8 @@ func TestDemoOneOriginAndRestart(t *testing.T) {
 			t.Errorf("the demo did not print %q:\n%s", want, first.out)
 		}
 	}
+
+	staffKeys := demoStaffLines(t, first.out)
 
 	// The seeded emails link to the portal where it listens.
 	raw, err := sql.Open("sqlite", filepath.Join(dir, "carfin.db"))
@@ -176,6 +180,10 @@ func TestDemoOneOriginAndRestart(t *testing.T) {
 			t.Errorf("the second run did not print %q:\n%s", want, second.out)
 		}
 	}
+	if again := demoStaffLines(t, second.out); !maps.Equal(again, staffKeys) {
+		t.Errorf("the second run printed other staff keys: %v, first %v", again, staffKeys)
+	}
+	demoQueues(t, raw)
 	for _, who := range []struct {
 		email, sees string
 	}{{demo.LoginEmail, "NW-100001"}, {demo.PastDueEmail, "NW-100004"}} {
@@ -196,5 +204,51 @@ func TestDemoOneOriginAndRestart(t *testing.T) {
 	}
 	if err := raw.QueryRow(`SELECT count(*) FROM payment_methods WHERE customer_id = $1`, login).Scan(&methods); err != nil || methods != 2 {
 		t.Errorf("the demo login's customer has %d payment methods: %v", methods, err)
+	}
+}
+
+// demoStaffLines checks that out has a staff login and an authenticator
+// key for each role, and returns the keys by address.
+func demoStaffLines(t *testing.T, out string) map[string]string {
+	t.Helper()
+	keys := map[string]string{}
+	for _, role := range staff.Roles {
+		email := string(role) + "@northwind.example"
+		if !strings.Contains(out, "\ndemo staff login: "+email+" "+demoPassword+"\n") {
+			t.Errorf("no staff login for %s:\n%s", role, out)
+		}
+		m := regexp.MustCompile(`\ndemo staff totp: ` + regexp.QuoteMeta(email) + ` ([A-Z2-7]{16,})\n`).FindStringSubmatch(out)
+		if m == nil {
+			t.Errorf("no authenticator key for %s:\n%s", role, out)
+			continue
+		}
+		if _, err := demo.StaffCode(m[1], time.Now()); err != nil {
+			t.Errorf("%s: key %q makes no code: %v", role, m[1], err)
+		}
+		keys[email] = m[1]
+	}
+	return keys
+}
+
+// demoQueues checks that each queue of the staff console's home page has
+// open work in the demo's database.
+func demoQueues(t *testing.T, raw *sql.DB) {
+	t.Helper()
+	now := time.Now().UTC()
+	for _, q := range []struct {
+		queue, query string
+		args         []any
+	}{
+		{"unanswered messages", `SELECT count(*) FROM support_threads WHERE unread_by_staff = 1`, nil},
+		{"requests awaiting approval", `SELECT count(*) FROM approval_requests WHERE status = 'pending' AND kind = 'fee_waiver'`, nil},
+		{"complaints", `SELECT count(*) FROM complaints WHERE status = 'open'`, nil},
+		{"notes", `SELECT count(*) FROM customer_notes`, nil},
+		{"locked accounts", `SELECT count(*) FROM logins WHERE realm = 'customer' AND locked_until > $1`, []any{now}},
+		{"active staff", `SELECT count(*) FROM staff_members WHERE status = 'active'`, nil},
+	} {
+		var n int
+		if err := raw.QueryRow(q.query, q.args...).Scan(&n); err != nil || n == 0 {
+			t.Errorf("%s: %d (%v)", q.queue, n, err)
+		}
 	}
 }
