@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"carfin/approvals"
 	"carfin/calendar"
 	"carfin/db"
 	"carfin/payments"
@@ -101,6 +102,9 @@ type Config struct {
 	// (yearend.go): tax returns and year-end statements in January, and
 	// corrections of reported years.
 	YearEnd func(ctx context.Context, d calendar.Date) error
+	// Approvals, when set, adds the periodic marking of stale approval
+	// requests as expired (approvals.go).
+	Approvals *approvals.Service
 	// Observe, when set, is told of every job worked: its kind, whether
 	// it failed and how long it ran (the job results on /metrics).
 	Observe func(kind string, failed bool, took time.Duration)
@@ -145,6 +149,9 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 	if cfg.YearEnd != nil {
 		river.AddWorker(workers, &yearEndWorker{cfg: cfg})
 	}
+	if cfg.Approvals != nil {
+		river.AddWorker(workers, &approvalsExpireWorker{cfg: cfg, runner: r})
+	}
 	if cfg.Payments != nil {
 		river.AddWorker(workers, &paymentsDueWorker{cfg: cfg, runner: r})
 		river.AddWorker(workers, &paymentsDayWorker{cfg: cfg, runner: r})
@@ -169,6 +176,11 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 		if cfg.Payments != nil {
 			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(paymentsCheckEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return PaymentsDueArgs{}, uniqueByArgs },
+				&river.PeriodicJobOpts{RunOnStart: true}))
+		}
+		if cfg.Approvals != nil {
+			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(approvalsExpireEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return ApprovalsExpireArgs{}, approvalsExpireOpts },
 				&river.PeriodicJobOpts{RunOnStart: true}))
 		}
 	}
