@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"carfin/approvals"
 	"carfin/calendar"
@@ -16,6 +17,7 @@ import (
 	"carfin/identity"
 	"carfin/money"
 	"carfin/notes"
+	"carfin/payments"
 	"carfin/staff"
 	"carfin/support"
 )
@@ -29,6 +31,10 @@ type Work struct {
 	Approvals  *approvals.Service
 	Complaints *complaints.Service
 	Notes      *notes.Service
+	// PaymentsOn returns the payments service serve runs, over a view of
+	// the database (db.DB.AsOf): the returned payment is sent on a
+	// business day of its own.
+	PaymentsOn func(*db.DB) (*payments.Service, error)
 	// Today is the lender's business date.
 	Today calendar.Date
 	// BaseURL is the portal's origin, which the emails link to.
@@ -72,6 +78,7 @@ func StaffWork(ctx context.Context, w Work, book Book, logins []StaffLogin) erro
 		{"complaints", func() error { return w.complaints(ctx, agent, book.PastDueCustomerID, loan) }},
 		{"note", func() error { return w.note(ctx, agent, book.PastDueCustomerID, loan) }},
 		{"locked login", func() error { return w.lock(ctx) }},
+		{"return to review", func() error { return w.dishonored(ctx, book.LoginCustomerID) }},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
@@ -180,6 +187,71 @@ func (w Work) lock(ctx context.Context) error {
 		}
 	}
 	return fmt.Errorf("the login of %s did not lock", email)
+}
+
+// demoDishonoredCents is the bank payment whose return is dishonored.
+const demoDishonoredCents = "40.00"
+
+// dishonored sends a payment of the customer's (the demo login's) from
+// their confirmed bank account in an ACH file and imports a return file
+// from the bank in which the return of that payment is dishonored (R69,
+// field errors), through payments' own import: the return is flagged for
+// staff review and changes nothing else. The payment is dated the
+// earliest day the portal offers, and sent and returned through a view of
+// the database whose clock is 9:00 on that day when it is not today
+// (after the cut-off, or on a weekend). Nothing is done when a return
+// awaits review, or the customer has no loan or confirmed bank account.
+func (w Work) dishonored(ctx context.Context, customerID int64) error {
+	if n, err := w.count(ctx, `SELECT count(*) FROM ach_returns WHERE review_required = 1`); err != nil || n > 0 || w.PaymentsOn == nil || customerID == 0 {
+		return err
+	}
+	var loan, bank sql.NullInt64
+	if err := w.DB.Read.QueryRowContext(ctx, `SELECT min(id) FROM contracts WHERE customer_id = $1 AND kind = 'loan' AND state = 'active'`, customerID).
+		Scan(&loan); err != nil || !loan.Valid {
+		return err
+	}
+	if err := w.DB.Read.QueryRowContext(ctx, `SELECT min(id) FROM payment_methods WHERE customer_id = $1 AND kind = 'bank' AND status = 'active'`, customerID).
+		Scan(&bank); err != nil || !bank.Valid {
+		return err
+	}
+	pay, err := w.PaymentsOn(w.DB)
+	if err != nil {
+		return err
+	}
+	o, err := pay.Options(ctx, customerID, loan.Int64)
+	if err != nil {
+		return err
+	}
+	cut := pay.Config().Cutoff
+	view := w.DB
+	if day := o.Earliest; day != cut.Today(w.DB.Now()) {
+		y, m, dd := day.Date()
+		at := time.Date(y, m, dd, 9, 0, 0, 0, cut.Location)
+		view = w.DB.AsOf(db.ClockFunc(func() time.Time { return at }))
+		if pay, err = w.PaymentsOn(view); err != nil {
+			return err
+		}
+	}
+	p, err := pay.Pay(ctx, customerID, payments.OneTime{ContractID: loan.Int64, MethodID: bank.Int64, Choice: payments.PayOther,
+		Other: demoDishonoredCents, Date: o.Earliest, IdempotencyKey: "demo-dishonored-return"})
+	if err != nil {
+		return fmt.Errorf("payment: %w", err)
+	}
+	if _, err := pay.OriginateACH(ctx, o.Earliest); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	var trace sql.NullString
+	if err := view.Read.QueryRowContext(ctx, `SELECT trace_number FROM payments WHERE id = $1`, p.ID).Scan(&trace); err != nil || !trace.Valid {
+		return fmt.Errorf("payment %d was not sent: %v", p.ID, err)
+	}
+	st, err := pay.ImportReturns(ctx, fmt.Sprintf("demo-returns-%d.csv", p.ID), []byte("trace_number,code,corrected_data\n"+trace.String+",R69,\n"))
+	if err != nil {
+		return fmt.Errorf("import returns: %w", err)
+	}
+	if st.Review != 1 {
+		return fmt.Errorf("the dishonored return of payment %d was not flagged for review (%+v)", p.ID, st)
+	}
+	return nil
 }
 
 // randomPassword is a password nobody is told.

@@ -22,6 +22,7 @@ import (
 	"carfin/identity"
 	"carfin/keyring"
 	"carfin/notes"
+	"carfin/payments"
 	"carfin/servicing"
 	"carfin/support"
 	"carfin/tax"
@@ -223,8 +224,11 @@ func ensureDemoStaff(ctx context.Context, d *db.DB, cfg serveConfig, book demo.B
 	if err != nil {
 		return nil, err
 	}
-	sv := servicing.New(d, cutoff.Today)
-	pay, _, _, err := servePayments(cfg, d, sv, cutoff, cfg.BaseURL, true, slog.New(slog.DiscardHandler), nil)
+	paymentsOn := func(v *db.DB) (*payments.Service, error) {
+		pay, _, _, err := servePayments(cfg, v, servicing.New(v, cutoff.Today), cutoff, cfg.BaseURL, true, slog.New(slog.DiscardHandler), nil)
+		return pay, err
+	}
+	pay, err := paymentsOn(d)
 	if err != nil {
 		return nil, err
 	}
@@ -242,8 +246,8 @@ func ensureDemoStaff(ctx context.Context, d *db.DB, cfg serveConfig, book demo.B
 		return nil, err
 	}
 	w := demo.Work{DB: d, Identity: id, Support: support.New(d, support.Config{LenderName: demo.LenderName, BaseURL: cfg.BaseURL}),
-		Approvals: approvals.New(d, sv, pay, cutoff.Today), Complaints: complaints.New(d, cutoff.Today), Notes: notes.New(d),
-		Today: cutoff.Today(d.Now()), BaseURL: cfg.BaseURL}
+		Approvals: approvals.New(d, servicing.New(d, cutoff.Today), pay, cutoff.Today), Complaints: complaints.New(d, cutoff.Today), Notes: notes.New(d),
+		PaymentsOn: paymentsOn, Today: cutoff.Today(d.Now()), BaseURL: cfg.BaseURL}
 	return logins, demo.StaffWork(ctx, w, book, logins)
 }
 

@@ -244,6 +244,7 @@ func demoQueues(t *testing.T, raw *sql.DB) {
 		{"complaints", `SELECT count(*) FROM complaints WHERE status = 'open'`, nil},
 		{"notes", `SELECT count(*) FROM customer_notes`, nil},
 		{"locked accounts", `SELECT count(*) FROM logins WHERE realm = 'customer' AND locked_until > $1`, []any{now}},
+		{"returns awaiting review", `SELECT count(*) FROM ach_returns WHERE review_required = 1 AND code = 'R69'`, nil},
 		{"active staff", `SELECT count(*) FROM staff_members WHERE status = 'active'`, nil},
 	} {
 		var n int
