@@ -21,11 +21,11 @@ import (
 
 const staffPassword = "northwind-test-drive-2026"
 
-// TestStaffAndWork: the demo's staff, one per role, are active and can
+// TestDemoStaffAndWork: the demo's staff, one per role, are active and can
 // sign in with the password and a code of their authenticator key; made
 // again on the same book they keep their key; and the console's every
 // queue has open work, which a second run does not duplicate.
-func TestStaffAndWork(t *testing.T) {
+func TestDemoStaffAndWork(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		book, err := demo.Build(ctx, d, time.UTC)

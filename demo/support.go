@@ -2,8 +2,6 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 
 	"carfin/db"
@@ -30,9 +28,7 @@ func SupportConversation(ctx context.Context, d *db.DB, id *identity.Service, cu
 	var staffID int64
 	err := d.Read.QueryRowContext(ctx, `SELECT id FROM logins WHERE realm = 'staff' AND email = $1`, SupportStaffEmail).Scan(&staffID)
 	if err != nil {
-		b := make([]byte, 24)
-		_, _ = rand.Read(b)
-		if staffID, err = id.CreateStaff(ctx, SupportStaffEmail, "Northwind support", hex.EncodeToString(b)); err != nil {
+		if staffID, err = id.CreateStaff(ctx, SupportStaffEmail, "Northwind support", randomPassword()); err != nil {
 			return fmt.Errorf("demo support agent: %w", err)
 		}
 	}
