@@ -9,13 +9,17 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"carfin/db"
 	"carfin/demo"
+	"carfin/identity"
+	"carfin/keyring"
 	"carfin/staff"
 )
 
@@ -184,6 +188,7 @@ func TestDemoOneOriginAndRestart(t *testing.T) {
 		t.Errorf("the second run printed other staff keys: %v, first %v", again, staffKeys)
 	}
 	demoQueues(t, raw)
+	demoStaffSignIn(t, dir, staffKeys)
 	for _, who := range []struct {
 		email, sees string
 	}{{demo.LoginEmail, "NW-100001"}, {demo.PastDueEmail, "NW-100004"}} {
@@ -250,6 +255,48 @@ func demoQueues(t *testing.T, raw *sql.DB) {
 		var n int
 		if err := raw.QueryRow(q.query, q.args...).Scan(&n); err != nil || n == 0 {
 			t.Errorf("%s: %d (%v)", q.queue, n, err)
+		}
+	}
+}
+
+// demoStaffSignIn signs in as each printed staff login on the demo's
+// database, with the demo password and then a code of the printed key,
+// as identity checks them.
+func demoStaffSignIn(t *testing.T, dir string, keys map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	raw, err := os.ReadFile(filepath.Join(dir, demoKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := keyring.Parse("demo:" + strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(dir, "carfin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	id, err := identity.New(identity.Config{DB: d, BaseURL: "http://localhost", LenderName: demo.LenderName, Keys: ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := identity.Client{IP: "192.0.2.7", UserAgent: "demo test"}
+	for email, secret := range keys {
+		// The first run's enrolment spent the code of its moment: a later
+		// step's code is the one an app shows next.
+		code, err := demo.StaffCode(secret, d.Now().Add(30*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := id.PasswordLogin(ctx, identity.Staff, email, demoPassword, "", c)
+		if err != nil || !res.NeedSecondFactor {
+			t.Errorf("%s: password: %+v %v", email, res, err)
+			continue
+		}
+		if _, err := id.SecondFactor(ctx, res.Session.Token, identity.MethodTOTP, code, false, c); err != nil {
+			t.Errorf("%s: the printed key's code: %v", email, err)
 		}
 	}
 }
