@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 	"carfin/identity"
 	"carfin/keyring"
 	"carfin/notes"
+	"carfin/payments"
+	"carfin/payments/ach"
+	"carfin/payments/cardtest"
 	"carfin/servicing"
 	"carfin/staff"
 	"carfin/support"
@@ -24,7 +28,8 @@ const staffPassword = "northwind-test-drive-2026"
 // TestDemoStaffAndWork: the demo's staff, one per role, are active and can
 // sign in with the password and a code of their authenticator key; made
 // again on the same book they keep their key; and the console's every
-// queue has open work, which a second run does not duplicate.
+// queue has open work, which a second run does not duplicate: the
+// return to review through payments as `carfin demo` configures them.
 func TestDemoStaffAndWork(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -38,10 +43,25 @@ func TestDemoStaffAndWork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sv := servicing.New(d, today)
+		// Payments as `carfin demo` configures them (demoPaymentsEnv).
+		cutoff := calendar.Cutoff{Hour: 17, Location: time.UTC}
+		proc, outDir := cardtest.New("demo-test"), t.TempDir()
+		payOn := func(v *db.DB) (*payments.Service, error) {
+			return payments.New(v, servicing.New(v, cutoff.Today), payments.Config{LenderName: demo.LenderName, Cutoff: cutoff, OutDir: outDir,
+				PortalURL: "http://localhost:8080", Log: slog.New(slog.DiscardHandler), Keys: payments.DevKeyring(), Directory: ach.SampleDirectory(), Processor: proc,
+				Origin: payments.Origin{ODFIRouting: demo.ODFIRouting, DestinationName: demo.ODFIName, CompanyName: demo.ACHCompanyName,
+					CompanyID: demo.ACHCompanyID}})
+		}
+		pay, err := payOn(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.Payments(ctx, d, pay, book.LoginCustomerID); err != nil {
+			t.Fatal(err)
+		}
 		w := demo.Work{DB: d, Identity: id, Support: support.New(d, support.Config{LenderName: demo.LenderName, BaseURL: "http://localhost:8080"}),
-			Approvals: approvals.New(d, sv, nil, today), Complaints: complaints.New(d, today), Notes: notes.New(d),
-			Today: today(d.Now())}
+			Approvals: approvals.New(d, servicing.New(d, today), pay, today), Complaints: complaints.New(d, today), Notes: notes.New(d),
+			PaymentsOn: payOn, Today: today(d.Now())}
 		var first []demo.StaffLogin
 		for run := range 2 {
 			logins, err := demo.Staff(ctx, d, id, keyring.Dev(), staffPassword)
@@ -112,6 +132,9 @@ func TestDemoStaffAndWork(t *testing.T) {
 		if !q[0].AcknowledgeOverdue || q[1].AcknowledgeOverdue || q[1].DaysLeft != 2 {
 			t.Errorf("complaints: overdue %v, then overdue %v with %d days left; want one overdue and one due in 2 days",
 				q[0].AcknowledgeOverdue, q[1].AcknowledgeOverdue, q[1].DaysLeft)
+		}
+		if rs, err := pay.ReturnsForReview(ctx, 10); err != nil || len(rs) != 1 || rs[0].Code != "R69" || rs[0].PaymentID == 0 {
+			t.Errorf("returns for review %+v %v, want one dishonored return of a payment", rs, err)
 		}
 		if n := count(`SELECT count(*) FROM customer_notes WHERE customer_id = $1`, book.PastDueCustomerID); n != 1 {
 			t.Errorf("%d notes, want 1", n)
