@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"carfin/approvals"
 	"carfin/audit"
 	"carfin/calendar"
 	"carfin/db"
@@ -230,7 +231,7 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		jc := jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) },
-			Log: log, Periodic: true, Payments: pay}
+			Log: log, Periodic: true, Payments: pay, Approvals: approvals.New(d, sv, pay, cutoff.Today)}
 		// Statements need the lender's identity, as serve reads it
 		// (CARFIN_LENDER_NAME, the addresses…).
 		if cfg, err := parseServeConfigInto(flag.NewFlagSet("jobs", flag.ContinueOnError), nil, getenv, io.Discard); err == nil {

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"carfin/approvals"
 	"carfin/calendar"
 	"carfin/db"
 	"carfin/identity"
@@ -473,7 +474,7 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 			return nil, err
 		}
 		jc := jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) }, Observe: portal.ObserveJob,
-			Log: log, Periodic: true}
+			Log: log, Periodic: true, Approvals: approvals.New(d, sv, pay, cutoff.Today)}
 		if jc.Statements, jc.PrintBatch, err = newStatements(cfg, d, sv); err != nil {
 			return nil, err
 		}
