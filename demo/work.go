@@ -37,8 +37,6 @@ type Work struct {
 	PaymentsOn func(*db.DB) (*payments.Service, error)
 	// Today is the lender's business date.
 	Today calendar.Date
-	// BaseURL is the portal's origin, which the emails link to.
-	BaseURL string
 }
 
 // demoWaiverCents is the fee waiver the agent asks for: one late fee.
@@ -48,8 +46,9 @@ const demoWaiverCents = money.Cents(15_00)
 // made by the demo's agent (one of logins) through the capabilities:
 // a secure message from the past-due customer awaiting a reply, a fee
 // waiver on the past-due loan awaiting a supervisor, two complaints (one
-// due for acknowledgement in two days, one overdue), a note, and a
-// customer's login locked by wrong passwords. Each queue is filled only
+// due for acknowledgement in two days, one overdue), a note, a
+// customer's login locked by wrong passwords, and a dishonored return of
+// the demo login's bank payment awaiting review. Each queue is filled only
 // when empty, so a demo run again on its --data adds nothing to a queue
 // that still has work (a waiver request expires after
 // approvals.Lifetime, a lockout after its time; a later run makes new

@@ -247,7 +247,7 @@ func ensureDemoStaff(ctx context.Context, d *db.DB, cfg serveConfig, book demo.B
 	}
 	w := demo.Work{DB: d, Identity: id, Support: support.New(d, support.Config{LenderName: demo.LenderName, BaseURL: cfg.BaseURL}),
 		Approvals: approvals.New(d, servicing.New(d, cutoff.Today), pay, cutoff.Today), Complaints: complaints.New(d, cutoff.Today), Notes: notes.New(d),
-		PaymentsOn: paymentsOn, Today: cutoff.Today(d.Now()), BaseURL: cfg.BaseURL}
+		PaymentsOn: paymentsOn, Today: cutoff.Today(d.Now())}
 	return logins, demo.StaffWork(ctx, w, book, logins)
 }
 
