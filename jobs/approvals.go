@@ -26,14 +26,10 @@ type ApprovalsExpireArgs struct{}
 // Kind names the job.
 func (ApprovalsExpireArgs) Kind() string { return "approvals_expire" }
 
-// approvalsExpireOpts makes one job per period whichever process inserts
-// it: River's unique key is the kind and the period's start.
-var approvalsExpireOpts = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: approvalsExpireEvery}}
-
 // EnqueueApprovalsExpiry asks for the stale approval requests to be marked
 // expired; a second call in the same period (from any process) adds no job.
 func (r *Runner) EnqueueApprovalsExpiry(ctx context.Context) error {
-	return r.insert.Insert(ctx, ApprovalsExpireArgs{}, approvalsExpireOpts)
+	return r.insert.Insert(ctx, ApprovalsExpireArgs{}, uniqueEvery(approvalsExpireEvery))
 }
 
 type approvalsExpireWorker struct {

@@ -65,7 +65,18 @@ type DayCloseDueArgs struct{}
 // Kind names the job.
 func (DayCloseDueArgs) Kind() string { return "day_close_due" }
 
+// uniqueByArgs makes a job once for its arguments (a date, a chunk): River's
+// unique states include completed, so a finished job is not made again.
 var uniqueByArgs = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+
+// uniqueEvery makes one job of a periodic check per period, whichever
+// process inserts it. uniqueByArgs would not do for a check without
+// arguments: its first completed job would hold the unique key until
+// River's cleaner deletes it (a day later), and every check in between
+// would be skipped as a duplicate.
+func uniqueEvery(period time.Duration) *river.InsertOpts {
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: period}}
+}
 
 // inserter is the part of a River client the workers need, whatever the
 // engine's transaction type.
@@ -171,16 +182,18 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 	}
 	if cfg.Periodic {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(dayCloseCheckEvery),
-			func() (river.JobArgs, *river.InsertOpts) { return DayCloseDueArgs{}, uniqueByArgs },
+			func() (river.JobArgs, *river.InsertOpts) { return DayCloseDueArgs{}, uniqueEvery(dayCloseCheckEvery) },
 			&river.PeriodicJobOpts{RunOnStart: true})}
 		if cfg.Payments != nil {
 			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(paymentsCheckEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return PaymentsDueArgs{}, uniqueByArgs },
+				func() (river.JobArgs, *river.InsertOpts) { return PaymentsDueArgs{}, uniqueEvery(paymentsCheckEvery) },
 				&river.PeriodicJobOpts{RunOnStart: true}))
 		}
 		if cfg.Approvals != nil {
 			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(approvalsExpireEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return ApprovalsExpireArgs{}, approvalsExpireOpts },
+				func() (river.JobArgs, *river.InsertOpts) {
+					return ApprovalsExpireArgs{}, uniqueEvery(approvalsExpireEvery)
+				},
 				&river.PeriodicJobOpts{RunOnStart: true}))
 		}
 	}
