@@ -18,6 +18,9 @@
 //   - A customer may start threadsPerDayMax threads and send
 //     messagesPerDayMax messages a day (ErrThrottled), so the staff queue
 //     cannot be flooded from one account.
+//   - Staff work threads from a shared queue (queue.go): open threads
+//     awaiting a reply, oldest wait first, assigned to an agent or not,
+//     closed by staff; a customer writing to a closed thread reopens it.
 //
 // The package never imports net/http: the web layer reads the form and
 // passes Uploads.
@@ -262,8 +265,8 @@ func (s *Service) StartThread(ctx context.Context, customerID int64, lang, subje
 		if err := s.checkMessageRate(ctx, tx, customerID); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO support_threads (customer_id, subject, lang, unread_by_customer, unread_by_staff, created_at, last_message_at)
-			VALUES ($1, $2, $3, 0, 1, $4, $4) RETURNING id`, customerID, subject, lang, tx.Now()).Scan(&id); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO support_threads (customer_id, subject, lang, unread_by_customer, unread_by_staff, created_at, last_message_at, awaiting_since)
+			VALUES ($1, $2, $3, 0, 1, $4, $4, $4) RETURNING id`, customerID, subject, lang, tx.Now()).Scan(&id); err != nil {
 			return fmt.Errorf("start thread: %w", err)
 		}
 		_, err := s.addMessage(ctx, tx, id, AuthorCustomer, 0, body, up)
@@ -314,7 +317,11 @@ func (s *Service) Reply(ctx context.Context, customerID, threadID int64, body st
 	}
 	var id int64
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE support_threads SET unread_by_staff = 1, last_message_at = $1 WHERE id = $2 AND customer_id = $3`,
+		// A customer writing reopens a closed thread, and starts the wait
+		// for a reply unless one is already running (see Queue).
+		r, err := tx.ExecContext(ctx, `UPDATE support_threads SET unread_by_staff = 1, last_message_at = $1,
+			awaiting_since = COALESCE(awaiting_since, $1), status = 'open', closed_at = NULL, closed_by = NULL, close_reason = ''
+			WHERE id = $2 AND customer_id = $3`,
 			tx.Now(), threadID, customerID)
 		if err != nil {
 			return fmt.Errorf("reply to thread %d: %w", threadID, err)
@@ -332,7 +339,7 @@ func (s *Service) Reply(ctx context.Context, customerID, threadID int64, body st
 }
 
 // StaffReply adds a staff member's reply to a thread, marks it unread for
-// the customer and emails the customer that a reply is waiting, in the
+// the customer, ends its wait in the queue (awaiting_since) and emails the customer that a reply is waiting, in the
 // same transaction. The reply is audited. Returns the message's id, or
 // FieldErrors (nothing written), ErrNotFound for an unknown thread or a
 // login that is not staff.
@@ -363,7 +370,7 @@ func (s *Service) StaffReply(ctx context.Context, staffLoginID, threadID int64, 
 		if err != nil {
 			return fmt.Errorf("read thread %d: %w", threadID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE support_threads SET unread_by_customer = 1, unread_by_staff = 0, last_message_at = $1 WHERE id = $2`,
+		if _, err := tx.ExecContext(ctx, `UPDATE support_threads SET unread_by_customer = 1, unread_by_staff = 0, last_message_at = $1, awaiting_since = NULL WHERE id = $2`,
 			tx.Now(), threadID); err != nil {
 			return fmt.Errorf("reply to thread %d: %w", threadID, err)
 		}
