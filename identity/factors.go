@@ -302,7 +302,8 @@ func (s *Service) factorChanged(ctx context.Context, tx *db.Tx, l *Login, change
 
 // RemoveTOTP removes the authenticator app. Needs a recent
 // authentication (ErrReauth). Returns ErrLastFactor when no passkey would
-// remain and the password is shorter than PasswordMinSingleFactor.
+// remain and the password is shorter than PasswordMinSingleFactor, or the
+// login is staff's.
 func (s *Service) RemoveTOTP(ctx context.Context, token string, c Client) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		ss, err := s.requireRecent(ctx, tx, token)
@@ -313,7 +314,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, token string, c Client) error 
 		if !l.TOTPEnabled {
 			return ErrNotFound
 		}
-		if l.Passkeys == 0 && !l.PasswordLong {
+		if l.Passkeys == 0 && !l.passwordAlone() {
 			return ErrLastFactor
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = '', totp_key_id = '', totp_cipher = NULL, totp_enabled = 0, totp_enabled_at = NULL
@@ -480,7 +481,7 @@ const (
 // SecondFactor completes a sign-in waiting for a second factor (the
 // partial session of token) with a TOTP code, a recovery code or a
 // one-time code sent to this partial session. With remember, this device
-// skips the second factor for RememberDevice.
+// skips the second factor for RememberDevice (never a staff login's).
 //
 // Wrong codes count as failed sign-ins do: the IP, network and global
 // throttles see them, each adds to the login's consecutive failures

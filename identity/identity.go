@@ -160,6 +160,16 @@ const (
 	SessionIdle = 15 * time.Minute
 	// SessionAbsolute ends a session 12 hours after sign-in, whatever its use.
 	SessionAbsolute = 12 * time.Hour
+	// StaffSessionIdle ends a staff session 10 minutes after its last
+	// request: a console left open on a desk shows every customer's
+	// account, so it closes sooner than a customer's own portal.
+	StaffSessionIdle = 10 * time.Minute
+	// StaffSessionAbsolute ends a staff session 10 hours after sign-in: one
+	// working shift, then a fresh password and second factor.
+	StaffSessionAbsolute = 10 * time.Hour
+	// sessionAbsoluteMax is the longest absolute limit of any realm: a
+	// session row older than that is dead whatever its realm.
+	sessionAbsoluteMax = max(SessionAbsolute, StaffSessionAbsolute)
 	// ReauthWindow: sensitive actions need a password, TOTP or passkey
 	// check within the last 5 minutes.
 	ReauthWindow = 5 * time.Minute
@@ -195,6 +205,23 @@ const (
 	sessionsListMax = 50
 )
 
+// IdleFor is how long a full session of realm lives without a request.
+func IdleFor(r Realm) time.Duration {
+	if r == Staff {
+		return StaffSessionIdle
+	}
+	return SessionIdle
+}
+
+// AbsoluteFor is how long a full session of realm lives after sign-in,
+// however it is used.
+func AbsoluteFor(r Realm) time.Duration {
+	if r == Staff {
+		return StaffSessionAbsolute
+	}
+	return SessionAbsolute
+}
+
 // Errors callers branch on. The web layer maps each to one response.
 var (
 	// ErrInvalidCredentials is the one answer for an unknown account, a
@@ -225,7 +252,7 @@ var (
 	// the password is reset, a passkey signs in, or staff unlock.
 	ErrFactorBlocked = errors.New("second-factor codes blocked after too many wrong ones")
 	// ErrLastFactor refuses removing the last second factor while the
-	// password is too short to be the only one.
+	// password is too short to be the only one, or of a staff login.
 	ErrLastFactor = errors.New("password too short to be the only factor")
 )
 
@@ -391,7 +418,7 @@ func (s *Service) Cleanup(ctx context.Context) (int64, error) {
 		n = 0
 		// Each statement gets only the parameters it names: PostgreSQL
 		// cannot type a parameter a statement does not use.
-		now, old := tx.Now(), tx.Now().Add(-SessionAbsolute)
+		now, old := tx.Now(), tx.Now().Add(-sessionAbsoluteMax)
 		for _, q := range []struct {
 			sql  string
 			args []any

@@ -99,6 +99,12 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 		}
 		return LoginResult{}, s.loginFailed(ctx, l, email, reason, c)
 	}
+	if l.Realm == Staff && !l.HasSecondFactor() {
+		// Staff sign in with two factors or not at all (AAL2, NIST SP
+		// 800-63B rev. 4 §2.2): a staff password alone is refused with
+		// the answer of a wrong one, so it tells nothing.
+		return LoginResult{}, s.loginFailed(ctx, l, email, "staff_no_second_factor", c)
+	}
 	s.thr.refund(s.now())
 	newHash := ""
 	if rehash {
@@ -114,21 +120,29 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken("session", prevToken)); err != nil {
 			return fmt.Errorf("end previous session: %w", err)
 		}
-		trusted, err := s.deviceTrusted(ctx, tx, l.ID, c.Device)
-		if err != nil {
-			return err
+		// A remembered device never skips a staff login's second factor:
+		// a console on a shared or stolen computer must still ask it.
+		trusted := false
+		if l.Realm != Staff {
+			var err error
+			if trusted, err = s.deviceTrusted(ctx, tx, l.ID, c.Device); err != nil {
+				return err
+			}
 		}
 		if l.HasSecondFactor() && !trusted {
 			// Failures are not reset here but once the second factor is
 			// proved: whoever knows the password must not get a fresh
 			// count of code guesses with every partial sign-in.
-			iss, _, err := s.createSession(ctx, tx, l.ID, LevelPartial, c, sessionData{})
+			iss, _, err := s.createSession(ctx, tx, l.ID, l.Realm, LevelPartial, c, sessionData{})
 			if err != nil {
 				return err
 			}
 			res = LoginResult{Session: iss, NeedSecondFactor: true}
 			return audit.Record(ctx, tx, audit.Event{Actor: loginSubject(l.ID), Action: "login.password_ok", Subject: loginSubject(l.ID), IP: c.IP,
 				Details: map[string]string{"next": "second_factor"}})
+		}
+		if l.Realm == Staff {
+			panic(fmt.Sprintf("identity: staff login %d reached a full session without a second factor", l.ID))
 		}
 		method := "password"
 		if trusted {
@@ -222,8 +236,10 @@ func (s *Service) countFailure(ctx context.Context, tx *db.Tx, loginID int64, c 
 
 // completeLogin ends the pre-login session (id, or 0), creates the full
 // session, clears failures, checks the device (alerting on a new device or
-// place) and records the success.
+// place) and records the success. A staff login's device is never
+// remembered, whatever remember says.
 func (s *Service) completeLogin(ctx context.Context, tx *db.Tx, l *Login, prevSessionID int64, c Client, remember bool, method string) (Issued, error) {
+	remember = remember && l.Realm != Staff
 	if prevSessionID != 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, prevSessionID); err != nil {
 			return Issued{}, fmt.Errorf("end partial session: %w", err)
@@ -232,7 +248,7 @@ func (s *Service) completeLogin(ctx context.Context, tx *db.Tx, l *Login, prevSe
 	if _, err := tx.ExecContext(ctx, `UPDATE logins SET failed_count = 0, last_failed_at = NULL, factor_failures = 0 WHERE id = $1`, l.ID); err != nil {
 		return Issued{}, fmt.Errorf("reset failures: %w", err)
 	}
-	iss, _, err := s.createSession(ctx, tx, l.ID, LevelFull, c, sessionData{})
+	iss, _, err := s.createSession(ctx, tx, l.ID, l.Realm, LevelFull, c, sessionData{})
 	if err != nil {
 		return Issued{}, err
 	}

@@ -47,6 +47,10 @@ type Login struct {
 // HasSecondFactor reports whether a TOTP app or a passkey is enrolled.
 func (l *Login) HasSecondFactor() bool { return l.TOTPEnabled || l.Passkeys > 0 }
 
+// passwordAlone reports whether the password may be the only factor: a
+// long one, and never for staff (who sign in with two factors always).
+func (l *Login) passwordAlone() bool { return l.PasswordLong && l.Realm != Staff }
+
 const loginColumns = `l.id, l.realm, COALESCE(l.customer_id, 0), l.email, l.display_name, l.password_hash, l.password_long,
 	l.password_changed_at, l.totp_secret, l.totp_enabled, l.totp_last_step, l.webauthn_handle, l.failed_count,
 	l.last_failed_at, l.locked_until, l.totp_key_id, l.totp_cipher, l.factor_failures, (SELECT count(*) FROM passkeys p WHERE p.login_id = l.id),

@@ -228,7 +228,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, token, name str
 // RemovePasskey removes one of the login's passkeys. Needs a recent
 // authentication (ErrReauth); ErrNotFound if not theirs; ErrLastFactor
 // when it is the last second factor and the password is too short to
-// stand alone.
+// stand alone, or the login is staff's.
 func (s *Service) RemovePasskey(ctx context.Context, token string, id int64, c Client) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		ss, err := s.requireRecent(ctx, tx, token)
@@ -236,7 +236,7 @@ func (s *Service) RemovePasskey(ctx context.Context, token string, id int64, c C
 			return err
 		}
 		l := ss.Login
-		if l.Passkeys == 1 && !l.TOTPEnabled && !l.PasswordLong {
+		if l.Passkeys == 1 && !l.TOTPEnabled && !l.passwordAlone() {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM passkeys WHERE id = $1 AND login_id = $2`, id, l.ID).Scan(&n); err != nil {
 				return fmt.Errorf("read passkey: %w", err)
@@ -286,7 +286,7 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, prevToken string, c Cli
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken("session", prevToken)); err != nil {
 			return fmt.Errorf("end previous session: %w", err)
 		}
-		iss, _, err = s.createSession(ctx, tx, 0, LevelFlow, c, sessionData{WebAuthn: raw})
+		iss, _, err = s.createSession(ctx, tx, 0, "", LevelFlow, c, sessionData{WebAuthn: raw})
 		return err
 	})
 	return out, iss, err

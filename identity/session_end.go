@@ -19,9 +19,10 @@ type EndReason string
 const (
 	// EndUnknown: no record of the session (never issued, or cleaned up).
 	EndUnknown EndReason = ""
-	// EndIdle: SessionIdle passed without a request.
+	// EndIdle: the realm's idle limit (IdleFor) passed without a request.
 	EndIdle EndReason = "idle"
-	// EndAbsolute: SessionAbsolute passed since sign-in.
+	// EndAbsolute: the realm's absolute limit (AbsoluteFor) passed since
+	// sign-in.
 	EndAbsolute EndReason = "absolute"
 	// EndPassword: the password was changed (on another device) or reset.
 	EndPassword EndReason = "password"
@@ -34,6 +35,12 @@ const (
 	// EndSignedOut: the session was signed out (a copy of its cookie, or
 	// another tab that kept it, comes back).
 	EndSignedOut EndReason = "signed-out"
+	// EndStaffReset: support reset the customer's two-step verification
+	// (StaffResetSecondFactor), which signs out every device.
+	EndStaffReset EndReason = "staff-reset"
+	// EndStaffSignedOut: support signed the customer out of every device
+	// (StaffEndSessions), at their request or to protect the account.
+	EndStaffSignedOut EndReason = "staff-signed-out"
 )
 
 // SessionEnded tells why the session of token is not live: idle or past
@@ -45,16 +52,17 @@ func (s *Service) SessionEnded(ctx context.Context, token string) (EndReason, er
 		return EndUnknown, nil
 	}
 	h := hashToken("session", token)
-	var level string
+	var level, realm string
 	var lastSeen, expires time.Time
-	err := s.db.Read.QueryRowContext(ctx, `SELECT level, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, h).Scan(&level, &lastSeen, &expires)
+	err := s.db.Read.QueryRowContext(ctx, `SELECT s.level, s.last_seen_at, s.expires_at, COALESCE(l.realm, '')
+		FROM sessions s LEFT JOIN logins l ON l.id = s.login_id WHERE s.token_hash = $1`, h).Scan(&level, &lastSeen, &expires, &realm)
 	switch {
 	case err == nil:
 		now := s.now()
 		if Level(level) != LevelFull {
 			return EndUnknown, nil
 		}
-		idleAt := lastSeen.Add(SessionIdle)
+		idleAt := lastSeen.Add(IdleFor(Realm(realm)))
 		switch {
 		case !now.Before(idleAt) && idleAt.Before(expires):
 			return EndIdle, nil
@@ -100,8 +108,8 @@ func endSessions(ctx context.Context, tx *db.Tx, why EndReason, where string, lo
 // absolute reports that the absolute limit comes first, which no
 // activity moves. The idle deadline is the one the server enforces:
 // activity is recorded at most once a minute (sessionTouchInterval), so
-// it can be up to a minute earlier than the last request plus
-// SessionIdle.
+// it can be up to a minute earlier than the last request plus the
+// session's Idle limit.
 func (ss *Session) Remaining(now time.Time) (left time.Duration, absolute bool) {
 	end := ss.IdleDeadline()
 	if ss.Level != LevelFull {

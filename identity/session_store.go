@@ -49,8 +49,20 @@ func (s *Session) RecentAuth(now time.Time) bool {
 	return s.Level == LevelFull && now.Sub(s.AuthAt) <= ReauthWindow
 }
 
+// Idle is how long the session lives without a request: IdleFor its
+// login's realm (a session without a login is a customer's).
+func (s *Session) Idle() time.Duration { return IdleFor(s.realm()) }
+
+// realm is the realm of the session's login (Customer without one).
+func (s *Session) realm() Realm {
+	if s.Login != nil {
+		return s.Login.Realm
+	}
+	return Customer
+}
+
 // IdleDeadline is when the session ends if unused.
-func (s *Session) IdleDeadline() time.Time { return s.LastSeenAt.Add(SessionIdle) }
+func (s *Session) IdleDeadline() time.Time { return s.LastSeenAt.Add(s.Idle()) }
 
 type sessionData struct {
 	Remember    bool            `json:"remember,omitempty"`
@@ -70,11 +82,12 @@ type Issued struct {
 	ExpiresAt time.Time
 }
 
-// createSession inserts a session and returns its token.
-func (s *Service) createSession(ctx context.Context, tx *db.Tx, loginID int64, level Level, c Client, data sessionData) (Issued, int64, error) {
+// createSession inserts a session and returns its token. A full session
+// lives AbsoluteFor realm (the login's); realm is "" for a flow session.
+func (s *Service) createSession(ctx context.Context, tx *db.Tx, loginID int64, realm Realm, level Level, c Client, data sessionData) (Issued, int64, error) {
 	token := randomToken()
 	now := tx.Now()
-	ttl := SessionAbsolute
+	ttl := AbsoluteFor(realm)
 	switch level {
 	case LevelPartial:
 		ttl = partialSessionTTL
@@ -144,9 +157,10 @@ func scanSession(r rowScanner) (*Session, error) {
 const sessionWithLoginSQL = `SELECT ` + sessionColumns + `, ` + loginColumns + `
 	FROM sessions s JOIN logins l ON l.id = s.login_id WHERE s.token_hash = $1`
 
-// live reports whether a session is neither expired nor idle at now.
+// live reports whether a session is neither expired nor idle at now
+// (its Login must be loaded first: the idle limit is its realm's).
 func (ss *Session) live(now time.Time) bool {
-	return now.Before(ss.ExpiresAt) && (ss.Level != LevelFull || now.Sub(ss.LastSeenAt) < SessionIdle)
+	return now.Before(ss.ExpiresAt) && (ss.Level != LevelFull || now.Sub(ss.LastSeenAt) < ss.Idle())
 }
 
 // sessionInTx loads the live session of token inside tx, or ErrNoSession.
@@ -161,13 +175,16 @@ func (s *Service) sessionInTx(ctx context.Context, tx *db.Tx, token string, want
 	if err != nil {
 		return nil, fmt.Errorf("read session: %w", err)
 	}
-	if !ss.live(tx.Now()) || (want != "" && ss.Level != want) {
+	if !tx.Now().Before(ss.ExpiresAt) || (want != "" && ss.Level != want) {
 		return nil, ErrNoSession
 	}
 	if ss.LoginID != 0 {
 		if ss.Login, err = loginByID(ctx, tx, ss.LoginID); err != nil {
 			return nil, err
 		}
+	}
+	if !ss.live(tx.Now()) {
+		return nil, ErrNoSession
 	}
 	return ss, nil
 }
@@ -208,10 +225,10 @@ func (s *Service) session(ctx context.Context, token string, want Level, touch b
 		return nil, err
 	}
 	now := s.now()
+	ss.Login = xl.login()
 	if !ss.live(now) || ss.Level != want {
 		return nil, ErrNoSession
 	}
-	ss.Login = xl.login()
 	if touch && now.Sub(ss.LastSeenAt) >= sessionTouchInterval {
 		if err := s.db.InTx(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, tx.Now(), ss.ID)
@@ -279,10 +296,17 @@ type SessionInfo struct {
 
 // Sessions lists the live sessions of the session's login, newest first.
 func (s *Service) Sessions(ctx context.Context, cur *Session) ([]SessionInfo, error) {
+	return s.liveSessions(ctx, cur.LoginID, cur.Idle(), cur.ID)
+}
+
+// liveSessions lists the live full sessions of a login whose idle limit
+// is idle, newest first, at most sessionsListMax; the one with id cur is
+// marked Current.
+func (s *Service) liveSessions(ctx context.Context, loginID int64, idle time.Duration, cur int64) ([]SessionInfo, error) {
 	now := s.now()
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, created_at, last_seen_at, ip, user_agent, place FROM sessions
 		WHERE login_id = $1 AND level = 'full' AND expires_at > $2 AND last_seen_at > $3 ORDER BY last_seen_at DESC, id DESC LIMIT $4`,
-		cur.LoginID, now, now.Add(-SessionIdle), sessionsListMax)
+		loginID, now, now.Add(-idle), sessionsListMax)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -293,7 +317,7 @@ func (s *Service) Sessions(ctx context.Context, cur *Session) ([]SessionInfo, er
 		if err := rows.Scan(&si.ID, &si.CreatedAt, &si.LastSeenAt, &si.IP, &si.UserAgent, &si.Place); err != nil {
 			return nil, fmt.Errorf("list sessions: %w", err)
 		}
-		si.Current = si.ID == cur.ID
+		si.Current = si.ID == cur
 		out = append(out, si)
 	}
 	return out, rows.Err()
