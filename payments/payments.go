@@ -92,6 +92,10 @@ var (
 type Config struct {
 	// LenderName appears on receipts and in messages.
 	LenderName string
+	// Phone is the lender's customer-service number, which the telephone
+	// authorization script gives for questions and cancellations
+	// (required for TakePhonePayment: Nacha's TEL rule).
+	Phone string
 	// Cutoff is the lender's daily payment cut-off and time zone: a
 	// payment made after it, or on a non-business day, takes effect the
 	// next business day.

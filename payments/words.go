@@ -50,6 +50,10 @@ var messages = notify.NewCatalog(withReturnTexts(map[string]map[string]string{
 			"Your payment {{.Confirmation}} of {{money .Amount}} for {{fullDate .Date}} was not made: {{.Reason}}.",
 		"payment.returned": "Your payment {{.Confirmation}} was returned\n\n" +
 			"Your payment {{.Confirmation}} of {{money .Amount}} dated {{fullDate .Date}} was returned. {{.Reason}}{{if .Action}}\n\n{{.Action}}{{end}}",
+		"payment.phone_authorization": "Your payment by telephone, {{.Confirmation}}\n\n" +
+			"On {{moment .AuthorizedAt}} you authorized us by telephone to debit {{money .Amount}} once, on or after {{fullDate .Date}}, " +
+			"from {{.Method}}. Confirmation number: {{.Confirmation}}.\n\nThis is the written confirmation of that authorization. " +
+			"If it is not what you authorized, call us before {{fullDate .Date}}. What was read to you (version {{.Version}}):\n\n{{.Authorization}}",
 		"autopay.enrolled": "Autopay is on for account {{.Account}}\n\n" +
 			"Autopay is on for account {{.Account}}: {{.Terms}} from {{.Method}}, {{.Timing}}.\n\nYour first debit is on {{fullDate .Next.Date}}." +
 			"\n\nThis is your copy of the authorization you accepted on {{moment .AuthorizedAt}} (version {{.Version}}):\n\n{{.Authorization}}",
@@ -168,6 +172,11 @@ var messages = notify.NewCatalog(withReturnTexts(map[string]map[string]string{
 			"Su pago {{.Confirmation}} de {{money .Amount}} para el {{fullDate .Date}} no se realizó: {{.Reason}}.",
 		"payment.returned": "Su pago {{.Confirmation}} fue devuelto\n\n" +
 			"Su pago {{.Confirmation}} de {{money .Amount}} con fecha del {{fullDate .Date}} fue devuelto. {{.Reason}}{{if .Action}}\n\n{{.Action}}{{end}}",
+		"payment.phone_authorization": "Su pago por teléfono, {{.Confirmation}}\n\n" +
+			"El {{moment .AuthorizedAt}} usted nos autorizó por teléfono a debitar {{money .Amount}} una sola vez, el {{fullDate .Date}} o después, " +
+			"de {{.Method}}. Número de confirmación: {{.Confirmation}}.\n\nEsta es la confirmación por escrito de esa autorización. " +
+			"Si no es lo que autorizó, llámenos antes del {{fullDate .Date}}. Lo que se le leyó (versión {{.Version}})" +
+			"{{if .ForeignAuthorization}}, en el idioma de la llamada{{end}}:\n\n{{.Authorization}}",
 		"autopay.enrolled": "El pago automático está activado para la cuenta {{.Account}}\n\n" +
 			"El pago automático está activado para la cuenta {{.Account}}: {{.Terms}} de {{.Method}}, {{.Timing}}.\n\nSu primer débito es el {{fullDate .Next.Date}}." +
 			"\n\nEsta es su copia de la autorización que aceptó el {{moment .AuthorizedAt}} (versión {{.Version}})." +
