@@ -14,6 +14,7 @@ import (
 	"carfin/calendar"
 	"carfin/money"
 	"carfin/servicing"
+	"carfin/webcore"
 )
 
 // TestAccountCatalog: every account key a template or handler uses is in
@@ -66,8 +67,8 @@ func TestAccountCatalog(t *testing.T) {
 		t.Errorf("found only %d account keys: the scan is broken", len(keys))
 	}
 	for k := range keys {
-		for _, lang := range Languages {
-			if len(cat.texts(lang, k)) == 0 {
+		for _, lang := range webcore.Languages {
+			if len(cat.Texts(lang, k)) == 0 {
 				t.Errorf("%s lacks %q", lang, k)
 			}
 		}

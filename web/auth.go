@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 type ctxSessionKey struct{}
@@ -63,7 +64,9 @@ func serverError(w http.ResponseWriter, r *http.Request, v *views, err error) {
 
 // reauthURL is where a sensitive action sends a user who has not proved
 // who they are in the last five minutes.
-func reauthURL(next string) string { return "/reauth?" + url.Values{"next": {safeNext(next)}}.Encode() }
+func reauthURL(next string) string {
+	return "/reauth?" + url.Values{"next": {webcore.SafeNext(next)}}.Encode()
+}
 
 // passwordErrorKey maps a password policy error to its message.
 func passwordErrorKey(err error) string {

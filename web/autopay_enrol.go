@@ -7,6 +7,7 @@ import (
 	"carfin/payments"
 	"carfin/profile"
 	"carfin/servicing"
+	"carfin/webcore"
 )
 
 // handleAutopayEnrol enrols the contract once the customer accepted the
@@ -39,7 +40,7 @@ func autopayAccept(sv *servicing.Service, pay *payments.Service, pr *profile.Ser
 		_ = r.ParseForm()
 		d.Change = change
 		d.Form = readAutopayForm(r.PostForm)
-		req, errs := d.Form.request(c.ID, clientIP(r))
+		req, errs := d.Form.request(c.ID, webcore.ClientIP(r))
 		if len(errs) == 0 {
 			var err error
 			req.Accepted = r.PostForm.Get("accept") == "on"

@@ -7,6 +7,7 @@ import (
 
 	"carfin/preferences"
 	"carfin/profile"
+	"carfin/webcore"
 )
 
 // handleAutopayReminders saves how many days before each debit (and each
@@ -15,7 +16,7 @@ import (
 func handleAutopayReminders(pr *profile.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
-		next := safeNext(r.PostForm.Get("next"))
+		next := webcore.SafeNext(r.PostForm.Get("next"))
 		days, err := strconv.Atoi(r.PostForm.Get("reminder"))
 		if err == nil {
 			err = pr.SetReminderDays(r.Context(), customerOf(r), days, v.actorOf(r))

@@ -7,6 +7,7 @@ import (
 	"carfin/payments"
 	"carfin/profile"
 	"carfin/servicing"
+	"carfin/webcore"
 )
 
 // handleAutopayReview checks the autopay form and shows the Regulation E
@@ -33,7 +34,7 @@ func reviewAutopay(w http.ResponseWriter, r *http.Request, pay *payments.Service
 	if d.Change {
 		title = "pay.autopay_change_title"
 	}
-	req, ferrs := d.Form.request(d.C.ID, clientIP(r))
+	req, ferrs := d.Form.request(d.C.ID, webcore.ClientIP(r))
 	if len(ferrs) > 0 {
 		renderAutopay(w, r, v, http.StatusUnprocessableEntity, "autopay", title, d, ferrs)
 		return

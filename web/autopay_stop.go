@@ -8,6 +8,7 @@ import (
 	"carfin/payments"
 	"carfin/profile"
 	"carfin/servicing"
+	"carfin/webcore"
 )
 
 // handleAutopayStopShow asks to confirm stopping autopay, saying which
@@ -36,7 +37,7 @@ func handleAutopayStop(sv *servicing.Service, pay *payments.Service, v *views) h
 		if !ok {
 			return
 		}
-		_, err := pay.StopAutopay(r.Context(), customerOf(r), c.ID, clientIP(r))
+		_, err := pay.StopAutopay(r.Context(), customerOf(r), c.ID, webcore.ClientIP(r))
 		if err != nil && !errors.Is(err, payments.ErrNotFound) { // already stopped: the page says so
 			serverError(w, r, v, err)
 			return

@@ -5,13 +5,14 @@ import (
 	"strconv"
 
 	"carfin/profile"
+	"carfin/webcore"
 )
 
 // handleConsentSample serves the sample PDF whose code the customer types
 // to consent. It is a download, like every document.
 func handleConsentSample(v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pdf, err := profile.SamplePDF(langOf(r), v.cfg.Brand.Name, profile.SampleCode(customerOf(r)))
+		pdf, err := profile.SamplePDF(webcore.LangOf(r), v.cfg.Brand.Name, profile.SampleCode(customerOf(r)))
 		if err != nil {
 			serverError(w, r, v, err)
 			return

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"log/slog"
 	"net/http/httptest"
 	"regexp"
@@ -11,6 +10,7 @@ import (
 	"carfin/calendar"
 	"carfin/money"
 	"carfin/servicing"
+	"carfin/webcore"
 )
 
 // TestScheduleLines renders the contract page's schedule (issue 11): a
@@ -47,7 +47,7 @@ func TestScheduleLines(t *testing.T) {
 	s := servicing.Summary{ContractRef: servicing.ContractRef{ID: 43, Kind: servicing.KindLoan, Status: servicing.StatusActive, AccountNumber: "NW-100006"},
 		AmountFinancedCents: c("21000"), PrincipalCents: c("19385.53"), ContractDate: day("2026-04-06"), TermMonths: 4}
 	r := httptest.NewRequest("GET", "/contracts/43", nil)
-	r = r.WithContext(context.WithValue(r.Context(), ctxLang, "en"))
+	r = r.WithContext(webcore.WithLangOf(r.Context(), "en"))
 	p := v.page(r, "account.contract_title")
 	data := &contractData{S: s}
 	fillSchedule(p, data, sched)

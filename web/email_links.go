@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // Links in emails open a page with a button: a GET never changes
@@ -18,7 +19,7 @@ func handleUnlockShow(id *identity.Service, v *views) http.Handler {
 // handleUnlockSubmit ends the lockout.
 func handleUnlockSubmit(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := id.Unlock(r.Context(), r.PostFormValue("token"), identity.Client{IP: clientIP(r)})
+		err := id.Unlock(r.Context(), r.PostFormValue("token"), identity.Client{IP: webcore.ClientIP(r)})
 		linkResult(w, r, v, err, "unlock.title", "unlock.done")
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // TestPaymentsCatalogs: every key the payments pages use, literally or
@@ -65,19 +66,19 @@ func TestPaymentsCatalogs(t *testing.T) {
 	}
 	verbs := regexp.MustCompile(`%(\[\d\])?[sd]`)
 	for k := range keys {
-		for _, lang := range Languages {
-			if len(cat.texts(lang, k)) == 0 {
+		for _, lang := range webcore.Languages {
+			if len(cat.Texts(lang, k)) == 0 {
 				t.Errorf("%s lacks %q", lang, k)
 			}
 		}
 		// Every form of both languages takes the same arguments.
-		en := cat.texts("en", k)
+		en := cat.Texts("en", k)
 		if len(en) == 0 {
 			continue
 		}
 		want := verbs.FindAllString(en[0], -1)
-		for _, lang := range Languages {
-			for _, s := range cat.texts(lang, k) {
+		for _, lang := range webcore.Languages {
+			for _, s := range cat.Texts(lang, k) {
 				if got := verbs.FindAllString(s, -1); strings.Join(sortedStrings(got), " ") != strings.Join(sortedStrings(want), " ") {
 					t.Errorf("%q: %s %q has %v, English %v", k, lang, s, got, want)
 				}

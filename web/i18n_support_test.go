@@ -8,6 +8,7 @@ import (
 
 	"carfin/preferences"
 	"carfin/support"
+	"carfin/webcore"
 )
 
 // TestSupportCatalogs: every key the profile and support pages use,
@@ -84,8 +85,8 @@ func TestSupportCatalogs(t *testing.T) {
 		keys[k] = true
 	}
 	for k := range keys {
-		for _, lang := range Languages {
-			if len(cat.texts(lang, k)) == 0 {
+		for _, lang := range webcore.Languages {
+			if len(cat.Texts(lang, k)) == 0 {
 				t.Errorf("%s lacks %q", lang, k)
 			}
 		}

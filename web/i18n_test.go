@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"carfin/webcore"
 )
 
 // TestCatalogs: both languages have the same keys, no empty string, and
@@ -76,9 +78,9 @@ func TestNegotiate(t *testing.T) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Accept-Language", tc.accept)
 		if tc.cookie != "" {
-			r.Header.Set("Cookie", langCookie+"="+tc.cookie)
+			r.Header.Set("Cookie", webcore.LangCookie+"="+tc.cookie)
 		}
-		if got := negotiate(r); got != tc.want {
+		if got := webcore.Negotiate(r); got != tc.want {
 			t.Errorf("Accept-Language %q, cookie %q: %s, want %s", tc.accept, tc.cookie, got, tc.want)
 		}
 	}
@@ -134,9 +136,9 @@ func TestSafeNext(t *testing.T) {
 		{"/%zz", "/"},
 		{"/\xff\xfe", "/"},
 		{"/security?next=%09", "/"},
-		{"/" + strings.Repeat("a", nextBytesMax), "/"},
+		{"/" + strings.Repeat("a", webcore.NextBytesMax), "/"},
 	} {
-		if got := safeNext(tc.in); got != tc.want {
+		if got := webcore.SafeNext(tc.in); got != tc.want {
 			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
@@ -150,7 +152,7 @@ func FuzzSafeNext(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		out := safeNext(in)
+		out := webcore.SafeNext(in)
 		if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
 			t.Fatalf("safeNext(%q) = %q", in, out)
 		}

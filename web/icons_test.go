@@ -6,15 +6,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"carfin/webcore"
 )
 
 // Every icon is well-formed SVG, decorative and self-contained, and every
 // icon a template names exists.
 func TestIcons(t *testing.T) {
-	if len(icons) < 20 {
-		t.Fatalf("%d icons", len(icons))
+	if len(webcore.Icons) < 20 {
+		t.Fatalf("%d icons", len(webcore.Icons))
 	}
-	for name, svg := range icons {
+	for name, svg := range webcore.Icons {
 		s := string(svg)
 		if err := xml.Unmarshal([]byte(s), new(struct{})); err != nil {
 			t.Errorf("icon %s is not well-formed: %v", name, err)
@@ -36,7 +38,7 @@ func TestIcons(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range used.FindAllStringSubmatch(string(b), -1) {
-			if _, ok := icons[m[1]]; !ok {
+			if _, ok := webcore.Icons[m[1]]; !ok {
 				t.Errorf("%s uses icon %q, which is not in icons/", f.Name(), m[1])
 			}
 		}

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"slices"
+
+	"carfin/webcore"
 )
 
 // langCookieMaxAge: the chosen language is remembered for a year.
@@ -13,10 +15,10 @@ const langCookieMaxAge = 365 * 24 * 60 * 60
 func handleLangSwitch(v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := r.PostFormValue("lang")
-		if slices.Contains(Languages, lang) {
-			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: langCookieMaxAge,
+		if slices.Contains(webcore.Languages, lang) {
+			http.SetCookie(w, &http.Cookie{Name: webcore.LangCookie, Value: lang, Path: "/", MaxAge: langCookieMaxAge,
 				HttpOnly: true, Secure: v.cfg.TLS, SameSite: http.SameSiteLaxMode})
 		}
-		redirect(w, r, safeNext(r.PostFormValue("next")))
+		redirect(w, r, webcore.SafeNext(r.PostFormValue("next")))
 	})
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"carfin/webcore"
 )
 
 // handleLoginShow shows the sign-in form: email and password, a passkey
@@ -9,7 +11,7 @@ import (
 func handleLoginShow(v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := v.page(r, "login.title")
-		p.Form["next"] = safeNext(r.URL.Query().Get("next"))
+		p.Form["next"] = webcore.SafeNext(r.URL.Query().Get("next"))
 		switch {
 		case r.URL.Query().Has("ended"):
 			p.Notice = endedNotice(r.URL.Query().Get("ended"))

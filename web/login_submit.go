@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // handleLoginSubmit checks the email and password. Every failure that
@@ -18,7 +19,7 @@ func handleLoginSubmit(id *identity.Service, v *views) http.Handler {
 		p := v.page(r, "login.title")
 		email := strings.TrimSpace(r.PostFormValue("email"))
 		password := r.PostFormValue("password")
-		next := safeNext(r.PostFormValue("next"))
+		next := webcore.SafeNext(r.PostFormValue("next"))
 		p.Form["email"], p.Form["next"] = email, next
 		if email == "" {
 			p.Errors["email"] = "err.email_required"

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"carfin/support"
+	"carfin/webcore"
 )
 
 // handleMessagesCreate starts a thread with the customer's first message
@@ -22,7 +23,7 @@ func handleMessagesCreate(sup *support.Service, v *views) http.Handler {
 			renderMessageNew(w, r, v, http.StatusRequestEntityTooLarge, f.values(), map[string]string{"attachments": "messages.err_attachments_too_large"})
 			return
 		}
-		id, err := sup.StartThread(r.Context(), customerOf(r), langOf(r), f.Subject, f.Body, f.Files)
+		id, err := sup.StartThread(r.Context(), customerOf(r), webcore.LangOf(r), f.Subject, f.Body, f.Files)
 		var fe support.FieldErrors
 		switch {
 		case errors.As(err, &fe):

@@ -5,6 +5,7 @@ import (
 
 	"carfin/identity"
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // handleMethodBankCreate adds the bank account. Every refusal — a holder
@@ -23,7 +24,7 @@ func handleMethodBankCreate(id *identity.Service, pay *payments.Service, v *view
 		f := r.PostForm
 		n := payments.NewBankAccount{HolderName: f.Get("holder"), AccountType: f.Get("account_type"), Routing: f.Get("routing"),
 			Account: f.Get("account"), ConfirmAccount: f.Get("confirm_account"), Nickname: f.Get("nickname"),
-			Validation: payments.Validation(f.Get("validation")), IP: clientIP(r)}
+			Validation: payments.Validation(f.Get("validation")), IP: webcore.ClientIP(r)}
 		if n.Validation != payments.Prenote {
 			n.Validation = payments.MicroDeposits
 		}

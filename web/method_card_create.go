@@ -7,6 +7,7 @@ import (
 
 	"carfin/identity"
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // handleMethodCardCreate saves the card the tokenizer made a token for:
@@ -19,7 +20,7 @@ func handleMethodCardCreate(id *identity.Service, pay *payments.Service, v *view
 			return
 		}
 		_ = r.ParseForm()
-		_, err := pay.AddCard(r.Context(), customerOf(r), r.PostForm.Get("token"), r.PostForm.Get("nickname"), clientIP(r))
+		_, err := pay.AddCard(r.Context(), customerOf(r), r.PostForm.Get("token"), r.PostForm.Get("nickname"), webcore.ClientIP(r))
 		var key string
 		switch {
 		case err == nil:

@@ -6,6 +6,7 @@ import (
 
 	"carfin/identity"
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // handleMethodRemoveShow asks to confirm removing a payment method. It
@@ -38,7 +39,7 @@ func handleMethodRemove(id *identity.Service, pay *payments.Service, v *views) h
 		if !ok || !requireRecentAuth(w, r, id, r.URL.Path) {
 			return
 		}
-		err := pay.RemoveMethod(r.Context(), customerOf(r), m.ID, clientIP(r))
+		err := pay.RemoveMethod(r.Context(), customerOf(r), m.ID, webcore.ClientIP(r))
 		switch {
 		case errors.Is(err, payments.ErrMethodInUse):
 			renderRemove(w, r, v, http.StatusConflict, m, map[string]string{"": "pay.err_method_in_use"})

@@ -106,7 +106,8 @@ func newMetrics() *metrics {
 	}
 }
 
-func (m *metrics) observe(method, route string, status int, d time.Duration) {
+// Observe counts a request (webcore.Observer).
+func (m *metrics) Observe(method, route string, status int, d time.Duration) {
 	m.requests.observe(metricKey{method, route, status}, d)
 }
 

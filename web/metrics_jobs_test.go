@@ -29,9 +29,9 @@ func TestJobMetrics(t *testing.T) {
 
 func TestRequestMetrics(t *testing.T) {
 	m := newMetrics()
-	m.observe("GET", "GET /login", 200, 3*time.Millisecond)
-	m.observe("GET", "GET /login", 200, 30*time.Millisecond)
-	m.observe("GET", "GET /login", 429, 2*time.Second)
+	m.Observe("GET", "GET /login", 200, 3*time.Millisecond)
+	m.Observe("GET", "GET /login", 200, 30*time.Millisecond)
+	m.Observe("GET", "GET /login", 429, 2*time.Second)
 	var b strings.Builder
 	m.write(&b)
 	for _, want := range []string{

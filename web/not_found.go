@@ -27,3 +27,10 @@ func withSessionPeek(id *identity.Service, v *views) func(http.Handler) http.Han
 		})
 	}
 }
+
+// handleNotFound is the page for every unknown path.
+func handleNotFound(v *views) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v.message(w, r, http.StatusNotFound, "notfound.title", "notfound.text", "/", "nav.home")
+	})
+}

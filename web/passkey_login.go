@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // handlePasskeyLoginBegin starts a passwordless sign-in with a passkey:
@@ -14,12 +15,12 @@ func handlePasskeyLoginBegin(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opts, iss, err := id.BeginPasskeyLogin(r.Context(), v.sessionToken(r), v.client(w, r))
 		if errors.Is(err, identity.ErrThrottled) {
-			writeJSON(w, http.StatusTooManyRequests, jsonError{Error: v.cat.translate(langOf(r), "err.throttled")})
+			writeJSON(w, http.StatusTooManyRequests, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.throttled")})
 			return
 		}
 		if err != nil {
 			v.cfg.Log.Error("passkey sign-in begin", "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.translate(langOf(r), "error.server")})
+			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 			return
 		}
 		v.setSession(w, iss)
@@ -32,22 +33,22 @@ func handlePasskeyLoginFinish(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
 		if err != nil {
-			writeJSON(w, http.StatusRequestEntityTooLarge, jsonError{Error: v.cat.translate(langOf(r), "err.passkey_failed")})
+			writeJSON(w, http.StatusRequestEntityTooLarge, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		}
 		iss, err := id.FinishPasskeyLogin(r.Context(), v.sessionToken(r), body, v.client(w, r))
 		switch {
 		case errors.Is(err, identity.ErrInvalidCredentials), errors.Is(err, identity.ErrNoSession):
 			v.clearSession(w)
-			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.translate(langOf(r), "err.passkey_failed")})
+			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
 			v.cfg.Log.Error("passkey sign-in finish", "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.translate(langOf(r), "error.server")})
+			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 			return
 		}
 		v.setSession(w, iss)
-		writeJSON(w, http.StatusOK, map[string]string{"redirect": safeNext(r.URL.Query().Get("next"))})
+		writeJSON(w, http.StatusOK, map[string]string{"redirect": webcore.SafeNext(r.URL.Query().Get("next"))})
 	})
 }
 
@@ -58,10 +59,10 @@ func handleSecondFactorPasskeyBegin(id *identity.Service, v *views) http.Handler
 		opts, err := id.BeginPasskeySecondFactor(r.Context(), v.sessionToken(r))
 		switch {
 		case errors.Is(err, identity.ErrNoSession):
-			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.translate(langOf(r), "login.restart"), Redirect: "/login?restart=1"})
+			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "login.restart"), Redirect: "/login?restart=1"})
 			return
 		case err != nil:
-			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.translate(langOf(r), "err.passkey_failed")})
+			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		}
 		rawJSON(w, opts)
@@ -73,24 +74,24 @@ func handleSecondFactorPasskeyFinish(id *identity.Service, v *views) http.Handle
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
 		if err != nil {
-			writeJSON(w, http.StatusRequestEntityTooLarge, jsonError{Error: v.cat.translate(langOf(r), "err.passkey_failed")})
+			writeJSON(w, http.StatusRequestEntityTooLarge, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		}
 		remember := r.URL.Query().Get("remember") == "on"
 		iss, err := id.FinishPasskeySecondFactor(r.Context(), v.sessionToken(r), body, remember, v.client(w, r))
 		switch {
 		case errors.Is(err, identity.ErrNoSession):
-			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.translate(langOf(r), "login.restart"), Redirect: "/login?restart=1"})
+			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "login.restart"), Redirect: "/login?restart=1"})
 			return
 		case errors.Is(err, identity.ErrInvalidCode):
-			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.translate(langOf(r), "err.passkey_failed")})
+			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
 			v.cfg.Log.Error("passkey second factor", "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.translate(langOf(r), "error.server")})
+			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 			return
 		}
 		v.setSession(w, iss)
-		writeJSON(w, http.StatusOK, map[string]string{"redirect": safeNext(r.URL.Query().Get("next"))})
+		writeJSON(w, http.StatusOK, map[string]string{"redirect": webcore.SafeNext(r.URL.Query().Get("next"))})
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // handlePasskeyAddBegin answers the options for navigator.credentials.create.
@@ -14,11 +15,11 @@ func handlePasskeyAddBegin(id *identity.Service, v *views) http.Handler {
 		opts, err := id.BeginPasskeyRegistration(r.Context(), v.sessionToken(r))
 		switch {
 		case errors.Is(err, identity.ErrReauth):
-			writeJSON(w, http.StatusForbidden, jsonError{Error: v.cat.translate(langOf(r), "reauth.needed"), Redirect: reauthURL("/security")})
+			writeJSON(w, http.StatusForbidden, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "reauth.needed"), Redirect: reauthURL("/security")})
 			return
 		case err != nil:
 			v.cfg.Log.Error("passkey registration begin", "err", err)
-			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.translate(langOf(r), "err.passkey_failed")})
+			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		}
 		rawJSON(w, opts)
@@ -31,20 +32,20 @@ func handlePasskeyAddFinish(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
 		if err != nil {
-			writeJSON(w, http.StatusRequestEntityTooLarge, jsonError{Error: v.cat.translate(langOf(r), "err.passkey_failed")})
+			writeJSON(w, http.StatusRequestEntityTooLarge, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		}
 		codes, iss, err := id.FinishPasskeyRegistration(r.Context(), v.sessionToken(r), r.URL.Query().Get("name"), body, v.client(w, r))
 		switch {
 		case errors.Is(err, identity.ErrReauth):
-			writeJSON(w, http.StatusForbidden, jsonError{Error: v.cat.translate(langOf(r), "reauth.needed"), Redirect: reauthURL("/security")})
+			writeJSON(w, http.StatusForbidden, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "reauth.needed"), Redirect: reauthURL("/security")})
 			return
 		case errors.Is(err, identity.ErrInvalidCode):
-			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.translate(langOf(r), "err.passkey_failed")})
+			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
 			v.cfg.Log.Error("passkey registration finish", "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.translate(langOf(r), "error.server")})
+			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 			return
 		}
 		v.setSession(w, iss)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // cancelData is what the cancel page shows.
@@ -42,7 +43,7 @@ func handlePaymentCancel(pay *payments.Service, v *views) http.Handler {
 		if !ok {
 			return
 		}
-		_, err := pay.CancelPayment(r.Context(), customerOf(r), pm.ID, clientIP(r))
+		_, err := pay.CancelPayment(r.Context(), customerOf(r), pm.ID, webcore.ClientIP(r))
 		switch {
 		case errors.Is(err, payments.ErrLocked):
 			lockedPage(w, r, v, pm)

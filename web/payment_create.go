@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // handlePaymentCreate confirms a payment from the review page and sends
@@ -29,7 +30,7 @@ func handlePaymentCreate(pay *payments.Service, v *views, now func() time.Time) 
 		_ = r.ParseForm() // a body over the limit reads as an empty form
 		f := readPayForm(r.PostForm)
 		cust := customerOf(r)
-		req, errs := f.oneTime(id, clientIP(r))
+		req, errs := f.oneTime(id, webcore.ClientIP(r))
 		if len(errs) == 0 {
 			p, err := pay.Pay(r.Context(), cust, req)
 			if err == nil {

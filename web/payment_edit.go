@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // handlePaymentEditShow is the form to change a scheduled payment (its
@@ -41,10 +42,10 @@ func handlePaymentEdit(pay *payments.Service, v *views, now func() time.Time) ht
 		}
 		_ = r.ParseForm()
 		f := readPayForm(r.PostForm)
-		req, errs := f.oneTime(pm.ContractID, clientIP(r))
+		req, errs := f.oneTime(pm.ContractID, webcore.ClientIP(r))
 		if len(errs) == 0 {
 			_, err := pay.EditPayment(r.Context(), customerOf(r), pm.ID, payments.Edit{MethodID: req.MethodID, Choice: req.Choice, Other: req.Other,
-				Date: req.Date, IP: clientIP(r)})
+				Date: req.Date, IP: webcore.ClientIP(r)})
 			if err == nil {
 				redirect(w, r, "/payments/"+pm.Confirmation+"?notice=changed")
 				return

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // payReviewData is what the review page shows.
@@ -36,7 +37,7 @@ func handlePaymentReview(pay *payments.Service, v *views, now func() time.Time) 
 			return
 		}
 		f := readPayForm(r.URL.Query())
-		req, errs := f.oneTime(id, clientIP(r))
+		req, errs := f.oneTime(id, webcore.ClientIP(r))
 		if len(errs) > 0 {
 			renderPayForm(w, r, v, http.StatusUnprocessableEntity, newPayFormData(o, f, pay, now()), errs)
 			return

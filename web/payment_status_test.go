@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"carfin/calendar"
 	"carfin/identity"
 	"carfin/payments"
+	"carfin/webcore"
 )
 
 // doubled finds a status word said twice in a row ("Declined: Declined",
@@ -34,10 +34,10 @@ func TestPaymentStatusNotDoubled(t *testing.T) {
 			ContractAccount: "NW-L000001", Return: &payments.ReturnInfo{Code: "R01", Description: "Your bank returned the payment because the account did not have enough money."}},
 		{Status: payments.StatusSettled, Kind: payments.PostedPayment, AmountCents: 100_00, Date: day, ContractAccount: "NW-L000001"},
 	}
-	for _, lang := range Languages {
+	for _, lang := range webcore.Languages {
 		render := func(name string, data any) string {
 			r := httptest.NewRequest("GET", "/payments", nil)
-			r = r.WithContext(context.WithValue(r.Context(), ctxLang, lang))
+			r = r.WithContext(webcore.WithLangOf(r.Context(), lang))
 			p := v.page(r, "pay.payments_title")
 			p.Session = &identity.Session{}
 			p.Data = data

@@ -8,6 +8,7 @@ import (
 	"carfin/calendar"
 	"carfin/quotes"
 	"carfin/servicing"
+	"carfin/webcore"
 )
 
 // handlePayoffCreate makes a payoff quote good through the date chosen,
@@ -28,7 +29,7 @@ func handlePayoffCreate(sv *servicing.Service, qs *quotes.Service, v *views) htt
 			renderPayoff(w, r, sv, qs, v, http.StatusUnprocessableEntity, map[string]string{"good_through": "account.err_good_through"}, chosen, "")
 			return
 		}
-		q, err := qs.Payoff(r.Context(), cust, id, on, langOf(r))
+		q, err := qs.Payoff(r.Context(), cust, id, on, webcore.LangOf(r))
 		switch {
 		case errors.Is(err, quotes.ErrNotFound):
 			notFound(w, r, v)
@@ -60,7 +61,7 @@ func handleLeaseEndCreate(sv *servicing.Service, qs *quotes.Service, v *views) h
 			renderPayoff(w, r, sv, qs, v, http.StatusUnprocessableEntity, map[string]string{"odometer": "account.err_odometer"}, "", typed)
 			return
 		}
-		q, err := qs.LeaseEnd(r.Context(), cust, id, miles, langOf(r))
+		q, err := qs.LeaseEnd(r.Context(), cust, id, miles, webcore.LangOf(r))
 		switch {
 		case errors.Is(err, quotes.ErrNotFound):
 			notFound(w, r, v)

@@ -6,6 +6,7 @@ import (
 	"carfin/identity"
 	"carfin/preferences"
 	"carfin/profile"
+	"carfin/webcore"
 )
 
 // profileData is what the profile page shows.
@@ -66,7 +67,7 @@ func handleProfileShow(id *identity.Service, pr *profile.Service, v *views) http
 // actorOf describes the signed-in customer for the profile capability,
 // with the page's language and the lender's zone for its emails.
 func (v *views) actorOf(r *http.Request) profile.Actor {
-	return profile.Actor{LoginID: sessionOf(r).LoginID, IP: clientIP(r), UserAgent: r.UserAgent(), Lang: langOf(r), Zone: v.loc}
+	return profile.Actor{LoginID: sessionOf(r).LoginID, IP: webcore.ClientIP(r), UserAgent: r.UserAgent(), Lang: webcore.LangOf(r), Zone: v.loc}
 }
 
 // FormatPhone shows an E.164 US number as (555) 201-0123; others as given.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"carfin/money"
 	"carfin/quotes"
 	"carfin/servicing"
+	"carfin/webcore"
 )
 
 // TestLeaseEndMileage: a lease-end quote shows how its excess miles come
@@ -54,7 +54,7 @@ func TestLeaseEndMileage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/contracts/8/quotes/"+tc.q.Number, nil)
-			r = r.WithContext(context.WithValue(r.Context(), ctxLang, tc.lang))
+			r = r.WithContext(webcore.WithLangOf(r.Context(), tc.lang))
 			p := v.page(r, "account.quote_title")
 			p.Data = &quoteData{S: lease, Q: tc.q, Phone: "1-800-555-0199", Mileage: mileageOf(tc.q, tc.start, lease.MileageAllowance)}
 			w := httptest.NewRecorder()

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"carfin/calendar"
 	"carfin/quotes"
 	"carfin/servicing"
+	"carfin/webcore"
 )
 
 // TestQuotePageWords: a quote's page names what it is in the words of
@@ -48,7 +48,7 @@ func TestQuotePageWords(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/contracts/1/quotes/"+tc.q.Number, nil)
-			r = r.WithContext(context.WithValue(r.Context(), ctxLang, tc.lang))
+			r = r.WithContext(webcore.WithLangOf(r.Context(), tc.lang))
 			p := v.page(r, "account.quote_title")
 			p.Data = &quoteData{S: tc.s, Q: tc.q, Phone: "1-800-555-0199"}
 			w := httptest.NewRecorder()

@@ -8,13 +8,14 @@ import (
 
 	"carfin/db"
 	"carfin/db/dbtest"
+	"carfin/webcore"
 )
 
 // TestReadyz: /readyz answers 200 while the database answers, and 503
 // once it does not (a load balancer then stops sending traffic here).
 func TestReadyz(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		h := handleReadyz(d)
+		h := webcore.Readyz(d)
 		get := func() *httptest.ResponseRecorder {
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))

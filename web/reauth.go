@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // reauthPurposes are what a customer may be asked for their password
@@ -77,7 +78,7 @@ func reauthPage(r *http.Request, v *views, next, purpose string) *page {
 // from the path it returns to.
 func handleReauthShow(v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next := safeNext(r.URL.Query().Get("next"))
+		next := webcore.SafeNext(r.URL.Query().Get("next"))
 		p := reauthPage(r, v, next, reauthPurposeOf(r.URL.Query().Get("purpose"), next))
 		v.render(w, http.StatusOK, "reauth", p)
 	})
@@ -86,7 +87,7 @@ func handleReauthShow(v *views) http.Handler {
 // handleReauthSubmit checks the password; the session gets a new token.
 func handleReauthSubmit(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next := safeNext(r.PostFormValue("next"))
+		next := webcore.SafeNext(r.PostFormValue("next"))
 		iss, err := id.Reauthenticate(r.Context(), v.sessionToken(r), r.PostFormValue("password"), v.client(w, r))
 		if errors.Is(err, identity.ErrInvalidCredentials) || errors.Is(err, identity.ErrThrottled) {
 			p := reauthPage(r, v, next, reauthPurposeOf(r.PostFormValue("purpose"), next))

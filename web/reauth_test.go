@@ -1,6 +1,10 @@
 package web
 
-import "testing"
+import (
+	"testing"
+
+	"carfin/webcore"
+)
 
 // TestReauthPurposeOf: the password check names the action from a known
 // purpose, else from the path it returns to; anything else is neutral.
@@ -42,7 +46,7 @@ func TestEndedNotice(t *testing.T) {
 	seen := map[string]bool{}
 	for _, ended := range []string{"idle", "absolute", "password", "revoked", "wasnt-me", "signed-out", "other", "", "<b>"} {
 		k := endedNotice(ended)
-		for _, lang := range Languages {
+		for _, lang := range webcore.Languages {
 			if cat[lang][k] == "" {
 				t.Errorf("%s: no %q for ended=%q", lang, k, ended)
 			}

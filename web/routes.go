@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"carfin/webcore"
 )
 
 // routes is the portal's whole HTTP surface.
@@ -61,25 +63,25 @@ func (s *Server) routes() http.Handler {
 	// Assets and probes; anything else is not found, with the signed-in
 	// navigation for a customer who is signed in.
 	notFound := withSessionPeek(id, v)(handleNotFound(v))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(notFound)))
-	mux.Handle("GET /theme.css", handleThemeCSS(v))
-	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(s.db))
-	mux.Handle("GET /logo", handleLogo(s.cfg.Logo))
-	mux.Handle("GET /favicon.ico", handleFavicon(s.cfg.Brand))
-	mux.Handle("GET /favicon.svg", handleFavicon(s.cfg.Brand))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", webcore.StaticFiles(notFound)))
+	mux.Handle("GET /theme.css", webcore.ThemeCSS(s.cfg.Brand))
+	mux.Handle("GET /healthz", webcore.Healthz())
+	mux.Handle("GET /readyz", webcore.Readyz(s.db))
+	mux.Handle("GET /logo", webcore.LogoHandler(s.cfg.Logo))
+	mux.Handle("GET /favicon.ico", webcore.Favicon(s.cfg.Brand))
+	mux.Handle("GET /favicon.svg", webcore.Favicon(s.cfg.Brand))
 	mux.Handle("/", notFound)
 
 	cop := http.NewCrossOriginProtection()
-	return chain(withRoute(mux),
-		withRecover(s.cfg.Log),
-		withRequestLog(s.cfg.Log, s.metrics),
-		withOneOrigin(s.cfg.BaseURL),
-		withSecurityHeaders(s.cfg.TLS),
-		withCompression,
-		withClientIP(s.cfg.TrustedProxies),
-		withBodyLimit,
+	return webcore.Chain(webcore.WithRoute(mux),
+		webcore.WithRecover(s.cfg.Log),
+		webcore.WithRequestLog(s.cfg.Log, s.metrics),
+		webcore.WithOneOrigin(s.cfg.BaseURL),
+		webcore.WithSecurityHeaders(s.cfg.TLS),
+		webcore.WithCompression,
+		webcore.WithClientIP(s.cfg.TrustedProxies),
+		webcore.WithBodyLimit(uploadBytesMax),
 		cop.Handler, // refuses cross-site POSTs (Sec-Fetch-Site / Origin) with 403
-		withLang,
+		webcore.WithLang,
 	)
 }

@@ -8,6 +8,7 @@ import (
 
 	"carfin/identity"
 	"carfin/support"
+	"carfin/webcore"
 )
 
 // supportRoutes is the profile-and-support half of the portal (issue 5,
@@ -53,7 +54,7 @@ func (s *Server) supportRoutes(mux *http.ServeMux, auth func(http.Handler) http.
 
 // messageBytesMax bounds a message form with its attachments (the routes
 // matched by uploadRoute; every other body is bounded by requestBytesMax).
-const messageBytesMax = support.AttachmentsPerMessageMax*support.AttachmentBytesMax + requestBytesMax
+const messageBytesMax = support.AttachmentsPerMessageMax*support.AttachmentBytesMax + webcore.RequestBytesMax
 
 var replyPath = regexp.MustCompile(`^/messages/[0-9]{1,19}/reply$`)
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // handleSecondFactorSendCode sends a one-time sign-in code by email or,
@@ -13,7 +14,7 @@ import (
 func handleSecondFactorSendCode(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bySMS := r.PostFormValue("channel") == "sms"
-		next := safeNext(r.PostFormValue("next"))
+		next := webcore.SafeNext(r.PostFormValue("next"))
 		err := id.SendLoginCode(r.Context(), v.sessionToken(r), bySMS, v.client(w, r))
 		switch {
 		case errors.Is(err, identity.ErrNoSession):

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // handleSecondFactorShow shows the second step of sign-in: a code from the
@@ -17,7 +18,7 @@ func handleSecondFactorShow(id *identity.Service, v *views) http.Handler {
 			return
 		}
 		p := v.page(r, "twofa.title")
-		p.Form["next"] = safeNext(r.URL.Query().Get("next"))
+		p.Form["next"] = webcore.SafeNext(r.URL.Query().Get("next"))
 		switch r.URL.Query().Get("sent") {
 		case "email":
 			p.Notice = "twofa.code_sent_email"

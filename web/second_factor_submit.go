@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // handleSecondFactorSubmit completes sign-in with a TOTP, recovery or
@@ -17,7 +18,7 @@ func handleSecondFactorSubmit(id *identity.Service, v *views) http.Handler {
 		token := v.sessionToken(r)
 		method := identity.Method(r.PostFormValue("method"))
 		code := r.PostFormValue("code")
-		next := safeNext(r.PostFormValue("next"))
+		next := webcore.SafeNext(r.PostFormValue("next"))
 		remember := r.PostFormValue("remember") == "on"
 		if method != identity.MethodTOTP && method != identity.MethodRecovery && method != identity.MethodCode {
 			method = identity.MethodTOTP

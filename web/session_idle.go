@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // handleIdleWarning tells a customer their session is about to end for
@@ -21,7 +22,7 @@ func handleIdleWarning(id *identity.Service, v *views) http.Handler {
 		}
 		p := v.page(r, "idle.title")
 		p.Session = ss
-		p.Form["next"] = safeNext(r.URL.Query().Get("next"))
+		p.Form["next"] = webcore.SafeNext(r.URL.Query().Get("next"))
 		p.Data = ss.IdleDeadline()
 		v.render(w, http.StatusOK, "idle", p)
 	})
@@ -44,7 +45,7 @@ func handleSessionExtend(id *identity.Service, v *views) http.Handler {
 		if err != nil && !errors.Is(err, identity.ErrNoSession) {
 			if script {
 				v.cfg.Log.Error("request failed", "route", r.Pattern, "err", err)
-				writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.translate(langOf(r), "error.server")})
+				writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 				return
 			}
 			serverError(w, r, v, err)
@@ -64,6 +65,6 @@ func handleSessionExtend(id *identity.Service, v *views) http.Handler {
 			writeJSON(w, http.StatusOK, remainingOf(ss, id.Now()))
 			return
 		}
-		redirect(w, r, safeNext(r.PostFormValue("next")))
+		redirect(w, r, webcore.SafeNext(r.PostFormValue("next")))
 	})
 }

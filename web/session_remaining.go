@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // remaining is the idle-warning script's view of the session.
@@ -53,7 +54,7 @@ func handleSessionRemaining(id *identity.Service, v *views) http.Handler {
 			writeJSON(w, http.StatusUnauthorized, remaining{Ended: endedParam(r, id, v, v.sessionToken(r))})
 		default:
 			v.cfg.Log.Error("request failed", "route", r.Pattern, "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.translate(langOf(r), "error.server")})
+			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 		}
 	})
 }

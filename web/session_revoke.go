@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // handleSessionRevoke signs out one of the customer's sessions. Signing
@@ -18,7 +19,7 @@ func handleSessionRevoke(id *identity.Service, v *views) http.Handler {
 			return
 		}
 		ss := sessionOf(r)
-		err = id.RevokeSession(r.Context(), ss, sid, identity.Client{IP: clientIP(r)})
+		err = id.RevokeSession(r.Context(), ss, sid, identity.Client{IP: webcore.ClientIP(r)})
 		switch {
 		case errors.Is(err, identity.ErrNotFound):
 			handleNotFound(v).ServeHTTP(w, r)
@@ -39,7 +40,7 @@ func handleSessionRevoke(id *identity.Service, v *views) http.Handler {
 func handleSessionRevokeAll(id *identity.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		keep := r.PostFormValue("keep") == "on"
-		err := id.RevokeOtherSessions(r.Context(), v.sessionToken(r), keep, identity.Client{IP: clientIP(r)})
+		err := id.RevokeOtherSessions(r.Context(), v.sessionToken(r), keep, identity.Client{IP: webcore.ClientIP(r)})
 		if errors.Is(err, identity.ErrReauth) {
 			redirect(w, r, reauthURL("/security")+"&purpose=signout_all")
 			return

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"carfin/identity"
+	"carfin/webcore"
 )
 
 // views renders pages: each page template is parsed with the layout.
 type views struct {
 	cfg   Config
-	cat   catalogs
+	cat   webcore.Catalogs
 	pages map[string]*template.Template
 	// cookie names: the __Host- prefix under TLS binds them to this host,
 	// path / and Secure (RFC 6265bis §4.1.3.2).
@@ -73,14 +74,14 @@ func sectionOf(path string) string {
 	return ""
 }
 
-func newViews(cfg Config, cat catalogs) (*views, error) {
+func newViews(cfg Config, cat webcore.Catalogs) (*views, error) {
 	v := &views{cfg: cfg, cat: cat, pages: map[string]*template.Template{}, sessionCookie: "carfin_session", deviceCookie: "carfin_device", loc: time.UTC}
 	if cfg.TLS {
 		v.sessionCookie, v.deviceCookie = "__Host-carfin_session", "__Host-carfin_device"
 	}
 	funcs := template.FuncMap{
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"icon": icon,
+		"icon": webcore.Icon,
 	}
 	layout, err := fs.ReadFile(templateFS, "templates/layout.html")
 	if err != nil {
@@ -136,7 +137,7 @@ func (v *views) renderChrome() error {
 		return template.HTML(b.String()), nil // html/template escaped it
 	}
 	v.chrome = map[string]chrome{}
-	for _, lang := range Languages {
+	for _, lang := range webcore.Languages {
 		c := chrome{nav: map[string]template.HTML{}}
 		for _, sec := range sections {
 			nav, err := exec("nav-items", &page{v: v, Lang: lang, Brand: v.cfg.Brand, Session: &identity.Session{}, Section: sec})
@@ -169,7 +170,7 @@ type page struct {
 	v     *views
 	Lang  string
 	Nonce string
-	Brand Brand
+	Brand webcore.Brand
 	Path  string
 	Title string // catalog key
 	// Section is the navigation's current section, when pre-rendering it.
@@ -188,7 +189,7 @@ type page struct {
 }
 
 // T translates key into the page's language.
-func (p *page) T(key string, args ...any) string { return p.v.cat.translate(p.Lang, key, args...) }
+func (p *page) T(key string, args ...any) string { return p.v.cat.Translate(p.Lang, key, args...) }
 
 // Err returns the translated error of a field, or "".
 func (p *page) Err(field string) string {
@@ -230,7 +231,7 @@ func (p *page) OtherLang() string {
 }
 
 func (v *views) page(r *http.Request, title string) *page {
-	return &page{v: v, Lang: langOf(r), Nonce: nonceOf(r), Brand: v.cfg.Brand, Path: r.URL.RequestURI(), Title: title,
+	return &page{v: v, Lang: webcore.LangOf(r), Nonce: webcore.Nonce(r), Brand: v.cfg.Brand, Path: r.URL.RequestURI(), Title: title,
 		Errors: map[string]string{}, Form: map[string]string{}}
 }
 
@@ -308,9 +309,22 @@ func (v *views) device(w http.ResponseWriter, r *http.Request) string {
 
 // client describes the request for identity.
 func (v *views) client(w http.ResponseWriter, r *http.Request) identity.Client {
-	return identity.Client{IP: clientIP(r), UserAgent: r.UserAgent(), Device: v.device(w, r), Lang: langOf(r)}
+	return identity.Client{IP: webcore.ClientIP(r), UserAgent: r.UserAgent(), Device: v.device(w, r), Lang: webcore.LangOf(r)}
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// TN translates key's plural form for the count n into the page's
+// language, formatted with n and then args: {{$.TN "faq.results" (len
+// .Results) .Query}} is "1 answer for “payoff”.". n is any integer type
+// (a template passes int from len, int64 from a field); anything else is
+// a programming error.
+func (p *page) TN(key string, n any, args ...any) string {
+	count, ok := webcore.FirstCount([]any{n})
+	if !ok {
+		panic(fmt.Sprintf("web: TN %s: count %T is not an integer", key, n))
+	}
+	return p.v.cat.TranslateN(p.Lang, key, count, args...)
 }

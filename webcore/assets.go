@@ -1,4 +1,4 @@
-package web
+package webcore
 
 import (
 	"fmt"
@@ -13,17 +13,17 @@ import (
 // with a new release).
 const staticMaxAge = 3600
 
-func withStaticCache(next http.Handler) http.Handler {
+func WithStaticCache(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", staticMaxAge))
 		next.ServeHTTP(w, r)
 	})
 }
 
-// handleThemeCSS serves the lender's colours as CSS custom properties
+// ThemeCSS serves the lender's colours as CSS custom properties
 // (a file, because the CSP allows no inline styles).
-func handleThemeCSS(v *views) http.Handler {
-	css := v.cfg.Brand.Theme()
+func ThemeCSS(b Brand) http.Handler {
+	css := b.Theme()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", staticMaxAge))
@@ -31,16 +31,16 @@ func handleThemeCSS(v *views) http.Handler {
 	})
 }
 
-// handleHealthz answers 200 while the process serves.
-func handleHealthz() http.Handler {
+// Healthz answers 200 while the process serves.
+func Healthz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 }
 
-// handleReadyz answers 200 when the database answers, else 503.
-func handleReadyz(d *db.DB) http.Handler {
+// Readyz answers 200 when the database answers, else 503.
+func Readyz(d *db.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if err := d.Ping(r.Context()); err != nil {
@@ -52,15 +52,8 @@ func handleReadyz(d *db.DB) http.Handler {
 	})
 }
 
-// handleNotFound is the page for every unknown path.
-func handleNotFound(v *views) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v.message(w, r, http.StatusNotFound, "notfound.title", "notfound.text", "/", "nav.home")
-	})
-}
-
-// handleLogo serves the lender's logo, or 404 when there is none.
-func handleLogo(logo *Logo) http.Handler {
+// LogoHandler serves the lender's logo, or 404 when there is none.
+func LogoHandler(logo *Logo) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if logo == nil {
 			http.NotFound(w, r)
@@ -76,11 +69,11 @@ func handleLogo(logo *Logo) http.Handler {
 	})
 }
 
-// handleFavicon serves the tab's icon: the header's monogram, the lender's
+// Favicon serves the tab's icon: the header's monogram, the lender's
 // initials on its primary colour, as SVG (every browser asks for
 // /favicon.ico; the layout names /favicon.svg). Without it each first page
 // of a visit logs a failed request in the browser's console.
-func handleFavicon(b Brand) http.Handler {
+func Favicon(b Brand) http.Handler {
 	primary, _ := colour.Parse(b.Primary)
 	svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="%s"/>`+
 		`<text x="32" y="42" font-family="system-ui,sans-serif" font-size="28" font-weight="800" text-anchor="middle" fill="%s">%s</text></svg>`,

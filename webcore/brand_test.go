@@ -1,4 +1,4 @@
-package web
+package webcore
 
 import (
 	"encoding/xml"
@@ -81,7 +81,7 @@ func TestFavicon(t *testing.T) {
 	b := DefaultBrand
 	b.Name = `<Acme> & "Sons" Auto`
 	w := httptest.NewRecorder()
-	handleFavicon(b).ServeHTTP(w, httptest.NewRequest("GET", "/favicon.ico", nil))
+	Favicon(b).ServeHTTP(w, httptest.NewRequest("GET", "/favicon.ico", nil))
 	body := w.Body.String()
 	if w.Code != 200 || w.Header().Get("Content-Type") != "image/svg+xml" || !strings.Contains(w.Header().Get("Content-Security-Policy"), "sandbox") {
 		t.Fatalf("%d %v", w.Code, w.Header())

@@ -1,4 +1,4 @@
-package web
+package webcore
 
 import (
 	"compress/gzip"
@@ -27,9 +27,9 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
-// withCompression gzips text responses for same-origin requests that
+// WithCompression gzips text responses for same-origin requests that
 // accept gzip.
-func withCompression(next http.Handler) http.Handler {
+func WithCompression(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept-Encoding")
 		if !acceptsGzip(r) {

@@ -1,4 +1,4 @@
-package web
+package webcore
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 
 func TestCompression(t *testing.T) {
 	page := strings.Repeat("<tr><td>Nov 6, 2025</td><td>$557.50</td></tr>\n", 400)
-	h := withCompression(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := WithCompression(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/pdf":
 			w.Header().Set("Content-Type", "application/pdf")

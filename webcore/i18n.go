@@ -1,4 +1,4 @@
-package web
+package webcore
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"golang.org/x/text/language"
 )
 
-// Languages are the portal's languages, the first being the default. Each
+// Languages are the customer portal's languages, the first being the default. Each
 // has a message catalog, locales/LANG.json plus locales/AREA.LANG.json
 // per area: flat objects of keys to strings (fmt verbs for arguments). Every string a page shows comes from
 // a catalog; a test checks both catalogs have the same keys and that every
@@ -37,16 +37,17 @@ var Languages = []string{"en", "es"}
 
 var langMatcher = language.NewMatcher([]language.Tag{language.English, language.Spanish})
 
-// langCookie remembers a language chosen with the switcher.
-const langCookie = "carfin_lang"
+// LangCookie remembers a language chosen with the switcher.
+const LangCookie = "carfin_lang"
 
-type catalogs map[string]map[string]string
+// Catalogs are the message catalogs, language → key → text.
+type Catalogs map[string]map[string]string
 
-// loadCatalogs reads locales/LANG.json and every locales/AREA.LANG.json
-// (one file per area of the portal, so that areas grow independently); a
-// key defined twice for one language is an error.
-func loadCatalogs() (catalogs, error) {
-	c := catalogs{}
+// LoadCatalogs reads locales/LANG.json and every locales/AREA.LANG.json
+// of fsys (one file per area of a realm, so that areas grow
+// independently); a key defined twice for one language is an error.
+func LoadCatalogs(localeFS fs.ReadFileFS) (Catalogs, error) {
+	c := Catalogs{}
 	for _, lang := range Languages {
 		files, err := fs.Glob(localeFS, "locales/*"+lang+".json")
 		if err != nil {
@@ -83,10 +84,10 @@ func loadCatalogs() (catalogs, error) {
 	return c, nil
 }
 
-// negotiate picks the language: the cookie if it names one of ours,
+// Negotiate picks the language: the cookie if it names one of ours,
 // else the best match for Accept-Language, else English.
-func negotiate(r *http.Request) string {
-	if c, err := r.Cookie(langCookie); err == nil && slices.Contains(Languages, c.Value) {
+func Negotiate(r *http.Request) string {
+	if c, err := r.Cookie(LangCookie); err == nil && slices.Contains(Languages, c.Value) {
 		return c.Value
 	}
 	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
@@ -100,14 +101,22 @@ func negotiate(r *http.Request) string {
 	return Languages[i]
 }
 
-func withLang(next http.Handler) http.Handler {
+// WithLang negotiates each request's language (LangOf).
+func WithLang(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept-Language, Cookie")
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxLang, negotiate(r))))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxLang, Negotiate(r))))
 	})
 }
 
-func langOf(r *http.Request) string {
+// WithLangOf returns ctx carrying lang, as WithLang leaves it (tests
+// render a page in a language without the middleware).
+func WithLangOf(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, ctxLang, lang)
+}
+
+// LangOf is the request's language, as WithLang negotiated it.
+func LangOf(r *http.Request) string {
 	if s, ok := r.Context().Value(ctxLang).(string); ok {
 		return s
 	}
@@ -119,7 +128,7 @@ func langOf(r *http.Request) string {
 // whose key has both a string and plural forms.
 func checkPlurals(m map[string]string) error {
 	for k := range m {
-		base, form, ok := cutPluralForm(k)
+		base, form, ok := CutPluralForm(k)
 		if !ok || form == "other" {
 			continue
 		}
@@ -133,8 +142,8 @@ func checkPlurals(m map[string]string) error {
 	return nil
 }
 
-// cutPluralForm splits "faq.results.one" into "faq.results" and "one".
-func cutPluralForm(key string) (base, form string, ok bool) {
+// CutPluralForm splits "faq.results.one" into "faq.results" and "one".
+func CutPluralForm(key string) (base, form string, ok bool) {
 	i := strings.LastIndexByte(key, '.')
 	if i < 0 || !slices.Contains(pluralForms, key[i+1:]) || !strings.Contains(key[:i], ".") {
 		return "", "", false
@@ -142,10 +151,10 @@ func cutPluralForm(key string) (base, form string, ok bool) {
 	return key[:i], key[i+1:], true
 }
 
-// texts returns key's string in lang, or its plural forms ("one" before
+// Texts returns key's string in lang, or its plural forms ("one" before
 // "other"); none when lang has neither. Tests use it to check that a key
 // in use exists.
-func (c catalogs) texts(lang, key string) []string {
+func (c Catalogs) Texts(lang, key string) []string {
 	if s, ok := c[lang][key]; ok {
 		return []string{s}
 	}
@@ -187,7 +196,7 @@ func pluralForm(lang string, n int64) string {
 }
 
 // lookup finds key in lang's catalog, then in English's.
-func (c catalogs) lookup(lang, key string) (string, bool) {
+func (c Catalogs) lookup(lang, key string) (string, bool) {
 	if s, ok := c[lang][key]; ok {
 		return s, true
 	}
@@ -197,7 +206,7 @@ func (c catalogs) lookup(lang, key string) (string, bool) {
 
 // plural finds key's form for the count n in lang (its "other" when the
 // language has no string for n's category), falling back to English.
-func (c catalogs) plural(lang, key string, n int64) (string, bool) {
+func (c Catalogs) plural(lang, key string, n int64) (string, bool) {
 	for _, l := range []string{lang, Languages[0]} {
 		if s, ok := c[l][key+"."+pluralForm(l, n)]; ok {
 			return s, true
@@ -209,13 +218,13 @@ func (c catalogs) plural(lang, key string, n int64) (string, bool) {
 	return "", false
 }
 
-// translate looks key up in lang's catalog, falling back to English and
+// Translate looks key up in lang's catalog, falling back to English and
 // then to the key itself (a missing key is visible, never a blank). A key
 // with plural forms is chosen by the first integer among args.
-func (c catalogs) translate(lang, key string, args ...any) string {
+func (c Catalogs) Translate(lang, key string, args ...any) string {
 	s, ok := c.lookup(lang, key)
 	if !ok {
-		n, _ := firstCount(args) // none: the "other" form
+		n, _ := FirstCount(args) // none: the "other" form
 		if s, ok = c.plural(lang, key, n); !ok {
 			return key
 		}
@@ -226,10 +235,10 @@ func (c catalogs) translate(lang, key string, args ...any) string {
 	return s
 }
 
-// translateN is key's plural form for the count n in lang, formatted with
+// TranslateN is key's plural form for the count n in lang, formatted with
 // n and then args (so "%d" or "%[1]d" is the count): "1 answer for
 // “title”", "3 answers for “title”".
-func (c catalogs) translateN(lang, key string, n int64, args ...any) string {
+func (c Catalogs) TranslateN(lang, key string, n int64, args ...any) string {
 	s, ok := c.plural(lang, key, n)
 	if !ok {
 		if s, ok = c.lookup(lang, key); !ok {
@@ -239,22 +248,9 @@ func (c catalogs) translateN(lang, key string, n int64, args ...any) string {
 	return fmt.Sprintf(s, append([]any{n}, args...)...)
 }
 
-// TN translates key's plural form for the count n into the page's
-// language, formatted with n and then args: {{$.TN "faq.results" (len
-// .Results) .Query}} is "1 answer for “payoff”.". n is any integer type
-// (a template passes int from len, int64 from a field); anything else is
-// a programming error.
-func (p *page) TN(key string, n any, args ...any) string {
-	count, ok := firstCount([]any{n})
-	if !ok {
-		panic(fmt.Sprintf("web: TN %s: count %T is not an integer", key, n))
-	}
-	return p.v.cat.translateN(p.Lang, key, count, args...)
-}
-
-// firstCount is the first integer among args, the count a text with
+// FirstCount is the first integer among args, the count a text with
 // plural forms agrees with.
-func firstCount(args []any) (int64, bool) {
+func FirstCount(args []any) (int64, bool) {
 	for _, a := range args {
 		switch n := a.(type) {
 		case int:
@@ -282,18 +278,18 @@ func firstCount(args []any) (int64, bool) {
 	return 0, false
 }
 
-// nextBytesMax bounds a "next" path (it is echoed into forms and URLs).
-const nextBytesMax = 2048
+// NextBytesMax bounds a "next" path (it is echoed into forms and URLs).
+const NextBytesMax = 2048
 
-// safeNext returns next, rebuilt from its parse, if it is a path on this
+// SafeNext returns next, rebuilt from its parse, if it is a path on this
 // site, else "/". Browsers forgive much in a Location header or in
 // location.assign: they drop tabs and newlines, read "\\" as "/" and
 // "/\t/host" as "//host", another site. So a path with any control or
 // space character, or a backslash, raw or percent-encoded at any depth,
 // is refused, as is one whose path (decoded) holds "//"; what is
 // left is parsed and rebuilt from its cleaned path and its query.
-func safeNext(next string) string {
-	if len(next) > nextBytesMax || !strings.HasPrefix(next, "/") {
+func SafeNext(next string) string {
+	if len(next) > NextBytesMax || !strings.HasPrefix(next, "/") {
 		return "/"
 	}
 	for s, depth := next, 0; ; depth++ {

@@ -1,4 +1,4 @@
-package web
+package webcore
 
 import (
 	"embed"
@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// The portal's icons are Lucide's (ISC licence, icons/LICENSE), one SVG
+// The icons of both realms are Lucide's (ISC licence, icons/LICENSE), one SVG
 // file each under icons/, inlined into the page where they are used: no
 // icon font, no sprite request, nothing from another origin. They are
 // decorative (aria-hidden): every icon sits beside a word that says the
@@ -20,8 +20,8 @@ import (
 //go:embed icons/*.svg
 var iconFS embed.FS
 
-// icons maps an icon's name ("house") to its inline SVG.
-var icons = mustLoadIcons()
+// Icons maps an icon's name ("house") to its inline SVG.
+var Icons = mustLoadIcons()
 
 var (
 	svgComment = regexp.MustCompile(`(?s)<!--.*?-->`)
@@ -54,13 +54,13 @@ func mustLoadIcons() map[string]template.HTML {
 	return m
 }
 
-// icon returns the named icon's inline SVG. An unknown name panics: the
+// Icon returns the named icon's inline SVG. An unknown name panics: the
 // names are in the templates, so a typo fails every test that renders
 // the page.
-func icon(name string) template.HTML {
-	s, ok := icons[name]
+func Icon(name string) template.HTML {
+	s, ok := Icons[name]
 	if !ok {
-		panic("web: no icon " + name)
+		panic("webcore: no icon " + name)
 	}
 	return s
 }

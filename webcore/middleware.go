@@ -1,4 +1,4 @@
-package web
+package webcore
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 
 // Limits of the HTTP layer.
 const (
-	// requestBytesMax bounds a form or JSON body (forms here are small;
+	// RequestBytesMax bounds a form or JSON body (forms here are small;
 	// passkey responses are a few KiB).
-	requestBytesMax = 64 << 10
+	RequestBytesMax = 64 << 10
 	// hstsMaxAge: two years, the preload list's minimum is one.
 	hstsMaxAge = 63072000
 )
@@ -33,9 +33,9 @@ const (
 	ctxRoute
 )
 
-// withRoute records the matched route pattern for the request log (the
+// WithRoute records the matched route pattern for the request log (the
 // mux sets Pattern on the request it is given, inside the middleware).
-func withRoute(mux http.Handler) http.Handler {
+func WithRoute(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r)
 		if p, ok := r.Context().Value(ctxRoute).(*string); ok {
@@ -44,21 +44,21 @@ func withRoute(mux http.Handler) http.Handler {
 	})
 }
 
-func nonceOf(r *http.Request) string { s, _ := r.Context().Value(ctxNonce).(string); return s }
+func Nonce(r *http.Request) string { s, _ := r.Context().Value(ctxNonce).(string); return s }
 
-// clientIP is the request's client address as resolved by withClientIP.
-func clientIP(r *http.Request) string { s, _ := r.Context().Value(ctxIP).(string); return s }
+// ClientIP is the request's client address as resolved by WithClientIP.
+func ClientIP(r *http.Request) string { s, _ := r.Context().Value(ctxIP).(string); return s }
 
-// chain applies middleware so that the first runs outermost.
-func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
+// Chain applies middleware so that the first runs outermost.
+func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 	for i := len(mw) - 1; i >= 0; i-- {
 		h = mw[i](h)
 	}
 	return h
 }
 
-// withRecover turns a panic into a 500 and logs it with the stack.
-func withRecover(log *slog.Logger) func(http.Handler) http.Handler {
+// WithRecover turns a panic into a 500 and logs it with the stack.
+func WithRecover(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
@@ -99,11 +99,16 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// withRequestLog logs each request: method, route pattern (never the raw
+// WithRequestLog logs each request: method, route pattern (never the raw
 // path or query, which can hold tokens), status, size and duration, and
 // counts it in the metrics. It logs no IP, cookie or form value: no
 // personal data.
-func withRequestLog(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
+// Observer counts requests for the metrics page.
+type Observer interface {
+	Observe(method, route string, status int, d time.Duration)
+}
+
+func WithRequestLog(log *slog.Logger, m Observer) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -113,7 +118,7 @@ func withRequestLog(log *slog.Logger, m *metrics) func(http.Handler) http.Handle
 			if *route == "" {
 				*route = "unmatched"
 			}
-			m.observe(r.Method, *route, sw.status, time.Since(start))
+			m.Observe(r.Method, *route, sw.status, time.Since(start))
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", *route), slog.Int("status", sw.status),
 				slog.Int("bytes", sw.bytes), slog.Duration("duration", time.Since(start)))
@@ -121,13 +126,13 @@ func withRequestLog(log *slog.Logger, m *metrics) func(http.Handler) http.Handle
 	}
 }
 
-// withSecurityHeaders sets the headers every response carries: a CSP
+// WithSecurityHeaders sets the headers every response carries: a CSP
 // that allows only this origin's scripts and styles, plus the request's
 // nonce (no 'unsafe-inline'), forbids framing, plugins and base-URI
 // changes and limits form targets to this origin; nosniff; a same-origin
 // referrer; HSTS under TLS; and no caching, because almost every page is
 // personal (static files override it).
-func withSecurityHeaders(tls bool) func(http.Handler) http.Handler {
+func WithSecurityHeaders(tls bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b := make([]byte, 16)
@@ -150,28 +155,30 @@ func withSecurityHeaders(tls bool) func(http.Handler) http.Handler {
 	}
 }
 
-// withBodyLimit caps request bodies at requestBytesMax, or at
-// uploadBytesMax for the few routes that take files.
-func withBodyLimit(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := int64(requestBytesMax)
-		if n := uploadBytesMax(r); n > 0 {
-			limit = n
-		}
-		if r.ContentLength > limit {
-			http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		next.ServeHTTP(w, r)
-	})
+// WithBodyLimit caps request bodies at RequestBytesMax, or at
+// what uploadBytesMax says for the few routes that take files.
+func WithBodyLimit(uploadBytesMax func(*http.Request) int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			limit := int64(RequestBytesMax)
+			if n := uploadBytesMax(r); n > 0 {
+				limit = n
+			}
+			if r.ContentLength > limit {
+				http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
-// withClientIP resolves the client address: the connection's remote
+// WithClientIP resolves the client address: the connection's remote
 // address, unless it is a trusted proxy; then X-Forwarded-For is read from
 // the right, skipping trusted proxies, and the first other address is the
 // client. A client cannot spoof its address by sending the header itself.
-func withClientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
+func WithClientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	isTrusted := func(a netip.Addr) bool {
 		for _, p := range trusted {
 			if p.Contains(a) {
@@ -209,7 +216,7 @@ func withClientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	}
 }
 
-// withOneOrigin sends a page asked for at a loopback address
+// WithOneOrigin sends a page asked for at a loopback address
 // ("http://127.0.0.1:8080/…") to the same page at the base URL when that
 // is localhost on the same port ("http://localhost:8080/…"), as a
 // development server's or the demo's is. The portal has one origin:
@@ -217,7 +224,7 @@ func withClientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
 // browser to it, a redirect the page's form-action would refuse from
 // another origin — so a card added at 127.0.0.1 would silently not be.
 // Only GET and HEAD move; any other request is left alone.
-func withOneOrigin(baseURL string) func(http.Handler) http.Handler {
+func WithOneOrigin(baseURL string) func(http.Handler) http.Handler {
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Hostname() != "localhost" {
 		return func(next http.Handler) http.Handler { return next }

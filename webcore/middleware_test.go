@@ -1,4 +1,4 @@
-package web
+package webcore
 
 import (
 	"net/http"
@@ -27,7 +27,7 @@ func TestOneOrigin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(tc.method, "http://"+tc.host+tc.path, nil)
 			w := httptest.NewRecorder()
-			withOneOrigin(tc.base)(ok).ServeHTTP(w, r)
+			WithOneOrigin(tc.base)(ok).ServeHTTP(w, r)
 			if w.Code != tc.status || w.Header().Get("Location") != tc.location {
 				t.Errorf("%d %q, want %d %q", w.Code, w.Header().Get("Location"), tc.status, tc.location)
 			}

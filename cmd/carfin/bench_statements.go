@@ -17,6 +17,7 @@ import (
 	"carfin/servicing"
 	"carfin/statements"
 	"carfin/web"
+	"carfin/webcore"
 )
 
 // runBenchStatements: carfin bench statements --db DSN --contracts N
@@ -64,7 +65,7 @@ func runBenchStatements(ctx context.Context, args []string, getenv func(string) 
 		}
 		report("load contracts (bulk import)", *n-have, time.Since(t0))
 	}
-	b := web.DefaultBrand
+	b := webcore.DefaultBrand
 	lender := statementLender(b, []web.MailingAddress{{Kind: "correspondence", Lines: []string{"PO Box 4100", "Columbus, OH 43216"}},
 		{Kind: "payments", Lines: []string{"PO Box 4200", "Columbus, OH 43216"}}}, "", "https://portal.example")
 	st, err := statements.New(d, sv, statements.Config{Lender: lender, BaseURL: "https://portal.example", Print: mailhouse.EnqueueMany})

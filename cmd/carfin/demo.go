@@ -26,7 +26,7 @@ import (
 	"carfin/servicing"
 	"carfin/support"
 	"carfin/tax"
-	"carfin/web"
+	"carfin/webcore"
 )
 
 // demoPassword is the demo login's password. It is public on purpose: the
@@ -142,7 +142,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	printDemoLogins(stdout, cfg.BaseURL, book)
 	printDemoStaff(stdout, staffLogins)
-	if cfg.Brand.Name == web.DefaultBrand.Name {
+	if cfg.Brand.Name == webcore.DefaultBrand.Name {
 		cfg.Brand.Name = demo.LenderName
 	}
 	demoPayoffInstructions(&cfg)

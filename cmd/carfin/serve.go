@@ -31,6 +31,7 @@ import (
 	"carfin/servicing"
 	"carfin/support"
 	"carfin/web"
+	"carfin/webcore"
 )
 
 // serveConfig is the configuration of `carfin serve` (and of `carfin
@@ -42,7 +43,7 @@ type serveConfig struct {
 	BaseURL  string // CARFIN_BASE_URL; default http://localhost:PORT on loopback
 	TLSCert  string // CARFIN_TLS_CERT
 	TLSKey   string // CARFIN_TLS_KEY
-	Brand    web.Brand
+	Brand    webcore.Brand
 	TimeZone string // CARFIN_TIME_ZONE, IANA name
 	Cutoff   string // CARFIN_CUTOFF, HH:MM local time for same-day payments
 	// TrustedProxies (CARFIN_TRUSTED_PROXIES, comma-separated CIDRs) are
@@ -144,8 +145,8 @@ func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) s
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("CARFIN_TLS_CERT", ""), "TLS certificate file, PEM (CARFIN_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("CARFIN_TLS_KEY", ""), "TLS private key file, PEM (CARFIN_TLS_KEY)")
 	fs.StringVar(&cfg.Brand.Name, "lender-name", env("CARFIN_LENDER_NAME", ""), "lender name, required (CARFIN_LENDER_NAME)")
-	fs.StringVar(&cfg.Brand.Primary, "color-primary", env("CARFIN_COLOR_PRIMARY", web.DefaultBrand.Primary), "primary colour #rrggbb (CARFIN_COLOR_PRIMARY)")
-	fs.StringVar(&cfg.Brand.Accent, "color-accent", env("CARFIN_COLOR_ACCENT", web.DefaultBrand.Accent), "accent colour #rrggbb (CARFIN_COLOR_ACCENT)")
+	fs.StringVar(&cfg.Brand.Primary, "color-primary", env("CARFIN_COLOR_PRIMARY", webcore.DefaultBrand.Primary), "primary colour #rrggbb (CARFIN_COLOR_PRIMARY)")
+	fs.StringVar(&cfg.Brand.Accent, "color-accent", env("CARFIN_COLOR_ACCENT", webcore.DefaultBrand.Accent), "accent colour #rrggbb (CARFIN_COLOR_ACCENT)")
 	fs.StringVar(&cfg.Brand.SupportPhone, "support-phone", env("CARFIN_SUPPORT_PHONE", ""), "support phone, required (CARFIN_SUPPORT_PHONE)")
 	fs.StringVar(&cfg.Brand.SupportHours, "support-hours", env("CARFIN_SUPPORT_HOURS", ""), "support hours, required (CARFIN_SUPPORT_HOURS)")
 	fs.StringVar(&cfg.Brand.SupportHoursES, "support-hours-es", env("CARFIN_SUPPORT_HOURS_ES", ""), "support hours in Spanish; empty shows --support-hours (CARFIN_SUPPORT_HOURS_ES)")
@@ -221,8 +222,8 @@ func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) s
 		cfg.hashParams.Time = cmp.Or(cfg.hashParams.Time, identity.DefaultParams.Time)
 		cfg.hashParams.Threads = cmp.Or(cfg.hashParams.Threads, identity.DefaultParams.Threads)
 	}
-	if cfg.Brand.SupportHoursES == "" && cfg.Brand.SupportHours == web.DefaultBrand.SupportHours {
-		cfg.Brand.SupportHoursES = web.DefaultBrand.SupportHoursES // the demo lender's, in Spanish
+	if cfg.Brand.SupportHoursES == "" && cfg.Brand.SupportHours == webcore.DefaultBrand.SupportHours {
+		cfg.Brand.SupportHoursES = webcore.DefaultBrand.SupportHoursES // the demo lender's, in Spanish
 	}
 	var err error
 	if cfg.TrustedProxies, err = parsePrefixes("--trusted-proxies", proxies); err != nil {
@@ -669,7 +670,7 @@ func parsePrefixes(flagName, list string) ([]netip.Prefix, error) {
 var requiredAddresses = map[string]bool{"correspondence": true, "payments": true}
 
 // missingIdentity names the lender settings left empty.
-func missingIdentity(b web.Brand, addresses map[string]*string) []string {
+func missingIdentity(b webcore.Brand, addresses map[string]*string) []string {
 	var missing []string
 	for _, f := range []struct{ flag, v string }{{"--lender-name", b.Name}, {"--support-phone", b.SupportPhone}, {"--support-hours", b.SupportHours}} {
 		if strings.TrimSpace(f.v) == "" {
@@ -688,9 +689,9 @@ func missingIdentity(b web.Brand, addresses map[string]*string) []string {
 // environment variables `serve` reads. Only `carfin demo` (and the tests)
 // use it, through withDemoIdentity.
 var demoIdentity = map[string]string{
-	"CARFIN_LENDER_NAME":            web.DefaultBrand.Name,
-	"CARFIN_SUPPORT_PHONE":          web.DefaultBrand.SupportPhone,
-	"CARFIN_SUPPORT_HOURS":          web.DefaultBrand.SupportHours,
+	"CARFIN_LENDER_NAME":            webcore.DefaultBrand.Name,
+	"CARFIN_SUPPORT_PHONE":          webcore.DefaultBrand.SupportPhone,
+	"CARFIN_SUPPORT_HOURS":          webcore.DefaultBrand.SupportHours,
 	"CARFIN_ADDRESS_CORRESPONDENCE": "Northwind Motor Finance; PO Box 4100; Columbus, OH 43216",
 	"CARFIN_ADDRESS_PAYMENTS":       "Northwind Motor Finance, Payments; PO Box 4200; Columbus, OH 43216",
 	"CARFIN_ADDRESS_OVERNIGHT":      "Northwind Motor Finance, Payments; 100 Harbor Way, Suite 200; Columbus, OH 43215",
@@ -743,7 +744,7 @@ const metricsTokenMin = 16
 const logoBytesMax = 256 << 10
 
 // loadLogo reads the logo file; its type comes from the extension.
-func loadLogo(path string) (*web.Logo, error) {
+func loadLogo(path string) (*webcore.Logo, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -759,7 +760,7 @@ func loadLogo(path string) (*web.Logo, error) {
 	if len(b) > logoBytesMax {
 		return nil, fmt.Errorf("logo %s: %d bytes, at most %d", path, len(b), logoBytesMax)
 	}
-	return &web.Logo{ContentType: ct, Data: b}, nil
+	return &webcore.Logo{ContentType: ct, Data: b}, nil
 }
 
 // setUint32 parses v into *dst, between lo and hi.

@@ -17,12 +17,13 @@ import (
 	"carfin/statements"
 	"carfin/tax"
 	"carfin/web"
+	"carfin/webcore"
 )
 
 // statementLender is the lender as its statements show it, from the
 // settings serve reads: the brand, the correspondence address (where
 // disputes go too) and the payments address of the coupon.
-func statementLender(brand web.Brand, addresses []web.MailingAddress, lenderAddress, baseURL string) statements.Lender {
+func statementLender(brand webcore.Brand, addresses []web.MailingAddress, lenderAddress, baseURL string) statements.Lender {
 	address := splitLines(lenderAddress)
 	if address == nil {
 		address = addressOf(addresses, "correspondence")
