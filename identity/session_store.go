@@ -299,14 +299,18 @@ func (s *Service) Sessions(ctx context.Context, cur *Session) ([]SessionInfo, er
 	return s.liveSessions(ctx, cur.LoginID, cur.Idle(), cur.ID)
 }
 
+// liveSessionsSQL lists a login's live full sessions ($1 the login, $2
+// now, $3 the oldest last activity that is not idle, $4 the limit), by
+// sessions_login.
+const liveSessionsSQL = `SELECT id, created_at, last_seen_at, ip, user_agent, place FROM sessions
+	WHERE login_id = $1 AND level = 'full' AND expires_at > $2 AND last_seen_at > $3 ORDER BY last_seen_at DESC, id DESC LIMIT $4`
+
 // liveSessions lists the live full sessions of a login whose idle limit
 // is idle, newest first, at most sessionsListMax; the one with id cur is
 // marked Current.
 func (s *Service) liveSessions(ctx context.Context, loginID int64, idle time.Duration, cur int64) ([]SessionInfo, error) {
 	now := s.now()
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, created_at, last_seen_at, ip, user_agent, place FROM sessions
-		WHERE login_id = $1 AND level = 'full' AND expires_at > $2 AND last_seen_at > $3 ORDER BY last_seen_at DESC, id DESC LIMIT $4`,
-		loginID, now, now.Add(-idle), sessionsListMax)
+	rows, err := s.db.Read.QueryContext(ctx, liveSessionsSQL, loginID, now, now.Add(-idle), sessionsListMax)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}

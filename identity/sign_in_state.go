@@ -8,11 +8,48 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
 // signInEventsMax bounds each list of events on the staff customer screen.
 const signInEventsMax = 10
+
+// signInLoginSQL reads a customer's login and its factors ($1 the
+// customer, $2 now): logins_customer, then passkeys_login and the
+// primary keys of recovery_codes and known_devices.
+const signInLoginSQL = `SELECT l.id, l.email, l.created_at, l.locked_until, l.failed_count, l.factor_failures, l.totp_enabled,
+	(SELECT count(*) FROM passkeys p WHERE p.login_id = l.id),
+	(SELECT count(*) FROM recovery_codes r WHERE r.login_id = l.id AND r.used_at IS NULL),
+	(SELECT count(*) FROM known_devices d WHERE d.login_id = l.id AND d.trusted_until > $2),
+	COALESCE((SELECT c.phone FROM customers c WHERE c.id = l.customer_id), '')
+	FROM logins l WHERE l.customer_id = $1 AND l.realm = 'customer'`
+
+// notEnrolledSQL reads whether a customer exists and when their pending
+// enrolment link expires ($1 the customer, $2 now), by the primary key
+// and one_time_tokens_customer. (ORDER BY, not MAX: SQLite's aggregate
+// would lose the column's type.)
+const notEnrolledSQL = `SELECT (SELECT count(*) FROM customers WHERE id = $1),
+	(SELECT t.expires_at FROM one_time_tokens t WHERE t.customer_id = $1 AND t.purpose = 'enrol' AND t.used_at IS NULL AND t.expires_at > $2
+		ORDER BY t.expires_at DESC LIMIT 1)`
+
+// signInEventsSQL reads the newest sign-ins (list 1), failures (2) and
+// alerts (3) of a login ($1 its subject, $2 signInEventsMax, then the
+// alertActions): range scans of audit_events_subject_action, each of at
+// most signInEventsMax rows but the alerts', which reads the login's
+// alerts (few) and sorts them. Their "+seq" keeps SQLite from walking
+// audit_events_subject backwards through every sign-in of the login to
+// save that sort.
+var signInEventsSQL = func() string {
+	in := make([]string, len(alertActions))
+	for i := range alertActions {
+		in[i] = fmt.Sprintf("$%d", i+3)
+	}
+	const cols = `seq, at, actor, action, ip, details FROM audit_events WHERE subject = $1 AND `
+	return `SELECT * FROM (SELECT 1 AS list, ` + cols + `action = 'login.success' ORDER BY seq DESC LIMIT $2) a
+		UNION ALL SELECT * FROM (SELECT 2 AS list, ` + cols + `action = 'login.failure' ORDER BY seq DESC LIMIT $2) b
+		UNION ALL SELECT * FROM (SELECT 3 AS list, ` + cols + `action IN (` + strings.Join(in, ", ") + `) ORDER BY +seq DESC LIMIT $2) c`
+}()
 
 // alertActions are the audit actions whose event also emailed the owner
 // a security alert (a new device or place, a changed factor, password,
@@ -81,12 +118,7 @@ func (s *Service) SignInState(ctx context.Context, customerID int64) (SignInStat
 	now := s.now()
 	var locked sql.NullTime
 	var totp, factorFailures int
-	err := s.db.Read.QueryRowContext(ctx, `SELECT l.id, l.email, l.created_at, l.locked_until, l.failed_count, l.factor_failures, l.totp_enabled,
-		(SELECT count(*) FROM passkeys p WHERE p.login_id = l.id),
-		(SELECT count(*) FROM recovery_codes r WHERE r.login_id = l.id AND r.used_at IS NULL),
-		(SELECT count(*) FROM known_devices d WHERE d.login_id = l.id AND d.trusted_until > $2),
-		COALESCE((SELECT c.phone FROM customers c WHERE c.id = l.customer_id), '')
-		FROM logins l WHERE l.customer_id = $1 AND l.realm = 'customer'`, customerID, now).
+	err := s.db.Read.QueryRowContext(ctx, signInLoginSQL, customerID, now).
 		Scan(&st.LoginID, &st.Email, &st.CreatedAt, &locked, &st.FailedCount, &factorFailures, &totp,
 			&st.Passkeys, &st.RecoveryCodesLeft, &st.RememberedDevices, &st.Phone)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -114,10 +146,7 @@ func (s *Service) SignInState(ctx context.Context, customerID int64) (SignInStat
 func (s *Service) notEnrolled(ctx context.Context, st SignInState, now time.Time) (SignInState, error) {
 	var exists int
 	var pending sql.NullTime
-	// (ORDER BY, not MAX: SQLite's aggregate would lose the column's type.)
-	err := s.db.Read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM customers WHERE id = $1),
-		(SELECT t.expires_at FROM one_time_tokens t WHERE t.customer_id = $1 AND t.purpose = 'enrol' AND t.used_at IS NULL AND t.expires_at > $2
-			ORDER BY t.expires_at DESC LIMIT 1)`, st.CustomerID, now).Scan(&exists, &pending)
+	err := s.db.Read.QueryRowContext(ctx, notEnrolledSQL, st.CustomerID, now).Scan(&exists, &pending)
 	if err != nil {
 		return st, fmt.Errorf("sign-in state of customer %d: %w", st.CustomerID, err)
 	}
@@ -133,18 +162,10 @@ func (s *Service) notEnrolled(ctx context.Context, st SignInState, now time.Time
 // audit_events_subject_action, each stopped at signInEventsMax rows.
 func (s *Service) signInEvents(ctx context.Context, st *SignInState) error {
 	args := []any{loginSubject(st.LoginID), signInEventsMax}
-	in := ""
-	for i, a := range alertActions {
-		if i > 0 {
-			in += ", "
-		}
-		in += fmt.Sprintf("$%d", len(args)+1)
+	for _, a := range alertActions {
 		args = append(args, a)
 	}
-	const cols = `seq, at, actor, action, ip, details FROM audit_events WHERE subject = $1 AND `
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT * FROM (SELECT 1 AS list, `+cols+`action = 'login.success' ORDER BY seq DESC LIMIT $2) a
-		UNION ALL SELECT * FROM (SELECT 2 AS list, `+cols+`action = 'login.failure' ORDER BY seq DESC LIMIT $2) b
-		UNION ALL SELECT * FROM (SELECT 3 AS list, `+cols+`action IN (`+in+`) ORDER BY seq DESC LIMIT $2) c`, args...)
+	rows, err := s.db.Read.QueryContext(ctx, signInEventsSQL, args...)
 	if err != nil {
 		return fmt.Errorf("sign-in events: %w", err)
 	}
