@@ -554,6 +554,9 @@ func (s *Service) SecondFactor(ctx context.Context, token string, m Method, code
 				ok = n == 1
 			}
 		case MethodCode:
+			if l.Realm == Staff {
+				break // never sent to staff (SendLoginCode): wrong, as any code
+			}
 			r, err := tx.ExecContext(ctx, `UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'login_code'
 				AND used_at IS NULL AND expires_at > $1`, tx.Now(), loginCodeHash(l.ID, ss.data.CodeKey, code))
 			if err != nil {
@@ -645,13 +648,18 @@ func (s *Service) sendFactorAlert(ctx context.Context, tx *db.Tx, l *Login, kind
 // SendLoginCode sends a one-time sign-in code for the partial session of
 // token, by email or (when the customer has a phone on file) SMS. The
 // code works in this partial session only. At most loginCodesSentMax per
-// partial session, and none while the second step refuses codes.
-// Returns ErrNoSession or ErrThrottled.
+// partial session, and none while the second step refuses codes. None
+// is sent to staff (ErrNotFound): an email proves no device of theirs
+// (NIST SP 800-63B: email is not an out-of-band authenticator), and staff
+// sign in at AAL2 with their authenticator app or a passkey. Returns ErrNoSession or ErrThrottled.
 func (s *Service) SendLoginCode(ctx context.Context, token string, bySMS bool, c Client) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		ss, err := s.sessionInTx(ctx, tx, token, LevelPartial)
 		if err != nil {
 			return err
+		}
+		if ss.Login.Realm == Staff {
+			return ErrNotFound
 		}
 		if s.factorRefusal(ss.Login, tx.Now()) {
 			return ErrThrottled

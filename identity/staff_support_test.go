@@ -227,8 +227,8 @@ func TestRealmTimeouts(t *testing.T) {
 // TestStaffNeverSkipSecondFactor: "remember this device" is ignored for
 // staff (nothing remembered, and a device remembered before still asks);
 // a customer's remembered device still skips it; a staff password alone
-// (no factor enrolled) is refused as a wrong password is, and a staff
-// login cannot remove its last factor.
+// (no factor enrolled) is refused as a wrong password is, no sign-in
+// code is sent to staff, and a staff login cannot remove its last factor.
 func TestStaffNeverSkipSecondFactor(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newSupportFixture(t, d)
@@ -297,6 +297,23 @@ func TestStaffNeverSkipSecondFactor(t *testing.T) {
 			ev, err := audit.ForSubject(f.ctx, d, loginSubject(id), 2)
 			if err != nil || len(ev) != 2 || ev[1].Details["reason"] != "staff_no_second_factor" || ev[0].Details["reason"] != "wrong_password" {
 				t.Fatalf("audit: %+v %v", ev, err)
+			}
+		})
+		t.Run("staff sign-in codes", func(t *testing.T) {
+			f.clk.Add(time.Minute)
+			res, err := f.s.PasswordLogin(f.ctx, Staff, supportStaffEmail, supportStaffPW, "", Client{IP: "198.51.100.5"})
+			if err != nil || !res.NeedSecondFactor {
+				t.Fatalf("%+v %v", res, err)
+			}
+			outbox := f.count(`SELECT count(*) FROM outbox`)
+			if err := f.s.SendLoginCode(f.ctx, res.Session.Token, false, Client{}); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("code sent to staff: %v", err)
+			}
+			if n := f.count(`SELECT count(*) FROM outbox`); n != outbox {
+				t.Fatal("a code was queued")
+			}
+			if _, err := f.s.SecondFactor(f.ctx, res.Session.Token, MethodCode, "123456", false, Client{IP: "198.51.100.5"}); !errors.Is(err, ErrInvalidCode) {
+				t.Fatalf("a sign-in code for staff: %v", err)
 			}
 		})
 		t.Run("staff remove last factor", func(t *testing.T) {
