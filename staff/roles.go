@@ -56,6 +56,7 @@ const (
 	RequestReturnReview Action = "return_review.request"
 	ApproveRequest      Action = "request.approve"
 	RejectRequest       Action = "request.reject"
+	LogComplaint        Action = "complaint.log"
 	ManageComplaints    Action = "complaint.manage"
 	ManageStaff         Action = "staff.manage"
 	ChangeSettings      Action = "settings.change"
@@ -85,6 +86,7 @@ var Actions = []struct {
 	{RequestReturnReview, true},
 	{ApproveRequest, true},
 	{RejectRequest, true},
+	{LogComplaint, true},
 	{ManageComplaints, true},
 	{ManageStaff, true},
 	{ChangeSettings, true},
@@ -94,7 +96,7 @@ var Actions = []struct {
 // serving is what every role that serves customers may do.
 var serving = []Action{ViewCustomer, VerifyCaller, UnlockLogin, ResetSecondFactor, EndSessions, ResendEnrolment,
 	ReplyMessage, CloseMessage, AddNote, TakePhonePayment, IssuePayoffQuote,
-	RequestWaiver, RequestReversal, RequestAdjustment, RequestReturnReview}
+	RequestWaiver, RequestReversal, RequestAdjustment, RequestReturnReview, LogComplaint, ReadAudit}
 
 // grants is THE table of who may do what. A role not listed may do
 // nothing; an action not listed for a role is refused. How much money a
@@ -104,7 +106,7 @@ var serving = []Action{ViewCustomer, VerifyCaller, UnlockLogin, ResetSecondFacto
 // approver other than its requester whatever the amount (maker-checker).
 var grants = map[Role][]Action{
 	Agent:      serving,
-	Supervisor: append(append([]Action{}, serving...), ApproveRequest, RejectRequest, ManageComplaints, ReadAudit),
+	Supervisor: append(append([]Action{}, serving...), ApproveRequest, RejectRequest, ManageComplaints),
 	Admin: {ViewCustomer, ManageStaff, ChangeSettings, ReadAudit,
 		RequestWaiver, RequestReversal, RequestAdjustment, RequestReturnReview, ApproveRequest, RejectRequest},
 	Auditor: {ViewCustomer, ReadAudit},

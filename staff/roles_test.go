@@ -23,10 +23,11 @@ func TestStaffRoles(t *testing.T) {
 		RequestReturnReview: "ASD",
 		ApproveRequest:      "SD",
 		RejectRequest:       "SD",
+		LogComplaint:        "AS",
 		ManageComplaints:    "S",
 		ManageStaff:         "D",
 		ChangeSettings:      "D",
-		ReadAudit:           "SDU",
+		ReadAudit:           "ASDU", // an agent reads the customer's audit tab
 	}
 	letter := map[Role]string{Agent: "A", Supervisor: "S", Admin: "D", Auditor: "U"}
 	if len(want) != len(Actions) {

@@ -103,7 +103,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // path or query, which can hold tokens), status, size and duration, and
 // counts it in the metrics. It logs no IP, cookie or form value: no
 // personal data.
-// Observer counts requests for the metrics page.
+// Observer counts requests for the metrics page (nil: not counted).
 type Observer interface {
 	Observe(method, route string, status int, d time.Duration)
 }
@@ -118,7 +118,9 @@ func WithRequestLog(log *slog.Logger, m Observer) func(http.Handler) http.Handle
 			if *route == "" {
 				*route = "unmatched"
 			}
-			m.Observe(r.Method, *route, sw.status, time.Since(start))
+			if m != nil {
+				m.Observe(r.Method, *route, sw.status, time.Since(start))
+			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", *route), slog.Int("status", sw.status),
 				slog.Int("bytes", sw.bytes), slog.Duration("duration", time.Since(start)))

@@ -1,0 +1,6 @@
+package console
+
+import "net/http"
+
+// complaintRoutes are the complaint pages (to come).
+func (s *Server) complaintRoutes(mux *http.ServeMux, may guard) {}
