@@ -213,6 +213,12 @@ func isDigits(s string) bool {
 // ErrMethodsMax, ErrNotFound (no such customer) or ErrNoKeys, writing
 // nothing.
 func (s *Service) AddBankAccount(ctx context.Context, customerID int64, n NewBankAccount) (Method, error) {
+	return s.addBankAccount(ctx, customerID, n, actorOf(customerID), nil)
+}
+
+// addBankAccount is AddBankAccount audited as actor; check, if not nil,
+// runs first in the transaction and refuses with its error.
+func (s *Service) addBankAccount(ctx context.Context, customerID int64, n NewBankAccount, actor string, check func(tx *db.Tx) error) (Method, error) {
 	if s.cfg.Keys == nil {
 		return Method{}, ErrNoKeys
 	}
@@ -225,6 +231,11 @@ func (s *Service) AddBankAccount(ctx context.Context, customerID int64, n NewBan
 	}
 	var id int64
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		}
 		c, err := contactOf(ctx, tx, customerID)
 		if err != nil {
 			return err
@@ -266,7 +277,7 @@ func (s *Service) AddBankAccount(ctx context.Context, customerID int64, n NewBan
 		if err := s.enqueue(ctx, tx, c, msgMethodAdded(s.cfg, c, m, n.Validation)); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Event{Actor: actorOf(customerID), Action: "payment_method.add", Subject: fmt.Sprintf("payment_method:%d", id),
+		return audit.Record(ctx, tx, audit.Event{Actor: actor, Action: "payment_method.add", Subject: fmt.Sprintf("payment_method:%d", id),
 			IP: n.IP, Details: map[string]string{"kind": "bank", "routing": routing, "last4": m.Last4, "validation": string(n.Validation)}})
 	})
 	if err != nil {

@@ -361,3 +361,58 @@ func TestPhonePaymentCutoff(t *testing.T) {
 		}
 	})
 }
+
+// TestAddBankAccountByPhone: an account read out on a verified call is
+// added pending, as in the portal (validated before its first debit),
+// audited as the staff member; it cannot pay until validated, then can.
+func TestAddBankAccountByPhone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newPhoneEnv(t, d, "2026-11-02")
+		ada := e.customer("Ada")
+		loan := e.loan(ada, "12000", 36, "2026-10-15", "2026-11-15")
+		bob := e.customer("Bob")
+		bobLoan := e.loan(bob, "9000", 36, "2026-10-15", "2026-11-15")
+		v := e.verified(e.agent, loan)
+		bobV := e.verified(e.agent, bobLoan)
+		n := payments.NewBankAccount{HolderName: "Ada Tester", AccountType: "checking", Routing: "112601818", Account: "123456789", ConfirmAccount: "123456789"}
+		for _, tc := range []struct {
+			name           string
+			by, v, account int64
+			want           error
+		}{
+			{"not staff", 999999, v, loan, payments.ErrNotStaff},
+			{"no verification", e.agent, 0, loan, payments.ErrCallerNotVerified},
+			{"another customer's verification", e.agent, bobV, loan, payments.ErrCallerNotVerified},
+			{"another staff member's call", e.other, v, loan, payments.ErrCallerNotVerified},
+			{"no such contract", e.agent, v, 999999, payments.ErrNotFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if _, err := e.pay.AddBankAccountByPhone(e.ctx, tc.by, tc.v, tc.account, n); !errors.Is(err, tc.want) {
+					t.Errorf("got %v, want %v", err, tc.want)
+				}
+			})
+		}
+		if e.count(`SELECT count(*) FROM payment_methods`) != 0 {
+			t.Fatal("a refusal added a method")
+		}
+		m, err := e.pay.AddBankAccountByPhone(e.ctx, e.agent, v, loan, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != payments.MethodPending || m.CustomerID != ada || m.Last4 != "6789" {
+			t.Fatalf("method %+v", m)
+		}
+		if n := e.count(`SELECT count(*) FROM audit_events WHERE actor = $1 AND action = 'payment_method.add'`, "staff:"+strconv.FormatInt(e.agent, 10)); n != 1 {
+			t.Errorf("%d audit events", n)
+		}
+		req := payments.PhonePayment{ContractID: loan, MethodID: m.ID, AmountCents: cents("100"), VerificationID: v, AuthorizedByCaller: true, IdempotencyKey: "n-1"}
+		if _, err := e.pay.PhoneAuthorizationScript(e.ctx, e.agent, req); !errors.Is(err, payments.ErrNotValidated) {
+			t.Errorf("pending account: %v", err)
+		}
+		e.validate(ada, m.ID)
+		req, _ = e.scripted(e.agent, req)
+		if _, err := e.pay.TakePhonePayment(e.ctx, e.agent, req); err != nil {
+			t.Errorf("validated account: %v", err)
+		}
+	})
+}
