@@ -112,12 +112,7 @@ func Classify(query string, accountDigits int) Kind {
 // phoneDigits returns the ten digits of a US phone number written with any
 // punctuation (an eleventh, leading 1 dropped), or "".
 func phoneDigits(s string) string {
-	d := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
+	d := digitsOf(s)
 	if len(d) == 11 && d[0] == '1' {
 		d = d[1:]
 	}
@@ -266,14 +261,19 @@ func MaskEmail(email string) string {
 
 // phoneLast4 returns the last four digits of a phone number, or "".
 func phoneLast4(phone string) string {
-	d := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, phone)
+	d := digitsOf(phone)
 	if len(d) < 4 {
 		return ""
 	}
 	return d[len(d)-4:]
+}
+
+// digitsOf returns the ASCII digits of s.
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }

@@ -118,10 +118,11 @@ func (s *Service) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, error)
 		return nil, fmt.Errorf("%w %q", ErrScope, f.Scope)
 	}
 	limit := clampLimit(f.Limit)
-	// Two reads, each an index range (support_threads_queue or
-	// support_threads_assigned) rather than one sort of every open thread.
+	// Two reads, each an index range (support_threads_queue, then
+	// support_threads_answered; support_threads_assigned for a scope)
+	// rather than one sort of every open thread.
 	waiting, err := s.queueItems(ctx, queueSelect+`WHERE t.status = 'open' AND t.awaiting_since IS NOT NULL`+scope+
-		` ORDER BY t.awaiting_since, t.id LIMIT $1`, append([]any{limit}, args...)...)
+		` ORDER BY t.awaiting_since, t.last_message_at, t.id LIMIT $1`, append([]any{limit}, args...)...)
 	if err != nil || len(waiting) == limit {
 		return waiting, err
 	}

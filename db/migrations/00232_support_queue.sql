@@ -20,13 +20,17 @@ UPDATE support_threads SET awaiting_since = (
       AND m.id > COALESCE((SELECT max(s.id) FROM support_messages s
                            WHERE s.thread_id = support_threads.id AND s.author = 'staff'), 0));
 
--- The queue: open threads awaiting a reply, oldest first (then the
--- others); and one agent's, or the unassigned, part of it.
-CREATE INDEX support_threads_queue ON support_threads (status, awaiting_since, id);
+-- The queue: open threads awaiting a reply, oldest first; then the
+-- others, the latest first (a partial index: neither engine reads an
+-- "IS NULL" as a fixed value that would let the first index give that
+-- order); and one agent's, or the unassigned, part of it.
+CREATE INDEX support_threads_queue ON support_threads (status, awaiting_since, last_message_at);
+CREATE INDEX support_threads_answered ON support_threads (last_message_at) WHERE status = 'open' AND awaiting_since IS NULL;
 CREATE INDEX support_threads_assigned ON support_threads (assigned_to, status, awaiting_since);
 
 -- +goose Down
 DROP INDEX support_threads_assigned;
+DROP INDEX support_threads_answered;
 DROP INDEX support_threads_queue;
 ALTER TABLE support_threads DROP COLUMN close_reason;
 ALTER TABLE support_threads DROP COLUMN closed_by;
