@@ -182,6 +182,9 @@ func (s *Service) Search(ctx context.Context, query string, limit int) ([]Hit, e
 		args = append(args, strings.ToLower(q))
 	case KindName:
 		first, last, both := nameParts(q)
+		if last == "" { // only commas and spaces
+			return nil, ErrQueryShort
+		}
 		if both {
 			ids = `SELECT id FROM customers WHERE ` + prefixSQL(e, "last_name", "$2", "$3") + ` AND ` + prefixSQL(e, "first_name", "$4", "$5") + ` LIMIT $1`
 			args = append(args, last, last+prefixUpper, first, first+prefixUpper)
@@ -234,6 +237,7 @@ func (s *Service) Search(ctx context.Context, query string, limit int) ([]Hit, e
 func nameParts(q string) (first, last string, both bool) {
 	q = strings.ToLower(q)
 	if l, f, ok := strings.Cut(q, ","); ok {
+		f = strings.ReplaceAll(f, ",", " ")
 		l, f = strings.Join(strings.Fields(l), " "), strings.Join(strings.Fields(f), " ")
 		if f == "" || l == "" {
 			return "", l + f, false

@@ -167,6 +167,7 @@ func TestSearch(t *testing.T) {
 			{"blank", " \t\n", casefile.ErrQueryEmpty},
 			{"one character", " a ", casefile.ErrQueryShort},
 			{"one accented character", "é", casefile.ErrQueryShort},
+			{"no name, only commas", ", ,", casefile.ErrQueryShort},
 			{"too long", strings.Repeat("a", casefile.QueryRunesMax+1), casefile.ErrQueryLong},
 			{"too long in runes", strings.Repeat("é", casefile.QueryRunesMax+1), casefile.ErrQueryLong},
 		} {
