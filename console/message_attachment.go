@@ -1,0 +1,50 @@
+package console
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"carfin/support"
+)
+
+// handleMessageAttachment sends a thread's attachment to staff: always
+// as a download (Content-Disposition: attachment), with the type found
+// by sniffing when it was stored, nosniff and a sandboxing CSP, so that
+// a customer's file can never run as a page of the console. An unknown
+// thread or attachment, or one of another thread, is not found.
+func handleMessageAttachment(sup *support.Service, v *views) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tid, ok := threadID(v, w, r)
+		if !ok {
+			return
+		}
+		aid, err := strconv.ParseInt(r.PathValue("att"), 10, 64)
+		if err != nil || aid <= 0 {
+			v.notFound(w, r)
+			return
+		}
+		a, err := sup.StaffAttachment(r.Context(), tid, aid)
+		if errors.Is(err, support.ErrNotFound) {
+			v.notFound(w, r)
+			return
+		}
+		if err != nil {
+			v.serverError(w, r, err)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", a.ContentType)
+		disp := mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})
+		if disp == "" {
+			disp = `attachment; filename="attachment"`
+		}
+		h.Set("Content-Disposition", disp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		h.Set("Cache-Control", "private, no-store")
+		h.Set("Content-Length", strconv.Itoa(len(a.Data)))
+		_, _ = w.Write(a.Data)
+	})
+}
