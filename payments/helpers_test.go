@@ -171,8 +171,16 @@ func (e *env) count(query string, args ...any) int {
 	return n
 }
 
-// checks runs servicing's and the ledger's own checks.
+// checks runs servicing's and the ledger's own checks, and checks the
+// NACHA files.
 func (e *env) checks() {
+	e.t.Helper()
+	e.checkBooks()
+	e.checkFiles()
+}
+
+// checkBooks runs servicing's, the ledger's and the in-transit checks.
+func (e *env) checkBooks() {
 	e.t.Helper()
 	if f, err := servicing.Check(e.ctx, e.db); err != nil || len(f) > 0 {
 		e.t.Fatalf("servicing check: %v %v", f, err)
@@ -183,7 +191,6 @@ func (e *env) checks() {
 	if f, err := payments.CheckInTransit(e.ctx, e.db.Read); err != nil || len(f) > 0 {
 		e.t.Fatalf("in-transit check: %v %v", f, err)
 	}
-	e.checkFiles()
 }
 
 // checkFiles parses every NACHA file written so far with the independent

@@ -306,6 +306,38 @@ func scriptLang(lang string) string {
 	return "en"
 }
 
+// phoneScripts are the script's paragraphs in each language, as
+// fmt formats: today, lender, account; name, lender, amount, account type,
+// bank (" at …", or ""), last four, date, account; phone, cut-off time,
+// cut-off day (or the paragraph for a payment that goes out today);
+// phone; name, lender, amount, last four, date.
+var phoneScripts = map[string]struct {
+	opening, terms, at, cancel, cancelNone, inquiries, question string
+}{
+	"en": {
+		opening: "Today is %s. This call with %s is about account %s.",
+		terms: "%s, you are authorizing %s to make a single electronic (ACH) debit of %s from your %s account%s ending in %s " +
+			"on or after %s, as a payment on account %s. This authorization is for this one debit only; it is not a recurring payment.",
+		at:         " at %s",
+		cancel:     "You can cancel this payment by calling us at %s before %s on %s.",
+		cancelNone: "Because this payment goes out today, it cannot be cancelled after this call.",
+		inquiries: "If you have questions about this payment, call us at %s during business hours. We will email you " +
+			"a written confirmation of this authorization and your receipt, with the confirmation number, before the debit is made.",
+		question: "%s, do you authorize %s to debit %s from your account ending in %s on %s? Please answer yes or no.",
+	},
+	"es": {
+		opening: "Hoy es %s. Esta llamada con %s es sobre la cuenta %s.",
+		terms: "%s, usted autoriza a %s a hacer un único débito electrónico (ACH) de %s de su %s%s que termina en %s, " +
+			"el %s o después, como pago de la cuenta %s. Esta autorización se usa solo para este débito; no es un pago recurrente.",
+		at:         " en %s",
+		cancel:     "Puede cancelar este pago llamándonos al %s antes de las %s del %s.",
+		cancelNone: "Como este pago se envía hoy, no se puede cancelar después de esta llamada.",
+		inquiries: "Si tiene preguntas sobre este pago, llámenos al %s en horario hábil. Le enviaremos por correo electrónico " +
+			"la confirmación por escrito de esta autorización y el recibo, con el número de confirmación, antes de hacer el débito.",
+		question: "%s, ¿autoriza a %s a debitar %s de su cuenta que termina en %s el %s? Por favor, responda sí o no.",
+	},
+}
+
 // RenderPhoneScript writes the telephone authorization script of sc
 // (Version, Lang, CustomerName, AmountCents, Date, Method, ChangeDeadline)
 // for contract account on the day today, in plain-text paragraphs: what
@@ -313,56 +345,29 @@ func scriptLang(lang string) string {
 // question the customer answers.
 func RenderPhoneScript(cfg Config, sc PhoneScript, account string, today calendar.Date) string {
 	lang := scriptLang(sc.Lang)
+	w := phoneScripts[lang]
 	amount := locale.Money(lang, sc.AmountCents)
 	date := locale.FullDate(lang, sc.Date)
 	kind := word(lang, "checking", nil)
 	if sc.Method.AccountType == "savings" {
 		kind = word(lang, "savings", nil)
 	}
-	bank := sc.Method.BankName
-	var p []string
-	if lang == "es" {
-		p = append(p, fmt.Sprintf("Hoy es %s. Esta llamada con %s es sobre la cuenta %s.", locale.FullDate(lang, today), cfg.LenderName, account))
-		at := ""
-		if bank != "" {
-			at = " en " + bank
-		}
-		p = append(p, fmt.Sprintf("%s, usted autoriza a %s a hacer un único débito electrónico (ACH) de %s de su %s%s que termina en %s, "+
-			"el %s o después, como pago de la cuenta %s. Esta autorización se usa solo para este débito; no es un pago recurrente.",
-			sc.CustomerName, cfg.LenderName, amount, strings.ToLower(kind), at, sc.Method.Last4, date, account))
-		if !sc.ChangeDeadline.IsZero() {
-			d := sc.ChangeDeadline.In(cfg.Cutoff.Location)
-			p = append(p, fmt.Sprintf("Puede cancelar este pago llamándonos al %s antes de las %s del %s.",
-				cfg.Phone, locale.Clock(lang, d), locale.FullDate(lang, calendar.Of(d))))
-		} else {
-			p = append(p, "Como este pago se envía hoy, no se puede cancelar después de esta llamada.")
-		}
-		p = append(p, fmt.Sprintf("Si tiene preguntas sobre este pago, llámenos al %s en horario hábil. Le enviaremos por correo electrónico "+
-			"la confirmación por escrito de esta autorización y el recibo, con el número de confirmación, antes de hacer el débito.", cfg.Phone))
-		p = append(p, fmt.Sprintf("%s, ¿autoriza a %s a debitar %s de su cuenta que termina en %s el %s? Por favor, responda sí o no.",
-			sc.CustomerName, cfg.LenderName, amount, sc.Method.Last4, date))
-	} else {
-		p = append(p, fmt.Sprintf("Today is %s. This call with %s is about account %s.", locale.FullDate(lang, today), cfg.LenderName, account))
-		at := ""
-		if bank != "" {
-			at = " at " + bank
-		}
-		p = append(p, fmt.Sprintf("%s, you are authorizing %s to make a single electronic (ACH) debit of %s from your %s account%s ending in %s "+
-			"on or after %s, as a payment on account %s. This authorization is for this one debit only; it is not a recurring payment.",
-			sc.CustomerName, cfg.LenderName, amount, strings.ToLower(kind), at, sc.Method.Last4, date, account))
-		if !sc.ChangeDeadline.IsZero() {
-			d := sc.ChangeDeadline.In(cfg.Cutoff.Location)
-			p = append(p, fmt.Sprintf("You can cancel this payment by calling us at %s before %s on %s.",
-				cfg.Phone, locale.Clock(lang, d), locale.FullDate(lang, calendar.Of(d))))
-		} else {
-			p = append(p, "Because this payment goes out today, it cannot be cancelled after this call.")
-		}
-		p = append(p, fmt.Sprintf("If you have questions about this payment, call us at %s during business hours. We will email you "+
-			"a written confirmation of this authorization and your receipt, with the confirmation number, before the debit is made.", cfg.Phone))
-		p = append(p, fmt.Sprintf("%s, do you authorize %s to debit %s from your account ending in %s on %s? Please answer yes or no.",
-			sc.CustomerName, cfg.LenderName, amount, sc.Method.Last4, date))
+	at := ""
+	if sc.Method.BankName != "" {
+		at = fmt.Sprintf(w.at, sc.Method.BankName)
 	}
-	return strings.Join(p, "\n\n") + "\n"
+	cancel := w.cancelNone
+	if !sc.ChangeDeadline.IsZero() {
+		d := sc.ChangeDeadline.In(cfg.Cutoff.Location)
+		cancel = fmt.Sprintf(w.cancel, cfg.Phone, locale.Clock(lang, d), locale.FullDate(lang, calendar.Of(d)))
+	}
+	return strings.Join([]string{
+		fmt.Sprintf(w.opening, locale.FullDate(lang, today), cfg.LenderName, account),
+		fmt.Sprintf(w.terms, sc.CustomerName, cfg.LenderName, amount, strings.ToLower(kind), at, sc.Method.Last4, date, account),
+		cancel,
+		fmt.Sprintf(w.inquiries, cfg.Phone),
+		fmt.Sprintf(w.question, sc.CustomerName, cfg.LenderName, amount, sc.Method.Last4, date),
+	}, "\n\n") + "\n"
 }
 
 // requireStaff returns ErrNotStaff unless by is a staff login (what the

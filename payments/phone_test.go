@@ -10,10 +10,8 @@ import (
 	"carfin/db"
 	"carfin/db/dbtest"
 	"carfin/identity"
-	"carfin/ledger"
 	"carfin/money"
 	"carfin/payments"
-	"carfin/servicing"
 )
 
 const lenderPhone = "1-800-555-0199"
@@ -190,15 +188,7 @@ func TestPhonePayment(t *testing.T) {
 // of SEC codes), so the files are read by moov-io/ach alone.
 func (e *phoneEnv) checksTEL() {
 	e.t.Helper()
-	if f, err := servicing.Check(e.ctx, e.db); err != nil || len(f) > 0 {
-		e.t.Fatalf("servicing check: %v %v", f, err)
-	}
-	if f, err := ledger.Check(e.ctx, e.db.Read); err != nil || len(f) > 0 {
-		e.t.Fatalf("ledger check: %v %v", f, err)
-	}
-	if f, err := payments.CheckInTransit(e.ctx, e.db.Read); err != nil || len(f) > 0 {
-		e.t.Fatalf("in-transit check: %v %v", f, err)
-	}
+	e.checkBooks()
 	rows, err := e.db.Read.QueryContext(e.ctx, `SELECT path FROM ach_files WHERE status = 'written'`)
 	if err != nil {
 		e.t.Fatal(err)

@@ -1,7 +1,7 @@
 package quotes
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -13,14 +13,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	"carfin/audit"
 	"carfin/calendar"
 	"carfin/db"
-	"carfin/internal/cp1252"
 	"carfin/locale"
-	"carfin/money"
 	"carfin/payments"
 	"carfin/postal"
 	"carfin/servicing"
@@ -325,39 +321,7 @@ func dealerLetterText(key string, args ...any) string {
 func RenderDealerLetter(cfg Config, a servicing.Addressee, q DealerQuote, preparedBy string) ([]byte, error) {
 	const lang = "en"
 	T := dealerLetterText
-	amount := func(c money.Cents) string { return locale.Money(lang, c) }
-	pdf := fpdf.New("P", "mm", "Letter", "")
-	pdf.SetCreationDate(q.CreatedAt)
-	pdf.SetModificationDate(q.CreatedAt)
-	pdf.SetCatalogSort(true)
-	tr := cp1252.Text
-	pdf.SetTitle(T("title.payoff")+" "+q.Number, true)
-	pdf.SetAuthor(cfg.Letterhead.Name, true)
-	pdf.SetProducer("carfin", false)
-	pdf.SetMargins(letterMargin, letterMargin, letterMargin)
-	pdf.SetAutoPageBreak(true, 12)
-	pdf.AddPage()
-
-	// Letterhead, as the customer's letter.
-	pdf.SetFont("Helvetica", "B", 16)
-	pdf.CellFormat(0, 8, tr(cfg.Letterhead.Name), "", 1, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", 9)
-	head := append([]string{}, cfg.Letterhead.Address...)
-	if cfg.Letterhead.Phone != "" {
-		head = append(head, cfg.Letterhead.Phone)
-	}
-	if len(head) > 0 {
-		pdf.CellFormat(0, 4.5, tr(strings.Join(head, "  ·  ")), "B", 1, "L", false, 0, "")
-	} else {
-		pdf.CellFormat(0, 1, "", "B", 1, "L", false, 0, "")
-	}
-	pdf.Ln(3)
-	pdf.SetFont("Helvetica", "B", 14)
-	pdf.CellFormat(110, 7, tr(T("title.payoff")), "", 0, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", letterFontSize)
-	pdf.CellFormat(0, 7, tr(T("quote_number")+": "+q.Number), "", 1, "R", false, 0, "")
-	pdf.CellFormat(0, letterLineH, tr(T("date")+": "+locale.LongDate(lang, q.QuotedOn)), "", 1, "R", false, 0, "")
-	pdf.Ln(1)
+	w := startLetter(cfg, T("title.payoff"), T("quote_number"), q.Number, T("date")+": "+locale.LongDate(lang, q.QuotedOn), q.CreatedAt)
 
 	// The dealer: each line within postal's limits (Dealer.clean).
 	d := q.Dealer
@@ -369,10 +333,7 @@ func RenderDealerLetter(cfg Config, a servicing.Addressee, q DealerQuote, prepar
 	if d.AddressLine2 != "" {
 		lines = append(lines, d.AddressLine2)
 	}
-	lines = append(lines, d.City+", "+d.State+" "+d.ZIP)
-	for _, l := range lines {
-		pdf.MultiCell(0, 5, tr(l), "", "L", false)
-	}
+	w.lines(append(lines, d.City+", "+d.State+" "+d.ZIP))
 	var reach []string
 	if d.Phone != "" {
 		reach = append(reach, T("phone", d.Phone))
@@ -384,81 +345,27 @@ func RenderDealerLetter(cfg Config, a servicing.Addressee, q DealerQuote, prepar
 		reach = append(reach, d.Email)
 	}
 	if len(reach) > 0 {
-		pdf.SetFont("Helvetica", "", 9.5)
-		pdf.MultiCell(0, 4.8, tr(strings.Join(reach, "  ·  ")), "", "L", false)
+		w.note(strings.Join(reach, "  ·  "))
 	}
-	pdf.Ln(3)
+	w.pdf.Ln(3)
 
-	row := func(label, value string, bold bool) {
-		style := ""
-		if bold {
-			style = "B"
-		}
-		pdf.SetFont("Helvetica", style, letterFontSize)
-		pdf.CellFormat(letterLabelW, letterLineH, tr(label), "", 0, "L", false, 0, "")
-		pdf.CellFormat(letterAmountW, letterLineH, tr(value), "", 1, "R", false, 0, "")
-	}
-	facts := func(label, value string) {
-		pdf.SetFont("Helvetica", "B", letterFontSize)
-		pdf.CellFormat(50, letterLineH, tr(label), "", 0, "L", false, 0, "")
-		pdf.SetFont("Helvetica", "", letterFontSize)
-		pdf.MultiCell(0, letterLineH, tr(value), "", "L", false)
-		pdf.SetX(letterMargin)
-	}
-	note := func(text string) {
-		pdf.SetFont("Helvetica", "", 9.5)
-		pdf.MultiCell(0, 4.8, tr(text), "", "L", false)
-	}
-	section := func(title string) {
-		pdf.Ln(1.5)
-		pdf.SetFont("Helvetica", "B", 11.5)
-		pdf.CellFormat(letterLabelW+letterAmountW, 6.5, tr(title), "B", 1, "L", false, 0, "")
-		pdf.Ln(1)
-	}
-	pdf.SetFont("Helvetica", "B", letterFontSize)
-	pdf.MultiCell(0, letterLineH, tr(T("re")), "", "L", false)
-	facts(T("customer"), a.FirstName+" "+a.LastName)
-	facts(T("account"), a.AccountNumber)
-	facts(T("vehicle"), fmt.Sprintf("%d %s %s", a.VehicleYear, a.Make, a.Model))
-	facts(T("vin"), a.VIN)
-	pdf.Ln(2)
-	greeting := d.Name
-	if d.Contact != "" {
-		greeting = d.Contact
-	}
-	pdf.SetFont("Helvetica", "", letterFontSize)
-	pdf.MultiCell(0, 5, tr(T("greeting", greeting)), "", "L", false)
-	pdf.Ln(1)
-	note(T("intro"))
+	// Whose account: the customer's name, account, vehicle and VIN.
+	w.pdf.SetFont("Helvetica", "B", letterFontSize)
+	w.pdf.MultiCell(0, letterLineH, w.tr(T("re")), "", "L", false)
+	w.facts(T("customer"), a.FirstName+" "+a.LastName)
+	w.facts(T("account"), a.AccountNumber)
+	w.facts(T("vehicle"), fmt.Sprintf("%d %s %s", a.VehicleYear, a.Make, a.Model))
+	w.facts(T("vin"), a.VIN)
+	w.pdf.Ln(2)
+	w.paragraph(T("greeting", cmp.Or(d.Contact, d.Name)))
+	w.pdf.Ln(1)
+	w.note(T("intro"))
 
-	section(T("good_through", locale.LongDate(lang, q.GoodThrough)))
-	lease := a.Kind == servicing.KindLease
-	if lease {
-		row(T("lease_balance"), amount(q.PrincipalCents), false)
-	} else {
-		row(T("principal"), amount(q.PrincipalCents), false)
-	}
-	if q.InterestCents != 0 || q.PerDiemCents != 0 {
-		row(T("interest", locale.LongDate(lang, q.GoodThrough)), amount(q.InterestCents), false)
-	}
-	row(T("fees"), amount(q.FeesCents), false)
-	if q.BilledCents > 0 {
-		row(T("billed"), amount(q.BilledCents), false)
-	} else if q.BilledCents < 0 {
-		row(T("credit"), amount(q.BilledCents), false)
-	}
-	row(T("total"), amount(q.TotalCents), true)
-	pdf.Ln(2)
-	if q.PerDiemCents > 0 {
-		note(T("per_diem", locale.LongDate(lang, q.GoodThrough), amount(q.PerDiemCents)))
-	} else {
-		note(T("per_diem_none", locale.LongDate(lang, q.GoodThrough)))
-	}
+	w.payoffFigures(T, lang, a, q.Quote)
 	if q.ScheduledCents > 0 {
-		note(T("scheduled", locale.LongDate(lang, q.GoodThrough), amount(q.ScheduledCents)))
+		w.note(T("scheduled", locale.LongDate(lang, q.GoodThrough), locale.Money(lang, q.ScheduledCents)))
 	}
-
-	section(T("how_to_pay"))
+	w.section(T("how_to_pay"))
 	// The customer letter's instructions, with the dealer's reference line.
 	instr := func(key string, args ...any) string {
 		if key == "reference" {
@@ -466,26 +373,19 @@ func RenderDealerLetter(cfg Config, a servicing.Addressee, q DealerQuote, prepar
 		}
 		return T(key, args...)
 	}
-	instructions(pdf, tr, cfg, instr, q.Quote)
-	pdf.Ln(2)
-	if lease {
-		note(T("lease_lien"))
+	instructions(w.pdf, w.tr, cfg, instr, q.Quote)
+	w.pdf.Ln(2)
+	if a.Kind == servicing.KindLease {
+		w.note(T("lease_lien"))
 	} else {
-		note(T("lien"))
+		w.note(T("lien"))
 	}
-	pdf.Ln(1)
-	note(T("note"))
-	pdf.Ln(3)
-	pdf.SetFont("Helvetica", "", letterFontSize)
-	pdf.CellFormat(0, 5, tr(T("sincerely")), "", 1, "L", false, 0, "")
-	pdf.CellFormat(0, 5, tr(cfg.Letterhead.Name+" · "+T("department")), "", 1, "L", false, 0, "")
+	w.pdf.Ln(1)
+	w.note(T("note"))
+	w.signature(cfg, T("sincerely"), T("department"))
 	if preparedBy != "" {
-		pdf.SetFont("Helvetica", "", 9)
-		pdf.CellFormat(0, 4.5, tr(T("prepared", preparedBy)), "", 1, "L", false, 0, "")
+		w.pdf.SetFont("Helvetica", "", 9)
+		w.pdf.CellFormat(0, 4.5, w.tr(T("prepared", preparedBy)), "", 1, "L", false, 0, "")
 	}
-	var b bytes.Buffer
-	if err := pdf.Output(&b); err != nil {
-		return nil, fmt.Errorf("render dealer letter %s: %w", q.Number, err)
-	}
-	return b.Bytes(), nil
+	return w.output(q.Number)
 }

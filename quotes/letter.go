@@ -1,13 +1,10 @@
 package quotes
 
 import (
-	"bytes"
 	"fmt"
-	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
 
-	"carfin/internal/cp1252"
 	"carfin/locale"
 	"carfin/money"
 	"carfin/servicing"
@@ -149,40 +146,8 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 	lang := langOf(q.Lang)
 	T := func(key string, args ...any) string { return letterText(lang, key, args...) }
 	amount := func(c money.Cents) string { return locale.Money(lang, c) }
-	pdf := fpdf.New("P", "mm", "Letter", "")
-	pdf.SetCreationDate(q.CreatedAt)
-	pdf.SetModificationDate(q.CreatedAt)
-	pdf.SetCatalogSort(true) // the same quote renders the same bytes
-	tr := cp1252.Text        // the core fonts' code page: accents, ñ, ¿
-	pdf.SetTitle(T("title."+string(q.Kind))+" "+q.Number, true)
-	pdf.SetAuthor(cfg.Letterhead.Name, true)
-	pdf.SetProducer("carfin", false)
-	pdf.SetMargins(letterMargin, letterMargin, letterMargin)
-	pdf.SetAutoPageBreak(true, 12)
-	pdf.AddPage()
-
-	// Letterhead.
-	pdf.SetFont("Helvetica", "B", 16)
-	pdf.CellFormat(0, 8, tr(cfg.Letterhead.Name), "", 1, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", 9)
-	head := append([]string{}, cfg.Letterhead.Address...)
-	if cfg.Letterhead.Phone != "" {
-		head = append(head, cfg.Letterhead.Phone)
-	}
-	if len(head) > 0 {
-		pdf.CellFormat(0, 4.5, tr(strings.Join(head, "  ·  ")), "B", 1, "L", false, 0, "")
-	} else {
-		pdf.CellFormat(0, 1, "", "B", 1, "L", false, 0, "")
-	}
-	pdf.Ln(3)
-
-	// Title, number and date.
-	pdf.SetFont("Helvetica", "B", 14)
-	pdf.CellFormat(110, 7, tr(T("title."+string(q.Kind))), "", 0, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", letterFontSize)
-	pdf.CellFormat(0, 7, tr(T("quote_number")+": "+q.Number), "", 1, "R", false, 0, "")
-	pdf.CellFormat(0, letterLineH, tr(T("date")+": "+locale.LongDate(lang, q.QuotedOn)), "", 1, "R", false, 0, "")
-	pdf.Ln(1)
+	w := startLetter(cfg, T("title."+string(q.Kind)), T("quote_number"), q.Number, T("date")+": "+locale.LongDate(lang, q.QuotedOn), q.CreatedAt)
+	pdf, tr := w.pdf, w.tr
 
 	// Addressee.
 	lines := []string{a.FirstName + " " + a.LastName, a.AddressLine1}
@@ -190,31 +155,9 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 		lines = append(lines, a.AddressLine2)
 	}
 	lines = append(lines, a.City+", "+a.State+" "+a.ZIP)
-	// Each address line fits on one: package postal bounds a line to 40
-	// characters and a city to 28, at most 140 mm of the widest letter at
-	// this size, of the 180 mm between the margins (TestLetterFitsPage
-	// renders the widest). A longer name wraps rather than run off the
-	// page.
-	for _, l := range lines {
-		pdf.MultiCell(0, 5, tr(l), "", "L", false)
-	}
+	w.lines(lines)
 	pdf.Ln(3)
-	row := func(label, value string, bold bool) {
-		style := ""
-		if bold {
-			style = "B"
-		}
-		pdf.SetFont("Helvetica", style, letterFontSize)
-		pdf.CellFormat(letterLabelW, letterLineH, tr(label), "", 0, "L", false, 0, "")
-		pdf.CellFormat(letterAmountW, letterLineH, tr(value), "", 1, "R", false, 0, "")
-	}
-	facts := func(label, value string) {
-		pdf.SetFont("Helvetica", "B", letterFontSize)
-		pdf.CellFormat(50, letterLineH, tr(label), "", 0, "L", false, 0, "")
-		pdf.SetFont("Helvetica", "", letterFontSize)
-		pdf.MultiCell(0, letterLineH, tr(value), "", "L", false) // a long make and model wraps
-		pdf.SetX(letterMargin)
-	}
+	row, facts, section, note := w.row, w.facts, w.section, w.note
 	facts(T("account"), a.AccountNumber)
 	facts(T("vehicle"), fmt.Sprintf("%d %s %s", a.VehicleYear, a.Make, a.Model))
 	facts(T("vin"), a.VIN)
@@ -222,49 +165,14 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 		facts(T("lease_ends"), locale.LongDate(lang, a.MaturityDate))
 	}
 	pdf.Ln(2)
-	pdf.SetFont("Helvetica", "", letterFontSize)
-	pdf.MultiCell(0, 5, tr(T("greeting", a.FirstName+" "+a.LastName)), "", "L", false)
+	w.paragraph(T("greeting", a.FirstName+" "+a.LastName))
 	pdf.Ln(1)
-	section := func(title string) {
-		pdf.Ln(1.5)
-		pdf.SetFont("Helvetica", "B", 11.5)
-		pdf.CellFormat(letterLabelW+letterAmountW, 6.5, tr(title), "B", 1, "L", false, 0, "")
-		pdf.Ln(1)
-	}
-	note := func(text string) {
-		pdf.SetFont("Helvetica", "", 9.5)
-		pdf.MultiCell(0, 4.8, tr(text), "", "L", false)
-	}
 
 	switch q.Kind {
 	case KindPayoff:
 		note(T("payoff_intro"))
-		section(T("good_through", locale.LongDate(lang, q.GoodThrough)))
-		// A lessee owes no principal: a lease's payoff is what is left of
-		// the adjusted capitalized cost (the net investment), and paying
-		// it buys the vehicle.
+		w.payoffFigures(T, lang, a, q)
 		lease := a.Kind == servicing.KindLease
-		if lease {
-			row(T("lease_balance"), amount(q.PrincipalCents), false)
-		} else {
-			row(T("principal"), amount(q.PrincipalCents), false)
-		}
-		if q.InterestCents != 0 || q.PerDiemCents != 0 {
-			row(T("interest", locale.LongDate(lang, q.GoodThrough)), amount(q.InterestCents), false)
-		}
-		row(T("fees"), amount(q.FeesCents), false)
-		if q.BilledCents > 0 {
-			row(T("billed"), amount(q.BilledCents), false)
-		} else if q.BilledCents < 0 {
-			row(T("credit"), amount(q.BilledCents), false)
-		}
-		row(T("total"), amount(q.TotalCents), true)
-		pdf.Ln(2)
-		if q.PerDiemCents > 0 {
-			note(T("per_diem", locale.LongDate(lang, q.GoodThrough), amount(q.PerDiemCents)))
-		} else {
-			note(T("per_diem_none", locale.LongDate(lang, q.GoodThrough)))
-		}
 		if lease {
 			note(T("lease_balance_is"))
 		}
@@ -302,15 +210,8 @@ func RenderLetter(cfg Config, a servicing.Addressee, q Quote) ([]byte, error) {
 		section(T("how_to_pay"))
 		instructions(pdf, tr, cfg, T, q)
 	}
-	pdf.Ln(3)
-	pdf.SetFont("Helvetica", "", letterFontSize)
-	pdf.CellFormat(0, 5, tr(T("sincerely")), "", 1, "L", false, 0, "")
-	pdf.CellFormat(0, 5, tr(cfg.Letterhead.Name+" · "+T("customer_service")), "", 1, "L", false, 0, "")
-	var b bytes.Buffer
-	if err := pdf.Output(&b); err != nil {
-		return nil, fmt.Errorf("render letter %s: %w", q.Number, err)
-	}
-	return b.Bytes(), nil
+	w.signature(cfg, T("sincerely"), T("customer_service"))
+	return w.output(q.Number)
 }
 
 // instructions prints the wiring and mailing instructions, or asks the
