@@ -1,0 +1,92 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"carfin/calendar"
+	"carfin/complaints"
+	"carfin/staff"
+)
+
+// complaintData is a complaint's page.
+type complaintData struct {
+	complaints.Item
+	LoggedBy, AcknowledgedBy, ClosedBy string
+}
+
+// CategoryLabel and ChannelLabel are the complaint's values in words.
+func (d complaintData) CategoryLabel() string { return choiceLabel(complaints.Categories, d.Category) }
+func (d complaintData) ChannelLabel() string  { return choiceLabel(complaints.Channels, d.Channel) }
+
+// Open reports whether the complaint may still be acknowledged.
+func (d complaintData) Open() bool { return d.Status == complaints.Open }
+
+// Closed reports whether the complaint is closed.
+func (d complaintData) Closed() bool { return d.Status == complaints.Closed }
+
+// handleComplaintShow is one complaint: what the customer said, its
+// deadlines and where it stands, and for a supervisor the forms to
+// acknowledge and close it. An unknown complaint is not found.
+func handleComplaintShow(cm *complaints.Service, st *staff.Service, v *views, today func() calendar.Date) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := complaintID(v, w, r)
+		if !ok {
+			return
+		}
+		renderComplaint(w, r, cm, st, v, today, http.StatusOK, id, v.page(r, ""))
+	})
+}
+
+// complaintID reads the {id} path value; anything but a positive number
+// is answered 404 here (ok false).
+func complaintID(v *views, w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		v.notFound(w, r)
+		return 0, false
+	}
+	return id, true
+}
+
+// renderComplaint renders complaint id's page with status, p carrying
+// any errors and typed notes to show again.
+func renderComplaint(w http.ResponseWriter, r *http.Request, cm *complaints.Service, st *staff.Service, v *views,
+	today func() calendar.Date, status int, id int64, p *page) {
+	ctx := r.Context()
+	c, err := cm.Get(ctx, id)
+	if errors.Is(err, complaints.ErrNotFound) {
+		v.notFound(w, r)
+		return
+	}
+	if err != nil {
+		v.serverError(w, r, err)
+		return
+	}
+	t := today()
+	d := complaintData{Item: complaints.Item{Complaint: c, AcknowledgeOverdue: c.AcknowledgeOverdue(t), CloseOverdue: c.CloseOverdue(t),
+		DaysLeft: int(c.NextDeadline() - t)}}
+	name := func(login int64) (string, error) {
+		if login == 0 {
+			return "", nil
+		}
+		m, err := st.Member(ctx, login)
+		if errors.Is(err, staff.ErrNotFound) {
+			return "staff " + strconv.FormatInt(login, 10), nil
+		}
+		return m.Name, err
+	}
+	for _, x := range []struct {
+		login int64
+		to    *string
+	}{{c.LoggedBy, &d.LoggedBy}, {c.AcknowledgedByStaff, &d.AcknowledgedBy}, {c.ClosedByStaff, &d.ClosedBy}} {
+		if *x.to, err = name(x.login); err != nil {
+			v.serverError(w, r, err)
+			return
+		}
+	}
+	p.Title = "Complaint " + strconv.FormatInt(c.ID, 10) + " · " + c.CustomerName
+	p.Data = d
+	v.render(w, status, "complaint", p)
+}
