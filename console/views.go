@@ -35,8 +35,14 @@ func newViews(cfg Config) (*views, error) {
 	if cfg.TLS {
 		v.cookie = "__Host-carfin_staff"
 	}
-	funcs := template.FuncMap{"icon": webcore.Icon}
+	funcs := template.FuncMap{"icon": webcore.Icon,
+		// dict hands a partial the page and the name of its field.
+		"dict": func(p *page, field string) fieldOf { return fieldOf{P: p, Field: field} }}
 	layout, err := fs.ReadFile(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	verifyForm, err := fs.ReadFile(templateFS, "templates/verify_form.html")
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +52,7 @@ func newViews(cfg Config) (*views, error) {
 	}
 	for _, n := range names {
 		name := strings.TrimSuffix(path.Base(n), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "verify_form" {
 			continue
 		}
 		body, err := fs.ReadFile(templateFS, n)
@@ -57,12 +63,22 @@ func newViews(cfg Config) (*views, error) {
 		if err != nil {
 			return nil, fmt.Errorf("template layout: %w", err)
 		}
+		if _, err := t.New("verify-form").Parse(string(verifyForm)); err != nil {
+			return nil, fmt.Errorf("template verify_form: %w", err)
+		}
 		if _, err := t.New(name).Parse(string(body)); err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
 		v.pages[name] = t
 	}
 	return v, nil
+}
+
+// fieldOf is a page and one of its fields, for a partial that renders
+// the field.
+type fieldOf struct {
+	P     *page
+	Field string
 }
 
 // page is what every template gets.
@@ -189,11 +205,15 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 // query parameter naming one of the fixed notices: never free text from
 // the request, which would let a link put words on the page).
 func done(w http.ResponseWriter, r *http.Request, to, notice string) {
+	to, frag, _ := strings.Cut(to, "#")
 	sep := "?"
 	if strings.Contains(to, "?") {
 		sep = "&"
 	}
-	redirect(w, r, to+sep+"done="+notice)
+	if frag != "" {
+		frag = "#" + frag
+	}
+	redirect(w, r, to+sep+"done="+notice+frag)
 }
 
 // notices are the confirmations a redirect may ask for.
