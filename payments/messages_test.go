@@ -107,6 +107,14 @@ func TestMessagesInEachLanguage(t *testing.T) {
 		},
 			[]string{"Northwind Motor Finance: your payment of $412.50 to account NW-100001 was processed with the date Nov 20", "Reply STOP"},
 			[]string{"Northwind Motor Finance: su pago de $412.50 a la cuenta NW-100001 se procesó con fecha del 20 nov", "Responda STOP"}},
+		{"payment.phone_authorization", func(c contact) notify.Message {
+			sc := PhoneScript{Version: PhoneScriptVersion, Lang: "en", Text: "Ana Ruiz, do you authorize Northwind Motor Finance to debit $412.50?"}
+			return msgPhoneAuthorization(cfg, c, p, sc, time.Date(2026, 11, 18, 15, 4, 0, 0, time.UTC))
+		},
+			[]string{"Your payment by telephone, PKRVQKEBZ", "On November 18, 2026 at 10:04 AM EST you authorized us by telephone to debit $412.50 once, on or after Friday, November 20, 2026",
+				"Checking at Prairie Gate Savings Bank ••••6789", "written confirmation", "do you authorize Northwind Motor Finance to debit $412.50?"},
+			[]string{"Su pago por teléfono, PKRVQKEBZ", "usted nos autorizó por teléfono a debitar $412.50 una sola vez, el viernes 20 de noviembre de 2026 o después",
+				"confirmación por escrito", "en el idioma de la llamada"}},
 		{"autopay.upcoming", func(c contact) notify.Message {
 			return autopayReminderSMS(cfg, c.lang, "+15555550100", "NW-100001", money.MustParse("462.50"), date)
 		},
