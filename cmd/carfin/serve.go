@@ -22,13 +22,19 @@ import (
 
 	"carfin/approvals"
 	"carfin/calendar"
+	"carfin/callers"
+	"carfin/casefile"
+	"carfin/complaints"
+	"carfin/console"
 	"carfin/db"
 	"carfin/identity"
 	"carfin/jobs"
 	"carfin/keyring"
+	"carfin/notes"
 	"carfin/notify"
 	"carfin/profile"
 	"carfin/servicing"
+	"carfin/staff"
 	"carfin/support"
 	"carfin/web"
 	"carfin/webcore"
@@ -84,6 +90,14 @@ type serveConfig struct {
 	// house is written (none: paper statements stay queued).
 	StatementLeadDays int
 	PrintDir          string
+	// StaffAddr (CARFIN_STAFF_ADDR) is a listener of the staff console's
+	// own, so that a lender can keep the console off the internet: with
+	// it the portal's listener does not serve /staff/ at all. Empty: the
+	// console is served under /staff/ beside the portal. StaffAllow
+	// (CARFIN_STAFF_ALLOW) are the only client networks the console
+	// answers (none: any).
+	StaffAddr  string
+	StaffAllow []netip.Prefix
 
 	// hashParams are the argon2id costs of new hashes (--argon2-memory,
 	// --argon2-time; raising them rehashes each password at its next
@@ -136,7 +150,7 @@ func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) s
 		return def
 	}
 	cfg := serveConfig{env: getenv}
-	var proxies string
+	var proxies, staffAllow string
 	addresses := map[string]*string{}
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DSN, "db", env("CARFIN_DB", "sqlite:./data/carfin.db"), "database: sqlite:PATH or postgres://… (CARFIN_DB)")
@@ -198,6 +212,8 @@ func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) s
 	fs.StringVar(&cfg.PayoffMail, "payoff-mail", env("CARFIN_PAYOFF_MAIL", ""), "payoff mailing address, lines separated by ';'; default the overnight address (CARFIN_PAYOFF_MAIL)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("CARFIN_METRICS_ADDR", defaultMetricsAddr), "listen address of /metrics, apart from the portal; off for none; a non-loopback one needs CARFIN_METRICS_TOKEN (CARFIN_METRICS_ADDR)")
 	cfg.metricsToken = env("CARFIN_METRICS_TOKEN", "")
+	fs.StringVar(&cfg.StaffAddr, "staff-addr", env("CARFIN_STAFF_ADDR", ""), "listen address of the staff console, apart from the portal; empty serves it under /staff/ (CARFIN_STAFF_ADDR)")
+	fs.StringVar(&staffAllow, "staff-allow", env("CARFIN_STAFF_ALLOW", ""), "CIDRs the staff console answers, e.g. 10.0.0.0/8; empty: any (CARFIN_STAFF_ALLOW)")
 	fs.StringVar(&cfg.FAQDir, "faq-dir", env("CARFIN_FAQ_DIR", ""), "directory with the lender's faq.en.md / faq.es.md (CARFIN_FAQ_DIR)")
 	for _, kind := range web.MailingAddressKinds {
 		name := "CARFIN_ADDRESS_" + strings.ToUpper(kind)
@@ -227,6 +243,9 @@ func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) s
 	}
 	var err error
 	if cfg.TrustedProxies, err = parsePrefixes("--trusted-proxies", proxies); err != nil {
+		return cfg, err
+	}
+	if cfg.StaffAllow, err = parsePrefixes("--staff-allow", staffAllow); err != nil {
 		return cfg, err
 	}
 	if err := checkMetricsAddr(cfg.MetricsAddr, cfg.metricsToken); err != nil {
@@ -367,13 +386,16 @@ func publicBase(cfg serveConfig, host, port string) string {
 
 // app is everything `serve` runs, built before it listens.
 type app struct {
-	log      *slog.Logger
-	d        *db.DB
-	base     string
-	secure   bool
-	id       *identity.Service
-	handler  http.Handler
-	metrics  http.Handler
+	log     *slog.Logger
+	d       *db.DB
+	base    string
+	secure  bool
+	id      *identity.Service
+	handler http.Handler
+	metrics http.Handler
+	// staff is the staff console when it has a listener of its own
+	// (cfg.StaffAddr); nil when the portal's listener serves it.
+	staff    http.Handler
 	tls      *tls.Config
 	sender   *notify.Sender
 	runner   *jobs.Runner // nil without cfg.Jobs
@@ -467,8 +489,21 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 	if err != nil {
 		return nil, err
 	}
-	a.handler = withTokenizer(portal, tokenizer)
 	a.metrics = portal.MetricsHandler(cfg.metricsToken)
+	sup := support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base})
+	staffConsole, err := console.New(console.Config{Brand: cfg.Brand, TLS: a.secure, TrustedProxies: cfg.TrustedProxies, Allow: cfg.StaffAllow, Log: log},
+		d, console.Capabilities{Identity: a.id, Staff: staff.New(d, a.id), Callers: callers.New(d, cfg.Brand.Name), Casefile: casefile.New(d, casefile.Config{}),
+			Servicing: sv, Payments: pay, Quotes: qs, Support: sup, Notes: notes.New(d), Approvals: approvals.New(d, sv, pay, cutoff.Today),
+			Complaints: complaints.New(d, cutoff.Today)})
+	if err != nil {
+		return nil, err
+	}
+	a.handler = withTokenizer(portal, tokenizer)
+	if cfg.StaffAddr != "" {
+		a.staff = staffConsole
+	} else {
+		a.handler = withStaffConsole(a.handler, staffConsole)
+	}
 
 	if cfg.Jobs {
 		if err := jobs.Migrate(ctx, d); err != nil {
@@ -523,12 +558,25 @@ func (a *app) close() { a.stopJobs() }
 // work until ctx ends, then shuts them down gracefully.
 func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdout io.Writer) error {
 	log := a.log
-	var mln net.Listener
+	var mln, sln net.Listener
 	if cfg.MetricsAddr != "off" {
 		var err error
 		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			ln.Close()
 			return fmt.Errorf("serve: metrics: listen %s: %w", cfg.MetricsAddr, err)
+		}
+	}
+	if a.staff != nil {
+		var err error
+		if sln, err = net.Listen("tcp", cfg.StaffAddr); err != nil {
+			ln.Close()
+			if mln != nil {
+				mln.Close()
+			}
+			return fmt.Errorf("serve: staff console: listen %s: %w", cfg.StaffAddr, err)
+		}
+		if a.tls != nil {
+			sln = tls.NewListener(sln, a.tls)
 		}
 	}
 	if a.runner != nil {
@@ -570,6 +618,10 @@ func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdou
 		servers = append(servers, newServer(a.metrics))
 		listeners = append(listeners, mln)
 	}
+	if sln != nil {
+		servers = append(servers, newServer(a.staff))
+		listeners = append(listeners, sln)
+	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -593,6 +645,11 @@ func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdou
 	fmt.Fprintf(stdout, "carfin: %s listening on %s (database %s)\n", cfg.Brand.Name, a.base, a.d.Engine)
 	if mln != nil {
 		fmt.Fprintf(stdout, "carfin: metrics on http://%s/metrics\n", mln.Addr())
+	}
+	if sln != nil {
+		fmt.Fprintf(stdout, "carfin: staff console on %s://%s/staff/\n", map[bool]string{true: "https", false: "http"}[a.tls != nil], sln.Addr())
+	} else {
+		fmt.Fprintf(stdout, "carfin: staff console on %s/staff/\n", a.base)
 	}
 	if cfg.onListen != nil {
 		cfg.onListen(a.base)

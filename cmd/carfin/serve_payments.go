@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"carfin/calendar"
+	"carfin/console"
 	"carfin/db"
 	"carfin/payments"
 	"carfin/payments/cardtest"
@@ -81,6 +82,17 @@ func withTokenizer(portal, tokenizer http.Handler) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(tokenizerPath+"/", tokenizer)
+	mux.Handle("/", portal)
+	return mux
+}
+
+// withStaffConsole serves the staff console under /staff/ beside the
+// portal (when it has no listener of its own): the two realms share the
+// origin but not a route, a cookie or a session.
+func withStaffConsole(portal, staffConsole http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(console.Prefix+"/", staffConsole)
+	mux.Handle(console.Prefix, http.RedirectHandler(console.Prefix+"/", http.StatusMovedPermanently))
 	mux.Handle("/", portal)
 	return mux
 }
