@@ -642,15 +642,18 @@ func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdou
 		}
 	}()
 
-	fmt.Fprintf(stdout, "carfin: %s listening on %s (database %s)\n", cfg.Brand.Name, a.base, a.d.Engine)
-	if mln != nil {
-		fmt.Fprintf(stdout, "carfin: metrics on http://%s/metrics\n", mln.Addr())
-	}
+	// The console's address first: tests read the output up to the
+	// "listening" line.
 	if sln != nil {
 		fmt.Fprintf(stdout, "carfin: staff console on %s://%s/staff/\n", map[bool]string{true: "https", false: "http"}[a.tls != nil], sln.Addr())
 	} else {
 		fmt.Fprintf(stdout, "carfin: staff console on %s/staff/\n", a.base)
 	}
+	fmt.Fprintf(stdout, "carfin: %s listening on %s (database %s)\n", cfg.Brand.Name, a.base, a.d.Engine)
+	if mln != nil {
+		fmt.Fprintf(stdout, "carfin: metrics on http://%s/metrics\n", mln.Addr())
+	}
+
 	if cfg.onListen != nil {
 		cfg.onListen(a.base)
 	}
