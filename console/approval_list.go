@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"carfin/approvals"
 	"carfin/staff"
@@ -18,6 +19,9 @@ type approvalRow struct {
 	RequesterName string
 	Mine          bool
 }
+
+// Noun is the kind's label in a sentence: "fee waiver".
+func (a approvalRow) Noun() string { return strings.ToLower(a.Label) }
 
 // requestRows names the requesters of rs for the member me.
 func requestRows(ctx context.Context, c Capabilities, me int64, rs []approvals.Request) ([]approvalRow, error) {
