@@ -18,6 +18,7 @@ func init() {
 	register("approvals/own request not decided", testOwnRequestNotDecided)
 	register("approvals/rejected posts nothing", testRejectedPostsNothing)
 	register("approvals/another customer's contract", testAnotherCustomersContract)
+	register("approvals/reversal requested once", testReversalRequestedOnce)
 }
 
 // loanOf is the customer's first active loan.
@@ -289,4 +290,48 @@ func hiddenValue(t *testing.T, body, name string) string {
 		t.Fatalf("no field %q in %s", name, body)
 	}
 	return m[1]
+}
+
+var eventRadio = regexp.MustCompile(`name="event" id="event-[0-9]+" value="([0-9]+)"`)
+
+// testReversalRequestedOnce: an agent picks a posted payment to reverse;
+// a second request for it while the first waits is refused; rejected,
+// nothing is reversed.
+func testReversalRequestedOnce(t *testing.T, f *fixture) {
+	cust := f.book.PastDueCustomerID
+	loan := f.loanOf(cust)
+	base := "/staff/customers/" + strconv.FormatInt(cust, 10) + "/contracts/" + strconv.FormatInt(loan, 10)
+	agent := f.signIn(staff.Agent)
+	f.openFor(staff.Agent, cust)
+	r := agent.get(base + "/requests/new?kind=payment_reversal")
+	m := eventRadio.FindAllStringSubmatch(r.Body, -1)
+	if r.Status != http.StatusOK || len(m) == 0 {
+		t.Fatalf("reversal form: %d %s", r.Status, r.Body)
+	}
+	event := m[len(m)-1][1] // the oldest: other tests do not pick it
+	reason := "console test: reversal " + t.Name()
+	form := url.Values{"kind": {"payment_reversal"}, "event": {event}, "reason": {reason}}
+	before := len(mustForContract(t, f, loan))
+	if r := agent.post(base+"/requests", url.Values{"kind": {"payment_reversal"}, "reason": {reason}}); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Body, "Choose the payment") {
+		t.Fatalf("no payment: %d %s", r.Status, r.Body)
+	}
+	if r := agent.post(base+"/requests", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("request: %d %s", r.Status, r.Body)
+	}
+	if r := agent.post(base+"/requests", form); r.Status != http.StatusConflict || !strings.Contains(r.Body, "already waiting") {
+		t.Fatalf("second request: %d %s", r.Status, r.Body)
+	}
+	rs := mustForContract(t, f, loan)
+	if len(rs) != before+1 || rs[0].Kind != approvals.PaymentReversal || strconv.FormatInt(rs[0].EventID, 10) != event {
+		t.Fatalf("requests: %d (was %d), newest %+v", len(rs), before, rs[0])
+	}
+	sup := f.signIn(staff.Supervisor)
+	path := "/staff/approvals/" + strconv.FormatInt(rs[0].ID, 10)
+	if r := sup.post(path+"/reject", url.Values{"note": {"test over"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("reject: %d %s", r.Status, r.Body)
+	}
+	if r := agent.get(base + "/requests/new?kind=payment_reversal"); !strings.Contains(r.Body, `value="`+event+`"`) {
+		t.Fatalf("the payment is no longer offered after a rejection: %s", r.Body)
+	}
 }
