@@ -60,7 +60,7 @@ func testCustomerScreen(t *testing.T, f *fixture) {
 		t.Fatalf("right answers: %d %s %s", r.Status, r.Location, r.Body)
 	}
 	r = agent.get(page)
-	for _, want := range []string{account, email, "Online access", "locked until", "Unlock sign-in", "Notes", "Payments"} {
+	for _, want := range []string{account, email, "Online access", ">locked<", "Unlock sign-in", "Notes", "Payments"} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("verified page lacks %q", want)
 		}

@@ -107,7 +107,7 @@ func newFixture(t *testing.T, d *db.DB, cfg console.Config) *fixture {
 	proc, outDir := cardtest.New("console-test"), t.TempDir()
 	payOn := func(v *db.DB) (*payments.Service, error) {
 		return payments.New(v, servicing.New(v, cutoff.Today), payments.Config{LenderName: demo.LenderName, Cutoff: cutoff, OutDir: outDir,
-			PortalURL: "http://localhost:8080", Log: slog.New(slog.DiscardHandler), Keys: payments.DevKeyring(), Directory: ach.SampleDirectory(), Processor: proc,
+			PortalURL: "http://localhost:8080", Phone: "1-800-555-0199", Log: slog.New(slog.DiscardHandler), Keys: payments.DevKeyring(), Directory: ach.SampleDirectory(), Processor: proc,
 			Origin: payments.Origin{ODFIRouting: demo.ODFIRouting, DestinationName: demo.ODFIName, CompanyName: demo.ACHCompanyName,
 				CompanyID: demo.ACHCompanyID}})
 	}

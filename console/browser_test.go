@@ -1,0 +1,90 @@
+package console_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"carfin/demo"
+	"carfin/internal/browsertest"
+	"carfin/staff"
+)
+
+func init() { register("browser", testBrowser) }
+
+// consoleNowrap are the console's texts that must stay on one line.
+const consoleNowrap = ".nowrap, .acct"
+
+// browserSignIn signs the member of role in through the sign-in pages of
+// a real browser.
+func browserSignIn(t *testing.T, f *fixture, role staff.Role) *browsertest.Browser {
+	t.Helper()
+	b := browsertest.Start(t, f.srv.URL)
+	l := f.logins[role]
+	b.Go("/staff/login")
+	b.Fill("#email", l.Email)
+	b.Fill("#password", staffPassword)
+	b.Click("button[type=submit]")
+	b.WaitFor("#code")
+	f.clock.Add(31 * time.Second)
+	code, err := demo.StaffCode(l.Secret, f.d.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Fill("#code", code)
+	b.Click("button[type=submit]")
+	b.WaitPath("/staff/")
+	return b
+}
+
+// check runs axe and the layout checks on the page at phone and desktop
+// widths and saves a screenshot of each.
+func check(t *testing.T, b *browsertest.Browser, name string) {
+	t.Helper()
+	for _, w := range []int64{390, 1280} {
+		b.Viewport(w, 900)
+		for _, p := range b.Layout(consoleNowrap).Problems() {
+			t.Errorf("%s at %d px: %s", name, w, p)
+		}
+		for _, v := range b.Axe() {
+			t.Errorf("%s at %d px: axe: %s", name, w, v)
+		}
+		b.Screenshot(name + "-" + strconv.FormatInt(w, 10))
+	}
+	b.Viewport(1280, 900)
+}
+
+// testBrowser walks the agent's main flows in Chromium: sign in, the
+// work queues, find a customer, verify the caller, unlock their sign-in.
+func testBrowser(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	var customerID int64
+	var account, zip, ssn4, last string
+	if err := f.d.Read.QueryRowContext(ctx, `SELECT c.id, k.account_number, c.zip, c.ssn_last4, c.last_name
+		FROM customers c JOIN contracts k ON k.customer_id = c.id
+		WHERE c.id <> $1 AND NOT EXISTS (SELECT 1 FROM logins l WHERE l.customer_id = c.id) ORDER BY c.id DESC, k.id LIMIT 1`,
+		f.book.PastDueCustomerID).Scan(&customerID, &account, &zip, &ssn4, &last); err != nil {
+		t.Fatal(err)
+	}
+	b := browserSignIn(t, f, staff.Agent)
+	check(t, b, "home")
+
+	// Find the customer by name, open them, verify the caller.
+	b.Fill("#q", last)
+	b.Click("form[role=search] button")
+	b.WaitPath("/staff/customers")
+	check(t, b, "search")
+	b.Click(`a[href="/staff/customers/` + strconv.FormatInt(customerID, 10) + `"]`)
+	b.WaitFor("#account")
+	check(t, b, "customer-masked")
+	b.Fill("#account", account)
+	b.Fill("#zip", zip)
+	b.Fill("#ssn4", ssn4)
+	b.Click(`form[action$="/verify"] button[type=submit]`)
+	b.WaitFor("#contact")
+	if got := b.Text(".notice"); got == "" {
+		t.Error("no confirmation after verification")
+	}
+	check(t, b, "customer-verified")
+}
