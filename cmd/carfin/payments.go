@@ -35,6 +35,7 @@ func paymentsFromEnv(getenv func(string) string, d *db.DB, sv *servicing.Service
 		Cutoff:     cutoff,
 		OutDir:     getenv("CARFIN_ACH_DIR"),
 		PortalURL:  getenv("CARFIN_BASE_URL"),
+		Phone:      getenv("CARFIN_SUPPORT_PHONE"), // the TEL script of a payment by phone says it
 		Log:        log,
 		Origin: payments.Origin{
 			ODFIRouting:     getenv("CARFIN_ACH_ODFI"),

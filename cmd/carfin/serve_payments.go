@@ -38,6 +38,8 @@ func servePayments(cfg serveConfig, d *db.DB, sv *servicing.Service, cutoff cale
 			return cfg.Brand.Name
 		case "CARFIN_BASE_URL":
 			return base
+		case "CARFIN_SUPPORT_PHONE":
+			return cfg.Brand.SupportPhone
 		}
 		if cfg.env == nil {
 			return ""
