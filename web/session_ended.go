@@ -33,6 +33,9 @@ var endedNotices = map[identity.EndReason]string{
 	identity.EndRevoked:   "login.ended_revoked",
 	identity.EndWasntMe:   "login.ended_wasnt_me",
 	identity.EndSignedOut: "login.signed_out",
+	// Support acted on the customer's sign-in, at their request.
+	identity.EndStaffReset:     "login.ended_staff_reset",
+	identity.EndStaffSignedOut: "login.ended_staff",
 }
 
 // endedNotice is the notice for an ?ended= value.

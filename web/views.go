@@ -215,7 +215,7 @@ func (p *page) IdleCheck() int {
 	if p.Session == nil {
 		return 0
 	}
-	left := identity.SessionIdle
+	left := p.Session.Idle()
 	if abs := p.Session.ExpiresAt.Sub(p.Session.LastSeenAt); abs < left {
 		left = abs
 	}
