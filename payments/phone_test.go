@@ -406,3 +406,44 @@ func TestAddBankAccountByPhone(t *testing.T) {
 		}
 	})
 }
+
+// TestPhonePaymentRace: the same request sent four times at once (the
+// agent's double click, a retried request) makes one payment, one
+// authorization and one audit event, and every answer names it.
+func TestPhonePaymentRace(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newPhoneEnv(t, d, "2026-11-02")
+		ada := e.customer("Ada")
+		loan := e.loan(ada, "12000", 36, "2026-10-15", "2026-11-15")
+		m := e.bank(ada, "112601818", "123456789")
+		req, _ := e.scripted(e.agent, payments.PhonePayment{ContractID: loan, MethodID: m.ID, AmountCents: cents("75"),
+			VerificationID: e.verified(e.agent, loan), AuthorizedByCaller: true, IdempotencyKey: "race"})
+		const n = 4
+		ids := make(chan int64, n)
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				p, err := e.pay.TakePhonePayment(e.ctx, e.agent, req)
+				ids <- p.ID
+				errs <- err
+			}()
+		}
+		var first int64
+		for range n {
+			id, err := <-ids, <-errs
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == 0 {
+				first = id
+			}
+			if id != first {
+				t.Errorf("payments %d and %d", first, id)
+			}
+		}
+		if e.count(`SELECT count(*) FROM payments`) != 1 || e.count(`SELECT count(*) FROM phone_payment_authorizations`) != 1 ||
+			e.count(`SELECT count(*) FROM audit_events WHERE action = 'payment.phone'`) != 1 {
+			t.Error("more than one payment, authorization or audit event")
+		}
+	})
+}
