@@ -87,4 +87,55 @@ func testBrowser(t *testing.T, f *fixture) {
 		t.Error("no confirmation after verification")
 	}
 	check(t, b, "customer-verified")
+
+	// Answer a secure message from the queue.
+	thread, err := f.caps.Support.StartThread(ctx, customerID, "en", "Browser test: payoff by phone?", "Can I pay off my loan by phone?", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Go("/staff/messages")
+	check(t, b, "messages")
+	b.Click(`a[href="/staff/messages/` + strconv.FormatInt(thread, 10) + `"]`)
+	b.WaitFor("#body")
+	check(t, b, "message-thread")
+	b.Fill("#body", "Yes: call us and an agent takes it with your spoken authorization.")
+	b.Click("#reply button[type=submit]")
+	b.WaitFor(".notice")
+	var awaiting int
+	if err := f.d.Read.QueryRowContext(ctx, `SELECT count(*) FROM support_threads WHERE id = $1 AND awaiting_since IS NOT NULL`, thread).Scan(&awaiting); err != nil || awaiting != 0 {
+		t.Errorf("thread still awaits a reply after the browser's (%v)", err)
+	}
+
+	// Request a fee waiver on the past-due loan; a supervisor approves it.
+	var contract int64
+	if err := f.d.Read.QueryRowContext(ctx, `SELECT id FROM contracts WHERE customer_id = $1 AND kind = 'loan' ORDER BY id LIMIT 1`,
+		f.book.PastDueCustomerID).Scan(&contract); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.caps.Callers.OpenForWork(ctx, f.logins[staff.Agent].LoginID, f.book.PastDueCustomerID, "request", "browser test waiver"); err != nil {
+		t.Fatal(err)
+	}
+	b.Go("/staff/customers/" + strconv.FormatInt(f.book.PastDueCustomerID, 10) + "/contracts/" + strconv.FormatInt(contract, 10))
+	check(t, b, "contract")
+	b.Go("/staff/customers/" + strconv.FormatInt(f.book.PastDueCustomerID, 10) + "/contracts/" + strconv.FormatInt(contract, 10) + "/requests/new?kind=fee_waiver")
+	check(t, b, "request-waiver")
+	b.Fill("#amount", "1.00")
+	b.Fill("#reason", "Browser test: first late fee, customer on autopay now")
+	b.Click(`form[action$="/requests"] button[type=submit]`)
+	b.WaitFor(".notice")
+	var request int64
+	if err := f.d.Read.QueryRowContext(ctx, `SELECT id FROM approval_requests WHERE contract_id = $1 AND reason LIKE 'Browser test:%' AND status = 'pending'`,
+		contract).Scan(&request); err != nil {
+		t.Fatalf("the browser's waiver request: %v", err)
+	}
+	sup := browserSignIn(t, f, staff.Supervisor)
+	sup.Go("/staff/approvals/" + strconv.FormatInt(request, 10))
+	check(t, sup, "approval")
+	sup.Fill("#note", "Approved: first fee")
+	sup.Click(`button[formaction$="/approve"]`)
+	sup.WaitFor(".notice")
+	var status string
+	if err := f.d.Read.QueryRowContext(ctx, `SELECT status FROM approval_requests WHERE id = $1`, request).Scan(&status); err != nil || status != "approved" {
+		t.Errorf("request %d is %q after the supervisor approved it (%v)", request, status, err)
+	}
 }

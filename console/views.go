@@ -10,9 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"carfin/approvals"
 	"carfin/calendar"
+	"carfin/complaints"
 	"carfin/locale"
 	"carfin/money"
+	"carfin/servicing"
 	"carfin/staff"
 	"carfin/webcore"
 )
@@ -136,6 +139,28 @@ func (p *page) Plural(n int, one, other string) string {
 		return one
 	}
 	return other
+}
+
+// KindLabel names a request's kind ("Fee waiver").
+func (p *page) KindLabel(k approvals.Kind) string { return kindLabel(k) }
+
+// CategoryLabel names a complaint's category ("Credit reporting").
+func (p *page) CategoryLabel(v string) string { return choiceLabel(complaints.Categories, v) }
+
+// itemLabels name the lines of a contract's history.
+var itemLabels = map[servicing.ItemType]string{
+	servicing.ItemFunded: "Funded", servicing.ItemPayment: "Payment", servicing.ItemPayoff: "Payoff",
+	servicing.ItemReturnedPayment: "Payment returned", servicing.ItemLateFee: "Late fee", servicing.ItemNSFFee: "Returned-payment fee",
+	servicing.ItemFeeWaiver: "Fee waived", servicing.ItemAdjustment: "Balance adjustment", servicing.ItemLeaseCharge: "Lease charge",
+	servicing.ItemChargeOff: "Charged off", servicing.ItemTurnIn: "Vehicle turned in", servicing.ItemCorrection: "Correction",
+}
+
+// ItemLabel names a history line's type ("Late fee").
+func (p *page) ItemLabel(t servicing.ItemType) string {
+	if l, ok := itemLabels[t]; ok {
+		return l
+	}
+	return string(t)
 }
 
 // age says how long ago, in the largest unit: "3 min", "5 h", "2 d".

@@ -31,8 +31,8 @@ func (s *Service) LockedLogins(ctx context.Context, limit int) ([]LockedLogin, i
 		string(Customer), now).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count locked logins: %w", err)
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT l.id, COALESCE(l.customer_id, 0), l.display_name, l.locked_until, l.failed_count
-		FROM logins l WHERE l.realm = $1 AND l.locked_until > $2 ORDER BY l.locked_until DESC, l.id LIMIT $3`, string(Customer), now, limit)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT l.id, COALESCE(l.customer_id, 0), COALESCE(c.first_name || ' ' || c.last_name, l.display_name), l.locked_until, l.failed_count
+		FROM logins l LEFT JOIN customers c ON c.id = l.customer_id WHERE l.realm = $1 AND l.locked_until > $2 ORDER BY l.locked_until DESC, l.id LIMIT $3`, string(Customer), now, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("locked logins: %w", err)
 	}
