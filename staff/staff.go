@@ -66,6 +66,8 @@ var (
 	ErrTokenInvalid = errors.New("enrolment link invalid or expired: ask an admin for a new one")
 	// ErrNoChange: the member already has that role or status.
 	ErrNoChange = errors.New("no change")
+	// ErrLastAdmin: the change would leave no active admin.
+	ErrLastAdmin = errors.New("the lender must keep at least one active admin")
 )
 
 // Status is where a staff account stands.
@@ -427,7 +429,8 @@ func (s *Service) Enrol(ctx context.Context, token, password, code string, c ide
 
 // change applies an admin's change to another member in one transaction:
 // check by, read the member, let apply decide and write, audit. Returns
-// ErrReasonRequired, ErrForbidden, ErrSelf, ErrNotFound or apply's error.
+// ErrReasonRequired, ErrForbidden, ErrSelf, ErrNotFound, ErrLastAdmin or
+// apply's error.
 func (s *Service) change(ctx context.Context, by Actor, loginID int64, reason, action string, apply func(tx *db.Tx, m Member) (map[string]string, error)) error {
 	reason, err := checkReason(reason)
 	if err != nil {
@@ -440,6 +443,14 @@ func (s *Service) change(ctx context.Context, by Actor, loginID int64, reason, a
 		return ErrSelf
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		// Admin changes run one at a time (the admins' rows locked first,
+		// on PostgreSQL; SQLite has one writer): two admins disabling or
+		// demoting each other at once would otherwise each see the other
+		// still active and leave the lender with none. The second now
+		// finds its actor no longer an admin.
+		if _, err := tx.ExecContext(ctx, `SELECT login_id FROM staff_members WHERE role = 'admin' ORDER BY login_id`+tx.DB().ForUpdate()); err != nil {
+			return fmt.Errorf("lock admins: %w", err)
+		}
 		if err := authorize(ctx, tx, by, ""); err != nil {
 			return err
 		}
@@ -450,6 +461,13 @@ func (s *Service) change(ctx context.Context, by Actor, loginID int64, reason, a
 		details, err := apply(tx, m)
 		if err != nil {
 			return err
+		}
+		var admins int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff_members WHERE role = 'admin' AND status = 'active'`).Scan(&admins); err != nil {
+			return fmt.Errorf("count admins: %w", err)
+		}
+		if admins == 0 {
+			return ErrLastAdmin
 		}
 		details["reason"] = reason
 		return audit.Record(ctx, tx, audit.Event{Actor: by.String(), Action: action, Subject: loginSubject(loginID), IP: by.IP, Details: details})

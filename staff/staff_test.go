@@ -437,3 +437,53 @@ func TestStaffEnrolConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminsDisableEachOther: two admins disabling each other at the same
+// moment leave one of them active: the changes run one at a time, and the
+// second finds its actor disabled.
+func TestAdminsDisableEachOther(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s, _ := newService(t, d)
+		e, err := s.Add(ctx, System, "admin@northwind.example", "Admin", Admin, "go-live")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := enrol(t, s, d, e)
+		e2, err := s.Add(ctx, Actor{LoginID: a.LoginID}, "admin2@northwind.example", "Admin Two", Admin, "second admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := enrol(t, s, d, e2)
+		for round := range 5 {
+			errs := make(chan error, 2)
+			go func() { errs <- s.Disable(ctx, Actor{LoginID: a.LoginID}, b.LoginID, "race") }()
+			go func() { errs <- s.Disable(ctx, Actor{LoginID: b.LoginID}, a.LoginID, "race") }()
+			ok := 0
+			for range 2 {
+				switch err := <-errs; {
+				case err == nil:
+					ok++
+				case errors.Is(err, ErrForbidden), errors.Is(err, ErrLastAdmin):
+				default:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			var active int
+			if err := d.SQL.QueryRowContext(ctx, `SELECT count(*) FROM staff_members WHERE role = 'admin' AND status = 'active'`).Scan(&active); err != nil {
+				t.Fatal(err)
+			}
+			if ok != 1 || active != 1 {
+				t.Fatalf("round %d: %d disables succeeded, %d admins active; want 1 and 1", round, ok, active)
+			}
+			// Bring the disabled one back for the next round.
+			var on, off int64 = a.LoginID, b.LoginID
+			if m, _ := s.Member(ctx, a.LoginID); m.Status != Active {
+				on, off = b.LoginID, a.LoginID
+			}
+			if err := s.Enable(ctx, Actor{LoginID: on}, off, "next round"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
