@@ -15,6 +15,9 @@ type complaintList struct {
 func (complaintList) Category(v string) string { return choiceLabel(complaints.Categories, v) }
 func (complaintList) Channel(v string) string  { return choiceLabel(complaints.Channels, v) }
 
+// Late is days past a deadline, from DaysLeft (negative once overdue).
+func (complaintList) Late(daysLeft int) int { return -daysLeft }
+
 // choiceLabel is the label of v in list, or v.
 func choiceLabel(list []complaints.Choice, v string) string {
 	for _, c := range list {

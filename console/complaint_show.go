@@ -20,6 +20,9 @@ type complaintData struct {
 func (d complaintData) CategoryLabel() string { return choiceLabel(complaints.Categories, d.Category) }
 func (d complaintData) ChannelLabel() string  { return choiceLabel(complaints.Channels, d.Channel) }
 
+// DaysLate is the days past the next deadline.
+func (d complaintData) DaysLate() int { return -d.DaysLeft }
+
 // Open reports whether the complaint may still be acknowledged.
 func (d complaintData) Open() bool { return d.Status == complaints.Open }
 

@@ -15,6 +15,8 @@ type memberData struct {
 	Roles  []staff.Role
 	// Self: the admin's own account, which another admin changes.
 	Self bool
+	// AddedBy is who added them, by name ("system" from the command line).
+	AddedBy string
 	// errs and form are the page's, for Reason.
 	errs, form map[string]string
 }
@@ -63,8 +65,16 @@ func renderMember(w http.ResponseWriter, r *http.Request, st *staff.Service, v *
 		v.serverError(w, r, err)
 		return
 	}
+	by := m.CreatedBy
+	if n, ok := strings.CutPrefix(by, "staff:"); ok {
+		if login, err := strconv.ParseInt(n, 10, 64); err == nil {
+			if a, err := st.Member(r.Context(), login); err == nil {
+				by = a.Name
+			}
+		}
+	}
 	p.Title = m.Name
-	p.Data = memberData{Member: m, Roles: staff.Roles, Self: m.LoginID == memberOf(r).LoginID,
+	p.Data = memberData{Member: m, AddedBy: by, Roles: staff.Roles, Self: m.LoginID == memberOf(r).LoginID,
 		errs: p.Errors, form: p.Form}
 	v.render(w, status, "team_member", p)
 }
