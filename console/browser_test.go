@@ -67,6 +67,14 @@ func testBrowser(t *testing.T, f *fixture) {
 		f.book.PastDueCustomerID).Scan(&customerID, &account, &zip, &ssn4, &last); err != nil {
 		t.Fatal(err)
 	}
+	// The customer has online access and has locked it with wrong passwords.
+	if _, err := f.caps.Identity.CreateCustomerLogin(ctx, customerID, "the customer's own passphrase 2026"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.d.SQL.ExecContext(ctx, `UPDATE logins SET locked_until = $1, failed_count = 5 WHERE customer_id = $2`,
+		f.d.Now().Add(30*time.Minute), customerID); err != nil {
+		t.Fatal(err)
+	}
 	b := browserSignIn(t, f, staff.Agent)
 	check(t, b, "home")
 
@@ -87,6 +95,14 @@ func testBrowser(t *testing.T, f *fixture) {
 		t.Error("no confirmation after verification")
 	}
 	check(t, b, "customer-verified")
+
+	// Unlock the customer's sign-in, with a reason.
+	b.Fill("#reason-unlocked", "Verified caller; forgot the password and locked it")
+	b.Click(`form[action$="/unlock"] button[type=submit]`)
+	b.WaitFor(".notice")
+	if st, err := f.caps.Identity.SignInState(ctx, customerID); err != nil || !st.LockedUntil.IsZero() {
+		t.Errorf("still locked after the browser's unlock (%v)", err)
+	}
 
 	// Answer a secure message from the queue.
 	thread, err := f.caps.Support.StartThread(ctx, customerID, "en", "Browser test: payoff by phone?", "Can I pay off my loan by phone?", nil)

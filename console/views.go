@@ -243,7 +243,7 @@ func done(w http.ResponseWriter, r *http.Request, to, notice string) {
 
 // notices are the confirmations a redirect may ask for.
 var notices = map[string]string{
-	"unlocked":      "The sign-in is unlocked. The customer was told by email.",
+	"unlocked":      "The sign-in is unlocked: the customer can sign in again now.",
 	"factor_reset":  "Two-step verification was reset, the customer's sessions ended, and the customer was emailed.",
 	"sessions":      "Every session of the customer ended.",
 	"invite":        "The enrolment invitation was emailed to the customer.",
