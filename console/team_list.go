@@ -107,6 +107,8 @@ func teamError(err error) (field, msg string) {
 		return "email", "A staff member has this email already. If you just added them, their link was shown then; on their page, Resend makes a new one."
 	case errors.Is(err, staff.ErrSelf):
 		return "", "You cannot do this to your own account: ask another admin."
+	case errors.Is(err, staff.ErrLastAdmin):
+		return "", "The lender must keep at least one active admin: nothing was changed."
 	case errors.Is(err, staff.ErrNoChange):
 		return "", "Nothing to change: the member is already so."
 	// staff's bounds on free text are not sentinels; its message says which.
