@@ -60,6 +60,8 @@ commands:
   calc      loan and lease calculator (payment, schedule, payoff, apr, lease)
   migrate   create or update the database schema
   check     verify the ledger, every contract's history and the audit chain
+  backup    copy a SQLite database while it is served (backup --to FILE [--force]); PostgreSQL: see docs/backups.md
+  restore   put a SQLite backup in place and check it (restore --from FILE [--force])
   import    post a file of payments (import payments --file F), each exactly once
   payments  run a day's payments (payments run --date D) or re-encrypt account numbers (payments reencrypt)
   ach       write the day's NACHA file (ach file --date D) or import returns (ach returns --file F)
@@ -91,6 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, rest, getenv, stdout)
 	case "check":
 		return runCheck(ctx, rest, getenv, stdout)
+	case "backup":
+		return runBackup(ctx, rest, getenv, stdout)
+	case "restore":
+		return runRestore(ctx, rest, getenv, stdout)
 	case "jobs":
 		return runJobs(ctx, rest, getenv, stdout, stderr)
 	case "demo":
