@@ -31,7 +31,7 @@ func handleComplaintClose(cm *complaints.Service, st *staff.Service, v *views, t
 func complaintChange(cm *complaints.Service, st *staff.Service, v *views, today func() calendar.Date, field, status, notice string,
 	change func(ctx context.Context, by, id int64, text string) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := complaintID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}

@@ -34,23 +34,12 @@ func (d complaintData) Closed() bool { return d.Status == complaints.Closed }
 // acknowledge and close it. An unknown complaint is not found.
 func handleComplaintShow(cm *complaints.Service, st *staff.Service, v *views, today func() calendar.Date) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := complaintID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}
 		renderComplaint(w, r, cm, st, v, today, http.StatusOK, id, v.page(r, ""))
 	})
-}
-
-// complaintID reads the {id} path value; anything but a positive number
-// is answered 404 here (ok false).
-func complaintID(v *views, w http.ResponseWriter, r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		v.notFound(w, r)
-		return 0, false
-	}
-	return id, true
 }
 
 // renderComplaint renders complaint id's page with status, p carrying

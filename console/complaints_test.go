@@ -42,14 +42,7 @@ func testComplaints(t *testing.T, f *fixture) {
 	description := fmt.Sprintf("The customer says the payoff letter %d showed the wrong amount.", f.d.Now().UnixNano())
 	good := url.Values{"category": {"billing"}, "channel": {"phone"}, "contract": {fmt.Sprint(contract)}, "description": {description},
 		"last": {m[1]}}
-	with := func(k, v string) url.Values {
-		form := url.Values{}
-		for key, vs := range good {
-			form[key] = vs
-		}
-		form.Set(k, v)
-		return form
-	}
+	with := func(k, v string) url.Values { return withField(good, k, v) }
 	before := ofCustomer()
 	create := fmt.Sprintf("/staff/customers/%d/complaints", cust)
 	for _, tc := range []struct {

@@ -16,7 +16,7 @@ import (
 // active staff is refused at the field with 422.
 func handleMessageAssign(sup *support.Service, st *staff.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := threadID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}

@@ -16,13 +16,12 @@ import (
 // thread or attachment, or one of another thread, is not found.
 func handleMessageAttachment(sup *support.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tid, ok := threadID(v, w, r)
+		tid, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}
-		aid, err := strconv.ParseInt(r.PathValue("att"), 10, 64)
-		if err != nil || aid <= 0 {
-			v.notFound(w, r)
+		aid, ok := pathID(v, w, r, "att")
+		if !ok {
 			return
 		}
 		a, err := sup.StaffAttachment(r.Context(), tid, aid)

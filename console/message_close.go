@@ -15,7 +15,7 @@ import (
 // field, nothing changed.
 func handleMessageClose(sup *support.Service, st *staff.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := threadID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}

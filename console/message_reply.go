@@ -17,7 +17,7 @@ import (
 // sent; an unknown thread is not found.
 func handleMessageReply(sup *support.Service, st *staff.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := threadID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}

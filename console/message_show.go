@@ -33,7 +33,7 @@ func (d threadData) Closed() bool { return d.Item.Status == support.StatusClosed
 // staff. An unknown thread is not found.
 func handleMessageShow(sup *support.Service, st *staff.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := threadID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}
@@ -41,10 +41,10 @@ func handleMessageShow(sup *support.Service, st *staff.Service, v *views) http.H
 	})
 }
 
-// threadID reads the {id} path value; anything but a positive number is
-// answered 404 here (ok false).
-func threadID(v *views, w http.ResponseWriter, r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+// pathID reads the path value name as a record's id; anything but a
+// positive number is answered 404 here (ok false).
+func pathID(v *views, w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
 		v.notFound(w, r)
 		return 0, false

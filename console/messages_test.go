@@ -42,6 +42,16 @@ func (b *browser) postMultipart(path string, fields url.Values, files map[string
 	return b.do(req)
 }
 
+// withField is form with field k set to v (form unchanged).
+func withField(form url.Values, k, v string) url.Values {
+	out := url.Values{}
+	for key, vs := range form {
+		out[key] = vs
+	}
+	out.Set(k, v)
+	return out
+}
+
 // count runs a count query on the fixture's book.
 func (f *fixture) count(q string, args ...any) int {
 	f.t.Helper()

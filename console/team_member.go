@@ -36,23 +36,12 @@ func (d memberData) Reason(form string) reasonField {
 // link, each with a reason. An unknown member is not found.
 func handleTeamMember(st *staff.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := memberID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}
 		renderMember(w, r, st, v, http.StatusOK, id, v.page(r, ""))
 	})
-}
-
-// memberID reads the {id} path value as a staff login id; anything but a
-// positive number is answered 404 here (ok false).
-func memberID(v *views, w http.ResponseWriter, r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		v.notFound(w, r)
-		return 0, false
-	}
-	return id, true
 }
 
 func renderMember(w http.ResponseWriter, r *http.Request, st *staff.Service, v *views, status int, id int64, p *page) {
@@ -106,7 +95,7 @@ var (
 // or enabling twice is harmless; an unknown member is not found.
 func handleTeamChange(st *staff.Service, v *views, change teamChange) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := memberID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}
@@ -124,7 +113,7 @@ func handleTeamChange(st *staff.Service, v *views, change teamChange) http.Handl
 // enrolled (the old one stops working) and shows it once.
 func handleTeamResend(st *staff.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := memberID(v, w, r)
+		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}

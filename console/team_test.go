@@ -43,14 +43,7 @@ func testTeam(t *testing.T, f *fixture) {
 	stamp := f.d.Now().UnixNano()
 	email := fmt.Sprintf("new.agent.%d@northwind.example", stamp)
 	good := url.Values{"email": {email}, "name": {"New Agent"}, "role": {"agent"}, "reason": {"new hire, servicing team"}}
-	with := func(k, v string) url.Values {
-		form := url.Values{}
-		for key, vs := range good {
-			form[key] = vs
-		}
-		form.Set(k, v)
-		return form
-	}
+	with := func(k, v string) url.Values { return withField(good, k, v) }
 	before := members()
 	for _, tc := range []struct {
 		name string
