@@ -65,6 +65,13 @@ type Config struct {
 	// answers (--staff-allow); anyone else gets 403 before any page.
 	Allow []netip.Prefix
 	Log   *slog.Logger
+	// Shed are the requests in flight per route class past which the
+	// console answers 503 with Retry-After (zero fields: the defaults,
+	// webcore.DefaultShedLimits of the database pool).
+	Shed webcore.ShedLimits
+	// Ready, when set, answers /readyz and /healthz on the console's
+	// routes too, for a console on a listener of its own (--staff-addr).
+	Ready *webcore.Readiness
 }
 
 // Capabilities are the services the console's handlers call; New
@@ -111,6 +118,7 @@ func New(cfg Config, d *db.DB, caps Capabilities) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Log = webcore.WithRequestIDLog(cfg.Log) // handlers' lines carry the request id
 	v, err := newViews(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)

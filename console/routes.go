@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"regexp"
+	"strings"
 
 	"carfin/staff"
 	"carfin/support"
@@ -44,12 +45,19 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /staff/theme.css", webcore.ThemeCSS(s.cfg.Brand))
 	mux.Handle("GET /staff/favicon.svg", webcore.Favicon(s.cfg.Brand))
 	mux.Handle("/staff/", notFound)
+	if s.cfg.Ready != nil {
+		mux.Handle("GET /readyz", s.cfg.Ready)
+		mux.Handle("GET /healthz", webcore.Healthz())
+	}
 
 	cop := http.NewCrossOriginProtection()
+	shed := webcore.NewShedder(s.cfg.Shed.Or(webcore.DefaultShedLimits(s.db.Read.Stats().MaxOpenConnections)), shedClass)
 	return webcore.Chain(webcore.WithRoute(mux),
+		webcore.WithRequestID(s.cfg.TrustedProxies),
 		webcore.WithRecover(s.cfg.Log),
 		webcore.WithRequestLog(s.cfg.Log, nil),
 		webcore.WithSecurityHeaders(s.cfg.TLS),
+		shed.Middleware,
 		webcore.WithCompression,
 		webcore.WithClientIP(s.cfg.TrustedProxies),
 		withAllowList(s.cfg.Allow),
@@ -69,4 +77,25 @@ func uploadBytesMax(r *http.Request) int64 {
 		return support.AttachmentsPerMessageMax*support.AttachmentBytesMax + 1<<20
 	}
 	return 0
+}
+
+// phonePayPath is the console's payment submission: a payment taken on
+// the phone (POST only).
+var phonePayPath = regexp.MustCompile(`^/staff/customers/[^/]+/contracts/[^/]+/pay$`)
+
+// shedClass is a request's class for the load shedder: sign-in, second
+// factor, enrolment and sign-out, and phone payments each have their own
+// allowance, apart from page views; static files and probes are not
+// limited.
+func shedClass(r *http.Request) webcore.ShedClass {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/staff/static/"), p == "/staff/theme.css", p == "/staff/favicon.svg", p == "/readyz", p == "/healthz":
+		return webcore.ShedNone
+	case p == "/staff/login", strings.HasPrefix(p, "/staff/login/"), p == "/staff/logout", p == "/staff/enrol":
+		return webcore.ShedAuth
+	case r.Method == http.MethodPost && phonePayPath.MatchString(p):
+		return webcore.ShedMoney
+	}
+	return webcore.ShedPages
 }

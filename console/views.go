@@ -207,7 +207,7 @@ func (v *views) message(w http.ResponseWriter, r *http.Request, status int, titl
 
 // serverError logs err and shows the error page.
 func (v *views) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	v.cfg.Log.Error("console request failed", "route", r.Pattern, "err", err)
+	v.cfg.Log.ErrorContext(r.Context(), "console request failed", "route", r.Pattern, "err", err)
 	v.message(w, r, http.StatusInternalServerError, "Something went wrong", "The request could not be completed. Nothing was changed; try again, and tell IT if it keeps happening.")
 }
 

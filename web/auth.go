@@ -58,7 +58,7 @@ func requireSession(id *identity.Service, v *views) func(http.Handler) http.Hand
 
 // serverError logs err and shows the error page.
 func serverError(w http.ResponseWriter, r *http.Request, v *views, err error) {
-	v.cfg.Log.Error("request failed", "route", r.Pattern, "err", err)
+	v.cfg.Log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	v.message(w, r, http.StatusInternalServerError, "error.title", "error.server", "/", "nav.home")
 }
 

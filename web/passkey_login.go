@@ -19,7 +19,7 @@ func handlePasskeyLoginBegin(id *identity.Service, v *views) http.Handler {
 			return
 		}
 		if err != nil {
-			v.cfg.Log.Error("passkey sign-in begin", "err", err)
+			v.cfg.Log.ErrorContext(r.Context(), "passkey sign-in begin", "err", err)
 			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 			return
 		}
@@ -43,7 +43,7 @@ func handlePasskeyLoginFinish(id *identity.Service, v *views) http.Handler {
 			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
-			v.cfg.Log.Error("passkey sign-in finish", "err", err)
+			v.cfg.Log.ErrorContext(r.Context(), "passkey sign-in finish", "err", err)
 			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 			return
 		}
@@ -87,7 +87,7 @@ func handleSecondFactorPasskeyFinish(id *identity.Service, v *views) http.Handle
 			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
-			v.cfg.Log.Error("passkey second factor", "err", err)
+			v.cfg.Log.ErrorContext(r.Context(), "passkey second factor", "err", err)
 			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 			return
 		}

@@ -18,7 +18,7 @@ func handlePasskeyAddBegin(id *identity.Service, v *views) http.Handler {
 			writeJSON(w, http.StatusForbidden, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "reauth.needed"), Redirect: reauthURL("/security")})
 			return
 		case err != nil:
-			v.cfg.Log.Error("passkey registration begin", "err", err)
+			v.cfg.Log.ErrorContext(r.Context(), "passkey registration begin", "err", err)
 			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		}
@@ -44,7 +44,7 @@ func handlePasskeyAddFinish(id *identity.Service, v *views) http.Handler {
 			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
-			v.cfg.Log.Error("passkey registration finish", "err", err)
+			v.cfg.Log.ErrorContext(r.Context(), "passkey registration finish", "err", err)
 			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 			return
 		}

@@ -15,7 +15,7 @@ import (
 // once it does not (a load balancer then stops sending traffic here).
 func TestReadyz(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		h := webcore.Readyz(d)
+		h := webcore.NewReadiness(0, webcore.DBCheck(d)) // uncached: the test changes the database's state
 		get := func() *httptest.ResponseRecorder {
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))

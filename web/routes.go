@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"regexp"
+	"strings"
 
 	"carfin/webcore"
 )
@@ -66,22 +68,51 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", webcore.StaticFiles(notFound)))
 	mux.Handle("GET /theme.css", webcore.ThemeCSS(s.cfg.Brand))
 	mux.Handle("GET /healthz", webcore.Healthz())
-	mux.Handle("GET /readyz", webcore.Readyz(s.db))
+	ready := s.cfg.Ready
+	if ready == nil {
+		ready = webcore.Readyz(s.db)
+	}
+	mux.Handle("GET /readyz", ready)
 	mux.Handle("GET /logo", webcore.LogoHandler(s.cfg.Logo))
 	mux.Handle("GET /favicon.ico", webcore.Favicon(s.cfg.Brand))
 	mux.Handle("GET /favicon.svg", webcore.Favicon(s.cfg.Brand))
 	mux.Handle("/", notFound)
 
 	cop := http.NewCrossOriginProtection()
+	shed := webcore.NewShedder(s.cfg.Shed.Or(webcore.DefaultShedLimits(s.db.Read.Stats().MaxOpenConnections)), shedClass)
 	return webcore.Chain(webcore.WithRoute(mux),
+		webcore.WithRequestID(s.cfg.TrustedProxies),
 		webcore.WithRecover(s.cfg.Log),
 		webcore.WithRequestLog(s.cfg.Log, s.metrics),
 		webcore.WithOneOrigin(s.cfg.BaseURL),
 		webcore.WithSecurityHeaders(s.cfg.TLS),
+		shed.Middleware,
 		webcore.WithCompression,
 		webcore.WithClientIP(s.cfg.TrustedProxies),
 		webcore.WithBodyLimit(uploadBytesMax),
 		cop.Handler, // refuses cross-site POSTs (Sec-Fetch-Site / Origin) with 403
 		webcore.WithLang,
 	)
+}
+
+// moneyPath are the portal's routes that submit a payment: a one-time
+// payment, a scheduled one's change or cancellation, autopay's enrolment,
+// change and stop (POST only).
+var moneyPath = regexp.MustCompile(`^/(contracts/[^/]+/(pay|autopay|autopay/change|autopay/stop)|payments/[^/]+/(edit|cancel))$`)
+
+// shedClass is a request's class for the load shedder: sign-in, second
+// factor, re-authentication, enrolment and sign-out, and payment
+// submissions each have their own allowance, apart from page views;
+// static files and probes are not limited.
+func shedClass(r *http.Request) webcore.ShedClass {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/static/"), p == "/theme.css", p == "/healthz", p == "/readyz", p == "/logo", p == "/favicon.ico", p == "/favicon.svg":
+		return webcore.ShedNone
+	case p == "/login", strings.HasPrefix(p, "/login/"), p == "/logout", p == "/reauth", p == "/enrol", strings.HasPrefix(p, "/enrol/"):
+		return webcore.ShedAuth
+	case r.Method == http.MethodPost && moneyPath.MatchString(p):
+		return webcore.ShedMoney
+	}
+	return webcore.ShedPages
 }

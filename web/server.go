@@ -60,6 +60,12 @@ type Config struct {
 	// the portal) or another origin's URL. "" when cards are not taken.
 	CardTokenizer string
 	Log           *slog.Logger
+	// Shed are the requests in flight per route class past which the
+	// portal answers 503 with Retry-After (zero fields: the defaults,
+	// webcore.DefaultShedLimits of the database pool).
+	Shed webcore.ShedLimits
+	// Ready answers /readyz (nil: the database alone).
+	Ready *webcore.Readiness
 }
 
 // Server is the portal.
@@ -108,6 +114,7 @@ func New(cfg Config, d *db.DB, caps Capabilities) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Log = webcore.WithRequestIDLog(cfg.Log) // handlers' lines carry the request id
 	cat, err := loadCatalogs()
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)

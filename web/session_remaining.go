@@ -53,7 +53,7 @@ func handleSessionRemaining(id *identity.Service, v *views) http.Handler {
 		case errors.Is(err, identity.ErrNoSession):
 			writeJSON(w, http.StatusUnauthorized, remaining{Ended: endedParam(r, id, v, v.sessionToken(r))})
 		default:
-			v.cfg.Log.Error("request failed", "route", r.Pattern, "err", err)
+			v.cfg.Log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
 		}
 	})

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"carfin/colour"
-	"carfin/db"
 )
 
 // staticMaxAge: static files are cached for an hour (they change only
@@ -36,19 +35,6 @@ func Healthz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
-	})
-}
-
-// Readyz answers 200 when the database answers, else 503.
-func Readyz(d *db.DB) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := d.Ping(r.Context()); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte("database unavailable\n"))
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
 	})
 }
 

@@ -31,6 +31,7 @@ const (
 	ctxIP
 	ctxLang
 	ctxRoute
+	ctxRequestID
 )
 
 // WithRoute records the matched route pattern for the request log (the
@@ -66,7 +67,7 @@ func WithRecover(log *slog.Logger) func(http.Handler) http.Handler {
 					if p == http.ErrAbortHandler {
 						panic(p)
 					}
-					log.Error("panic serving request", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
+					log.ErrorContext(r.Context(), "panic serving request", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
 					http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 				}
 			}()
@@ -181,14 +182,7 @@ func WithBodyLimit(uploadBytesMax func(*http.Request) int64) func(http.Handler) 
 // the right, skipping trusted proxies, and the first other address is the
 // client. A client cannot spoof its address by sending the header itself.
 func WithClientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
+	isTrusted := func(a netip.Addr) bool { return inPrefixes(a, trusted) }
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"carfin/approvals"
@@ -336,7 +337,7 @@ func startServer(ctx context.Context, cfg serveConfig, d *db.DB, stdout io.Write
 	if logOut == nil {
 		logOut = stdout
 	}
-	log := slog.New(slog.NewTextHandler(logOut, nil))
+	log := webcore.WithRequestIDLog(slog.New(slog.NewTextHandler(logOut, nil))) // lines logged with a request's context carry its id
 	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: --addr %q: %w", cfg.Addr, err)
@@ -400,6 +401,11 @@ type app struct {
 	sender   *notify.Sender
 	runner   *jobs.Runner // nil without cfg.Jobs
 	stopJobs func()
+	// ready answers /readyz: the database, and the jobs while they run
+	// here; drained on shutdown. jobsUp is true from the jobs' start to
+	// their stop.
+	ready  *webcore.Readiness
+	jobsUp atomic.Bool
 }
 
 // buildServer builds the services, the portal and the background work
@@ -478,12 +484,22 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 	if err != nil {
 		return nil, err
 	}
+	checks := []webcore.ReadyCheck{webcore.DBCheck(d)}
+	if cfg.Jobs {
+		checks = append(checks, webcore.ReadyCheck{Name: "jobs", Check: func(context.Context) error {
+			if !a.jobsUp.Load() {
+				return errJobsNotRunning
+			}
+			return nil
+		}})
+	}
+	a.ready = webcore.NewReadiness(webcore.ReadyCacheDefault, checks...)
 	tokenizerURL := ""
 	if tokenizer != nil {
 		tokenizerURL = tokenizerPath + "/tokens"
 	}
 	portal, err := web.New(web.Config{Brand: cfg.Brand, TLS: a.secure, TrustedProxies: cfg.TrustedProxies,
-		Logo: logo, MailingAddresses: cfg.MailingAddresses, BaseURL: base, CardTokenizer: tokenizerURL, Log: log}, d, web.Capabilities{Identity: a.id,
+		Logo: logo, MailingAddresses: cfg.MailingAddresses, BaseURL: base, CardTokenizer: tokenizerURL, Log: log, Ready: a.ready}, d, web.Capabilities{Identity: a.id,
 		Servicing: sv, Quotes: qs, Profile: profile.New(d, cfg.Brand.Name), Support: support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base}),
 		FAQ: faq, Payments: pay})
 	if err != nil {
@@ -491,7 +507,7 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 	}
 	a.metrics = portal.MetricsHandler(cfg.metricsToken)
 	sup := support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base})
-	staffConsole, err := console.New(console.Config{Brand: cfg.Brand, TLS: a.secure, TrustedProxies: cfg.TrustedProxies, Allow: cfg.StaffAllow, Log: log},
+	staffConsole, err := console.New(console.Config{Brand: cfg.Brand, TLS: a.secure, TrustedProxies: cfg.TrustedProxies, Allow: cfg.StaffAllow, Log: log, Ready: a.ready},
 		d, console.Capabilities{Identity: a.id, Staff: staff.New(d, a.id), Callers: callers.New(d, cfg.Brand.Name), Casefile: casefile.New(d, casefile.Config{}),
 			Servicing: sv, Payments: pay, Quotes: qs, Support: sup, Notes: notes.New(d), Approvals: approvals.New(d, sv, pay, cutoff.Today),
 			Complaints: complaints.New(d, cutoff.Today)})
@@ -551,6 +567,10 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 	return a, nil
 }
 
+// errJobsNotRunning is the readiness of an instance whose jobs should
+// run here but have not started or have stopped.
+var errJobsNotRunning = errors.New("jobs not running")
+
 // close stops the jobs, if they were started.
 func (a *app) close() { a.stopJobs() }
 
@@ -587,7 +607,9 @@ func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdou
 			}
 			return fmt.Errorf("serve: jobs: %w", err)
 		}
+		a.jobsUp.Store(true)
 		a.stopJobs = func() {
+			a.jobsUp.Store(false)
 			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			defer cancel()
 			if err := a.runner.Stop(sctx); err != nil {
@@ -669,6 +691,7 @@ func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdou
 	case err = <-errc:
 	case <-ctx.Done():
 	}
+	a.ready.Drain() // /readyz answers 503 from now: the proxy takes this instance out
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	for _, s := range servers {
 		if e := s.Shutdown(sctx); err == nil {
