@@ -292,7 +292,8 @@ func knownVersions() ([]int64, error) {
 // at path open. It asks SQLite for the database in exclusive locking
 // mode: on a WAL database that needs an exclusive lock on the file, which
 // SQLite grants only when no other connection, in this process or
-// another, has it open.
+// another, has it open. A file SQLite cannot read as a database (a
+// damaged one being replaced, say) is one no server can be serving.
 func checkNotInUse(ctx context.Context, path string) error {
 	conn, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)&_pragma=locking_mode(EXCLUSIVE)")
 	if err != nil {
@@ -300,23 +301,43 @@ func checkNotInUse(ctx context.Context, path string) error {
 	}
 	defer conn.Close()
 	conn.SetMaxOpenConns(1)
-	if _, err := conn.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
-		if strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "locked") {
+	lockErr := func(err error) error {
+		switch sqliteCode(err) {
+		case sqliteBusy, sqliteLocked:
 			return ErrInUse
+		case sqliteCorrupt, sqliteNotADB:
+			return nil
 		}
 		return fmt.Errorf("lock: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
+		return lockErr(err)
 	}
 	// Read a page so that the lock is really taken on a WAL database.
 	var n int
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&n); err != nil {
 		_, _ = conn.ExecContext(ctx, `ROLLBACK`)
-		if strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "locked") {
-			return ErrInUse
-		}
-		return fmt.Errorf("lock: %w", err)
+		return lockErr(err)
 	}
 	_, err = conn.ExecContext(ctx, `ROLLBACK`)
 	return err
+}
+
+// SQLite's primary result codes that checkNotInUse tells apart.
+const (
+	sqliteCorrupt = 11
+	sqliteBusy    = 5
+	sqliteLocked  = 6
+	sqliteNotADB  = 26
+)
+
+// sqliteCode returns the primary result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		return coded.Code() & 0xff
+	}
+	return 0
 }
 
 // tempBeside makes an empty file, readable by its owner only, in dst's

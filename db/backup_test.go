@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,6 +139,79 @@ func TestBackupRestoreSQLite(t *testing.T) {
 		if _, err := db.BackupSQLite(ctx, src, to, false); err == nil {
 			t.Errorf("backup to %s succeeded", to)
 		}
+	}
+	if l := leftovers(t, dir); len(l) > 0 {
+		t.Errorf("temporary files left: %v", l)
+	}
+}
+
+// copyFile copies from to to.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	in, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRestoreOverCrashedSQLite: a database left by a crash, with
+// committed transactions still in its -wal, is replaced by the backup
+// alone; its WAL is not replayed onto the restored file.
+func TestRestoreOverCrashedSQLite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "live.db")
+	live := openFile(t, src)
+	defer live.Close()
+	if _, err := live.SQL.ExecContext(ctx, `CREATE TABLE backup_probe (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	bak := filepath.Join(dir, "copy.db")
+	if _, err := db.BackupSQLite(ctx, src, bak, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.SQL.ExecContext(ctx, `INSERT INTO backup_probe VALUES (1), (2)`); err != nil {
+		t.Fatal(err)
+	}
+	// The files as a kill -9 leaves them: the rows are only in the -wal.
+	crashed := filepath.Join(dir, "crashed.db")
+	copyFile(t, src, crashed)
+	copyFile(t, src+"-wal", crashed+"-wal")
+	if st, err := os.Stat(crashed + "-wal"); err != nil || st.Size() == 0 {
+		t.Fatalf("no -wal to leave behind: %v", err)
+	}
+	if _, err := db.RestoreSQLite(ctx, bak, crashed, true); err != nil {
+		t.Fatalf("restore over a crashed database: %v", err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(crashed + suffix); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left beside the restored database: %v", suffix, err)
+		}
+	}
+	back := openFile(t, crashed)
+	defer back.Close()
+	var n int
+	if err := back.Read.QueryRowContext(ctx, `SELECT count(*) FROM backup_probe`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("restored database has %d probe rows (%v), want the backup's 0", n, err)
+	}
+	// A damaged database, which no server can be serving, is replaced.
+	damaged := filepath.Join(dir, "damaged.db")
+	if err := os.WriteFile(damaged, []byte(strings.Repeat("not a database ", 1000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RestoreSQLite(ctx, bak, damaged, true); err != nil {
+		t.Errorf("restore over a damaged database: %v", err)
 	}
 	if l := leftovers(t, dir); len(l) > 0 {
 		t.Errorf("temporary files left: %v", l)
