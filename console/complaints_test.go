@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -184,5 +185,47 @@ func testComplaints(t *testing.T, f *fixture) {
 	}
 	if n := ofCustomer(); n != before+1 {
 		t.Errorf("complaints after refusals: %d", n)
+	}
+}
+
+func init() { register("browser-complaints", testBrowserComplaints) }
+
+// testBrowserComplaints walks the complaint pages in Chromium (axe and
+// the layout checks at phone and desktop widths): an agent logs one,
+// first without a category; a supervisor sees the queue and closes it,
+// first without a resolution.
+func testBrowserComplaints(t *testing.T, f *fixture) {
+	cust := strconv.FormatInt(f.book.PastDueCustomerID, 10)
+	b := browserSignIn(t, f, staff.Agent)
+	b.Go("/staff/customers/" + cust + "/complaints/new")
+	check(t, b, "complaint-new")
+	b.Fill("#description", "Browser test: the customer says a payment was applied a day late.")
+	b.Click(`form[action$="/complaints"] button[type=submit]`)
+	b.WaitFor(".error-summary")
+	check(t, b, "complaint-new-error")
+	b.Fill("#category", "payments")
+	b.Fill("#channel", "phone")
+	b.Click(`form[action$="/complaints"] button[type=submit]`)
+	b.WaitFor(".notice")
+	loc, err := url.Parse(b.Location())
+	if err != nil || !strings.HasPrefix(loc.Path, "/staff/complaints/") {
+		t.Fatalf("after logging: %s", b.Location())
+	}
+	path := loc.Path
+
+	sup := browserSignIn(t, f, staff.Supervisor)
+	sup.Go("/staff/complaints")
+	check(t, sup, "complaints")
+	sup.Go(path)
+	check(t, sup, "complaint")
+	sup.Click(`form[action$="/close"] button[type=submit]`)
+	sup.WaitFor(".error-summary")
+	check(t, sup, "complaint-close-error")
+	sup.Fill("#resolution", "Browser test: the payment was applied on its date; explained to the customer.")
+	sup.Click(`form[action$="/close"] button[type=submit]`)
+	sup.WaitFor(".notice")
+	id := strings.TrimPrefix(path, "/staff/complaints/")
+	if n := f.count(`SELECT count(*) FROM complaints WHERE id = $1 AND status = 'closed'`, id); n != 1 {
+		t.Errorf("complaint %s not closed by the browser", id)
 	}
 }

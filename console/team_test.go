@@ -11,6 +11,7 @@ import (
 
 	"carfin/demo"
 	"carfin/identity"
+	"carfin/internal/browsertest"
 	"carfin/staff"
 )
 
@@ -220,4 +221,31 @@ func testTeam(t *testing.T, f *fixture) {
 			t.Errorf("%s %s: %d, want 404", tc.method, tc.path, r.Status)
 		}
 	}
+}
+
+func init() { register("browser-team", testBrowserTeam) }
+
+// testBrowserTeam walks the staff pages in Chromium (axe and the layout
+// checks at phone and desktop widths): an admin adds a member, first
+// without a reason, is shown the link, and opens the member's page.
+func testBrowserTeam(t *testing.T, f *fixture) {
+	b := browserSignIn(t, f, staff.Admin)
+	b.Go("/staff/team")
+	check(t, b, "team")
+	b.Fill("#email", fmt.Sprintf("browser.%d@northwind.example", f.d.Now().UnixNano()))
+	b.Fill("#name", "Browser Test")
+	b.Fill("#role", "auditor")
+	b.Click(`form[action="/staff/team"] button[type=submit]`)
+	b.WaitFor(".error-summary")
+	check(t, b, "team-add-error")
+	b.Fill("#reason", "Browser test: external auditor")
+	b.Click(`form[action="/staff/team"] button[type=submit]`)
+	b.WaitFor("#link")
+	check(t, b, "team-link")
+	if link := browsertest.Eval[string](b, `document.querySelector("#link").value`); !strings.Contains(link, "/staff/enrol?token=") {
+		t.Errorf("the link page shows %q", link)
+	}
+	b.Click(`a[href^="/staff/team/"]`)
+	b.WaitFor(`form[action$="/resend"]`)
+	check(t, b, "team-member")
 }
