@@ -144,8 +144,8 @@ func TestServeViaRun(t *testing.T) {
 		// whatever address it connects from.
 		b.get("/metrics").must(t, 404)
 		m := s.getMetrics("")
-		m.must(t, 200, `carfin_http_requests_total{method="GET",route="GET /login",status="200"} 1`,
-			`carfin_http_request_duration_seconds_bucket{method="GET",route="GET /login",le="+Inf"} 1`)
+		m.must(t, 200, `carfin_http_requests_total{app="portal",method="GET",route="GET /login",status="2xx"} 1`,
+			`carfin_http_request_duration_seconds_bucket{app="portal",method="GET",route="GET /login",le="+Inf"} 1`)
 		b.get("/logo").must(t, 404)
 
 		b.get("/").must(t, 200, `name="password"`) // not signed in: the sign-in page
@@ -288,7 +288,7 @@ func TestMetricsListener(t *testing.T) {
 	if r := s.getMetrics("wrong-token-wrong-token"); r.status != 401 {
 		t.Errorf("wrong token: %d", r.status)
 	}
-	s.getMetrics(token).must(t, 200, `carfin_http_requests_total{method="GET",route="GET /login",status="200"} 1`)
+	s.getMetrics(token).must(t, 200, `carfin_http_requests_total{app="portal",method="GET",route="GET /login",status="2xx"} 1`)
 
 	for _, tc := range []struct {
 		args []string
