@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"carfin/db/dbtest"
 	"carfin/demo"
+	"carfin/servicing"
 )
 
 // backupLoad is how long the demo is kept busy before and after the backup.
@@ -39,16 +45,28 @@ type ledgerState struct {
 	importedPayment int // payments the load imported, whatever their ledger ids
 }
 
-func readLedger(t *testing.T, path string, upToID int64) ledgerState {
+// openRaw opens a database for the test's own queries: a SQLite file
+// read-only, or PostgreSQL.
+func openRaw(t *testing.T, dsn string) *sql.DB {
 	t.Helper()
-	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	driver, source := "pgx", dsn
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		driver, source = "sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)"
+	}
+	raw, err := sql.Open(driver, source)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer raw.Close()
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+func readLedger(t *testing.T, raw *sql.DB, upToID int64) ledgerState {
+	t.Helper()
 	s := ledgerState{balances: map[string]int64{}}
-	rows, err := raw.Query(`SELECT COALESCE(p.contract_id, 0), p.account, SUM(p.amount_cents),
-			SUM(CASE WHEN p.amount_cents > 0 THEN p.amount_cents ELSE 0 END), SUM(CASE WHEN p.amount_cents < 0 THEN -p.amount_cents ELSE 0 END)
+	rows, err := raw.Query(`SELECT COALESCE(p.contract_id, 0), p.account, CAST(SUM(p.amount_cents) AS BIGINT),
+			CAST(SUM(CASE WHEN p.amount_cents > 0 THEN p.amount_cents ELSE 0 END) AS BIGINT),
+			CAST(SUM(CASE WHEN p.amount_cents < 0 THEN -p.amount_cents ELSE 0 END) AS BIGINT)
 		FROM ledger_postings p WHERE p.transaction_id <= $1 GROUP BY 1, 2`, upToID)
 	if err != nil {
 		t.Fatal(err)
@@ -75,18 +93,34 @@ func readLedger(t *testing.T, path string, upToID int64) ledgerState {
 	return s
 }
 
-func maxLedgerID(t *testing.T, path string) int64 {
+func maxLedgerID(t *testing.T, raw *sql.DB) int64 {
 	t.Helper()
-	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	var id int64
 	if err := raw.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM ledger_transactions`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// sameLedger reports where the copy's ledger differs from the source's
+// over the copy's transactions, or that it does not balance.
+func sameLedger(t *testing.T, copyDB, sourceDB *sql.DB) ledgerState {
+	t.Helper()
+	upTo := maxLedgerID(t, copyDB)
+	copied, source := readLedger(t, copyDB, upTo), readLedger(t, sourceDB, upTo)
+	if copied.debitsCents != copied.creditsCents || copied.debitsCents == 0 {
+		t.Errorf("restored ledger: debits %d, credits %d", copied.debitsCents, copied.creditsCents)
+	}
+	if copied.transactions != source.transactions || len(copied.balances) != len(source.balances) {
+		t.Errorf("restored ledger has %d transactions and %d balances, the source %d and %d up to transaction %d",
+			copied.transactions, len(copied.balances), source.transactions, len(source.balances), upTo)
+	}
+	for k, v := range source.balances {
+		if copied.balances[k] != v {
+			t.Errorf("balance %s: restored %d, source %d", k, copied.balances[k], v)
+		}
+	}
+	return copied
 }
 
 // TestBackupLiveDemo backs up a demo while customers sign in and read
@@ -108,30 +142,7 @@ func TestBackupLiveDemo(t *testing.T) {
 		t.Fatalf("no business date in the demo's output:\n%s", d.out)
 	}
 	businessDate := m[1]
-	var accounts []string
-	{
-		raw, err := sql.Open("sqlite", "file:"+src+"?mode=ro&_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := raw.Query(`SELECT account_number FROM contracts WHERE state = 'active' ORDER BY id LIMIT 5`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var a string
-			if err := rows.Scan(&a); err != nil {
-				t.Fatal(err)
-			}
-			accounts = append(accounts, a)
-		}
-		rows.Close()
-		raw.Close()
-		if len(accounts) == 0 {
-			t.Fatal("no active contracts in the demo book")
-		}
-	}
-
+	accounts := activeAccounts(t, openRaw(t, "sqlite:"+src))
 	// The load: customers signing in and reading pages (sessions and
 	// audit events written), and payments imported through the ledger.
 	loadCtx, stopLoad := context.WithCancel(context.Background())
@@ -179,29 +190,7 @@ func TestBackupLiveDemo(t *testing.T) {
 			}
 		})
 	}
-	wg.Go(func() {
-		for batch := 0; loadCtx.Err() == nil; batch++ {
-			var csv strings.Builder
-			csv.WriteString("account_number,date,amount,key\n")
-			for i, a := range accounts {
-				fmt.Fprintf(&csv, "%s,%s,1.%02d,backup-load-%d-%d\n", a, businessDate, i+1, batch, i)
-			}
-			file := filepath.Join(t.TempDir(), "payments.csv")
-			if err := os.WriteFile(file, []byte(csv.String()), 0o600); err != nil {
-				t.Error(err)
-				return
-			}
-			if out, err := carfinRun("import", "payments", "--db", "sqlite:"+src, "--file", file); err != nil {
-				t.Errorf("import during the backup: %v\n%s", err, out)
-				return
-			} else if strings.Contains(out, " refused") && !strings.Contains(out, " 0 refused") {
-				t.Errorf("import during the backup refused payments:\n%s", out)
-				return
-			}
-			imports.Add(1)
-		}
-	})
-
+	wg.Go(func() { importLoad(loadCtx, t, "sqlite:"+src, accounts, businessDate, &imports) })
 	time.Sleep(backupLoad)
 	bak := filepath.Join(t.TempDir(), "carfin-backup.db")
 	out, err := carfinRun("backup", "--db", "sqlite:"+src, "--to", bak)
@@ -251,24 +240,12 @@ func TestBackupLiveDemo(t *testing.T) {
 
 	// The copy is the source at one instant: its ledger equals the
 	// source's over the transactions it has, and it balances.
-	upTo := maxLedgerID(t, restored)
-	copied, source := readLedger(t, restored, upTo), readLedger(t, src, upTo)
-	if copied.debitsCents != copied.creditsCents || copied.debitsCents == 0 {
-		t.Errorf("restored ledger: debits %d, credits %d", copied.debitsCents, copied.creditsCents)
-	}
-	if copied.transactions != source.transactions || len(copied.balances) != len(source.balances) {
-		t.Errorf("restored ledger has %d transactions and %d balances, the source %d and %d up to transaction %d",
-			copied.transactions, len(copied.balances), source.transactions, len(source.balances), upTo)
-	}
-	for k, v := range source.balances {
-		if copied.balances[k] != v {
-			t.Errorf("balance %s: restored %d, source %d", k, copied.balances[k], v)
-		}
-	}
+	srcDB, restoredDB := openRaw(t, "sqlite:"+src), openRaw(t, "sqlite:"+restored)
+	copied := sameLedger(t, restoredDB, srcDB)
 	if copied.importedPayment == 0 {
 		t.Error("no payment imported before the backup: the load did not overlap it")
 	}
-	later := readLedger(t, src, maxLedgerID(t, src))
+	later := readLedger(t, srcDB, maxLedgerID(t, srcDB))
 	t.Logf("ledger: %d transactions in the backup (%d imported during the load), %d in the source at the end",
 		copied.transactions, copied.importedPayment, later.transactions)
 	if later.transactions == copied.transactions {
@@ -326,4 +303,153 @@ func TestBackupRefusals(t *testing.T) {
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}
+}
+
+// activeAccounts returns a few active contracts' account numbers.
+func activeAccounts(t *testing.T, raw *sql.DB) []string {
+	t.Helper()
+	rows, err := raw.Query(`SELECT account_number FROM contracts WHERE state = 'active' ORDER BY id LIMIT 5`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var accounts []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			t.Fatal(err)
+		}
+		accounts = append(accounts, a)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(accounts) == 0 {
+		t.Fatal("no active contracts")
+	}
+	return accounts
+}
+
+// importLoad imports a payment of a dollar or so for each account, again
+// and again until ctx ends, counting the runs in runs.
+func importLoad(ctx context.Context, t *testing.T, dsn string, accounts []string, date string, runs *atomic.Int64) {
+	dir := t.TempDir()
+	for batch := 0; ctx.Err() == nil; batch++ {
+		var csv strings.Builder
+		csv.WriteString("account_number,date,amount,key\n")
+		for i, a := range accounts {
+			fmt.Fprintf(&csv, "%s,%s,1.%02d,backup-load-%d-%d\n", a, date, i+1, batch, i)
+		}
+		file := filepath.Join(dir, fmt.Sprintf("payments-%d.csv", batch))
+		if err := os.WriteFile(file, []byte(csv.String()), 0o600); err != nil {
+			t.Error(err)
+			return
+		}
+		out, err := carfinRun("import", "payments", "--db", dsn, "--file", file)
+		if err != nil {
+			t.Errorf("import during the backup: %v\n%s", err, out)
+			return
+		}
+		if !strings.Contains(out, " 0 refused") {
+			t.Errorf("import during the backup refused payments:\n%s", out)
+			return
+		}
+		runs.Add(1)
+	}
+}
+
+// TestBackupPostgresDump: the documented logical backup of PostgreSQL
+// (docs/backups.md), taken with pg_dump while payments are imported and
+// restored with pg_restore into a new database, passes carfin check, and
+// its ledger is the source's at the dump's snapshot.
+func TestBackupPostgresDump(t *testing.T) {
+	base := dbtest.PostgresURL(t)
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is not installed (Debian package postgresql-client)", tool)
+			}
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	ctx := context.Background()
+	srcDSN, dstDSN := newPostgresDatabase(t, base), newPostgresDatabase(t, base)
+	d, err := openDB(ctx, srcDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f dbFlags
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	f.register(fs, func(string) string { return "" })
+	cutoff, err := f.cutoffOf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := cutoff.Today(d.Now())
+	err = loadSynthetic(ctx, servicing.New(d, cutoff.Today), 0, 40, today)
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := activeAccounts(t, openRaw(t, srcDSN))
+
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var imports atomic.Int64
+	wg.Go(func() { importLoad(loadCtx, t, srcDSN, accounts, today.AddDays(-1).String(), &imports) })
+	time.Sleep(backupLoad)
+	dump := filepath.Join(t.TempDir(), "carfin.dump")
+	if out, err := exec.Command("pg_dump", "--format=custom", "--file="+dump, srcDSN).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	time.Sleep(backupLoad)
+	stopLoad()
+	wg.Wait()
+	if out, err := exec.Command("pg_restore", "--dbname="+dstDSN, "--no-owner", "--exit-on-error", "--single-transaction", dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	out, err := carfinRun("check", "--db", dstDSN)
+	if err != nil || !strings.Contains(out, " 0 finding(s)") {
+		t.Fatalf("carfin check on the restored database: %v\n%s", err, out)
+	}
+	t.Log(strings.TrimSpace(out))
+	srcDB, dstDB := openRaw(t, srcDSN), openRaw(t, dstDSN)
+	copied := sameLedger(t, dstDB, srcDB)
+	later := readLedger(t, srcDB, maxLedgerID(t, srcDB))
+	t.Logf("%d import runs; ledger: %d transactions in the dump (%d payments imported during the load), %d in the source at the end",
+		imports.Load(), copied.transactions, copied.importedPayment, later.transactions)
+	if copied.importedPayment == 0 || imports.Load() == 0 {
+		t.Error("no payment imported before the dump: the load did not overlap it")
+	}
+}
+
+// newPostgresDatabase creates an empty database on the test server,
+// dropped when the test ends, and returns its URL.
+func newPostgresDatabase(t *testing.T, base string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	name := "carfin_backup_" + hex.EncodeToString(suffix[:])
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = c.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }
