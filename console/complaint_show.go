@@ -6,8 +6,10 @@ import (
 	"strconv"
 
 	"carfin/calendar"
+	"carfin/casefile"
 	"carfin/complaints"
 	"carfin/staff"
+	"carfin/webcore"
 )
 
 // complaintData is a complaint's page.
@@ -31,11 +33,25 @@ func (d complaintData) Closed() bool { return d.Status == complaints.Closed }
 
 // handleComplaintShow is one complaint: what the customer said, its
 // deadlines and where it stands, and for a supervisor the forms to
-// acknowledge and close it. An unknown complaint is not found.
-func handleComplaintShow(cm *complaints.Service, st *staff.Service, v *views, today func() calendar.Date) http.Handler {
+// acknowledge and close it. Opening it is written to the audit log as a
+// page of the customer's record ("complaint:ID"). An unknown complaint
+// is not found.
+func handleComplaintShow(cm *complaints.Service, st *staff.Service, cf *casefile.Service, v *views, today func() calendar.Date) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(v, w, r, "id")
 		if !ok {
+			return
+		}
+		c, err := cm.Get(r.Context(), id)
+		if errors.Is(err, complaints.ErrNotFound) {
+			v.notFound(w, r)
+			return
+		}
+		if err == nil {
+			err = cf.Opened(r.Context(), memberOf(r).LoginID, c.CustomerID, "complaint:"+strconv.FormatInt(id, 10), true, webcore.ClientIP(r))
+		}
+		if err != nil {
+			v.serverError(w, r, err)
 			return
 		}
 		renderComplaint(w, r, cm, st, v, today, http.StatusOK, id, v.page(r, ""))

@@ -95,6 +95,10 @@ func testComplaints(t *testing.T, f *fixture) {
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Complaint logged.") || !strings.Contains(r.Body, description) {
 		t.Errorf("complaint page: %d", r.Status)
 	}
+	if n := f.count(`SELECT count(*) FROM audit_events WHERE action = 'customer.view' AND subject = $1 AND details LIKE $2`,
+		fmt.Sprintf("customer:%d", cust), `%"page":"complaint:`+id+`"%`); n == 0 {
+		t.Errorf("opening the complaint was not audited")
+	}
 	if strings.Contains(r.Body, path+"/acknowledge") || strings.Contains(r.Body, path+"/close") {
 		t.Errorf("an agent is offered the supervisor's forms")
 	}

@@ -6,15 +6,17 @@ import (
 	"net/http"
 	"strconv"
 
+	"carfin/casefile"
 	"carfin/support"
 )
 
 // handleMessageAttachment sends a thread's attachment to staff: always
 // as a download (Content-Disposition: attachment), with the type found
 // by sniffing when it was stored, nosniff and a sandboxing CSP, so that
-// a customer's file can never run as a page of the console. An unknown
+// a customer's file can never run as a page of the console. Each download
+// is audited as a page of the customer's record. An unknown
 // thread or attachment, or one of another thread, is not found.
-func handleMessageAttachment(sup *support.Service, v *views) http.Handler {
+func handleMessageAttachment(sup *support.Service, cf *casefile.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tid, ok := pathID(v, w, r, "id")
 		if !ok {
@@ -31,6 +33,9 @@ func handleMessageAttachment(sup *support.Service, v *views) http.Handler {
 		}
 		if err != nil {
 			v.serverError(w, r, err)
+			return
+		}
+		if !threadOpened(w, r, sup, cf, v, tid, "attachment:"+strconv.FormatInt(aid, 10)) {
 			return
 		}
 		h := w.Header()

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"carfin/casefile"
 	"carfin/staff"
 	"carfin/support"
+	"carfin/webcore"
 )
 
 // threadData is a thread's page: where it stands in the queue, its
@@ -30,15 +32,38 @@ func (d threadData) Closed() bool { return d.Item.Status == support.StatusClosed
 // handleMessageShow is one thread for staff: the customer's and staff's
 // messages oldest first with their attachments, and the forms to reply,
 // assign and close. Opening it marks the customer's messages read by
-// staff. An unknown thread is not found.
-func handleMessageShow(sup *support.Service, st *staff.Service, v *views) http.Handler {
+// staff and is written to the audit log as a page of the customer's
+// record ("message:ID"). An unknown thread is not found.
+func handleMessageShow(sup *support.Service, st *staff.Service, cf *casefile.Service, v *views) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(v, w, r, "id")
 		if !ok {
 			return
 		}
+		if !threadOpened(w, r, sup, cf, v, id, "message:"+strconv.FormatInt(id, 10)) {
+			return
+		}
 		renderThread(w, r, sup, st, v, http.StatusOK, id, v.page(r, ""))
 	})
+}
+
+// threadOpened audits that the member opened page of thread id's
+// customer (casefile.Opened). An unknown thread is answered 404 here
+// (false).
+func threadOpened(w http.ResponseWriter, r *http.Request, sup *support.Service, cf *casefile.Service, v *views, id int64, page string) bool {
+	item, err := sup.QueueItem(r.Context(), id)
+	if errors.Is(err, support.ErrNotFound) {
+		v.notFound(w, r)
+		return false
+	}
+	if err == nil {
+		err = cf.Opened(r.Context(), memberOf(r).LoginID, item.CustomerID, page, true, webcore.ClientIP(r))
+	}
+	if err != nil {
+		v.serverError(w, r, err)
+		return false
+	}
+	return true
 }
 
 // pathID reads the path value name as a record's id; anything but a

@@ -113,6 +113,12 @@ func testMessages(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	for _, page := range []string{fmt.Sprintf("message:%d", tid), fmt.Sprintf("attachment:%d", attID)} {
+		if n := f.count(`SELECT count(*) FROM audit_events WHERE action = 'customer.view' AND actor = $1 AND subject = $2 AND details LIKE $3`,
+			fmt.Sprintf("staff:%d", agentID), fmt.Sprintf("customer:%d", f.book.LoginCustomerID), `%"page":"`+page+`"%`); n == 0 {
+			t.Errorf("opening %s was not audited", page)
+		}
+	}
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" ||
 		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("attachment: %d %v", resp.StatusCode, resp.Header)

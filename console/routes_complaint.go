@@ -17,7 +17,7 @@ func (s *Server) complaintRoutes(mux *http.ServeMux, may guard) {
 	mux.Handle("GET /staff/complaints", may(staff.LogComplaint)(handleComplaintQueue(cm, v)))
 	mux.Handle("GET /staff/customers/{id}/complaints/new", may(staff.LogComplaint)(handleComplaintNew(s.caps, v)))
 	mux.Handle("POST /staff/customers/{id}/complaints", may(staff.LogComplaint)(handleComplaintCreate(s.caps, v)))
-	mux.Handle("GET /staff/complaints/{id}", may(staff.LogComplaint)(handleComplaintShow(cm, st, v, today)))
+	mux.Handle("GET /staff/complaints/{id}", may(staff.LogComplaint)(handleComplaintShow(cm, st, s.caps.Casefile, v, today)))
 	mux.Handle("POST /staff/complaints/{id}/acknowledge", may(staff.ManageComplaints)(handleComplaintAcknowledge(cm, st, v, today)))
 	mux.Handle("POST /staff/complaints/{id}/close", may(staff.ManageComplaints)(handleComplaintClose(cm, st, v, today)))
 }
