@@ -43,6 +43,8 @@ func complaintChange(cm *complaints.Service, st *staff.Service, v *views, today 
 		switch {
 		case errors.Is(err, complaints.ErrNotFound):
 			v.notFound(w, r)
+		case errors.Is(err, complaints.ErrNotStaff):
+			v.forbidden(w, r)
 		case errors.Is(err, complaints.ErrInvalid):
 			_, msg := complaintError(err)
 			p.Errors[field] = msg

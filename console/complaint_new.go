@@ -104,6 +104,8 @@ func handleComplaintCreate(c Capabilities, v *views) http.Handler {
 			renderComplaintForm(w, r, c, v, http.StatusUnprocessableEntity, cv, p)
 		case errors.Is(err, complaints.ErrNotFound):
 			v.notFound(w, r)
+		case errors.Is(err, complaints.ErrNotStaff):
+			v.forbidden(w, r)
 		case err != nil:
 			v.serverError(w, r, err)
 		default:

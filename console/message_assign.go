@@ -49,6 +49,8 @@ func handleMessageAssign(sup *support.Service, st *staff.Service, v *views) http
 		switch {
 		case errors.Is(err, support.ErrNotFound):
 			v.notFound(w, r)
+		case errors.Is(err, support.ErrNotStaff): // disabled since the request began
+			v.forbidden(w, r)
 		case errors.Is(err, support.ErrAssignee):
 			p.Errors["to"] = "Assign to an active member who answers messages."
 			renderThread(w, r, sup, st, v, http.StatusUnprocessableEntity, id, p)

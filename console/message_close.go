@@ -25,6 +25,8 @@ func handleMessageClose(sup *support.Service, st *staff.Service, v *views) http.
 		switch {
 		case errors.Is(err, support.ErrNotFound):
 			v.notFound(w, r)
+		case errors.Is(err, support.ErrNotStaff): // disabled since the request began
+			v.forbidden(w, r)
 		case errors.As(err, &fe):
 			p := v.page(r, "")
 			p.Form["reason"] = reason
