@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,7 +66,8 @@ func BenchmarkOverload(b *testing.B) {
 	sv := servicing.New(d, cutoff.Today)
 	loadPortalBook(b, d, sv, n, cutoff.Today(time.Now()))
 	tokens := benchSessions(b, d, min(n, 500))
-	base, _ := startChildServer(b, dsn)
+	logPath := filepath.Join(b.TempDir(), "serve.log")
+	base, pid := startOverloadServer(b, dsn, logPath)
 	targets := make([]vegeta.Target, len(tokens))
 	for i, tok := range tokens {
 		targets[i] = vegeta.Target{Method: "GET", URL: base + "/", Header: http.Header{"Cookie": {"carfin_session=" + tok}}}
@@ -71,15 +78,22 @@ func BenchmarkOverload(b *testing.B) {
 	// Capacity: as many closed-loop clients as the pages class has slots
 	// on one core (DefaultShedLimits), so that none is shed.
 	attackMax(pages, 3*time.Second, 4) // warm up
-	capacity, _ := attackMax(pages, 10*time.Second, 4)
-	b.Logf("capacity (closed loop, 4 clients): %.0f dashboards/s; load average %s", capacity, loadAvg())
+	cpu0 := cpuSeconds(pid)
+	capacity, secs := attackMax(pages, 10*time.Second, 4)
+	b.Logf("capacity (closed loop, 4 clients): %.0f dashboards/s, server CPU %.0f %% of a core; load average %s",
+		capacity, 100*(cpuSeconds(pid)-cpu0)/secs, loadAvg())
 
 	for range b.N {
 		var wg sync.WaitGroup
 		var auth []*vegeta.Result
 		wg.Go(func() { auth = attackResults(signIn, 20, du, "sign-in") })
+		if err := os.Truncate(logPath, 0); err != nil {
+			b.Fatal(err)
+		}
+		cpu0 := cpuSeconds(pid)
 		all := attackResults(pages, 2*capacity, du, "overload")
 		wg.Wait()
+		b.Logf("server CPU during the overload: %.0f %% of a core; load average %s", 100*(cpuSeconds(pid)-cpu0)/du.Seconds(), loadAvg())
 
 		var ok, shed, other int
 		var okLat, shedLat, allLat []time.Duration
@@ -115,6 +129,7 @@ func BenchmarkOverload(b *testing.B) {
 			2*capacity, du, len(all), served, served/capacity, 100*float64(shed)/float64(max(len(all), 1)), other, late)
 		b.Logf("latency: all p50 %s p99 %s max %s; 200s p99 %s max %s; 503s p99 %s max %s",
 			pct(allLat, 50), pct(allLat, 99), pct(allLat, 100), pct(okLat, 99), pct(okLat, 100), pct(shedLat, 99), pct(shedLat, 100))
+		b.Logf("server side (request log): %s", serverLatencies(b, logPath))
 		b.Logf("sign-in page beside the flood: %d of %d answered 200, p99 %s, max %s", authOK, len(auth), pct(authLat, 99), pct(authLat, 100))
 		b.ReportMetric(served/capacity, "served/capacity")
 		b.ReportMetric(100*float64(shed)/float64(max(len(all), 1)), "503-%")
@@ -148,4 +163,67 @@ func pct(ls []time.Duration, p int) time.Duration {
 	slices.Sort(s)
 	i := min(len(s)-1, (len(s)*p+99)/100-1)
 	return s[max(i, 0)].Round(time.Microsecond)
+}
+
+// startOverloadServer starts `carfin serve` as startChildServer does
+// (pinned to CPU 0, GOMAXPROCS=1) with its request log in logPath, and
+// returns its base URL and process id.
+func startOverloadServer(b *testing.B, dsn, logPath string) (string, int) {
+	bin := filepath.Join(b.TempDir(), "carfin")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	args := []string{bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--jobs=false"}
+	if path, err := exec.LookPath("taskset"); err == nil {
+		args = append([]string{path, "-c", "0"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "CARFIN_JOBS=false", "CARFIN_METRICS_ADDR=off")
+	for k, v := range demoIdentity {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	f, err := os.Create(logPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = f, os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		f.Close()
+	})
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		raw, _ := os.ReadFile(logPath)
+		if m := listeningRE.FindSubmatch(raw); m != nil {
+			return string(m[1]), cmd.Process.Pid
+		}
+	}
+	b.Fatal("carfin serve did not start in 60 s")
+	return "", 0
+}
+
+var requestLineRE = regexp.MustCompile(`msg=request .*status=(\d+) .*duration=(\S+)`)
+
+// serverLatencies summarises the request log: p99 and max of the time
+// the server spent on 200s and on 503s (from its first middleware to the
+// answer: not the time a request waited to be read).
+func serverLatencies(b *testing.B, logPath string) string {
+	raw, err := os.ReadFile(logPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	by := map[string][]time.Duration{}
+	for _, m := range requestLineRE.FindAllSubmatch(raw, -1) {
+		if d, err := time.ParseDuration(string(m[2])); err == nil {
+			by[string(m[1])] = append(by[string(m[1])], d)
+		}
+	}
+	var out []string
+	for _, code := range slices.Sorted(maps.Keys(by)) {
+		out = append(out, fmt.Sprintf("%s: %d, p99 %s, max %s", code, len(by[code]), pct(by[code], 99), pct(by[code], 100)))
+	}
+	return strings.Join(out, "; ")
 }
