@@ -43,9 +43,10 @@ func handleReturnRequest(c Capabilities, rd db.Querier, v *views) http.Handler {
 				v.serverError(w, r, err)
 				return
 			}
-			if status == http.StatusConflict {
+			switch status {
+			case http.StatusConflict:
 				msg = "A review of this return is already waiting for approval."
-			} else if status == http.StatusUnprocessableEntity {
+			case http.StatusUnprocessableEntity:
 				msg = "This return is no longer awaiting review, or its contract is closed. Nothing was sent."
 			}
 			renderReturn(w, r, c, rd, v, status, map[string]string{"": msg})

@@ -477,7 +477,7 @@ func TestAdminsDisableEachOther(t *testing.T) {
 				t.Fatalf("round %d: %d disables succeeded, %d admins active; want 1 and 1", round, ok, active)
 			}
 			// Bring the disabled one back for the next round.
-			var on, off int64 = a.LoginID, b.LoginID
+			on, off := a.LoginID, b.LoginID
 			if m, _ := s.Member(ctx, a.LoginID); m.Status != Active {
 				on, off = b.LoginID, a.LoginID
 			}
