@@ -25,8 +25,25 @@ import (
 	"carfin/servicing"
 )
 
-// backupLoad is how long the demo is kept busy before and after the backup.
-const backupLoad = 1500 * time.Millisecond
+// The load runs for at least backupLoad, and until it has imported
+// payments, before and after the backup; a slow machine (-race, a busy
+// CI) waits up to backupLoadWaitMax for them.
+const (
+	backupLoad        = 1500 * time.Millisecond
+	backupLoadWaitMax = 2 * time.Minute
+)
+
+// awaitLoad waits backupLoad, and then until runs reaches n.
+func awaitLoad(t *testing.T, runs *atomic.Int64, n int64) {
+	t.Helper()
+	time.Sleep(backupLoad)
+	for deadline := time.Now().Add(backupLoadWaitMax); runs.Load() < n; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("only %d payment imports in %s, want %d", runs.Load(), backupLoadWaitMax, n)
+			return
+		}
+	}
+}
 
 // carfinRun runs the carfin command line with args and returns its output.
 func carfinRun(args ...string) (string, error) {
@@ -191,14 +208,16 @@ func TestBackupLiveDemo(t *testing.T) {
 		})
 	}
 	wg.Go(func() { importLoad(loadCtx, t, "sqlite:"+src, accounts, businessDate, &imports) })
-	time.Sleep(backupLoad)
+	awaitLoad(t, &imports, 2)
 	bak := filepath.Join(t.TempDir(), "carfin-backup.db")
 	out, err := carfinRun("backup", "--db", "sqlite:"+src, "--to", bak)
 	if err != nil {
+		stopLoad()
+		wg.Wait()
 		t.Fatalf("backup under load: %v\n%s", err, out)
 	}
 	t.Log(strings.TrimSpace(out))
-	time.Sleep(backupLoad)
+	awaitLoad(t, &imports, imports.Load()+2)
 	stopLoad()
 	wg.Wait()
 	t.Logf("load: %d pages, %d shed (503 with Retry-After), %d import runs, %d failures", pages.Load(), shed.Load(), imports.Load(), failures.Load())
@@ -397,12 +416,14 @@ func TestBackupPostgresDump(t *testing.T) {
 	var wg sync.WaitGroup
 	var imports atomic.Int64
 	wg.Go(func() { importLoad(loadCtx, t, srcDSN, accounts, today.AddDays(-1).String(), &imports) })
-	time.Sleep(backupLoad)
+	awaitLoad(t, &imports, 2)
 	dump := filepath.Join(t.TempDir(), "carfin.dump")
 	if out, err := exec.Command("pg_dump", "--format=custom", "--file="+dump, srcDSN).CombinedOutput(); err != nil {
+		stopLoad()
+		wg.Wait()
 		t.Fatalf("pg_dump: %v\n%s", err, out)
 	}
-	time.Sleep(backupLoad)
+	awaitLoad(t, &imports, imports.Load()+2)
 	stopLoad()
 	wg.Wait()
 	if out, err := exec.Command("pg_restore", "--dbname="+dstDSN, "--no-owner", "--exit-on-error", "--single-transaction", dump).CombinedOutput(); err != nil {
