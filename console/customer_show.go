@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"carfin/approvals"
 	"carfin/callers"
 	"carfin/complaints"
@@ -24,6 +26,9 @@ const (
 	threadsShownMax   = 10
 	documentsShownMax = 24
 	requestsShownMax  = 5
+	// screenReadsMax bounds the reads one customer screen runs at once,
+	// so that one page takes a few of the database pool's connections.
+	screenReadsMax = 4
 )
 
 // customerData is the whole account on one screen.
@@ -61,48 +66,51 @@ func handleCustomerShow(c Capabilities, d *db.DB, v *views) http.Handler {
 // again).
 func renderCustomer(w http.ResponseWriter, r *http.Request, c Capabilities, d *db.DB, v *views, p *page, cv customerView, status int) {
 	ctx, m := r.Context(), memberOf(r)
-	if err := c.Casefile.Opened(ctx, m.LoginID, cv.CustomerID, "account", cv.Open, staffIP(r)); err != nil {
-		v.serverError(w, r, err)
-		return
-	}
 	data := customerData{customerView: cv, Purposes: callers.Purposes}
+	// The audit write and the reads are independent: run them at once
+	// (a page is a dozen round trips; one after another they are most of
+	// its time), and show the page only when all succeeded, so that no
+	// page is shown unaudited.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(screenReadsMax)
+	g.Go(func() error { return c.Casefile.Opened(gctx, m.LoginID, cv.CustomerID, "account", cv.Open, staffIP(r)) })
 	if cv.Open {
-		var err error
-		load := func(f func() error) {
-			if err == nil {
-				err = f()
-			}
-		}
 		id := cv.CustomerID
-		load(func() (e error) { data.Contracts, e = c.Servicing.Dashboard(ctx, id, time.Time{}); return })
-		load(func() (e error) {
-			data.Upcoming, e = c.Payments.Payments(ctx, id, payments.PaymentFilter{Upcoming: true, Limit: paymentsShownMax})
+		g.Go(func() (e error) { data.Contracts, e = c.Servicing.Dashboard(gctx, id, time.Time{}); return })
+		g.Go(func() (e error) {
+			data.Upcoming, e = c.Payments.Payments(gctx, id, payments.PaymentFilter{Upcoming: true, Limit: paymentsShownMax})
 			return
 		})
-		load(func() (e error) {
-			data.Payments, e = c.Payments.Payments(ctx, id, payments.PaymentFilter{Limit: paymentsShownMax})
+		g.Go(func() (e error) {
+			data.Payments, e = c.Payments.Payments(gctx, id, payments.PaymentFilter{Limit: paymentsShownMax})
 			return
 		})
-		load(func() (e error) { data.Methods, e = c.Payments.Methods(ctx, id); return })
-		load(func() (e error) { data.Documents, e = documents.List(ctx, d.Read, id, 0); return })
-		load(func() (e error) { data.Threads, e = c.Support.ThreadsOfCustomer(ctx, id, threadsShownMax); return })
-		load(func() (e error) { data.SignIn, e = c.Identity.SignInState(ctx, id); return })
-		load(func() (e error) { data.Notes, e = c.Notes.List(ctx, id, notesShownMax); return })
-		load(func() (e error) { data.Complaints, e = c.Complaints.OfCustomer(ctx, id); return })
-		for _, a := range cv.Accounts {
-			load(func() error {
-				rs, e := c.Approvals.ForContract(ctx, a.ContractID, requestsShownMax)
-				data.Requests = append(data.Requests, rs...)
-				return e
+		g.Go(func() (e error) { data.Methods, e = c.Payments.Methods(gctx, id); return })
+		g.Go(func() (e error) { data.Documents, e = documents.List(gctx, d.Read, id, 0); return })
+		g.Go(func() (e error) { data.Threads, e = c.Support.ThreadsOfCustomer(gctx, id, threadsShownMax); return })
+		g.Go(func() (e error) { data.SignIn, e = c.Identity.SignInState(gctx, id); return })
+		g.Go(func() (e error) { data.Notes, e = c.Notes.List(gctx, id, notesShownMax); return })
+		g.Go(func() (e error) { data.Complaints, e = c.Complaints.OfCustomer(gctx, id); return })
+		requests := make([][]approvals.Request, len(cv.Accounts))
+		for i, a := range cv.Accounts {
+			g.Go(func() (e error) {
+				requests[i], e = c.Approvals.ForContract(gctx, a.ContractID, requestsShownMax)
+				return
 			})
 		}
-		if err != nil {
+		if err := g.Wait(); err != nil {
 			v.serverError(w, r, err)
 			return
+		}
+		for _, rs := range requests {
+			data.Requests = append(data.Requests, rs...)
 		}
 		if len(data.Documents) > documentsShownMax {
 			data.Documents = data.Documents[:documentsShownMax]
 		}
+	} else if err := g.Wait(); err != nil {
+		v.serverError(w, r, err)
+		return
 	}
 	p.Data = data
 	v.render(w, status, "customer", p)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"carfin/staff"
 )
@@ -19,13 +20,28 @@ func init() { register("customer screen", testCustomerScreen) }
 // the refusals around it.
 func testCustomerScreen(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	// The demo's locked customer.
+	// A customer of this test's own (the next-to-last; the browser walk
+	// takes the last), with online access, locked by wrong passwords.
 	var customerID int64
 	var account, zip, ssn4, email, last string
 	if err := f.d.Read.QueryRowContext(ctx, `SELECT c.id, k.account_number, c.zip, c.ssn_last4, c.email, c.last_name
-		FROM logins l JOIN customers c ON c.id = l.customer_id JOIN contracts k ON k.customer_id = c.id
-		WHERE l.realm = 'customer' AND l.locked_until > $1 ORDER BY k.id LIMIT 1`, f.d.Now()).Scan(&customerID, &account, &zip, &ssn4, &email, &last); err != nil {
-		t.Fatalf("the demo's locked customer: %v", err)
+		FROM customers c JOIN contracts k ON k.customer_id = c.id
+		WHERE c.id = (SELECT id FROM customers WHERE id NOT IN ($1, $2) ORDER BY id DESC LIMIT 1 OFFSET 1) ORDER BY k.id LIMIT 1`,
+		f.book.PastDueCustomerID, f.book.LoginCustomerID).Scan(&customerID, &account, &zip, &ssn4, &email, &last); err != nil {
+		t.Fatal(err)
+	}
+	var logins int
+	if err := f.d.Read.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE customer_id = $1`, customerID).Scan(&logins); err != nil {
+		t.Fatal(err)
+	}
+	if logins == 0 {
+		if _, err := f.caps.Identity.CreateCustomerLogin(ctx, customerID, "the customer's own passphrase 2026"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.d.SQL.ExecContext(ctx, `UPDATE logins SET locked_until = $1, failed_count = 5 WHERE customer_id = $2`,
+		f.d.Now().Add(30*time.Minute), customerID); err != nil {
+		t.Fatal(err)
 	}
 	page := "/staff/customers/" + strconv.FormatInt(customerID, 10)
 	agent := f.signIn(staff.Agent)
