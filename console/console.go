@@ -72,6 +72,8 @@ type Config struct {
 	// Ready, when set, answers /readyz and /healthz on the console's
 	// routes too, for a console on a listener of its own (--staff-addr).
 	Ready *webcore.Readiness
+	// Metrics counts the console's requests (nil: not counted).
+	Metrics webcore.Observer
 }
 
 // Capabilities are the services the console's handlers call; New

@@ -55,7 +55,7 @@ func (s *Server) routes() http.Handler {
 	return webcore.Chain(webcore.WithRoute(mux),
 		webcore.WithRequestID(s.cfg.TrustedProxies),
 		webcore.WithRecover(s.cfg.Log),
-		webcore.WithRequestLog(s.cfg.Log, nil),
+		webcore.WithRequestLog(s.cfg.Log, s.cfg.Metrics),
 		webcore.WithSecurityHeaders(s.cfg.TLS),
 		shed.Middleware,
 		webcore.WithCompression,

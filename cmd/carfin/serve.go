@@ -507,7 +507,8 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 	}
 	a.metrics = portal.MetricsHandler(cfg.metricsToken)
 	sup := support.New(d, support.Config{LenderName: cfg.Brand.Name, BaseURL: base})
-	staffConsole, err := console.New(console.Config{Brand: cfg.Brand, TLS: a.secure, TrustedProxies: cfg.TrustedProxies, Allow: cfg.StaffAllow, Log: log, Ready: a.ready},
+	staffConsole, err := console.New(console.Config{Brand: cfg.Brand, TLS: a.secure, TrustedProxies: cfg.TrustedProxies, Allow: cfg.StaffAllow, Log: log, Ready: a.ready,
+		Metrics: portal.RequestObserver("console")},
 		d, console.Capabilities{Identity: a.id, Staff: staff.New(d, a.id), Callers: callers.New(d, cfg.Brand.Name), Casefile: casefile.New(d, casefile.Config{}),
 			Servicing: sv, Payments: pay, Quotes: qs, Support: sup, Notes: notes.New(d), Approvals: approvals.New(d, sv, pay, cutoff.Today),
 			Complaints: complaints.New(d, cutoff.Today)})
