@@ -308,7 +308,7 @@ func TestBackupRefusals(t *testing.T) {
 		if err := os.Mkdir(ro, 0o500); err != nil {
 			t.Fatal(err)
 		}
-		defer os.Chmod(ro, 0o700)
+		defer func() { _ = os.Chmod(ro, 0o700) }()
 		if _, err := carfinRun("backup", "--db", "sqlite:"+src, "--to", filepath.Join(ro, "x.db")); err == nil || !strings.Contains(err.Error(), "permission denied") {
 			t.Errorf("backup into a read-only directory: %v", err)
 		}
