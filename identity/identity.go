@@ -346,7 +346,8 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		db: cfg.DB, params: cfg.Params, base: u, lender: cfg.LenderName, locate: cfg.Locate, loc: cmp.Or(cfg.Location, time.UTC),
 		limits: lim, log: cfg.Log, keys: cfg.Keys, wa: wa,
-		thr:            newThrottle(lim),
+		thr:            newThrottle(cfg.DB, lim, cfg.Log),
+		ghosts:         ghosts{db: cfg.DB},
 		hashes:         newHashGate(lim.HashConcurrency, lim.HashQueueMax),
 		enrolLimits:    counter{window: enrolWindow},
 		flowLimits:     counter{window: flowWindow},
@@ -409,9 +410,9 @@ func (s *Service) now() time.Time { return s.db.Now().UTC() }
 // moment words an instant for an email in lang, in the lender's zone.
 func (s *Service) moment(lang string, t time.Time) string { return locale.Moment(lang, t.In(s.loc)) }
 
-// Cleanup deletes expired sessions, one-time tokens and records of why
-// sessions ended; run it periodically. It returns the number of rows
-// deleted.
+// Cleanup deletes expired sessions, one-time tokens, records of why
+// sessions ended, and sign-in limit windows and ghosts that have ended;
+// run it periodically. It returns the number of rows deleted.
 func (s *Service) Cleanup(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -438,6 +439,13 @@ func (s *Service) Cleanup(ctx context.Context) (int64, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("identity cleanup: %w", err)
+	}
+	// The sign-in limits, each batch its own statement (a flood leaves
+	// many rows).
+	k, err := s.thr.cleanup(ctx, s.now())
+	n += k
+	if err != nil {
+		return n, fmt.Errorf("identity cleanup: %w", err)
 	}
 	return n, nil
 }

@@ -42,13 +42,17 @@ func (l Limits) delay(n int) time.Duration {
 // delay or a lock the attempt is refused without hashing; otherwise one
 // argon2id hash under the hash gate, against the account's hash or a
 // dummy one. An address without an account keeps the same failure state
-// in memory (ghosts), so that an unknown email and an account answer
+// in the database (ghosts), so that an unknown email and an account answer
 // alike at every step: ErrInvalidCredentials after the same work.
 // Returns ErrThrottled when refused by the IP, network or global limits.
 func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, password, prevToken string, c Client) (LoginResult, error) {
 	email = NormalizeEmail(email)
 	now := s.now()
-	if ok, why := s.thr.allow(c.IP, now, true); !ok {
+	// One read gives the IP, network and global limits and, should the
+	// address have no account, its state (ghosts): read for every
+	// address, so that both cost the same.
+	allowed, why, ghostState := s.thr.allowLogin(c.IP, ghostKey(realm, email), now, true)
+	if !allowed {
 		s.logThrottled(why, c.IP)
 		return LoginResult{}, ErrThrottled
 	}
@@ -60,13 +64,11 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 		return LoginResult{}, err
 	}
 	// The address's failure state: the account's, or for an address with
-	// no account the same state kept in memory (ghosts), so that both
+	// no account the same state kept in signin_ghosts, so that both
 	// follow one rule.
-	var st ghost
+	st := ghostState
 	if l != nil {
 		st = ghost{failed: l.FailedCount, lastFailed: l.LastFailedAt, lockedUntil: l.LockedUntil}
-	} else {
-		st = s.ghosts.state(ghostKey(realm, email))
 	}
 	reason := ""
 	phc := s.dummy
@@ -95,7 +97,9 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 		if l == nil && reason == "unknown" {
 			// Counted after the hash, as loginFailed counts an account's
 			// failure: both delays then end at the same moment.
-			s.ghosts.fail(ghostKey(realm, email), s.limits, s.now())
+			if err := s.ghosts.fail(ctx, ghostKey(realm, email), s.limits, s.now()); err != nil {
+				return LoginResult{}, err
+			}
 		}
 		return LoginResult{}, s.loginFailed(ctx, l, email, reason, c)
 	}

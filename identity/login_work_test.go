@@ -162,31 +162,6 @@ func TestRehashOnLogin(t *testing.T) {
 	})
 }
 
-// TestGhostsBounded: the memory of unknown addresses stays bounded, idle
-// entries going first, and a locked entry outlives idle ones.
-func TestGhostsBounded(t *testing.T) {
-	var g ghosts
-	lim := DefaultLimits()
-	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	for range lim.LockoutFailures {
-		g.fail("locked@example.com", lim, start.Add(25*time.Hour))
-	}
-	for i := range ghostsMax + 10 {
-		g.fail(fmt.Sprintf("a%d@example.com", i), lim, start)
-	}
-	now := start.Add(25 * time.Hour)
-	g.fail("new@example.com", lim, now)
-	if n := len(g.m); n > ghostsMax {
-		t.Errorf("%d entries, more than %d", n, ghostsMax)
-	}
-	if st := g.state("locked@example.com"); !now.Before(st.lockedUntil) {
-		t.Error("a locked address was dropped before idle ones")
-	}
-	if st := g.state("new@example.com"); st.failed != 1 {
-		t.Errorf("new address: %+v", st)
-	}
-}
-
 // TestUnknownDelayEndsWithAccounts: a hash takes time, and the moment a
 // failure is counted after it decides when the growing delay ends; an
 // unknown address's delay must end when an account's does, or probing at

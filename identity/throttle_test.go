@@ -8,9 +8,31 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"carfin/db"
+	"carfin/db/dbtest"
 )
 
+// freshThrottle returns a throttle over d with empty signin_limits.
+func freshThrottle(t *testing.T, d *db.DB, lim Limits) *throttle {
+	t.Helper()
+	if _, err := d.SQL.ExecContext(context.Background(), `DELETE FROM signin_limits`); err != nil {
+		t.Fatal(err)
+	}
+	return newThrottle(d, lim, nil)
+}
+
 func TestThrottle(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		testThrottle(t, d)
+	})
+}
+
+// testThrottle is TestThrottle on one engine. Each newThrottle starts
+// from an empty signin_limits, as a new process started from empty
+// memory before the limits were shared.
+func testThrottle(t *testing.T, d *db.DB) {
+	newThrottle := func(lim Limits) *throttle { return freshThrottle(t, d, lim) }
 	lim := Limits{GlobalFailureBurst: 1000, GlobalFailuresPerSecond: 1}.withDefaults()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	th := newThrottle(lim)
@@ -215,9 +237,15 @@ func TestCounterFull(t *testing.T) {
 // says: failures spread over addresses of one /64 (one subscriber) meet
 // the per-IP limit; another /64 does not.
 func TestThrottleIPv6By64(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		testThrottleIPv6By64(t, d)
+	})
+}
+
+func testThrottleIPv6By64(t *testing.T, d *db.DB) {
 	lim := Limits{GlobalFailureBurst: 1000, GlobalFailuresPerSecond: 1}.withDefaults()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	th := newThrottle(lim)
+	th := freshThrottle(t, d, lim)
 	for i := range lim.IPFailuresMax {
 		ip := fmt.Sprintf("2001:db8:7:9:%x::%x", i, i+1)
 		if ok, why := th.allow(ip, now, true); !ok {
