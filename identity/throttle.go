@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,19 @@ type throttle struct {
 	// (never larger), so keeping them in memory is safe, and a success
 	// costs no write of its own.
 	refunds atomic.Int64
+
+	// refused remembers refusals that cannot change before a moment, so
+	// that a client hammering past its limit costs no database read:
+	// an IP's or a network's window (by its signin_limits key) whose
+	// count is over the limit stays over it until the window ends (counts
+	// only grow inside a window), so the cached answer is exactly the
+	// database's; and the global budget, once empty, until the refill
+	// makes one unit (emptyUntil, µs). Other instances' refunds may make
+	// one sooner, so that cache only errs towards refusing, for at most
+	// 1/GlobalFailuresPerSecond. At most throttleEntriesMax keys.
+	mu         sync.Mutex
+	refused    map[string]int64 // key → until, µs
+	emptyUntil atomic.Int64
 }
 
 // throttleQueryTimeout bounds each throttle statement: a sign-in is
@@ -64,7 +78,7 @@ func newThrottle(d *db.DB, lim Limits, log *slog.Logger) *throttle {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &throttle{db: d, lim: lim, log: log}
+	return &throttle{db: d, lim: lim, log: log, refused: map[string]int64{}}
 }
 
 // micros is t as stored in signin_limits and signin_ghosts.
@@ -176,6 +190,9 @@ func (t *throttle) allowLogin(ip, key string, now time.Time, reserve bool) (bool
 	defer cancel()
 	a := parseIP(ip)
 	ipK, netK := ipLimitKey(a), netLimitKey(a)
+	if why := t.cachedRefusal(ipK, netK, now); why != "" {
+		return false, why, ghost{}
+	}
 	gk := ""
 	if key != "" {
 		gk = ghostRowKey(key)
@@ -218,12 +235,15 @@ func (t *throttle) allowLogin(ip, key string, now time.Time, reserve bool) (bool
 		budget = t.refilled(global.tokens, global.started, now)
 	}
 	if budget+float64(t.refunds.Load()) < 1 {
+		t.budgetEmpty(budget, now)
 		return false, "global", g
 	}
 	windowStart := micros(now.Add(-t.lim.IPWindow))
+	window := micros(now) - micros(now.Add(-t.lim.IPWindow))
 	limit := int64(t.lim.IPFailuresMax)
 	if netRow != nil && netRow.started > windowStart {
 		if netRow.failures >= int64(t.lim.NetworkFailuresMax) {
+			t.remember(netK, netRow.started+window, now)
 			return false, "network", g
 		}
 		if netRow.accounts >= int64(t.lim.NetworkAccountsBurst) {
@@ -231,6 +251,13 @@ func (t *throttle) allowLogin(ip, key string, now time.Time, reserve bool) (bool
 		}
 	}
 	if ipRow != nil && ipRow.started > windowStart && ipRow.failures >= limit {
+		// The limit may be the burst's quarter: it holds as long as the
+		// network's window, so the refusal lasts until the earlier end.
+		until := ipRow.started + window
+		if limit < int64(t.lim.IPFailuresMax) {
+			until = min(until, netRow.started+window)
+		}
+		t.remember(ipK, until, now)
 		return false, "ip", g
 	}
 	if reserve {
@@ -240,10 +267,64 @@ func (t *throttle) allowLogin(ip, key string, now time.Time, reserve bool) (bool
 			return false, "unavailable", g
 		}
 		if !ok {
+			t.budgetEmpty(0, now)
 			return false, "global", g
 		}
 	}
 	return true, "", g
+}
+
+// cachedRefusal returns why an attempt is refused by a refusal cached in
+// refused, or "".
+func (t *throttle) cachedRefusal(ipK, netK string, now time.Time) string {
+	us := micros(now)
+	if us < t.emptyUntil.Load() && t.refunds.Load() == 0 {
+		return "global"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range []string{netK, ipK} {
+		until, ok := t.refused[k]
+		if !ok {
+			continue
+		}
+		if us < until {
+			if k == netK {
+				return "network"
+			}
+			return "ip"
+		}
+		delete(t.refused, k)
+	}
+	return ""
+}
+
+// remember caches a refusal of key until a moment (µs). Past
+// throttleEntriesMax keys, ended ones are dropped; if none has ended,
+// the refusal is not cached (the database still refuses).
+func (t *throttle) remember(key string, until int64, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.refused[key]; !ok && len(t.refused) >= throttleEntriesMax {
+		for k, u := range t.refused {
+			if u <= micros(now) {
+				delete(t.refused, k)
+			}
+		}
+		if len(t.refused) >= throttleEntriesMax {
+			return
+		}
+	}
+	t.refused[key] = until
+}
+
+// budgetEmpty caches that the global budget holds budget (< 1) at now,
+// until the refill makes one unit.
+func (t *throttle) budgetEmpty(budget float64, now time.Time) {
+	if t.lim.GlobalFailuresPerSecond <= 0 {
+		return
+	}
+	t.emptyUntil.Store(micros(now) + int64((1-budget)*1e6/t.lim.GlobalFailuresPerSecond))
 }
 
 // refilled is the budget of tokens counted at started (µs) once refilled

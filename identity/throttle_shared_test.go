@@ -264,3 +264,46 @@ func TestSigninCleanup(t *testing.T) {
 		}
 	})
 }
+
+// TestThrottleRefusalCache: a refusal is remembered in memory until the
+// window that caused it ends, and no longer (the database's rows gone,
+// the cached answer alone still refuses, then lets in); an empty global
+// budget is remembered until the refill makes a unit.
+func TestThrottleRefusalCache(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		lim := Limits{GlobalFailureBurst: 1000, GlobalFailuresPerSecond: 1}.withDefaults()
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		th := freshThrottle(t, d, lim)
+		for range lim.IPFailuresMax {
+			th.fail("192.0.2.1", "a@example.com", now)
+		}
+		later := now.Add(lim.IPWindow / 2)
+		if ok, why := th.allow("192.0.2.1", later, true); ok || why != "ip" {
+			t.Fatalf("ok=%v why=%q", ok, why)
+		}
+		if _, err := d.SQL.ExecContext(ctx, `DELETE FROM signin_limits WHERE key <> 'global'`); err != nil {
+			t.Fatal(err)
+		}
+		if ok, why := th.allow("192.0.2.1", later, true); ok || why != "ip" {
+			t.Errorf("the cached refusal: ok=%v why=%q", ok, why)
+		}
+		if ok, _ := th.allow("192.0.2.1", now.Add(lim.IPWindow), true); !ok {
+			t.Error("refused once the window ended")
+		}
+
+		g := freshThrottle(t, d, Limits{GlobalFailureBurst: 1, GlobalFailuresPerSecond: 2}.withDefaults())
+		if ok, _ := g.allow("198.51.100.1", now, true); !ok {
+			t.Fatal("the first unit refused")
+		}
+		if ok, why := g.allow("198.51.100.2", now, true); ok || why != "global" {
+			t.Fatalf("ok=%v why=%q", ok, why)
+		}
+		if g.emptyUntil.Load() != micros(now.Add(500*time.Millisecond)) {
+			t.Errorf("empty until %s, want half a second later", fromMicros(g.emptyUntil.Load()))
+		}
+		if ok, _ := g.allow("198.51.100.3", now.Add(500*time.Millisecond), true); !ok {
+			t.Error("refused once the refill made a unit")
+		}
+	})
+}
