@@ -88,10 +88,11 @@ type Limits struct {
 	NetworkAccountsBurst int
 	// NetworkFailuresMax failures from one network in IPWindow refuse it.
 	NetworkFailuresMax int
-	// GlobalFailuresPerSecond refills a process-wide failure budget of
-	// GlobalFailureBurst. When a flood of wrong passwords has spent it,
-	// attempts are refused before hashing until it refills, so a flood
-	// cannot take the CPU from signed-in customers.
+	// GlobalFailuresPerSecond refills a failure budget of
+	// GlobalFailureBurst, one for all instances over the database (as
+	// the IP and network counts are). When a flood of wrong passwords
+	// has spent it, attempts are refused before hashing until it
+	// refills, so a flood cannot take the CPU from signed-in customers.
 	GlobalFailuresPerSecond float64
 	GlobalFailureBurst      float64
 	// HashConcurrency is the number of password hashes run at once
