@@ -14,13 +14,20 @@ import (
 )
 
 // twoServices returns two Services over one database, as two carfin
-// processes over one PostgreSQL would be: nothing shared but the
-// database. Hashes are cheap, and the clock stands at a fixed time.
+// processes over one PostgreSQL would be: the second opens connections
+// of its own, and they share nothing but the database (and the test's
+// clock, which stands at a fixed time). Hashes are cheap.
 func twoServices(t *testing.T, d *db.DB, lim Limits) (*Service, *Service) {
 	t.Helper()
-	dbtest.ClockOf(d).Set(time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC))
+	clk := dbtest.ClockOf(d)
+	clk.Set(time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC))
+	other, err := db.Open(context.Background(), d.DSN, db.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
 	var ss [2]*Service
-	for i := range ss {
+	for i, d := range []*db.DB{d, other} {
 		s, err := New(Config{DB: d, Params: Params{MemoryKiB: 64, Time: 1, Threads: 1}, BaseURL: "https://portal.example", Limits: lim})
 		if err != nil {
 			t.Fatal(err)
