@@ -53,14 +53,25 @@ func getWith(t *testing.T, base, path string, cookies map[string]string) *http.R
 	return resp
 }
 
-// TestStaffAndCustomerRealmsApart: on one origin, a customer's session
-// never reaches a staff page, whichever cookie carries it, and a staff
-// session never reaches a customer page; the console is served under
-// /staff/ beside the portal.
+// TestStaffAndCustomerRealmsApart: with the console on a listener of
+// its own (--staff-addr; the portal's listener has no /staff/ then), a
+// customer's session never reaches a staff page, whichever cookie carries
+// it, and a staff session never reaches a customer page. (Browsers send a
+// host's cookies to every port, so the two listeners share cookies as one
+// origin would. The console under /staff/ beside the portal runs the
+// same handler: the console's route walk covers it.)
 func TestStaffAndCustomerRealmsApart(t *testing.T) {
-	r := startDemo(t)
+	r := startDemo(t, "--staff-addr", "127.0.0.1:0", "--staff-allow", "127.0.0.0/8,::1/128")
 	defer r.stop(t)
 	base := r.base
+	if resp := getWith(t, base, "/staff/login", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("portal listener /staff/login: %d, want 404", resp.StatusCode)
+	}
+	m := regexp.MustCompile(`staff console on (http://\S+)/staff/`).FindStringSubmatch(r.out)
+	if m == nil {
+		t.Fatalf("no staff console address in:\n%s", r.out)
+	}
+	staffBase := m[1]
 
 	// A customer signs in (the demo login has no second factor).
 	cust := &http.Client{Jar: newJar(), Timeout: 30 * time.Second, CheckRedirect: noRedirects.CheckRedirect}
@@ -80,20 +91,20 @@ func TestStaffAndCustomerRealmsApart(t *testing.T) {
 		t.Fatalf("no demo agent in:\n%s", r.out)
 	}
 	agent := &http.Client{Jar: newJar(), Timeout: 30 * time.Second, CheckRedirect: noRedirects.CheckRedirect}
-	if resp, body := postForm(t, agent, base+"/staff/login", url.Values{"email": {staffLine[1]}, "password": {pw[1]}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, body := postForm(t, agent, staffBase+"/staff/login", url.Values{"email": {staffLine[1]}, "password": {pw[1]}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("staff password: %d %s", resp.StatusCode, body)
 	}
 	code, err := demo.StaffCode(staffLine[2], time.Now().Add(30*time.Second)) // enrolment spent the current step
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp, body := postForm(t, agent, base+"/staff/login/2fa", url.Values{"code": {code}}); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/staff/" {
+	if resp, body := postForm(t, agent, staffBase+"/staff/login/2fa", url.Values{"code": {code}}); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/staff/" {
 		t.Fatalf("staff code: %d %s %s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
-	staffToken := cookieOf(t, agent.Jar, base, "carfin_staff")
+	staffToken := cookieOf(t, agent.Jar, staffBase, "carfin_staff")
 
 	// Each works in its own realm.
-	if resp := getWith(t, base, "/staff/", map[string]string{"carfin_staff": staffToken}); resp.StatusCode != http.StatusOK {
+	if resp := getWith(t, staffBase, "/staff/", map[string]string{"carfin_staff": staffToken}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("staff home with the staff cookie: %d", resp.StatusCode)
 	}
 	if resp := getWith(t, base, "/", map[string]string{"carfin_session": custToken}); resp.StatusCode != http.StatusOK {
@@ -102,7 +113,7 @@ func TestStaffAndCustomerRealmsApart(t *testing.T) {
 	// And never in the other.
 	for _, path := range []string{"/staff/", "/staff/customers?q=Okafor", "/staff/messages", "/staff/approvals"} {
 		for _, cookies := range []map[string]string{{"carfin_session": custToken}, {"carfin_staff": custToken}} {
-			resp := getWith(t, base, path, cookies)
+			resp := getWith(t, staffBase, path, cookies)
 			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/staff/login") {
 				t.Errorf("%s with a customer session in %v: %d %s", path, cookies, resp.StatusCode, resp.Header.Get("Location"))
 			}
@@ -117,24 +128,7 @@ func TestStaffAndCustomerRealmsApart(t *testing.T) {
 		}
 	}
 	// The staff session survived being offered to the portal.
-	if resp := getWith(t, base, "/staff/", map[string]string{"carfin_staff": staffToken}); resp.StatusCode != http.StatusOK {
+	if resp := getWith(t, staffBase, "/staff/", map[string]string{"carfin_staff": staffToken}); resp.StatusCode != http.StatusOK {
 		t.Errorf("staff home afterwards: %d", resp.StatusCode)
-	}
-}
-
-// TestStaffConsoleOwnListener: with --staff-addr the console answers only
-// there, and --staff-allow refuses other networks before any page.
-func TestStaffConsoleOwnListener(t *testing.T) {
-	r := startDemo(t, "--staff-addr", "127.0.0.1:0", "--staff-allow", "10.9.0.0/16")
-	defer r.stop(t)
-	if resp := getWith(t, r.base, "/staff/login", nil); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("portal listener /staff/login: %d, want 404", resp.StatusCode)
-	}
-	m := regexp.MustCompile(`staff console on (http://\S+)/staff/`).FindStringSubmatch(r.out)
-	if m == nil {
-		t.Fatalf("no staff console address in:\n%s", r.out)
-	}
-	if resp := getWith(t, m[1], "/staff/login", nil); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("staff listener from 127.0.0.1 outside --staff-allow: %d, want 403", resp.StatusCode)
 	}
 }
