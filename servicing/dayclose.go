@@ -163,6 +163,16 @@ func (sv *Service) DayCloseChunk(ctx context.Context, d calendar.Date, ch Chunk)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, d, ch.First, ch.Last, st.Contracts, st.AccruedCents, st.LateFees, tx.Now())
 		return err
 	})
+	if err != nil && db.IsUniqueViolation(err) {
+		// Another process closed the same chunk at the same moment: its
+		// writes committed first (a unique key is only taken by a
+		// committed transaction once ours waited on it), and ours rolled
+		// back whole. The chunk is done once, so this closer skipped it.
+		var done int
+		if qerr := sv.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM day_close_chunks WHERE business_date = $1 AND first_id = $2`, d, ch.First).Scan(&done); qerr == nil && done > 0 {
+			return DayCloseStats{Date: d, Skipped: 1}, nil
+		}
+	}
 	return st, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -299,5 +300,65 @@ func TestNSFWaiverWriteOff(t *testing.T) {
 			t.Errorf("charge-off loss %s", loss)
 		}
 		mustCheck(t, dbx)
+	})
+}
+
+// TestDayCloseConcurrent: four closers of the same date at the same moment
+// (four instances' day-close jobs) close each chunk once, none fails, and
+// the book equals one closed by a single closer. Before, a closer that
+// lost the race for a chunk failed with the chunk's unique key.
+func TestDayCloseConcurrent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dbx *db.DB) {
+		ctx := context.Background()
+		var books [2]*servicing.Service
+		dbs := [2]*db.DB{dbx, nil}
+		if dbx.Engine == db.SQLite {
+			dbs[1] = dbtest.SQLite(t)
+		} else {
+			dbs[1] = dbtest.Postgres(t)
+		}
+		for i := range books {
+			books[i], _ = newService(t, dbs[i], "2024-03-31")
+			books[i].SetDayCloseChunkSize(4)
+			for j := range 14 {
+				openLoan(t, books[i], fmt.Sprint(8000+100*j), "7.5", 36, "2024-01-15", "2024-02-15")
+			}
+			closeDays(t, books[i], d("2024-01-15"), d("2024-03-29"))
+		}
+		const closers = 4
+		stats := make(chan servicing.DayCloseStats, closers)
+		errs := make(chan error, closers)
+		var start sync.WaitGroup
+		start.Add(1)
+		for range closers {
+			go func() {
+				start.Wait()
+				st, err := books[0].DayClose(ctx, d("2024-03-30"))
+				stats <- st
+				errs <- err
+			}()
+		}
+		start.Done()
+		chunks := 0
+		for range closers {
+			if err := <-errs; err != nil {
+				t.Errorf("a closer failed: %v", err)
+			}
+			chunks += (<-stats).Chunks
+		}
+		if chunks != 4 {
+			t.Errorf("%d chunks closed by four closers, want each of the 4 once", chunks)
+		}
+		if _, err := books[1].DayClose(ctx, d("2024-03-30")); err != nil {
+			t.Fatal(err)
+		}
+		for _, account := range []string{servicing.AccountAccruedInterest, servicing.AccountFees, servicing.AccountFeeIncome, servicing.AccountPrincipal} {
+			a, _ := ledger.AccountBalance(ctx, dbs[0].Read, account)
+			b, _ := ledger.AccountBalance(ctx, dbs[1].Read, account)
+			if a != b {
+				t.Errorf("%s: %s after concurrent closers, %s after one", account, a, b)
+			}
+		}
+		mustCheck(t, dbs[0])
 	})
 }
