@@ -12,6 +12,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -39,6 +40,12 @@ const (
 	workersMax = 8
 	// jobTimeout bounds one job; a chunk of 20,000 contracts takes seconds.
 	jobTimeout = 10 * time.Minute
+	// RescueAfterDefault is how long a job may stay running before River
+	// takes it for stuck and runs it again (Config.RescueAfter). A job
+	// left running by a killed process waits this long for another
+	// process to take it over; no job outlives jobTimeout, so a minute
+	// more never rescues a live one. River's own default is an hour.
+	RescueAfterDefault = jobTimeout + time.Minute
 )
 
 // DayCloseArgs asks to close one business date.
@@ -119,6 +126,13 @@ type Config struct {
 	// Observe, when set, is told of every job worked: its kind, whether
 	// it failed and how long it ran (the job results on /metrics).
 	Observe func(kind string, failed bool, took time.Duration)
+	// RescueAfter is how long a job may stay running before it is taken
+	// for stuck (its process killed with the job half-done) and made
+	// available again (zero: RescueAfterDefault). The leader looks for
+	// stuck jobs when it is elected and every 30 s. Shorter than
+	// jobTimeout, it lowers every job's time-out to it, so that a job of
+	// a live process is cancelled before another may take it.
+	RescueAfter time.Duration
 }
 
 // Migrate creates or updates River's tables.
@@ -175,8 +189,9 @@ func New(d *db.DB, cfg Config) (*Runner, error) {
 		Logger:            cfg.Log,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workersMax}},
 		Workers:           workers,
-		JobTimeout:        jobTimeout,
 	}
+	rc.RescueStuckJobsAfter = cmp.Or(cfg.RescueAfter, RescueAfterDefault)
+	rc.JobTimeout = min(jobTimeout, rc.RescueStuckJobsAfter)
 	if cfg.Observe != nil {
 		rc.Middleware = append(rc.Middleware, observeWork(cfg.Observe))
 	}

@@ -85,6 +85,10 @@ type serveConfig struct {
 	// elects one leader for the periodic check. Off only for processes
 	// that must not (tests).
 	Jobs bool
+	// JobsRescueAfter (CARFIN_JOBS_RESCUE_AFTER) is how long a job may
+	// stay running before another process takes it for stuck: the job of
+	// a killed process (0: jobs.RescueAfterDefault).
+	JobsRescueAfter time.Duration
 	// StatementLeadDays (CARFIN_STATEMENT_LEAD_DAYS) is how many days
 	// before the due date a statement is made (0: 21); PrintDir
 	// (CARFIN_PRINT_DIR) is where each day's print batch for the mail
@@ -207,6 +211,19 @@ func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) s
 	fs.IntVar(&cfg.StatementLeadDays, "statement-lead-days", envInt(env("CARFIN_STATEMENT_LEAD_DAYS", "")), "days before the due date a statement is made; default 21 (CARFIN_STATEMENT_LEAD_DAYS)")
 	fs.StringVar(&cfg.PrintDir, "print-dir", env("CARFIN_PRINT_DIR", ""), "directory of the daily print batches for the mail house (CARFIN_PRINT_DIR)")
 	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
+	fs.Func("jobs-rescue-after", fmt.Sprintf("how long a job may stay running before another process runs it again (its own was killed), 1s-24h; default %s (CARFIN_JOBS_RESCUE_AFTER)", jobs.RescueAfterDefault), func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			return fmt.Errorf("want a duration from 1s to 24h")
+		}
+		cfg.JobsRescueAfter = d
+		return nil
+	})
+	if v := env("CARFIN_JOBS_RESCUE_AFTER", ""); v != "" {
+		if err := fs.Set("jobs-rescue-after", v); err != nil {
+			return cfg, usagef("serve: CARFIN_JOBS_RESCUE_AFTER=%q: %v", v, err)
+		}
+	}
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
 	fs.StringVar(&cfg.LenderAddress, "lender-address", env("CARFIN_LENDER_ADDRESS", ""), "lender's address on letters, lines separated by ';'; default the correspondence address (CARFIN_LENDER_ADDRESS)")
 	fs.StringVar(&cfg.PayoffWire, "payoff-wire", env("CARFIN_PAYOFF_WIRE", ""), "payoff wiring instructions, lines separated by ';' (CARFIN_PAYOFF_WIRE)")
@@ -527,7 +544,7 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 			return nil, err
 		}
 		jc := jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) }, Observe: portal.ObserveJob,
-			Log: log, Periodic: true, Approvals: approvals.New(d, sv, pay, cutoff.Today)}
+			Log: log, Periodic: true, Approvals: approvals.New(d, sv, pay, cutoff.Today), RescueAfter: cfg.JobsRescueAfter}
 		if jc.Statements, jc.PrintBatch, err = newStatements(cfg, d, sv); err != nil {
 			return nil, err
 		}
