@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"carfin/audit"
@@ -30,43 +29,6 @@ const (
 	enrolFieldBytesMax      = 64
 )
 
-// counter counts events per key in fixed windows, in memory (per
-// process), for the limits that are not about failed passwords.
-type counter struct {
-	mu     sync.Mutex
-	window time.Duration
-	m      map[string]*window
-}
-
-// allow counts one event for key and reports whether it is within max.
-// When the map is full, windows that have ended are dropped; if none
-// has, the event is refused rather than forgetting live counts (which
-// would reset every key's limit for whoever filled the map).
-func (e *counter) allow(key string, max int, now time.Time) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.m == nil {
-		e.m = map[string]*window{}
-	}
-	if _, ok := e.m[key]; !ok && len(e.m) >= throttleEntriesMax {
-		for k, w := range e.m {
-			if now.Sub(w.start) >= e.window {
-				delete(e.m, k)
-			}
-		}
-		if len(e.m) >= throttleEntriesMax {
-			return false
-		}
-	}
-	w := e.m[key]
-	if w == nil || now.Sub(w.start) >= e.window {
-		w = &window{start: now}
-		e.m[key] = w
-	}
-	w.failures++
-	return w.failures <= max
-}
-
 // EnrolRequest is what the enrolment form asks.
 type EnrolRequest struct {
 	AccountNumber string
@@ -83,7 +45,8 @@ type EnrolRequest struct {
 func (s *Service) StartEnrolment(ctx context.Context, r EnrolRequest, c Client) error {
 	acct := strings.ToUpper(strings.TrimSpace(r.AccountNumber))
 	now := s.now()
-	if !s.enrolLimits.allow("ip:"+ipKey(c.IP), enrolAttemptsPerIP, now) || !s.enrolLimits.allow("acct:"+acct, enrolAttemptsPerAccount, now) {
+	if !s.enrolLimits.allow(ctx, "ip:"+ipKey(c.IP), enrolAttemptsPerIP, now) ||
+		!s.enrolLimits.allow(ctx, "acct:"+hashToken("enrol-account", acct)[:32], enrolAttemptsPerAccount, now) {
 		return ErrThrottled
 	}
 	if len(acct) > enrolFieldBytesMax || len(r.SSNLast4) > enrolFieldBytesMax || len(r.BirthDate) > enrolFieldBytesMax || len(r.ZIP) > enrolFieldBytesMax {

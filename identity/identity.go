@@ -350,9 +350,9 @@ func New(cfg Config) (*Service, error) {
 		thr:            newThrottle(cfg.DB, lim, cfg.Log),
 		ghosts:         ghosts{db: cfg.DB},
 		hashes:         newHashGate(lim.HashConcurrency, lim.HashQueueMax),
-		enrolLimits:    counter{window: enrolWindow},
-		flowLimits:     counter{window: flowWindow},
-		recoveryLimits: counter{window: recoveryWindow},
+		enrolLimits:    counter{db: cfg.DB, log: cfg.Log, prefix: "enrol:", window: enrolWindow},
+		flowLimits:     counter{db: cfg.DB, log: cfg.Log, prefix: "flow:", window: flowWindow},
+		recoveryLimits: counter{db: cfg.DB, log: cfg.Log, prefix: "reset:", window: recoveryWindow},
 	}
 	if s.sessionStmt, err = cfg.DB.Read.PrepareContext(context.Background(), sessionWithLoginSQL); err != nil {
 		return nil, fmt.Errorf("identity: prepare session lookup (is the database migrated?): %w", err)

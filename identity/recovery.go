@@ -35,7 +35,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Clie
 	if len(email) > emailBytesMax {
 		return nil
 	}
-	if !s.allowRecovery(email, c) {
+	if !s.allowRecovery(ctx, email, c) {
 		return ErrThrottled
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -66,9 +66,10 @@ const (
 )
 
 // allowRecovery counts one reset request; false once a limit is spent.
-func (s *Service) allowRecovery(email string, c Client) bool {
+func (s *Service) allowRecovery(ctx context.Context, email string, c Client) bool {
 	now := s.now()
-	if s.recoveryLimits.allow("ip:"+ipKey(c.IP), recoveryRequestsPerIP, now) && s.recoveryLimits.allow("email:"+email, recoveryRequestsPerEmail, now) {
+	if s.recoveryLimits.allow(ctx, "ip:"+ipKey(c.IP), recoveryRequestsPerIP, now) &&
+		s.recoveryLimits.allow(ctx, "email:"+hashToken("reset-email", email)[:32], recoveryRequestsPerEmail, now) {
 		return true
 	}
 	s.log.Warn("password reset requests throttled", "ip", c.IP)
@@ -97,7 +98,7 @@ func (s *Service) RequestResetCode(ctx context.Context, email string, c Client) 
 	if len(email) > emailBytesMax {
 		return nil
 	}
-	if !s.allowRecovery(email, c) {
+	if !s.allowRecovery(ctx, email, c) {
 		return ErrThrottled
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {

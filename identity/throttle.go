@@ -56,14 +56,7 @@ type throttle struct {
 // refused rather than left waiting on a stuck database.
 const throttleQueryTimeout = 5 * time.Second
 
-// window is a count of events since start (counter's, in memory).
-type window struct {
-	start    time.Time
-	failures int
-}
-
-// throttleEntriesMax bounds the in-memory counters of enrolment and other
-// flows (counter).
+// throttleEntriesMax bounds the refusals the throttle remembers.
 const throttleEntriesMax = 200_000
 
 // signinCleanupBatch rows are deleted per statement by cleanup, and at
@@ -433,7 +426,7 @@ func (t *throttle) cleanup(ctx context.Context, now time.Time) (int64, error) {
 		arg       int64
 	}{
 		{"sign-in limits", `DELETE FROM signin_limits WHERE key IN (SELECT key FROM signin_limits WHERE started_us <= $1 AND key <> 'global' LIMIT ` +
-			strconv.Itoa(signinCleanupBatch) + `)`, micros(now.Add(-t.lim.IPWindow))},
+			strconv.Itoa(signinCleanupBatch) + `)`, micros(now.Add(-max(t.lim.IPWindow, counterWindowMax)))},
 		{"sign-in ghosts", `DELETE FROM signin_ghosts WHERE key IN (SELECT key FROM signin_ghosts WHERE expires_us <= $1 LIMIT ` +
 			strconv.Itoa(signinCleanupBatch) + `)`, micros(now)},
 	} {

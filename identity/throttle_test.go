@@ -209,30 +209,6 @@ func TestIPKey(t *testing.T) {
 	}
 }
 
-// TestCounterFull: a full counter forgets only windows that have ended,
-// and refuses new keys rather than resetting the live ones.
-func TestCounterFull(t *testing.T) {
-	c := counter{window: time.Hour}
-	t0 := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	if !c.allow("victim", 3, t0) {
-		t.Fatal("first event refused")
-	}
-	c.allow("victim", 3, t0)
-	c.allow("victim", 3, t0) // the victim's limit is now spent after one more
-	for i := range throttleEntriesMax {
-		c.allow(fmt.Sprintf("filler-%d", i), 3, t0.Add(time.Minute))
-	}
-	if c.allow("newcomer", 3, t0.Add(2*time.Minute)) {
-		t.Error("a new key was let in while every window was live")
-	}
-	if c.allow("victim", 3, t0.Add(2*time.Minute)) {
-		t.Error("filling the map reset the victim's count")
-	}
-	if !c.allow("newcomer", 3, t0.Add(2*time.Hour)) {
-		t.Error("ended windows were not dropped to make room")
-	}
-}
-
 // TestThrottleIPv6By64: an IPv6 client is limited per /64, as the README
 // says: failures spread over addresses of one /64 (one subscriber) meet
 // the per-IP limit; another /64 does not.
