@@ -32,6 +32,7 @@ type Registry struct {
 
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
+	shed       *prometheus.CounterVec
 	jobs       *prometheus.CounterVec
 	jobLatency *prometheus.HistogramVec
 
@@ -62,6 +63,10 @@ func New() *Registry {
 			Help:    "HTTP request latency, by app, method and route pattern.",
 			Buckets: latencyBuckets,
 		}, []string{"app", "method", "route"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "carfin_http_shed_total",
+			Help: "Requests answered 503 by the load shedder because their class (pages, auth, money) was full, by app and class; also counted in carfin_http_requests_total with route \"shed:CLASS\".",
+		}, []string{"app", "class"}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "carfin_jobs_total",
 			Help: "Background (River) jobs worked by this process, by kind and result (ok, failed).",
@@ -75,7 +80,7 @@ func New() *Registry {
 	r.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		r.requests, r.latency, r.jobs, r.jobLatency,
+		r.requests, r.latency, r.shed, r.jobs, r.jobLatency,
 	)
 	return r
 }
@@ -110,6 +115,9 @@ func (r *Registry) observe(app, method, route string, status int, d time.Duratio
 	}
 	r.requests.WithLabelValues(app, method, route, statusClass(status)).Inc()
 	r.latency.WithLabelValues(app, method, route).Observe(d.Seconds())
+	if class, ok := strings.CutPrefix(route, webcore.ShedRoutePrefix); ok {
+		r.shed.WithLabelValues(app, class).Inc()
+	}
 }
 
 func statusClass(status int) string {

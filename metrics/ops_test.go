@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"carfin/db/dbtest"
+	"carfin/webcore"
 )
 
 // The operators' files: the Grafana dashboard and the Prometheus alert
@@ -188,6 +189,7 @@ func servedNames(t *testing.T) map[string]bool {
 	t.Helper()
 	r := New()
 	r.Observe("GET", "GET /{$}", 200, time.Millisecond)
+	r.Observe("GET", webcore.ShedRoutePrefix+"pages", 503, time.Millisecond)
 	r.ObserveJob("day_close", false, time.Second)
 	r.WatchDB(dbtest.SQLite(t))
 	mfs, err := r.reg.Gather()

@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"carfin/db"
 )
 
 // Limits of the HTTP layer.
@@ -58,7 +60,20 @@ func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 	return h
 }
 
-// WithRecover turns a panic into a 500 and logs it with the stack.
+// unavailableRetryAfterSeconds is the Retry-After of an answer that the
+// database is unavailable: a restarted PostgreSQL is back in seconds.
+const unavailableRetryAfterSeconds = "5"
+
+// SetUnavailable sets the headers of a 503 answer for a database that
+// cannot be reached or written now (db.IsUnavailable): when to try again.
+func SetUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", unavailableRetryAfterSeconds)
+}
+
+// WithRecover turns a panic into a 500 and logs it with the stack; a
+// panic with an error saying the database is unavailable (db.IsUnavailable)
+// is a 503 with Retry-After, like the handlers' own answers to it. The
+// answer is plain text: no stack or detail reaches the client.
 func WithRecover(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,6 +81,12 @@ func WithRecover(log *slog.Logger) func(http.Handler) http.Handler {
 				if p := recover(); p != nil {
 					if p == http.ErrAbortHandler {
 						panic(p)
+					}
+					if err, ok := p.(error); ok && db.IsUnavailable(err) {
+						log.WarnContext(r.Context(), "panic serving request: database unavailable", "route", r.Pattern, "err", err)
+						SetUnavailable(w)
+						http.Error(w, "Service temporarily unavailable: try again in a few seconds.", http.StatusServiceUnavailable)
+						return
 					}
 					log.ErrorContext(r.Context(), "panic serving request", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
 					http.Error(w, "Internal Server Error", http.StatusInternalServerError)
@@ -100,15 +121,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// WithRequestLog logs each request: method, route pattern (never the raw
-// path or query, which can hold tokens), status, size and duration, and
-// counts it in the metrics. It logs no IP, cookie or form value: no
-// personal data.
 // Observer counts requests for the metrics page (nil: not counted).
 type Observer interface {
 	Observe(method, route string, status int, d time.Duration)
 }
 
+// WithRequestLog logs each request: method, route pattern (never the raw
+// path or query, which can hold tokens), status, size and duration, and
+// counts it in the metrics. It logs no IP, cookie or form value: no
+// personal data.
 func WithRequestLog(log *slog.Logger, m Observer) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -37,6 +37,9 @@ const (
 	// before it is answered 503: long enough to ride out a burst, short
 	// enough that a client never waits on a full server.
 	ShedWaitDefault = 100 * time.Millisecond
+	// ShedRoutePrefix starts the route of a shed request in the request
+	// log and the Observer ("shed:pages"), instead of its pattern.
+	ShedRoutePrefix = "shed:"
 	// shedRetryAfterSeconds is the Retry-After of a shed request.
 	shedRetryAfterSeconds = "1"
 )
@@ -124,7 +127,7 @@ func (s *Shedder) Middleware(next http.Handler) http.Handler {
 		if !s.acquire(c, r) {
 			s.shed[c].Add(1)
 			if p, ok := r.Context().Value(ctxRoute).(*string); ok {
-				*p = "shed:" + c.String() // the request log's route
+				*p = ShedRoutePrefix + c.String() // the request log's and the metrics' route
 			}
 			h := w.Header()
 			h.Set("Retry-After", shedRetryAfterSeconds)
