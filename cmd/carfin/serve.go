@@ -89,6 +89,10 @@ type serveConfig struct {
 	// stay running before another process takes it for stuck: the job of
 	// a killed process (0: jobs.RescueAfterDefault).
 	JobsRescueAfter time.Duration
+	// DrainDelay (CARFIN_DRAIN_DELAY) is how long, after SIGTERM, the
+	// instance keeps serving while /readyz answers 503, before it stops
+	// taking requests: a proxy that polls readiness takes it out first.
+	DrainDelay time.Duration
 	// StatementLeadDays (CARFIN_STATEMENT_LEAD_DAYS) is how many days
 	// before the due date a statement is made (0: 21); PrintDir
 	// (CARFIN_PRINT_DIR) is where each day's print batch for the mail
@@ -129,7 +133,10 @@ const (
 	idleTimeout       = 2 * time.Minute
 	headerBytesMax    = 64 << 10
 	shutdownTimeout   = 15 * time.Second
-	cleanupInterval   = 10 * time.Minute
+	// drainDelayMax bounds --drain-delay: with the shutdown's 15 s it keeps
+	// a stop within the 90 s most orchestrators wait before SIGKILL.
+	drainDelayMax   = 60 * time.Second
+	cleanupInterval = 10 * time.Minute
 )
 
 const serveUsage = `usage: carfin serve [flags]
@@ -222,6 +229,19 @@ func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) s
 	if v := env("CARFIN_JOBS_RESCUE_AFTER", ""); v != "" {
 		if err := fs.Set("jobs-rescue-after", v); err != nil {
 			return cfg, usagef("serve: CARFIN_JOBS_RESCUE_AFTER=%q: %v", v, err)
+		}
+	}
+	fs.Func("drain-delay", "after SIGTERM, keep serving this long with /readyz answering 503 so the proxy takes the instance out first, 0-60s; default 0 (CARFIN_DRAIN_DELAY)", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > drainDelayMax {
+			return fmt.Errorf("want a duration from 0s to %s", drainDelayMax)
+		}
+		cfg.DrainDelay = d
+		return nil
+	})
+	if v := env("CARFIN_DRAIN_DELAY", ""); v != "" {
+		if err := fs.Set("drain-delay", v); err != nil {
+			return cfg, usagef("serve: CARFIN_DRAIN_DELAY=%q: %v", v, err)
 		}
 	}
 	fs.StringVar(&cfg.LogoFile, "logo", env("CARFIN_LOGO", ""), "lender logo file: .png, .jpg or .svg (CARFIN_LOGO)")
@@ -710,6 +730,10 @@ func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdou
 	case <-ctx.Done():
 	}
 	a.ready.Drain() // /readyz answers 503 from now: the proxy takes this instance out
+	if err == nil && cfg.DrainDelay > 0 {
+		fmt.Fprintf(stdout, "carfin: draining for %s\n", cfg.DrainDelay)
+		time.Sleep(cfg.DrainDelay) // still serving: requests routed before the proxy noticed are answered
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	for _, s := range servers {
 		if e := s.Shutdown(sctx); err == nil {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"carfin/db"
 	"carfin/db/dbtest"
@@ -44,5 +47,72 @@ func TestServeRequestID(t *testing.T) {
 	}
 	if !strings.Contains(direct.logs.String(), "request_id="+id) {
 		t.Errorf("no log line with the generated id %s:\n%s", id, direct.logs.String())
+	}
+}
+
+// TestServeDrainDelay: after the stop signal, with --drain-delay set,
+// the instance keeps answering pages while /readyz answers 503 (so a
+// proxy polling it takes the instance out before connections are
+// refused), then stops; the flag refuses what it cannot mean.
+func TestServeDrainDelay(t *testing.T) {
+	for _, bad := range []string{"-1s", "2m", "soon"} {
+		if _, err := parseServeConfig([]string{"--drain-delay", bad}, harnessEnv, io.Discard); err == nil {
+			t.Errorf("--drain-delay %s accepted", bad)
+		}
+	}
+	const delay = 1500 * time.Millisecond
+	cfg, err := parseServeConfig([]string{"--drain-delay", delay.String()}, harnessEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr, cfg.MetricsAddr, cfg.Jobs, cfg.hashParams, cfg.logOut = "127.0.0.1:0", "off", false, cheapParams, io.Discard
+	ready := make(chan string, 1)
+	cfg.onListen = func(base string) { ready <- base }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- startServer(ctx, cfg, dbtest.SQLite(t), io.Discard) }()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start in 10 s")
+	}
+	c := &http.Client{Timeout: 2 * time.Second}
+	status := func(path string) int {
+		res, err := c.Get(base + path)
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := status("/readyz"); s != http.StatusOK {
+		t.Fatalf("/readyz before the stop: %d", s)
+	}
+	stopped := time.Now()
+	cancel()
+	time.Sleep(200 * time.Millisecond)
+	if s := status("/readyz"); s != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while draining: %d, want 503", s)
+	}
+	if s := status("/login"); s != http.StatusOK {
+		t.Errorf("/login while draining: %d, want 200 (still serving)", s)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stopped with %v", err)
+		}
+	case <-time.After(delay + 20*time.Second):
+		t.Fatal("did not stop after draining")
+	}
+	if took := time.Since(stopped); took < delay {
+		t.Errorf("stopped %s after the signal, before the drain delay of %s", took, delay)
+	}
+	if s := status("/login"); s != 0 {
+		t.Errorf("/login after the stop answered %d", s)
 	}
 }
