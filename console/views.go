@@ -13,6 +13,7 @@ import (
 	"carfin/approvals"
 	"carfin/calendar"
 	"carfin/complaints"
+	"carfin/db"
 	"carfin/locale"
 	"carfin/money"
 	"carfin/servicing"
@@ -205,8 +206,17 @@ func (v *views) message(w http.ResponseWriter, r *http.Request, status int, titl
 	v.render(w, status, "message", p)
 }
 
-// serverError logs err and shows the error page.
+// serverError logs err and shows the error page: 500, or 503 with
+// Retry-After when the database is unreachable, shutting down, full or
+// read-only (db.IsUnavailable), which passes by itself.
 func (v *views) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if db.IsUnavailable(err) {
+		v.cfg.Log.WarnContext(r.Context(), "console request failed: database unavailable", "route", r.Pattern, "err", err)
+		webcore.SetUnavailable(w)
+		v.message(w, r, http.StatusServiceUnavailable, "Temporarily unavailable",
+			"The database is temporarily unavailable. Nothing was changed; try again in a few seconds.")
+		return
+	}
 	v.cfg.Log.ErrorContext(r.Context(), "console request failed", "route", r.Pattern, "err", err)
 	v.message(w, r, http.StatusInternalServerError, "Something went wrong", "The request could not be completed. Nothing was changed; try again, and tell IT if it keeps happening.")
 }

@@ -65,7 +65,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	for attempt := range txRetriesMax {
 		err = db.tryTx(ctx, fn)
 		if err == nil || !IsRetryable(err) || ctx.Err() != nil {
-			return err
+			return nameProblem(err)
 		}
 		// Back off with jitter so that retrying transactions do not collide again.
 		backoff := time.Duration(1<<min(attempt, 6)) * time.Millisecond

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"carfin/db"
 	"carfin/identity"
 	"carfin/webcore"
 )
@@ -56,8 +57,17 @@ func requireSession(id *identity.Service, v *views) func(http.Handler) http.Hand
 	}
 }
 
-// serverError logs err and shows the error page.
+// serverError logs err and shows the error page: 500, or 503 with
+// Retry-After when the database is unreachable, shutting down, full or
+// read-only (db.IsUnavailable), which the same request may get past in a
+// few seconds, and which a proxy may send to another instance.
 func serverError(w http.ResponseWriter, r *http.Request, v *views, err error) {
+	if db.IsUnavailable(err) {
+		v.cfg.Log.WarnContext(r.Context(), "request failed: database unavailable", "route", r.Pattern, "err", err)
+		webcore.SetUnavailable(w)
+		v.message(w, r, http.StatusServiceUnavailable, "error.unavailable_title", "error.unavailable", "/", "nav.home")
+		return
+	}
 	v.cfg.Log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	v.message(w, r, http.StatusInternalServerError, "error.title", "error.server", "/", "nav.home")
 }
