@@ -24,7 +24,9 @@ import (
 // unavailable (a 503 that passes); a request's own mistake, a conflict or
 // a missing row is not.
 func TestIsUnavailable(t *testing.T) {
-	pg := func(code string) error { return fmt.Errorf("post payment 7: %w", &pgconn.PgError{Severity: "FATAL", Code: code}) }
+	pg := func(code string) error {
+		return fmt.Errorf("post payment 7: %w", &pgconn.PgError{Severity: "FATAL", Code: code})
+	}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
 	for _, tc := range []struct {
 		name    string
