@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"carfin/calendar"
+	"carfin/db"
+	"carfin/db/dbtest"
+	"carfin/identity"
+	"carfin/money"
+	"carfin/payments"
+	"carfin/servicing"
+)
+
+// Crash drills of `carfin serve` (issue 15): instances on one PostgreSQL
+// database killed with SIGKILL, as the OOM killer or a lost machine
+// would, while a customer pays and while River works the day close. The
+// CLI runs killed the same way are in kill_test.go, payments_test.go and
+// statements_kill_test.go.
+
+// rescueAfterTest is --jobs-rescue-after in the drills: a job left
+// running by a killed instance is taken over after it.
+const rescueAfterTest = 5 * time.Second
+
+// TestKilledInstances kills `carfin serve` processes with SIGKILL and
+// shows that nothing is lost or done twice:
+//   - a customer's confirmed payment posted to instance A, A killed at
+//     once, a few milliseconds later or after it answered, and the same
+//     form (one idempotency key) sent again to instance B: one payment
+//     for the key each time, the retry shows its confirmation, and
+//     `check` is clean;
+//   - the day close worked by River on two instances, the leader killed
+//     while one of its chunk jobs is inside its transaction: the other
+//     instance, elected leader, takes the stuck job over after
+//     --jobs-rescue-after and closes every date once, statements made
+//     once each; the book equals a twin closed without interruption.
+func TestKilledInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts carfin serve processes and kills them")
+	}
+	t.Run("payment form", testKilledPaymentForm)
+	t.Run("day close jobs", testKilledDayCloseJobs)
+}
+
+// kill ends the process with SIGKILL and waits for it; the test's
+// clean-up then leaves it be.
+func (in *instance) kill(t *testing.T) {
+	t.Helper()
+	in.stopped = true
+	if err := in.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-in.done
+}
+
+// sent is what a client got for a request to an instance killed under
+// it: the status and page, or the error.
+type sent struct {
+	status int
+	url    string
+	err    error
+}
+
+// postTo posts form to path as b.post does (cookies, client address),
+// without failing the test when the connection breaks.
+func postTo(b *browser, path string, form url.Values) sent {
+	req, err := http.NewRequest("POST", b.srv.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return sent{err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", b.ip)
+	req.Header.Set("User-Agent", "carfin-test/1.0 ("+b.ip+")")
+	res, err := b.c.Do(req)
+	if err != nil {
+		return sent{err: err}
+	}
+	defer res.Body.Close()
+	if _, err := io.Copy(io.Discard, res.Body); err != nil {
+		return sent{err: err}
+	}
+	return sent{status: res.StatusCode, url: res.Request.URL.RequestURI()}
+}
+
+func testKilledPaymentForm(t *testing.T) {
+	ctx := context.Background()
+	today := calendar.Of(time.Now().In(newYork))
+	dsn := dbtest.PostgresDSN(t)
+	d, err := openDB(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	killBook(t, d, today)
+	env := newPayEnv(t)
+	args := []string{"--db", dsn, "--metrics-addr", "off", "--jobs=false"}
+	b := startInstance(t, env, freePort(t), args...)
+
+	// k0 signs in and pays from a confirmed bank account.
+	const email, ip = "k0@example.com", "198.51.100.21"
+	var cust, loan int64
+	if err := d.Read.QueryRow(`SELECT c.id, k.id FROM customers c JOIN contracts k ON k.customer_id = c.id WHERE c.email = $1`,
+		email).Scan(&cust, &loan); err != nil {
+		t.Fatal(err)
+	}
+	ident, err := identity.New(identity.Config{DB: d, Params: cheapParams, BaseURL: b.base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ident.CreateCustomerLogin(ctx, cust, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	pay := env.paymentsFor(t, d)
+	m, err := pay.AddBankAccount(ctx, cust, payments.NewBankAccount{HolderName: "Kim Test0", AccountType: "checking",
+		Routing: "129083018", Account: "55501234", ConfirmAccount: "55501234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pay.OriginateACH(ctx, calendar.OnOrAfterBusinessDay(pay.Config().Cutoff.Today(d.Now()))); err != nil {
+		t.Fatal(err)
+	}
+	var micro1, micro2 int64
+	if err := d.Read.QueryRow(`SELECT micro1_cents, micro2_cents FROM payment_methods WHERE id = $1`, m.ID).Scan(&micro1, &micro2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pay.ConfirmMicroDeposits(ctx, cust, m.ID, money.Cents(micro1), money.Cents(micro2)); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil) // one jar for every localhost port: the session is in the database
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	at(t, b.base, c, ip).mustSignIn(email, testPassword)
+
+	path := "/contracts/" + itoa(loan) + "/pay"
+	payDate := calendar.OnOrAfterBusinessDay(today + 3).String()
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := d.Read.QueryRow(query, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Each round is a payment of its own amount, confirmed on an instance
+	// killed at its moment: before the request arrives, while the
+	// handler runs, or after it answered (the client lost the page).
+	moments := []struct {
+		name     string
+		after    time.Duration
+		answered bool
+	}{
+		{"at once", 0, false}, {"after 2 ms", 2 * time.Millisecond, false}, {"after 8 ms", 8 * time.Millisecond, false},
+		{"after 30 ms", 30 * time.Millisecond, false}, {"after the answer", 0, true},
+	}
+	for round, mo := range moments {
+		cents := 41_00 + int64(round)
+		form := url.Values{"amount": {"other"}, "other": {fmt.Sprintf("%d.%02d", cents/100, cents%100)}, "method": {itoa(m.ID)},
+			"date": {payDate}}
+		rev := at(t, b.base, c, ip).get(path + "/review?" + form.Encode())
+		rev.must(t, 200, "Confirm the payment of $"+form.Get("other"))
+		key := keyRE.FindStringSubmatch(rev.body)[1]
+		form = with(form, "key", key)
+
+		a := startInstance(t, env, freePort(t), args...)
+		answer := make(chan sent, 1)
+		go func() { answer <- postTo(at(t, a.base, c, ip), path, form) }()
+		var got sent
+		if mo.answered {
+			got = <-answer
+		} else {
+			time.Sleep(mo.after)
+		}
+		a.kill(t)
+		if !mo.answered {
+			got = <-answer
+		}
+		before := count(`SELECT count(*) FROM payments WHERE customer_id = $1 AND idempotency_key = $2`, cust, key)
+
+		// The client sends the same form again, to the other instance.
+		r := at(t, b.base, c, ip).post(path, form)
+		r.must(t, 200, "Thank you: your payment is confirmed")
+		conf := confRE.FindStringSubmatch(r.url)
+		if conf == nil {
+			t.Fatalf("%s: the retry answered at %s", mo.name, r.url)
+		}
+		var id int64
+		if err := d.Read.QueryRow(`SELECT id FROM payments WHERE customer_id = $1 AND idempotency_key = $2`, cust, key).Scan(&id); err != nil {
+			t.Fatalf("%s: %v", mo.name, err)
+		}
+		if conf[1] != payments.Confirmation(id) {
+			t.Errorf("%s: the retry confirmed %s, the key's payment is %s", mo.name, conf[1], payments.Confirmation(id))
+		}
+		if got.err == nil && got.status == 200 {
+			if ca := confRE.FindStringSubmatch(got.url); ca == nil || ca[1] != conf[1] {
+				t.Errorf("%s: the killed instance answered at %s, the retry at %s", mo.name, got.url, r.url)
+			}
+		}
+		if n := count(`SELECT count(*) FROM payments WHERE customer_id = $1 AND amount_cents = $2`, cust, cents); n != 1 {
+			t.Errorf("%s: %d payments of $%s, want 1", mo.name, n, form.Get("other"))
+		}
+		if n := count(`SELECT count(*) FROM payments WHERE customer_id = $1`, cust); n != round+1 {
+			t.Errorf("%s: the customer has %d payments after %d confirmed", mo.name, n, round+1)
+		}
+		t.Logf("%s: the killed instance's answer %d %s %v; its payment made before the retry: %d", mo.name, got.status, got.url, got.err, before)
+	}
+	if f, err := servicing.Check(ctx, d); err != nil || len(f) > 0 {
+		t.Errorf("check: %v %v", f, err)
+	}
+}
+
+func testKilledDayCloseJobs(t *testing.T) {
+	ctx := context.Background()
+	today := calendar.Of(time.Now().In(newYork))
+	dsn, twin := dbtest.PostgresDSN(t), dbtest.PostgresDSN(t)
+	for _, s := range []string{dsn, twin} {
+		d, err := openDB(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		killBook(t, d, today) // 40 loans signed 40 days ago: 40 dates to close
+		d.Close()
+	}
+	env := newPayEnv(t)
+	// The twin is closed by one process without interruption, meanwhile.
+	twinDone := make(chan error, 1)
+	go func() {
+		out, err := helperRun(env, "jobs", "close-through", "--db", twin, "--date", (today - 1).String())
+		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, out)
+		}
+		twinDone <- err
+	}()
+	d, err := openDB(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := d.Read.QueryRow(query, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor := func(what string, limit time.Duration, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(limit); !ok(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not in %s", what, limit)
+			}
+		}
+	}
+	// A chunk job blocks on this lock when it records its chunk closed,
+	// at the end of its transaction: holding it stops the chain at a
+	// chunk job in the middle of its work.
+	lock := func() *sql.Tx {
+		t.Helper()
+		tx, err := d.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE day_close_chunks IN SHARE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	held := lock()
+	defer func() { _ = held.Rollback() }()
+
+	// The first instance is elected leader and starts the close: its
+	// periodic check runs on start and finds 40 dates to close.
+	args := []string{"--db", dsn, "--metrics-addr", "off", "--jobs-rescue-after", rescueAfterTest.String()}
+	a := startInstance(t, env, freePort(t), args...)
+	var leader string
+	waitFor("a leader elected", 20*time.Second, func() bool {
+		return d.Read.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&leader) == nil
+	})
+	b := startInstance(t, env, freePort(t), args...)
+	closed := func() int { return count(`SELECT count(*) FROM day_close_chunks`) }
+	if err := held.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("ten dates closed", 30*time.Second, func() bool { return closed() >= 10 })
+
+	// Stop the chain at a chunk job; if it is the leader's, kill the
+	// leader, else let one more date close and try again.
+	runningBy := func(kind string) (int64, string) {
+		var id int64
+		var by string
+		err := d.Read.QueryRow(`SELECT id, attempted_by[array_length(attempted_by, 1)] FROM river_job WHERE kind = $1 AND state = 'running'`,
+			kind).Scan(&id, &by)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
+		return id, by
+	}
+	var stuck int64
+	var closedAtKill int
+	for try := 0; stuck == 0; try++ {
+		if try == 30 {
+			t.Fatalf("the leader never held a chunk job in 30 tries")
+		}
+		held = lock()
+		var id int64
+		var by string
+		waitFor("a chunk job at work", 30*time.Second, func() bool {
+			id, by = runningBy("day_close_chunk")
+			return id != 0
+		})
+		if by == leader {
+			closedAtKill = closed()
+			a.kill(t)
+			stuck = id
+		}
+		if err := held.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if stuck == 0 {
+			n := closed()
+			waitFor("one more chunk closed", 30*time.Second, func() bool { return closed() > n })
+		}
+	}
+	killed := time.Now()
+	if n := count(`SELECT count(*) FROM river_job WHERE id = $1 AND state = 'running'`, stuck); n != 1 {
+		t.Fatalf("the killed leader's chunk job %d is not left running", stuck)
+	}
+
+	// The survivor is elected once the killed leader's term expires,
+	// takes the stuck job over and closes the rest.
+	if err := <-twinDone; err != nil {
+		t.Fatalf("twin's close-through: %v", err)
+	}
+	dates := chunksOf(t, twin) // one chunk a date
+	if dates <= closedAtKill {
+		t.Fatalf("the twin closed %d dates, the killed leader's book %d already", dates, closedAtKill)
+	}
+	waitFor("every date closed and every job done", 60*time.Second, func() bool {
+		return closed() == dates && count(`SELECT count(*) FROM river_job WHERE kind IN ('day_close', 'day_close_chunk', 'statement_chunk', 'print_batch')
+			AND state NOT IN ('completed', 'cancelled', 'discarded')`) == 0
+	})
+	var state string
+	var attempt int
+	if err := d.Read.QueryRow(`SELECT state, attempt FROM river_job WHERE id = $1`, stuck).Scan(&state, &attempt); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("leader killed with %d of %d dates closed; the rest closed %s later; its chunk job %s after %d attempts",
+		closedAtKill, dates, time.Since(killed).Round(time.Millisecond), state, attempt)
+	if state != "completed" || attempt < 2 {
+		t.Errorf("the stuck job %d is %s after %d attempts, want completed by a second", stuck, state, attempt)
+	}
+	if got, w := summary(t, dsn), summary(t, twin); got != w {
+		t.Fatalf("closed by River with the leader killed:\n %s\nby one process:\n %s", got, w)
+	}
+	// Statements: each made once, with one document each, and each paper
+	// one queued for print once.
+	st := count(`SELECT count(*) FROM statements`)
+	docs := count(`SELECT count(*) FROM documents WHERE kind = 'statement'`)
+	paper := count(`SELECT count(*) FROM statements WHERE delivery = 'paper'`)
+	queued := count(`SELECT count(*) FROM print_queue`)
+	if st == 0 || docs != st || queued != paper {
+		t.Errorf("statements %d, documents %d, paper %d, queued for print %d", st, docs, paper, queued)
+	}
+	b.stop(t)
+	if f, err := servicing.Check(ctx, d); err != nil || len(f) > 0 {
+		t.Errorf("check: %v %v", f, err)
+	}
+}
+
+// chunksOf counts the closed chunks of the database at dsn.
+func chunksOf(t *testing.T, dsn string) int {
+	t.Helper()
+	d, err := db.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.Read.QueryRow(`SELECT count(*) FROM day_close_chunks`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
