@@ -26,6 +26,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) > 0 && args[0] == "statements" {
 		return runBenchStatements(ctx, args[1:], getenv, stdout)
 	}
+	if len(args) > 0 && args[0] == "soak" {
+		return runBenchSoak(ctx, args[1:], getenv, stdout)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var f dbFlags
 	f.register(fs, getenv)
