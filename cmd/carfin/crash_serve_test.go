@@ -63,6 +63,16 @@ func (in *instance) kill(t *testing.T) {
 	<-in.done
 }
 
+// waitFor polls ok every period until it holds, for at most limit.
+func waitFor(t *testing.T, what string, period, limit time.Duration, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !ok(); time.Sleep(period) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not in %s", what, limit)
+		}
+	}
+}
+
 // sent is what a client got for a request to an instance killed under
 // it: the status and page, or the error.
 type sent struct {
@@ -151,15 +161,22 @@ func testKilledPaymentForm(t *testing.T) {
 		return n
 	}
 	// Each round is a payment of its own amount, confirmed on an instance
-	// killed at its moment: before the request arrives, while the
-	// handler runs, or after it answered (the client lost the page).
+	// killed at its moment: as the request leaves, a little later, as
+	// soon as the payment is committed (the answer not yet sent), or
+	// after it answered (the client lost the page).
+	type moment int
+	const (
+		afterSent moment = iota
+		afterCommit
+		afterAnswer
+	)
 	moments := []struct {
-		name     string
-		after    time.Duration
-		answered bool
+		name  string
+		when  moment
+		after time.Duration
 	}{
-		{"at once", 0, false}, {"after 2 ms", 2 * time.Millisecond, false}, {"after 8 ms", 8 * time.Millisecond, false},
-		{"after 30 ms", 30 * time.Millisecond, false}, {"after the answer", 0, true},
+		{"at once", afterSent, 0}, {"after 5 ms", afterSent, 5 * time.Millisecond},
+		{"once committed", afterCommit, 0}, {"after the answer", afterAnswer, 0},
 	}
 	for round, mo := range moments {
 		cents := 41_00 + int64(round)
@@ -173,17 +190,23 @@ func testKilledPaymentForm(t *testing.T) {
 		a := startInstance(t, env, freePort(t), args...)
 		answer := make(chan sent, 1)
 		go func() { answer <- postTo(at(t, a.base, c, ip), path, form) }()
+		made := func() int {
+			return count(`SELECT count(*) FROM payments WHERE customer_id = $1 AND idempotency_key = $2`, cust, key)
+		}
 		var got sent
-		if mo.answered {
-			got = <-answer
-		} else {
+		switch mo.when {
+		case afterSent:
 			time.Sleep(mo.after)
+		case afterCommit:
+			waitFor(t, "the payment committed", time.Millisecond, 30*time.Second, func() bool { return made() > 0 })
+		case afterAnswer:
+			got = <-answer
 		}
 		a.kill(t)
-		if !mo.answered {
+		if mo.when != afterAnswer {
 			got = <-answer
 		}
-		before := count(`SELECT count(*) FROM payments WHERE customer_id = $1 AND idempotency_key = $2`, cust, key)
+		before := made()
 
 		// The client sends the same form again, to the other instance.
 		r := at(t, b.base, c, ip).post(path, form)
@@ -252,14 +275,6 @@ func testKilledDayCloseJobs(t *testing.T) {
 		}
 		return n
 	}
-	waitFor := func(what string, limit time.Duration, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(limit); !ok(); time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not in %s", what, limit)
-			}
-		}
-	}
 	// A chunk job blocks on this lock when it records its chunk closed,
 	// at the end of its transaction: holding it stops the chain at a
 	// chunk job in the middle of its work.
@@ -282,7 +297,7 @@ func testKilledDayCloseJobs(t *testing.T) {
 	args := []string{"--db", dsn, "--metrics-addr", "off", "--jobs-rescue-after", rescueAfterTest.String()}
 	a := startInstance(t, env, freePort(t), args...)
 	var leader string
-	waitFor("a leader elected", 20*time.Second, func() bool {
+	waitFor(t, "a leader elected", 10*time.Millisecond, 20*time.Second, func() bool {
 		return d.Read.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&leader) == nil
 	})
 	b := startInstance(t, env, freePort(t), args...)
@@ -290,7 +305,7 @@ func testKilledDayCloseJobs(t *testing.T) {
 	if err := held.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("ten dates closed", 30*time.Second, func() bool { return closed() >= 10 })
+	waitFor(t, "ten dates closed", 10*time.Millisecond, 30*time.Second, func() bool { return closed() >= 10 })
 
 	// Stop the chain at a chunk job; if it is the leader's, kill the
 	// leader, else let one more date close and try again.
@@ -313,7 +328,7 @@ func testKilledDayCloseJobs(t *testing.T) {
 		held = lock()
 		var id int64
 		var by string
-		waitFor("a chunk job at work", 30*time.Second, func() bool {
+		waitFor(t, "a chunk job at work", time.Millisecond, 30*time.Second, func() bool {
 			id, by = runningBy("day_close_chunk")
 			return id != 0
 		})
@@ -327,7 +342,7 @@ func testKilledDayCloseJobs(t *testing.T) {
 		}
 		if stuck == 0 {
 			n := closed()
-			waitFor("one more chunk closed", 30*time.Second, func() bool { return closed() > n })
+			waitFor(t, "one more chunk closed", 10*time.Millisecond, 30*time.Second, func() bool { return closed() > n })
 		}
 	}
 	killed := time.Now()
@@ -344,7 +359,7 @@ func testKilledDayCloseJobs(t *testing.T) {
 	if dates <= closedAtKill {
 		t.Fatalf("the twin closed %d dates, the killed leader's book %d already", dates, closedAtKill)
 	}
-	waitFor("every date closed and every job done", 60*time.Second, func() bool {
+	waitFor(t, "every date closed and every job done", 10*time.Millisecond, 60*time.Second, func() bool {
 		return closed() == dates && count(`SELECT count(*) FROM river_job WHERE kind IN ('day_close', 'day_close_chunk', 'statement_chunk', 'print_batch')
 			AND state NOT IN ('completed', 'cancelled', 'discarded')`) == 0
 	})
