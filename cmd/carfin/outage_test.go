@@ -19,11 +19,14 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"carfin/calendar"
+	"carfin/db"
 	"carfin/db/dbtest"
 	"carfin/identity"
 	"carfin/jobs"
+	"carfin/ledger"
 	"carfin/money"
 	"carfin/payments"
+	"carfin/servicing"
 )
 
 // Outages (issue 15): the database goes away under load and comes back.
@@ -404,5 +407,183 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		if strings.Contains(in.out.String(), "panic") {
 			t.Errorf("instance %s panicked:\n%s", in.base, in.out)
 		}
+	}
+}
+
+// bookState is what a failed day close must leave as it was: the counts
+// of events, ledger transactions and closed chunks, and the ledger's
+// balances (summary without its check, which the test runs once).
+func bookState(t *testing.T, d *db.DB) string {
+	t.Helper()
+	ctx := context.Background()
+	var events, txs, chunks int
+	if err := d.Read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM servicing_events), (SELECT count(*) FROM ledger_transactions),
+		(SELECT count(*) FROM day_close_chunks)`).Scan(&events, &txs, &chunks); err != nil {
+		t.Fatal(err)
+	}
+	s := fmt.Sprintf("events=%d transactions=%d chunks=%d", events, txs, chunks)
+	for _, a := range []string{servicing.AccountPrincipal, servicing.AccountInterest, servicing.AccountFees, servicing.AccountCash,
+		servicing.AccountAccruedInterest, servicing.AccountInterestIncome} {
+		b, err := ledger.AccountBalance(ctx, d.Read, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s += fmt.Sprintf(" %s=%s", a, b)
+	}
+	return s
+}
+
+// sqliteLimit sets a limit on the SQLite writer connection (the only
+// one: the pool holds it for ever), or fails the test.
+func sqliteLimit(t *testing.T, d *db.DB, pragma string) {
+	t.Helper()
+	if _, err := d.SQL.Exec("PRAGMA " + pragma); err != nil {
+		t.Fatalf("PRAGMA %s: %v", pragma, err)
+	}
+}
+
+// sqliteFull makes the SQLite database full, as a full disk does: no
+// free page left inside the file (VACUUM) and no page more allowed
+// (max_page_count at the file's size). A write that needs a new page
+// then fails with SQLITE_FULL, the error a full disk gives.
+func sqliteFull(t *testing.T, d *db.DB) {
+	t.Helper()
+	sqliteLimit(t, d, "wal_checkpoint(TRUNCATE)")
+	sqliteLimit(t, d, "VACUUM")
+	var pages int
+	if err := d.SQL.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	sqliteLimit(t, d, fmt.Sprintf("max_page_count = %d", pages))
+}
+
+// sqliteSpace lifts the limit sqliteFull set: space is back.
+func sqliteSpace(t *testing.T, d *db.DB) { sqliteLimit(t, d, "max_page_count = 1073741823") }
+
+// TestSQLiteFullOrReadOnly fills the SQLite database (SQLITE_FULL, as a
+// full disk) or makes it read-only (query_only, as a read-only open:
+// root would ignore a file's mode) and shows, for a day close and for a
+// payment posted from the portal's form:
+//   - the write fails with a clear error: the day close's names "disk
+//     full" or "read-only", the form answers 503 with Retry-After and a
+//     "temporarily unavailable" page;
+//   - nothing of it is written: counts, ledger balances and the
+//     customer's payments tables unchanged, check clean;
+//   - once space returns (or the database is writable), the same action
+//     succeeds, once: a second run closes nothing more, the same form
+//     sent again shows the same payment.
+func TestSQLiteFullOrReadOnly(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name, problem string
+		break_, mend  func(*testing.T, *db.DB)
+	}{
+		{"disk full", "disk full", sqliteFull, sqliteSpace},
+		{"read-only", "read-only", func(t *testing.T, d *db.DB) { sqliteLimit(t, d, "query_only = 1") },
+			func(t *testing.T, d *db.DB) { sqliteLimit(t, d, "query_only = 0") }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+"/day close", func(t *testing.T) {
+			d := dbtest.SQLite(t)
+			today := calendar.Of(time.Now().In(newYork))
+			killBook(t, d, today)
+			sv := servicing.New(d, func(time.Time) calendar.Date { return today })
+			sv.SetDayCloseChunkSize(100) // the day in one transaction
+			var day calendar.Date
+			if err := d.Read.QueryRow(`SELECT MIN(advanced_through) FROM contract_balances`).Scan(&day); err != nil {
+				t.Fatal(err)
+			}
+			// The book closes day by day, each day one transaction, until
+			// a day's writes do not fit (a full database), or at once
+			// (read-only).
+			var before string
+			var err error
+			tc.break_(t, d)
+			for day++; day < today; day++ {
+				before = bookState(t, d)
+				if _, err = sv.DayClose(ctx, day); err != nil {
+					break
+				}
+			}
+			if err == nil || db.Problem(err) != tc.problem || !strings.Contains(err.Error(), "database "+tc.problem) {
+				t.Fatalf("day close on a %s database: %v, want an error naming %q", tc.name, err, "database "+tc.problem)
+			}
+			t.Logf("day close of %s: %v", day, err)
+			if got := summary(t, d.DSN); got != before { // and check clean
+				t.Fatalf("the failed day close wrote:\n before %s\n after  %s", before, got)
+			}
+			tc.mend(t, d)
+			st, err := sv.DayClose(ctx, day)
+			if err != nil || st.Chunks != 1 || st.Contracts != 40 {
+				t.Fatalf("day close once %s is mended: %+v, %v", tc.name, st, err)
+			}
+			closed := summary(t, d.DSN)
+			if closed == before {
+				t.Fatal("the day close wrote nothing")
+			}
+			if st, err := sv.DayClose(ctx, day); err != nil || st.Chunks != 0 || st.Skipped != 1 {
+				t.Fatalf("the day closed again: %+v, %v", st, err)
+			}
+			if got := bookState(t, d); got != closed {
+				t.Fatalf("a second day close wrote:\n first %s\n again %s", closed, got)
+			}
+		})
+		t.Run(tc.name+"/payment form", func(t *testing.T) {
+			d := dbtest.SQLite(t)
+			f := startPayments(t, d)
+			bank := f.confirmedBank(f.a.id, "129083018", "55501234")
+			path := "/contracts/" + itoa(f.aLoan) + "/pay"
+			date := calendar.OnOrAfterBusinessDay(calendar.MustParse(payToday) + 3).String()
+			form := func(cents int64) url.Values {
+				return url.Values{"amount": {"other"}, "other": {fmt.Sprintf("%d.%02d", cents/100, cents%100)}, "method": {itoa(bank.ID)},
+					"date": {date}, "key": {outageKey()}}
+			}
+			tc.break_(t, d)
+			// Payments are small: the first may fit in the pages there
+			// are. The customer pays until one does not.
+			var refused url.Values
+			var before string
+			for cents := int64(20_00); cents < 20_50 && refused == nil; cents++ {
+				fm := form(cents)
+				before = f.written(f.a.id)
+				r := f.aBrows.post(path, fm)
+				switch r.status {
+				case http.StatusOK:
+					r.must(t, 200, "Thank you: your payment is confirmed")
+				case http.StatusServiceUnavailable:
+					refused = fm
+					r.must(t, 503, "Temporarily unavailable")
+					if r.header.Get("Retry-After") == "" {
+						t.Error("503 without Retry-After")
+					}
+				default:
+					t.Fatalf("payment on a %s database: %d\n%s", tc.name, r.status, clip(r.body))
+				}
+			}
+			if refused == nil {
+				t.Fatalf("50 payments went into a %s database", tc.name)
+			}
+			if got := f.written(f.a.id); got != before {
+				t.Fatalf("the refused payment wrote: before %s, after %s", before, got)
+			}
+			if findings, err := servicing.Check(ctx, d); err != nil || len(findings) > 0 {
+				t.Fatalf("check: %v %v", findings, err)
+			}
+			tc.mend(t, d)
+			first := f.aBrows.post(path, refused)
+			first.must(t, 200, "Thank you: your payment is confirmed")
+			again := f.aBrows.post(path, refused)
+			again.must(t, 200, "Thank you: your payment is confirmed")
+			if first.url != again.url {
+				t.Errorf("the same form twice: %s, then %s", first.url, again.url)
+			}
+			if n := f.count(`SELECT count(*) FROM payments WHERE customer_id = $1 AND amount_cents = $2`, f.a.id,
+				money.MustParse(refused.Get("other"))); n != 1 {
+				t.Errorf("%d payments of $%s, want 1", n, refused.Get("other"))
+			}
+			if findings, err := servicing.Check(ctx, d); err != nil || len(findings) > 0 {
+				t.Fatalf("check: %v %v", findings, err)
+			}
+		})
 	}
 }
