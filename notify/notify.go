@@ -37,6 +37,10 @@ type Message struct {
 	HTML string
 	// Attachments are files sent with an email (a payment's receipt PDF).
 	Attachments []Attachment
+	// MessageID is the email's Message-ID, without the angle brackets;
+	// the Sender sets it from the outbox row, the same on every attempt
+	// (see Sender.MessageID). Empty, the mailer makes one up.
+	MessageID string
 }
 
 // Attachment is a file attached to an email.

@@ -2,9 +2,13 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
+	"strings"
 	"time"
 
 	"carfin/db"
@@ -34,7 +38,10 @@ const (
 
 // Sender delivers the outbox. Several processes may run one: each claims
 // rows for claimDuration before sending, so a message is sent once unless
-// a process dies between sending and recording it (at-least-once).
+// a process dies between sending and recording it (at-least-once). An
+// email sent again that way carries the Message-ID of the first attempt
+// (MessageID), so that mail clients show it once (RFC 5322 §3.6.4: a
+// Message-ID names one message, however often it is delivered).
 type Sender struct {
 	DB     *db.DB
 	Mailer Mailer
@@ -42,6 +49,32 @@ type Sender struct {
 	Log    *slog.Logger
 	// From is the sender address of emails.
 	From string
+	// Install makes this installation's Message-IDs its own (say, a
+	// random value kept with its configuration): two installations with
+	// the same From, a lender's test and production, never make the same
+	// one. Empty, the row's creation time to the microsecond keeps them
+	// apart.
+	Install string
+}
+
+// messageIDDomain is the right-hand side of a Message-ID when From has
+// no domain (RFC 2606 reserves .invalid).
+const messageIDDomain = "carfin.invalid"
+
+// MessageID returns the Message-ID (without angle brackets) of the email
+// in outbox row id, created at created: a hash of the installation
+// (Install), the row's id and its creation time, at From's domain. It is
+// the same on every attempt, in every process, and says nothing of how
+// many messages the lender sends.
+func (s *Sender) MessageID(id int64, created time.Time) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "carfin-outbox\x00%s\x00%d\x00%d", s.Install, id, created.UTC().UnixMicro()))
+	domain := messageIDDomain
+	if a, err := mail.ParseAddress(s.From); err == nil {
+		if i := strings.LastIndexByte(a.Address, '@'); i >= 0 && i+1 < len(a.Address) {
+			domain = a.Address[i+1:]
+		}
+	}
+	return hex.EncodeToString(h[:16]) + "@" + domain
 }
 
 // Backoff returns the wait before attempt n+1 after n failed attempts:
@@ -61,6 +94,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		m        Message
 		attempts int
 		parts    int
+		created  time.Time
 	}
 	var batch []row
 	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
@@ -70,7 +104,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 			WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 			             AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at LIMIT $3)
 			  AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
-			RETURNING id, channel, kind, to_addr, subject, body_text, body_html, attempts, attachments`, now.Add(claimDuration), now, sendBatchSize)
+			RETURNING id, channel, kind, to_addr, subject, body_text, body_html, attempts, attachments, created_at`, now.Add(claimDuration), now, sendBatchSize)
 		if err != nil {
 			return err
 		}
@@ -78,10 +112,13 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		for rows.Next() {
 			var r row
 			var ch string
-			if err := rows.Scan(&r.id, &ch, &r.m.Kind, &r.m.To, &r.m.Subject, &r.m.Text, &r.m.HTML, &r.attempts, &r.parts); err != nil {
+			if err := rows.Scan(&r.id, &ch, &r.m.Kind, &r.m.To, &r.m.Subject, &r.m.Text, &r.m.HTML, &r.attempts, &r.parts, &r.created); err != nil {
 				return err
 			}
 			r.m.Channel = Channel(ch)
+			if r.m.Channel == Email {
+				r.m.MessageID = s.MessageID(r.id, r.created)
+			}
 			batch = append(batch, r)
 		}
 		return rows.Err()

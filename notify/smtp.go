@@ -65,7 +65,11 @@ func (s *SMTP) Mail(ctx context.Context, m Message) error {
 		return fmt.Errorf("smtp to: %w", err)
 	}
 	msg.Subject(m.Subject)
-	msg.SetMessageID()
+	if m.MessageID != "" {
+		msg.SetMessageIDWithValue(m.MessageID)
+	} else {
+		msg.SetMessageID()
+	}
 	msg.SetDate()
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
