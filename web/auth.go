@@ -72,6 +72,22 @@ func serverError(w http.ResponseWriter, r *http.Request, v *views, err error) {
 	v.message(w, r, http.StatusInternalServerError, "error.title", "error.server", "/", "nav.home")
 }
 
+// serverErrorJSON is serverError for the endpoints the pages' scripts
+// call (passkey ceremonies, the idle check): {"error": …} with 500, or
+// 503 and Retry-After when the database is unavailable. what names the
+// step in the log.
+func serverErrorJSON(w http.ResponseWriter, r *http.Request, v *views, what string, err error) {
+	lang := webcore.LangOf(r)
+	if db.IsUnavailable(err) {
+		v.cfg.Log.WarnContext(r.Context(), what+": database unavailable", "route", r.Pattern, "err", err)
+		webcore.SetUnavailable(w)
+		writeJSON(w, http.StatusServiceUnavailable, jsonError{Error: v.cat.Translate(lang, "error.unavailable")})
+		return
+	}
+	v.cfg.Log.ErrorContext(r.Context(), what, "route", r.Pattern, "err", err)
+	writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(lang, "error.server")})
+}
+
 // reauthURL is where a sensitive action sends a user who has not proved
 // who they are in the last five minutes.
 func reauthURL(next string) string {

@@ -19,8 +19,7 @@ func handlePasskeyLoginBegin(id *identity.Service, v *views) http.Handler {
 			return
 		}
 		if err != nil {
-			v.cfg.Log.ErrorContext(r.Context(), "passkey sign-in begin", "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
+			serverErrorJSON(w, r, v, "passkey sign-in begin", err)
 			return
 		}
 		v.setSession(w, iss)
@@ -43,8 +42,7 @@ func handlePasskeyLoginFinish(id *identity.Service, v *views) http.Handler {
 			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
-			v.cfg.Log.ErrorContext(r.Context(), "passkey sign-in finish", "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
+			serverErrorJSON(w, r, v, "passkey sign-in finish", err)
 			return
 		}
 		v.setSession(w, iss)
@@ -87,8 +85,7 @@ func handleSecondFactorPasskeyFinish(id *identity.Service, v *views) http.Handle
 			writeJSON(w, http.StatusUnauthorized, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
-			v.cfg.Log.ErrorContext(r.Context(), "passkey second factor", "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
+			serverErrorJSON(w, r, v, "passkey second factor", err)
 			return
 		}
 		v.setSession(w, iss)

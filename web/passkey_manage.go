@@ -44,8 +44,7 @@ func handlePasskeyAddFinish(id *identity.Service, v *views) http.Handler {
 			writeJSON(w, http.StatusBadRequest, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "err.passkey_failed")})
 			return
 		case err != nil:
-			v.cfg.Log.ErrorContext(r.Context(), "passkey registration finish", "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
+			serverErrorJSON(w, r, v, "passkey registration finish", err)
 			return
 		}
 		v.setSession(w, iss)

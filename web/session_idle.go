@@ -44,8 +44,7 @@ func handleSessionExtend(id *identity.Service, v *views) http.Handler {
 		}
 		if err != nil && !errors.Is(err, identity.ErrNoSession) {
 			if script {
-				v.cfg.Log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
-				writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
+				serverErrorJSON(w, r, v, "request failed", err)
 				return
 			}
 			serverError(w, r, v, err)

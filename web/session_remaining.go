@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"carfin/identity"
-	"carfin/webcore"
 )
 
 // remaining is the idle-warning script's view of the session.
@@ -53,8 +52,7 @@ func handleSessionRemaining(id *identity.Service, v *views) http.Handler {
 		case errors.Is(err, identity.ErrNoSession):
 			writeJSON(w, http.StatusUnauthorized, remaining{Ended: endedParam(r, id, v, v.sessionToken(r))})
 		default:
-			v.cfg.Log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
-			writeJSON(w, http.StatusInternalServerError, jsonError{Error: v.cat.Translate(webcore.LangOf(r), "error.server")})
+			serverErrorJSON(w, r, v, "request failed", err)
 		}
 	})
 }

@@ -212,6 +212,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 				if status == http.StatusSeeOther {
 					lastAddress[i] = n
 				}
+				// The idle-warning script's question, answered in JSON.
+				status, h, body, err = send(clients[i], base, "GET", "/session/remaining", nil)
+				log.note("GET /session/remaining", status, h, body, err)
 				status, h, body, err = send(clients[i], base, "GET", "/", nil)
 				log.note("GET /", status, h, body, err)
 				if status == http.StatusOK && !strings.Contains(body, "Welcome,") {
