@@ -1063,6 +1063,7 @@ type soakSample struct {
 	heap, rss, goroutines []float64 // per instance
 	poolConns             []float64 // open connections of the instance's pools
 	poolMax               []float64 // the most they may open
+	cpu                   []float64 // CPU seconds the instance has used
 	pgConns               int       // backends of the run's instances in pg_stat_activity
 	sent, fiveXX, failed  int64
 	errs                  []string
@@ -1095,6 +1096,7 @@ func takeSample(ctx context.Context, d *db.DB, ins []*soakInstance, run string, 
 		s.goroutines = append(s.goroutines, m["go_goroutines"])
 		s.poolConns = append(s.poolConns, m["carfin_db_connections"])
 		s.poolMax = append(s.poolMax, m["carfin_db_connections_max"])
+		s.cpu = append(s.cpu, m["process_cpu_seconds_total"])
 	}
 	if err := d.Read.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1`,
 		run+"-%").Scan(&s.pgConns); err != nil {
@@ -1216,6 +1218,9 @@ func printTrends(w io.Writer, samples []soakSample, ins []*soakInstance, growthM
 			failed = append(failed, fmt.Sprintf("instance %d held %.0f connections, its pools' limit %.0f", i+1, most, last.poolMax[i]))
 		}
 		poolMax += last.poolMax[i]
+	}
+	for i := range ins {
+		fmt.Fprintf(w, "  i%d CPU %.2f cores on average\n", i+1, (last.cpu[i]-first.cpu[i])/(last.at-first.at).Seconds())
 	}
 	pgMax := 0
 	for _, s := range samples {

@@ -29,7 +29,7 @@ func TestBenchSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := soakConfig{dsn: dsn, cutoff: cutoff, customers: 3, duration: 3 * time.Second, load: 0.7, capacityFor: time.Second, clients: 2,
+	c := soakConfig{dsn: dsn, cutoff: cutoff, customers: 3, duration: 2 * time.Second, load: 0.7, capacityFor: time.Second, clients: 2,
 		sampleEvery: time.Second, p99Max: 100 * time.Millisecond, growthMax: 0.25, hashParams: cheapParams,
 		command: func(args []string) *exec.Cmd {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestServeProcess$")
