@@ -259,14 +259,14 @@ func soak(ctx context.Context, c soakConfig, stdout io.Writer) error {
 			}
 		}
 	})
-	g.openLoop(ctx, rate, c.duration)
+	started, lateMax := g.openLoop(ctx, rate, c.duration)
 	stopSampling()
 	sampling.Wait()
 	sample()
-	took := time.Since(t1)
 
-	fmt.Fprintf(stdout, "\nrequests over %s (%.0f ops/s sent, %d dropped by the generator; load average %s):\n",
-		took.Round(time.Millisecond), float64(g.ops.Load())/took.Seconds(), g.dropped.Load(), soakLoadAvg())
+	fmt.Fprintf(stdout, "\n%d operations started in %s (%.1f/s; %d answered as expected, %d not started: too many in flight; "+
+		"started at most %s late on the schedule), %d requests; load average %s:\n", started, c.duration, float64(started)/c.duration.Seconds(),
+		g.ops.Load(), g.dropped.Load(), lateMax.Round(time.Millisecond), g.sent.Load(), soakLoadAvg())
 	g.printKinds(stdout, "  ")
 
 	var failed []string
@@ -973,12 +973,16 @@ func (g *soakGen) closedLoop(ctx context.Context, clients int, du time.Duration)
 // openLoop starts rate operations a second for du on a fixed schedule,
 // whatever the answers (an operation late on its schedule starts at
 // once), so that queueing shows in the latencies, and waits for the
-// last answers.
-func (g *soakGen) openLoop(ctx context.Context, rate float64, du time.Duration) {
+// last answers. It returns the operations started and the most an
+// operation started late (the generator's own CPU starved: what the
+// latencies then miss).
+func (g *soakGen) openLoop(ctx context.Context, rate float64, du time.Duration) (int, time.Duration) {
 	interval := time.Duration(float64(time.Second) / rate)
 	var inflight atomic.Int64
 	var wg sync.WaitGroup
 	t0 := time.Now()
+	started := 0
+	var lateMax time.Duration
 	for i := 0; ctx.Err() == nil; i++ {
 		at := t0.Add(time.Duration(i) * interval)
 		if at.Sub(t0) >= du {
@@ -986,18 +990,22 @@ func (g *soakGen) openLoop(ctx context.Context, rate float64, du time.Duration) 
 		}
 		if w := time.Until(at); w > 0 {
 			time.Sleep(w)
+		} else {
+			lateMax = max(lateMax, -w)
 		}
 		if inflight.Load() >= soakInflightMax {
 			g.dropped.Add(1)
 			continue
 		}
 		inflight.Add(1)
+		started++
 		wg.Go(func() {
 			defer inflight.Add(-1)
 			g.op(context.WithoutCancel(ctx))
 		})
 	}
 	wg.Wait()
+	return started, lateMax
 }
 
 // pageP99 is the p99 of every page request together.
