@@ -406,3 +406,44 @@ func chunksOf(t *testing.T, dsn string) int {
 	}
 	return n
 }
+
+// TestJobsRescueAfterSetting: --jobs-rescue-after over
+// CARFIN_JOBS_RESCUE_AFTER over the default (zero: the jobs' own), and
+// a value outside 1s-24h refused.
+func TestJobsRescueAfterSetting(t *testing.T) {
+	for _, tc := range []struct {
+		name, flag, env string
+		want            time.Duration
+		bad             bool
+	}{
+		{name: "default"},
+		{name: "environment", env: "90s", want: 90 * time.Second},
+		{name: "flag over environment", flag: "5s", env: "90s", want: 5 * time.Second},
+		{name: "too short", flag: "500ms", bad: true},
+		{name: "too long", env: "25h", bad: true},
+		{name: "not a duration", flag: "soon", bad: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv := func(k string) string {
+				if k == "CARFIN_JOBS_RESCUE_AFTER" {
+					return tc.env
+				}
+				return demoIdentity[k]
+			}
+			var args []string
+			if tc.flag != "" {
+				args = []string{"--jobs-rescue-after", tc.flag}
+			}
+			cfg, err := parseServeConfig(args, getenv, io.Discard)
+			if tc.bad {
+				if !errors.As(err, new(usageError)) {
+					t.Errorf("got %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil || cfg.JobsRescueAfter != tc.want {
+				t.Errorf("got %s, %v; want %s", cfg.JobsRescueAfter, err, tc.want)
+			}
+		})
+	}
+}
