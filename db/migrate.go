@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing/fstest"
 
@@ -96,6 +97,49 @@ func (db *DB) MigrationStatus(ctx context.Context) (current, newest int64, err e
 		newest = sources[len(sources)-1].Version
 	}
 	return current, newest, nil
+}
+
+// SchemaStatus returns this code's migrations the database has not
+// applied (Migrate applies them), and the applied migrations this code
+// does not know: a newer release's, while a rolling upgrade runs both
+// releases on one database (README, "Upgrades"). Migrate leaves the
+// latter alone, and this code still works on such a schema, since a
+// release's migrations only expand the schema the release before uses.
+func (db *DB) SchemaStatus(ctx context.Context) (pending, unknown []int64, err error) {
+	p, err := db.provider()
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := p.GetDBVersion(ctx); err != nil { // creates goose's table if there is none
+		return nil, nil, fmt.Errorf("schema version: %w", err)
+	}
+	rows, err := db.Read.QueryContext(ctx, `SELECT DISTINCT version_id FROM goose_db_version WHERE is_applied AND version_id > 0`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("applied migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, nil, fmt.Errorf("applied migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("applied migrations: %w", err)
+	}
+	for _, src := range p.ListSources() {
+		if !applied[src.Version] {
+			pending = append(pending, src.Version)
+		}
+		delete(applied, src.Version)
+	}
+	for v := range applied {
+		unknown = append(unknown, v)
+	}
+	slices.Sort(unknown)
+	return pending, unknown, nil
 }
 
 func (db *DB) provider() (*goose.Provider, error) {

@@ -515,7 +515,8 @@ DROP TABLE contracts;
 // TestMigrateOnNewerSchema: an older carfin starts on a schema a newer one
 // migrated (a rolling upgrade's old instances): Migrate applies what it
 // lacks of its own migrations, never undoes the newer ones, and
-// MigrationStatus shows the schema ahead of the code. On both engines.
+// MigrationStatus and SchemaStatus show the schema ahead of the code. On
+// both engines.
 func TestMigrateOnNewerSchema(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -556,6 +557,21 @@ func TestMigrateOnNewerSchema(t *testing.T) {
 		}
 		if cur != future[1] {
 			t.Errorf("schema version %d, want %d (ahead of this code's %d)", cur, future[1], newest)
+		}
+		pending, unknown, err := d.SchemaStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int64{99, newest + 1, newest + 100}; len(pending) != 0 || !slices.Equal(unknown, want) {
+			t.Errorf("SchemaStatus: pending %v, unknown %v; want none pending and %v unknown", pending, unknown, want)
+		}
+		// One of this code's own migrations unrecorded (a database where
+		// it never ran): pending, whatever the highest version.
+		if _, err := d.SQL.ExecContext(ctx, `DELETE FROM goose_db_version WHERE version_id = 1`); err != nil {
+			t.Fatal(err)
+		}
+		if pending, _, err = d.SchemaStatus(ctx); err != nil || !slices.Equal(pending, []int64{1}) {
+			t.Errorf("SchemaStatus with migration 1 unrecorded: pending %v (%v), want [1]", pending, err)
 		}
 	})
 }

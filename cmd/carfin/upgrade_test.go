@@ -254,3 +254,42 @@ func buildRelease(t *testing.T, rel dbtest.Release) string {
 	}
 	return bin
 }
+
+// TestCheckOnNewerSchema: `carfin check` on a schema a newer release
+// migrated (a rolling upgrade's old instances' check) checks the book and
+// says the schema is ahead; on a schema lacking one of its own migrations
+// it refuses. The previous release refused the first ("schema is at
+// version 560, carfin expects 430: run carfin migrate", which could not
+// help) and passed the second when the highest version was there.
+func TestCheckOnNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "carfin.db")
+	d, err := openDB(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	killBook(t, d, calendar.Of(time.Now().In(newYork)))
+	_, newest, err := d.MigrationStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SQL.ExecContext(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)`, newest+1); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"carfin", "check", "--db", dsn}, os.Getenv, nil, &out, &out); err != nil {
+		t.Fatalf("check on a newer schema: %v\n%s", err, &out)
+	}
+	if want := fmt.Sprintf("the schema has 1 migrations of a newer carfin ([%d])", newest+1); !strings.Contains(out.String(), want) {
+		t.Errorf("check said:\n%s\nwant %q", &out, want)
+	}
+	if _, err := d.SQL.ExecContext(ctx, `DELETE FROM goose_db_version WHERE version_id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = run(ctx, []string{"carfin", "check", "--db", dsn}, os.Getenv, nil, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "the schema lacks 1 of this carfin's migrations ([1]): run carfin migrate") {
+		t.Errorf("check with migration 1 unrecorded: %v\n%s", err, &out)
+	}
+}
