@@ -201,13 +201,21 @@ func soak(ctx context.Context, c soakConfig, stdout io.Writer) error {
 			_ = in.stop() // after an error: the run's error is the one to report
 		}
 	}()
-	for i := range soakInstances {
-		in, err := startSoakInstance(ctx, c, env, fmt.Sprintf("%s-%d", run, i+1))
-		if err != nil {
-			return err
+	started := make([]*soakInstance, soakInstances)
+	errs := make([]error, soakInstances)
+	var starting sync.WaitGroup
+	for i := range soakInstances { // side by side: each takes seconds to migrate-check and start
+		starting.Go(func() { started[i], errs[i] = startSoakInstance(ctx, c, env, fmt.Sprintf("%s-%d", run, i+1)) })
+	}
+	starting.Wait()
+	for i, in := range started {
+		if in != nil {
+			ins = append(ins, in)
+			fmt.Fprintf(stdout, "instance %d: %s (metrics %s, pid %d)\n", i+1, in.base, in.metrics, in.cmd.Process.Pid)
 		}
-		ins = append(ins, in)
-		fmt.Fprintf(stdout, "instance %d: %s (metrics %s, pid %d)\n", i+1, in.base, in.metrics, in.cmd.Process.Pid)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	g := newSoakGen(ins, book)
 	if err := g.smoke(ctx, stdout); err != nil {
@@ -259,13 +267,13 @@ func soak(ctx context.Context, c soakConfig, stdout io.Writer) error {
 			}
 		}
 	})
-	started, lateMax := g.openLoop(ctx, rate, c.duration)
+	opsStarted, lateMax := g.openLoop(ctx, rate, c.duration)
 	stopSampling()
 	sampling.Wait()
 	sample()
 
 	fmt.Fprintf(stdout, "\n%d operations started in %s (%.1f/s; %d answered as expected, %d not started: too many in flight; "+
-		"started at most %s late on the schedule), %d requests; load average %s:\n", started, c.duration, float64(started)/c.duration.Seconds(),
+		"started at most %s late on the schedule), %d requests; load average %s:\n", opsStarted, c.duration, float64(opsStarted)/c.duration.Seconds(),
 		g.ops.Load(), g.dropped.Load(), lateMax.Round(time.Millisecond), g.sent.Load(), soakLoadAvg())
 	g.printKinds(stdout, "  ")
 
