@@ -44,14 +44,18 @@ import (
 // The soak test of issue 15, a command and not a CI test: it seeds a book
 // of customers with online access, a bank account and statements (kept
 // for the next run on the same database), starts two `carfin serve`
-// processes on it, measures their capacity closed loop over the traffic
-// mix, then sends that mix open loop at --load of the capacity for
-// --duration, half to each instance. Every 10 s it reads each instance's
-// /metrics (heap, RSS, goroutines, pool connections) and PostgreSQL's
-// connections of the two; at the end it prints the figures per request
-// kind, runs `carfin check`, and returns an error naming every goal
-// missed: any 5xx or failed request, a page p99 of --p99-max or more,
-// memory or goroutines grown by more than --growth-max, check not clean.
+// processes on it, does every operation once on each, measures their
+// capacity closed loop over the whole mix (sign-ins' argon2id and
+// payments' receipts included: --load is a share of what the two can do
+// with this traffic, not with page views alone), then sends the mix open
+// loop at --load of the capacity for --duration, alternating instances.
+// Every 10 s it reads each instance's /metrics (heap, RSS, goroutines,
+// pool connections, CPU) and PostgreSQL's backends of the two; at the
+// end it prints the figures per request kind, runs `carfin check`, and
+// returns an error naming every goal missed: any 5xx or unexpected
+// answer, a page p99 of --p99-max or more, a heap, RSS or goroutine
+// floor grown by more than --growth-max, connections over the pools'
+// limit, check not clean.
 func runBenchSoak(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench soak", flag.ContinueOnError)
 	var f dbFlags
@@ -65,7 +69,7 @@ func runBenchSoak(ctx context.Context, args []string, getenv func(string) string
 	fs.IntVar(&c.clients, "clients", 8, "closed-loop clients of the capacity measurement")
 	fs.DurationVar(&c.sampleEvery, "sample", 10*time.Second, "how often each instance's /metrics is read")
 	fs.DurationVar(&c.p99Max, "p99-max", 100*time.Millisecond, "the pages' p99 goal (strictly under)")
-	fs.Float64Var(&c.growthMax, "growth-max", 0.25, "the most heap, RSS and goroutines may grow from the first third of the run to the last (0.25: 25 %)")
+	fs.Float64Var(&c.growthMax, "growth-max", 0.25, "the most the floor of heap, RSS and goroutines may grow from the first third of the run to the last (0.25: 25 %)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
