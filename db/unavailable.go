@@ -20,6 +20,11 @@ const (
 	sqliteFull     = 13 // SQLITE_FULL: the disk, or max_page_count, is full
 )
 
+// ErrUnavailable is wrapped by the errors of other packages that could
+// not reach the database but do not return the driver's error (a limit
+// that could not be checked): IsUnavailable reports it.
+var ErrUnavailable = errors.New("database unavailable")
+
 // IsUnavailable reports whether err says that the database cannot be
 // reached or cannot take writes right now, not that the request was
 // wrong: a refused or broken connection, a server shutting down or
@@ -32,6 +37,9 @@ const (
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

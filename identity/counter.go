@@ -32,10 +32,11 @@ ON CONFLICT (key) DO UPDATE SET
 	started_us = CASE WHEN signin_limits.started_us <= $3 THEN $2 ELSE signin_limits.started_us END
 RETURNING failures`
 
-// allow counts one event for key and reports whether it is within max.
-// When the database cannot count it, the event is refused (and logged):
-// these limits guard emails, texts and session rows, which can wait.
-func (c *counter) allow(ctx context.Context, key string, max int, now time.Time) bool {
+// allow counts one event for key. Returns ErrThrottled past max, and
+// ErrUnavailable when the database cannot count it (the event is
+// refused: these limits guard emails, texts and session rows, which can
+// wait).
+func (c *counter) allow(ctx context.Context, key string, max int, now time.Time) error {
 	if c.window > counterWindowMax {
 		panic("identity: counter window longer than counterWindowMax")
 	}
@@ -45,7 +46,10 @@ func (c *counter) allow(ctx context.Context, key string, max int, now time.Time)
 	err := c.db.SQL.QueryRowContext(ctx, countEventSQL, c.prefix+key, micros(now), micros(now.Add(-c.window))).Scan(&n)
 	if err != nil {
 		c.log.Error("limits: count event", "key", c.prefix+key, "err", err)
-		return false
+		return ErrUnavailable
 	}
-	return n <= int64(max)
+	if n > int64(max) {
+		return ErrThrottled
+	}
+	return nil
 }

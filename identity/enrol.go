@@ -45,9 +45,11 @@ type EnrolRequest struct {
 func (s *Service) StartEnrolment(ctx context.Context, r EnrolRequest, c Client) error {
 	acct := strings.ToUpper(strings.TrimSpace(r.AccountNumber))
 	now := s.now()
-	if !s.enrolLimits.allow(ctx, "ip:"+ipKey(c.IP), enrolAttemptsPerIP, now) ||
-		!s.enrolLimits.allow(ctx, "acct:"+hashToken("enrol-account", acct)[:32], enrolAttemptsPerAccount, now) {
-		return ErrThrottled
+	if err := s.enrolLimits.allow(ctx, "ip:"+ipKey(c.IP), enrolAttemptsPerIP, now); err != nil {
+		return err
+	}
+	if err := s.enrolLimits.allow(ctx, "acct:"+hashToken("enrol-account", acct)[:32], enrolAttemptsPerAccount, now); err != nil {
+		return err
 	}
 	if len(acct) > enrolFieldBytesMax || len(r.SSNLast4) > enrolFieldBytesMax || len(r.BirthDate) > enrolFieldBytesMax || len(r.ZIP) > enrolFieldBytesMax {
 		return nil

@@ -496,7 +496,7 @@ const (
 func (s *Service) SecondFactor(ctx context.Context, token string, m Method, code string, remember bool, c Client) (Issued, error) {
 	if ok, why := s.thr.allow(c.IP, s.now(), true); !ok {
 		s.logThrottled(why, c.IP)
-		return Issued{}, ErrThrottled
+		return Issued{}, refusal(why)
 	}
 	// A recovery code is checked against its hash before the transaction,
 	// which must not wait for a hash.

@@ -232,6 +232,11 @@ var (
 	// ErrThrottled is returned before any password work when the client's
 	// IP or network, or the whole service, is over its failure budget.
 	ErrThrottled = errors.New("too many attempts")
+	// ErrUnavailable is returned instead of ErrThrottled when the limits
+	// could not be checked because the database did not answer: the
+	// attempt is refused, but it is an outage (503), not the client's
+	// doing (429).
+	ErrUnavailable = fmt.Errorf("identity: sign-in limits cannot be checked: %w", db.ErrUnavailable)
 	// ErrInvalidCode is a wrong, used or expired second-factor code.
 	ErrInvalidCode = errors.New("invalid code")
 	// ErrInvalidToken is an unknown, used, expired or superseded link.

@@ -54,7 +54,7 @@ func (s *Service) PasswordLogin(ctx context.Context, realm Realm, email, passwor
 	allowed, why, ghostState := s.thr.allowLogin(c.IP, ghostKey(realm, email), now, true)
 	if !allowed {
 		s.logThrottled(why, c.IP)
-		return LoginResult{}, ErrThrottled
+		return LoginResult{}, refusal(why)
 	}
 	if len(email) > emailBytesMax || len(password) > passwordBytesMax {
 		return LoginResult{}, s.loginFailed(ctx, nil, email, "too_long", c)
@@ -275,8 +275,8 @@ func (s *Service) Reauthenticate(ctx context.Context, token, password string, c 
 	if err != nil {
 		return Issued{}, err
 	}
-	if ok, _ := s.thr.allow(c.IP, s.now(), true); !ok {
-		return Issued{}, ErrThrottled
+	if ok, why := s.thr.allow(c.IP, s.now(), true); !ok {
+		return Issued{}, refusal(why)
 	}
 	var ok bool
 	if err := s.hashes.do(ctx, func() { ok, _ = s.realHash(password, ss.Login.passwordHash) }); err != nil {

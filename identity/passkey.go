@@ -266,8 +266,11 @@ func (s *Service) RemovePasskey(ctx context.Context, token string, id int64, c C
 // the options for navigator.credentials.get (JSON) and the flow session.
 // Returns ErrThrottled when the client is over its failure budget.
 func (s *Service) BeginPasskeyLogin(ctx context.Context, prevToken string, c Client) ([]byte, Issued, error) {
-	if ok, _ := s.thr.allow(c.IP, s.now(), false); !ok || !s.flowLimits.allow(ctx, ipKey(c.IP), flowsPerIP, s.now()) {
-		return nil, Issued{}, ErrThrottled
+	if ok, why := s.thr.allow(c.IP, s.now(), false); !ok {
+		return nil, Issued{}, refusal(why)
+	}
+	if err := s.flowLimits.allow(ctx, ipKey(c.IP), flowsPerIP, s.now()); err != nil {
+		return nil, Issued{}, err
 	}
 	assertion, sd, err := s.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {

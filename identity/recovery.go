@@ -35,8 +35,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Clie
 	if len(email) > emailBytesMax {
 		return nil
 	}
-	if !s.allowRecovery(ctx, email, c) {
-		return ErrThrottled
+	if err := s.allowRecovery(ctx, email, c); err != nil {
+		return err
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		l, err := loginByEmail(ctx, tx, Customer, email)
@@ -65,15 +65,18 @@ const (
 	recoveryWindow           = time.Hour
 )
 
-// allowRecovery counts one reset request; false once a limit is spent.
-func (s *Service) allowRecovery(ctx context.Context, email string, c Client) bool {
+// allowRecovery counts one reset request. Returns ErrThrottled once a
+// limit is spent, ErrUnavailable when it cannot be counted.
+func (s *Service) allowRecovery(ctx context.Context, email string, c Client) error {
 	now := s.now()
-	if s.recoveryLimits.allow(ctx, "ip:"+ipKey(c.IP), recoveryRequestsPerIP, now) &&
-		s.recoveryLimits.allow(ctx, "email:"+hashToken("reset-email", email)[:32], recoveryRequestsPerEmail, now) {
-		return true
+	err := s.recoveryLimits.allow(ctx, "ip:"+ipKey(c.IP), recoveryRequestsPerIP, now)
+	if err == nil {
+		err = s.recoveryLimits.allow(ctx, "email:"+hashToken("reset-email", email)[:32], recoveryRequestsPerEmail, now)
 	}
-	s.log.Warn("password reset requests throttled", "ip", c.IP)
-	return false
+	if errors.Is(err, ErrThrottled) {
+		s.log.Warn("password reset requests throttled", "ip", c.IP)
+	}
+	return err
 }
 
 // resetCodeDigits: the SMS reset code has 8 digits; with codeAttemptsMax
@@ -98,8 +101,8 @@ func (s *Service) RequestResetCode(ctx context.Context, email string, c Client) 
 	if len(email) > emailBytesMax {
 		return nil
 	}
-	if !s.allowRecovery(ctx, email, c) {
-		return ErrThrottled
+	if err := s.allowRecovery(ctx, email, c); err != nil {
+		return err
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		l, err := loginByEmail(ctx, tx, Customer, email)
@@ -238,8 +241,8 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, next strin
 	if err := CheckPassword(next, l.HasSecondFactor(), l.Email, l.DisplayName); err != nil {
 		return Issued{}, err
 	}
-	if ok, _ := s.thr.allow(c.IP, s.now(), true); !ok {
-		return Issued{}, ErrThrottled
+	if ok, why := s.thr.allow(c.IP, s.now(), true); !ok {
+		return Issued{}, refusal(why)
 	}
 	var ok bool
 	var hash string

@@ -52,6 +52,19 @@ type throttle struct {
 	emptyUntil atomic.Int64
 }
 
+// reasonUnavailable is the throttle's reason for refusing when the
+// database could not be read or written.
+const reasonUnavailable = "unavailable"
+
+// refusal is the error for an attempt the throttle refused for why:
+// ErrUnavailable when it could not check (an outage), else ErrThrottled.
+func refusal(why string) error {
+	if why == reasonUnavailable {
+		return ErrUnavailable
+	}
+	return ErrThrottled
+}
+
 // throttleQueryTimeout bounds each throttle statement: a sign-in is
 // refused rather than left waiting on a stuck database.
 const throttleQueryTimeout = 5 * time.Second
@@ -193,7 +206,7 @@ func (t *throttle) allowLogin(ip, key string, now time.Time, reserve bool) (bool
 	rows, err := t.db.Read.QueryContext(ctx, signinStateSQL, ipK, netK, globalLimitKey, gk)
 	if err != nil {
 		t.log.Error("sign-in limits: read", "err", err)
-		return false, "unavailable", ghost{}
+		return false, reasonUnavailable, ghost{}
 	}
 	var ipRow, netRow, global *limitRow
 	var g ghost
@@ -203,7 +216,7 @@ func (t *throttle) allowLogin(ip, key string, now time.Time, reserve bool) (bool
 		if err := rows.Scan(&src, &k, &r.started, &r.failures, &r.accounts, &r.tokens); err != nil {
 			rows.Close()
 			t.log.Error("sign-in limits: read", "err", err)
-			return false, "unavailable", ghost{}
+			return false, reasonUnavailable, ghost{}
 		}
 		switch {
 		case src == "g":
@@ -219,7 +232,7 @@ func (t *throttle) allowLogin(ip, key string, now time.Time, reserve bool) (bool
 	if err := rows.Err(); err != nil {
 		rows.Close()
 		t.log.Error("sign-in limits: read", "err", err)
-		return false, "unavailable", ghost{}
+		return false, reasonUnavailable, ghost{}
 	}
 	rows.Close()
 
@@ -257,7 +270,7 @@ func (t *throttle) allowLogin(ip, key string, now time.Time, reserve bool) (bool
 		ok, err := t.reserve(ctx, now)
 		if err != nil {
 			t.log.Error("sign-in limits: reserve", "err", err)
-			return false, "unavailable", g
+			return false, reasonUnavailable, g
 		}
 		if !ok {
 			t.budgetEmpty(0, now)

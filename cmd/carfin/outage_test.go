@@ -263,6 +263,23 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			}
 		})
 	}
+	// Sign-ins with the right password, each in a new browser, on both
+	// instances: 303 (signed in) or, during the outage, 503; a 429 would
+	// blame the customer for the outage (the limits fail closed).
+	wg.Go(func() {
+		for n := 0; !stop.Load(); n++ {
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			status, h, body, err := send(c, ins[n%2].base, "POST", "/login",
+				url.Values{"email": {custs[0].email}, "password": {testPassword}})
+			log.note("POST /login", status, h, body, err)
+			if err == nil && status != http.StatusSeeOther && status != http.StatusServiceUnavailable {
+				log.note("POST /login", 0, nil, "", fmt.Errorf("answered %d, want 303 or 503\n%s", status, clip(body)))
+			}
+			time.Sleep(outagePause)
+		}
+	})
 	// Readiness, as a proxy polls it: every answer by instance.
 	var readyMu sync.Mutex
 	readySeen := make([]map[int]int, len(ins))
