@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -445,5 +446,22 @@ func TestJobsRescueAfterSetting(t *testing.T) {
 				t.Errorf("got %s, %v; want %s", cfg.JobsRescueAfter, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestJobsRunRescueAfter: `carfin jobs run` reads CARFIN_JOBS_RESCUE_AFTER
+// as serve does, and refuses a value outside 1s-24h before starting.
+func TestJobsRunRescueAfter(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "carfin.db")
+	var out, errOut strings.Builder
+	err := run(context.Background(), []string{"carfin", "jobs", "run", "--db", dsn},
+		func(k string) string {
+			if k == "CARFIN_JOBS_RESCUE_AFTER" {
+				return "25h"
+			}
+			return ""
+		}, strings.NewReader(""), &out, &errOut)
+	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "CARFIN_JOBS_RESCUE_AFTER") {
+		t.Errorf("jobs run with CARFIN_JOBS_RESCUE_AFTER=25h: %v, want a usage error naming it", err)
 	}
 }

@@ -237,6 +237,11 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		jc := jobs.Config{Servicing: sv, Today: func() calendar.Date { return cutoff.Today(d.Now()) },
 			Log: log, Periodic: true, Payments: pay, Approvals: approvals.New(d, sv, pay, cutoff.Today)}
+		if v := getenv("CARFIN_JOBS_RESCUE_AFTER"); v != "" {
+			if jc.RescueAfter, err = rescueAfterOf(v); err != nil {
+				return usagef("jobs: CARFIN_JOBS_RESCUE_AFTER=%q: %v", v, err)
+			}
+		}
 		// Statements need the lender's identity, as serve reads it
 		// (CARFIN_LENDER_NAME, the addresses…).
 		if cfg, err := parseServeConfigInto(flag.NewFlagSet("jobs", flag.ContinueOnError), nil, getenv, io.Discard); err == nil {
@@ -260,4 +265,14 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 		return r.Stop(stopCtx)
 	}
 	return usagef("jobs: unknown %q (run, dayclose, close-through)", args[0])
+}
+
+// rescueAfterOf parses --jobs-rescue-after (CARFIN_JOBS_RESCUE_AFTER):
+// how long a job may stay running before another process runs it again.
+func rescueAfterOf(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return 0, fmt.Errorf("want a duration from 1s to 24h")
+	}
+	return d, nil
 }

@@ -219,12 +219,9 @@ func parseServeConfigInto(fs *flag.FlagSet, args []string, getenv func(string) s
 	fs.StringVar(&cfg.PrintDir, "print-dir", env("CARFIN_PRINT_DIR", ""), "directory of the daily print batches for the mail house (CARFIN_PRINT_DIR)")
 	fs.BoolVar(&cfg.Jobs, "jobs", env("CARFIN_JOBS", "true") == "true", "run background jobs (day close) in this process (CARFIN_JOBS)")
 	fs.Func("jobs-rescue-after", fmt.Sprintf("how long a job may stay running before another process runs it again (its own was killed), 1s-24h; default %s (CARFIN_JOBS_RESCUE_AFTER)", jobs.RescueAfterDefault), func(v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Second || d > 24*time.Hour {
-			return fmt.Errorf("want a duration from 1s to 24h")
-		}
+		d, err := rescueAfterOf(v)
 		cfg.JobsRescueAfter = d
-		return nil
+		return err
 	})
 	if v := env("CARFIN_JOBS_RESCUE_AFTER", ""); v != "" {
 		if err := fs.Set("jobs-rescue-after", v); err != nil {
@@ -579,7 +576,9 @@ func buildServer(ctx context.Context, cfg serveConfig, d *db.DB, base string, lo
 		}
 	}
 
-	a.sender = &notify.Sender{DB: d, Log: log, From: cfg.MailFrom}
+	// The public origin tells a lender's installations apart (test and
+	// production send from one address), so their Message-IDs differ.
+	a.sender = &notify.Sender{DB: d, Log: log, From: cfg.MailFrom, Install: a.base}
 	if cfg.SMTPURL != "" {
 		if a.sender.Mailer, err = notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom); err != nil {
 			return nil, err
