@@ -97,8 +97,15 @@ func (s *Service) chargeCard(ctx context.Context, id int64, interactive bool) er
 		p.authID = auth.ID
 		p.status = StatusAuthorized
 		err = s.db.InTx(ctx, func(tx *db.Tx) error {
-			if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'authorized', card_auth_id = $1, updated_at = $2 WHERE id = $3 AND status = 'scheduled'`,
-				auth.ID, tx.Now(), id); err != nil {
+			r, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'authorized', card_auth_id = $1, updated_at = $2 WHERE id = $3 AND status = 'scheduled'`,
+				auth.ID, tx.Now(), id)
+			if err != nil {
+				return err
+			}
+			// Another request or the nightly run authorized it meanwhile
+			// (the processor's idempotency key made it the same
+			// authorization): that one told the customer.
+			if n, err := r.RowsAffected(); err != nil || n != 1 {
 				return err
 			}
 			if interactive {
@@ -278,8 +285,16 @@ func (s *Service) cardRefused(ctx context.Context, p cardPayment, cause error, i
 	var voidID int64
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		voidID = 0
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
-			string(status), reason, tx.Now(), p.id); err != nil {
+		// Only from the status this attempt saw: a repeat of the form (or
+		// the nightly run) that authorized or posted the payment meanwhile
+		// is not undone by this attempt's lost answer.
+		r, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5`,
+			string(status), reason, tx.Now(), p.id, string(p.status))
+		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil || n != 1 {
+			owesVoid = false
 			return err
 		}
 		if owesVoid {

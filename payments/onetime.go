@@ -462,6 +462,9 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 		return Payment{}, fmt.Errorf("pay: idempotency key must be 1–%d characters: %w", keyLenMax, ErrIdempotencyConflict)
 	}
 	if p, ok, err := s.repeated(ctx, customerID, f.IdempotencyKey, f.requestHash()); err != nil || ok {
+		if err == nil {
+			return s.finishCard(ctx, customerID, p)
+		}
 		return p, err
 	}
 	var id int64
@@ -512,6 +515,9 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 	})
 	if errors.Is(err, errRepeated) {
 		p, _, err := s.repeated(ctx, customerID, f.IdempotencyKey, f.requestHash())
+		if err == nil {
+			return s.finishCard(ctx, customerID, p)
+		}
 		return p, err
 	}
 	if err != nil {
@@ -525,6 +531,28 @@ func (s *Service) Pay(ctx context.Context, customerID int64, f OneTime) (Payment
 		return p, fmt.Errorf("pay: %w", err)
 	}
 	return s.Payment(ctx, customerID, id)
+}
+
+// finishCard completes a repeated Pay whose first request recorded a card
+// payment due now but never authorized it (its process died between the
+// two, or it is still at the processor): the repeat authorizes it, with
+// the same processor idempotency key, so the customer who sends the form
+// again is charged once and told once. Any other payment is returned as
+// it is.
+func (s *Service) finishCard(ctx context.Context, customerID int64, p Payment) (Payment, error) {
+	if p.Rail != RailCard || p.Status != StatusScheduled || p.Date > s.cfg.Cutoff.EffectiveDate(s.db.Now()) {
+		return p, nil
+	}
+	err := s.chargeCard(ctx, p.ID, true)
+	q, qerr := s.Payment(ctx, customerID, p.ID)
+	if qerr != nil {
+		return p, qerr
+	}
+	q.Duplicate = true
+	if err != nil {
+		return q, fmt.Errorf("pay: %w", err)
+	}
+	return q, nil
 }
 
 // recorded is the payment Pay just inserted (scheduled, one-time), as
