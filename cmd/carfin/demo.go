@@ -103,6 +103,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return usagef("demo: --time-zone: %v", err)
 	}
+	unlock, err := db.ServeLock(cfg.DSN)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer unlock()
 	d, err := openDB(ctx, cfg.DSN)
 	if err != nil {
 		return err

@@ -339,6 +339,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	tuneGC(getenv)
+	unlock, err := db.ServeLock(cfg.DSN)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer unlock()
 	d, err := openDB(ctx, cfg.DSN)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -114,5 +116,22 @@ func TestServeDrainDelay(t *testing.T) {
 	}
 	if s := status("/login"); s != 0 {
 		t.Errorf("/login after the stop answered %d", s)
+	}
+}
+
+// TestServeSQLiteOneProcess: a second `carfin serve` on a SQLite file
+// another server holds is refused at start, naming the reason.
+func TestServeSQLiteOneProcess(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "carfin.db")
+	release, err := db.ServeLock(dsn) // the first server
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	var out, errOut strings.Builder
+	err = run(context.Background(), []string{"carfin", "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--metrics-addr", "off"},
+		func(k string) string { return demoIdentity[k] }, strings.NewReader(""), &out, &errOut)
+	if !errors.Is(err, db.ErrInUse) || !strings.Contains(err.Error(), "single-process") {
+		t.Fatalf("second serve on one SQLite file: %v, want refused as in use", err)
 	}
 }
