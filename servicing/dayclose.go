@@ -133,6 +133,9 @@ func (sv *Service) DayCloseChunk(ctx context.Context, d calendar.Date, ch Chunk)
 			st.Skipped = 1
 			return nil
 		}
+		if sv.chunkChecked != nil {
+			sv.chunkChecked(ch)
+		}
 		st.Chunks = 1
 		if err := sv.advanceDue(ctx, tx, d, ch, &st); err != nil {
 			return err
@@ -163,11 +166,14 @@ func (sv *Service) DayCloseChunk(ctx context.Context, d calendar.Date, ch Chunk)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, d, ch.First, ch.Last, st.Contracts, st.AccruedCents, st.LateFees, tx.Now())
 		return err
 	})
-	if err != nil && db.IsUniqueViolation(err) {
+	if err != nil && ctx.Err() == nil {
 		// Another process closed the same chunk at the same moment: its
-		// writes committed first (a unique key is only taken by a
-		// committed transaction once ours waited on it), and ours rolled
-		// back whole. The chunk is done once, so this closer skipped it.
+		// writes committed first, and ours failed on them — on a unique
+		// key it waited for, or on a posting key the other used with the
+		// amounts of the state it saw (ledger.ErrIdempotencyConflict) —
+		// and rolled back whole. The chunk is done once, so this closer
+		// skipped it. Any other failure leaves the chunk open and is
+		// returned.
 		var done int
 		if qerr := sv.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM day_close_chunks WHERE business_date = $1 AND first_id = $2`, d, ch.First).Scan(&done); qerr == nil && done > 0 {
 			return DayCloseStats{Date: d, Skipped: 1}, nil

@@ -362,3 +362,45 @@ func TestDayCloseConcurrent(t *testing.T) {
 		mustCheck(t, dbs[0])
 	})
 }
+
+// TestDayCloseOvertaken: a closer that found a chunk open and is then
+// overtaken by another closing it (committed before its first write)
+// skips the chunk whatever its writes fail on, and the chunk is closed
+// once. PostgreSQL: two processes' transactions (SQLite has one writer).
+func TestDayCloseOvertaken(t *testing.T) {
+	dbx := dbtest.Postgres(t)
+	ctx := context.Background()
+	a, _ := newService(t, dbx, "2024-03-31")
+	a.SetDayCloseChunkSize(4)
+	for j := range 8 {
+		openLoan(t, a, fmt.Sprint(8000+100*j), "7.5", 36, "2024-01-15", "2024-02-15")
+	}
+	closeDays(t, a, d("2024-01-15"), d("2024-03-29"))
+	b, _ := newService(t, dbx, "2024-03-31") // another process
+	b.SetDayCloseChunkSize(4)
+	overtaken := 0
+	servicing.SetChunkCheckedForTest(a, func(ch servicing.Chunk) {
+		st, err := b.DayCloseChunk(ctx, d("2024-03-30"), ch)
+		if err != nil || st.Chunks != 1 {
+			t.Errorf("the other closer: %+v %v", st, err)
+		}
+		overtaken++
+	})
+	st, err := a.DayClose(ctx, d("2024-03-30"))
+	if err != nil {
+		t.Fatalf("an overtaken closer failed: %v", err)
+	}
+	if overtaken == 0 || st.Chunks != 0 || st.Skipped != overtaken {
+		t.Errorf("overtaken %d times; the closer's stats %+v, want every chunk skipped", overtaken, st)
+	}
+	var chunks int
+	if err := dbx.Read.QueryRowContext(ctx, `SELECT count(*) FROM day_close_chunks WHERE business_date = $1`, d("2024-03-30")).Scan(&chunks); err != nil {
+		t.Fatal(err)
+	}
+	if chunks != 2 {
+		t.Errorf("%d chunk rows for the date, want 2", chunks)
+	}
+	if f, err := servicing.Check(ctx, dbx); err != nil || len(f) > 0 {
+		t.Errorf("check: %v %v", f, err)
+	}
+}

@@ -24,6 +24,9 @@ type Service struct {
 	// crashPoint, set only by tests, fails a day-close chunk half-way, as
 	// a killed process would.
 	crashPoint func(Chunk) error
+	// chunkChecked, set only by tests, runs when a chunk was found not yet
+	// closed, before any write: where another closer can overtake.
+	chunkChecked func(Chunk)
 }
 
 // New returns a Service. today maps an instant to the lender's date, e.g.
