@@ -330,14 +330,25 @@ func testKilledDayCloseJobs(t *testing.T) {
 		held = lock()
 		var id int64
 		var by string
+		// A job counts once its transaction waits on the lock: one that
+		// committed just before it may still show running until its
+		// process records it done.
 		waitFor(t, "a chunk job at work", time.Millisecond, 30*time.Second, func() bool {
 			id, by = runningBy("day_close_chunk")
-			return id != 0
+			return id != 0 && count(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+				AND query LIKE 'INSERT INTO day_close_chunks%'`) > 0
 		})
 		if by == leader {
 			closedAtKill = closed()
 			a.kill(t)
-			stuck = id
+			// The leader's job whose transaction the kill cut: the one
+			// seen, or another of its chunk jobs waiting beside it if that
+			// one was recorded done in the moment before the kill.
+			_ = d.Read.QueryRow(`SELECT id FROM river_job WHERE kind = 'day_close_chunk' AND state = 'running'
+				AND attempted_by[array_length(attempted_by, 1)] = $1 ORDER BY id = $2 DESC, id LIMIT 1`, leader, id).Scan(&stuck)
+			if stuck == 0 {
+				t.Fatalf("no chunk job of the killed leader left running (job %d was seen at work)", id)
+			}
 		}
 		if err := held.Rollback(); err != nil {
 			t.Fatal(err)
