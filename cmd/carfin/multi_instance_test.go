@@ -256,9 +256,18 @@ func startNginx(t *testing.T, port int, upstreams []string) string {
 				t.Logf("nginx: %v\n%s", err, out)
 			}
 		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			err := <-done
-			t.Errorf("nginx did not stop in 10 s after SIGQUIT (killed: %v):\n%s", err, out)
+			// A graceful stop waits for its workers' connections; on a
+			// loaded machine that can take longer. The proxy's own
+			// shutdown is not what the test is about: stop it fast.
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case err := <-done:
+				t.Logf("nginx stopped fast after 10 s of graceful stop: %v", err)
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+				err := <-done
+				t.Errorf("nginx did not stop in 30 s after SIGQUIT and SIGTERM (killed: %v):\n%s", err, out)
+			}
 		}
 	})
 	base := fmt.Sprintf("http://localhost:%d", port)
