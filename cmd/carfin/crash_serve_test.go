@@ -18,7 +18,6 @@ import (
 	"carfin/db"
 	"carfin/db/dbtest"
 	"carfin/identity"
-	"carfin/money"
 	"carfin/payments"
 	"carfin/servicing"
 )
@@ -134,21 +133,7 @@ func testKilledPaymentForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	pay := env.paymentsFor(t, d)
-	m, err := pay.AddBankAccount(ctx, cust, payments.NewBankAccount{HolderName: "Kim Test0", AccountType: "checking",
-		Routing: "129083018", Account: "55501234", ConfirmAccount: "55501234"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pay.OriginateACH(ctx, calendar.OnOrAfterBusinessDay(pay.Config().Cutoff.Today(d.Now()))); err != nil {
-		t.Fatal(err)
-	}
-	var micro1, micro2 int64
-	if err := d.Read.QueryRow(`SELECT micro1_cents, micro2_cents FROM payment_methods WHERE id = $1`, m.ID).Scan(&micro1, &micro2); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pay.ConfirmMicroDeposits(ctx, cust, m.ID, money.Cents(micro1), money.Cents(micro2)); err != nil {
-		t.Fatal(err)
-	}
+	method := confirmedBanks(t, pay, d, cust)[0]
 	jar, _ := cookiejar.New(nil) // one jar for every localhost port: the session is in the database
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	at(t, b.base, c, ip).mustSignIn(email, testPassword)
@@ -183,7 +168,7 @@ func testKilledPaymentForm(t *testing.T) {
 	}
 	for round, mo := range moments {
 		cents := 41_00 + int64(round)
-		form := url.Values{"amount": {"other"}, "other": {fmt.Sprintf("%d.%02d", cents/100, cents%100)}, "method": {itoa(m.ID)},
+		form := url.Values{"amount": {"other"}, "other": {fmt.Sprintf("%d.%02d", cents/100, cents%100)}, "method": {itoa(method)},
 			"date": {payDate}}
 		rev := at(t, b.base, c, ip).get(path + "/review?" + form.Encode())
 		rev.must(t, 200, "Confirm the payment of $"+form.Get("other"))

@@ -25,7 +25,6 @@ import (
 	"carfin/jobs"
 	"carfin/ledger"
 	"carfin/money"
-	"carfin/payments"
 	"carfin/servicing"
 )
 
@@ -133,27 +132,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		if _, err := ident.CreateCustomerLogin(ctx, c.id, testPassword); err != nil {
 			t.Fatal(err)
 		}
-		if i < 2 {
-			continue
-		}
-		m, err := pay.AddBankAccount(ctx, c.id, payments.NewBankAccount{HolderName: "Kim Test", AccountType: "checking",
-			Routing: "129083018", Account: fmt.Sprintf("5550123%d", i), ConfirmAccount: fmt.Sprintf("5550123%d", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.method = m.ID
 	}
-	if _, err := pay.OriginateACH(ctx, calendar.OnOrAfterBusinessDay(pay.Config().Cutoff.Today(d.Now()))); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range custs[2:] {
-		var a, b int64
-		if err := d.Read.QueryRow(`SELECT micro1_cents, micro2_cents FROM payment_methods WHERE id = $1`, c.method).Scan(&a, &b); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pay.ConfirmMicroDeposits(ctx, c.id, c.method, money.Cents(a), money.Cents(b)); err != nil {
-			t.Fatal(err)
-		}
+	for i, id := range confirmedBanks(t, pay, d, custs[2].id, custs[3].id) {
+		custs[2+i].method = id
 	}
 
 	var ins []*instance

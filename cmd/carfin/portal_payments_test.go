@@ -146,6 +146,38 @@ func (f *payFixture) confirmedBank(customerID int64, routing, account string) pa
 	return m
 }
 
+// confirmedBanks gives each customer a checking account (55501234 + its
+// place in customers) confirmed by its micro-deposits, all sent in one
+// ACH file, for the tests that run carfin in processes of its own; it
+// returns the methods' ids in order.
+func confirmedBanks(t testing.TB, pay *payments.Service, d *db.DB, customers ...int64) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	ids := make([]int64, len(customers))
+	for i, c := range customers {
+		acct := fmt.Sprint(55501234 + i)
+		m, err := pay.AddBankAccount(ctx, c, payments.NewBankAccount{HolderName: "Kim Test", AccountType: "checking",
+			Routing: "129083018", Account: acct, ConfirmAccount: acct})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = m.ID
+	}
+	if _, err := pay.OriginateACH(ctx, calendar.OnOrAfterBusinessDay(pay.Config().Cutoff.Today(d.Now()))); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range customers {
+		var a, b int64
+		if err := d.Read.QueryRow(`SELECT micro1_cents, micro2_cents FROM payment_methods WHERE id = $1`, ids[i]).Scan(&a, &b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pay.ConfirmMicroDeposits(ctx, c, ids[i], money.Cents(a), money.Cents(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
 // aMethods gives customer A what the methods pages add (a confirmed
 // checking account at Prairie Gate Savings Bank ••••6789 and a Visa
 // ••••4242, "Travel") through the service, so that the pages that use

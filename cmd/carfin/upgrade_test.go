@@ -19,8 +19,6 @@ import (
 	"carfin/db"
 	"carfin/db/dbtest"
 	"carfin/identity"
-	"carfin/money"
-	"carfin/payments"
 )
 
 // TestRollingUpgrade: a release rolls out one instance at a time (issue
@@ -88,25 +86,8 @@ func TestRollingUpgrade(t *testing.T) {
 		c.c = &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	}
 	pay := env.paymentsFor(t, d)
-	for i := range cs {
-		m, err := pay.AddBankAccount(ctx, cs[i].id, payments.NewBankAccount{HolderName: "Kim Test", AccountType: "checking",
-			Routing: "129083018", Account: fmt.Sprint(55501234 + i), ConfirmAccount: fmt.Sprint(55501234 + i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs[i].bank = m.ID
-	}
-	if _, err := pay.OriginateACH(ctx, calendar.OnOrAfterBusinessDay(pay.Config().Cutoff.Today(d.Now()))); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
-		var a, b int64
-		if err := d.Read.QueryRow(`SELECT micro1_cents, micro2_cents FROM payment_methods WHERE id = $1`, c.bank).Scan(&a, &b); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pay.ConfirmMicroDeposits(ctx, c.id, c.bank, money.Cents(a), money.Cents(b)); err != nil {
-			t.Fatal(err)
-		}
+	for i, id := range confirmedBanks(t, pay, d, cs[0].id, cs[1].id) {
+		cs[i].bank = id
 	}
 
 	args := []string{"--db", dsn, "--metrics-addr", "off", "--jobs=false", "--trusted-proxies", "127.0.0.1/32"}
