@@ -71,7 +71,10 @@ func TestBrowserAccount(t *testing.T) {
 	if n := browsertest.Eval[int](b, `document.querySelectorAll('svg.chart[role=img] title').length`); n != 2 {
 		t.Errorf("%d charts with a title", n)
 	}
-	if txt := b.Text("section.schedule"); !strings.Contains(txt, "Paid") || !strings.Contains(txt, "Upcoming") {
+	// textContent, not innerText: the schedule is laid out only when
+	// scrolled near (content-visibility: auto), and innerText of a
+	// subtree not laid out is empty.
+	if txt := browsertest.Eval[string](b, `document.querySelector('section.schedule').textContent`); !strings.Contains(txt, "Paid") || !strings.Contains(txt, "Upcoming") {
 		t.Errorf("schedule: %.300s", txt)
 	}
 	check("contract")
