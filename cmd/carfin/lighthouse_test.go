@@ -69,7 +69,7 @@ type lighthouseReport struct {
 			CPUSlowdownMultiplier float64 `json:"cpuSlowdownMultiplier"`
 		} `json:"throttling"`
 	} `json:"configSettings"`
-	Categories  map[string]struct {
+	Categories map[string]struct {
 		Score     *float64 `json:"score"`
 		AuditRefs []struct {
 			ID     string  `json:"id"`
