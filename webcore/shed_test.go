@@ -1,6 +1,7 @@
 package webcore
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -148,29 +149,36 @@ func TestShedderWaits(t *testing.T) {
 	f.finish()
 }
 
-// TestShedderQueueBound: no more requests wait than the class's limit;
-// the next is answered at once, without waiting.
+// TestShedderQueueBound: no more requests wait than ShedQueuePerSlot
+// per slot; the next is answered at once, without waiting, and those
+// waiting are served as slots free up.
 func TestShedderQueueBound(t *testing.T) {
 	f := newShedFixture(ShedLimits{Pages: 1, Auth: 1, Money: 1, Wait: 10 * time.Second})
-	f.hold(t, "/page/1")
-	waiter := make(chan int)
-	go func() { w, _ := f.get("/page/2"); waiter <- w.Code }()
+	f.hold(t, "/page/0")
+	waiters := make(chan int, ShedQueuePerSlot)
+	for i := range ShedQueuePerSlot {
+		go func() { w, _ := f.get(fmt.Sprintf("/page/%d", i+1)); waiters <- w.Code }()
+	}
 	deadline := time.Now().Add(5 * time.Second)
-	for f.s.waiting[ShedPages].Load() != 1 {
+	for f.s.waiting[ShedPages].Load() != ShedQueuePerSlot {
 		if time.Now().After(deadline) {
-			t.Fatal("the second request never waited")
+			t.Fatalf("%d requests waiting, want %d", f.s.waiting[ShedPages].Load(), ShedQueuePerSlot)
 		}
 		time.Sleep(time.Millisecond)
 	}
-	w, took := f.get("/page/3")
+	w, took := f.get("/page/past")
 	if w.Code != http.StatusServiceUnavailable || took > time.Second {
 		t.Errorf("past the queue: %d after %s, want 503 at once", w.Code, took)
 	}
-	f.release <- struct{}{}
-	<-f.started
+	for range ShedQueuePerSlot {
+		f.release <- struct{}{}
+		<-f.started
+	}
 	f.finish()
-	if c := <-waiter; c != http.StatusOK {
-		t.Errorf("the waiting request: %d", c)
+	for range ShedQueuePerSlot {
+		if c := <-waiters; c != http.StatusOK {
+			t.Errorf("a waiting request: %d", c)
+		}
 	}
 }
 
