@@ -11,8 +11,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
+
+	"carfin/internal/argon2"
 )
 
 // Params are argon2id's cost parameters. They are stored with every hash
