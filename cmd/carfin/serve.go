@@ -757,12 +757,13 @@ func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdou
 	return nil
 }
 
-// serveGCPercent: every argon2id hash allocates 19 MiB that is garbage a
-// moment later. With Go's default GOGC=100 and a small live heap, that
-// starts a collection after nearly every sign-in, taking CPU from page
-// requests; 400 collects about every fourth hash. Memory stays bounded
-// because at most GOMAXPROCS hashes run at once. GOGC in the environment
-// wins.
+// serveGCPercent: the server's live heap is small and its garbage
+// plentiful (pages, queries); 400 collects a quarter as often as Go's
+// default. Password hashes no longer add to it (internal/argon2 pools
+// their 19 MiB), but a pooled buffer is dropped after two collections
+// without a hash, so rarer collections also keep it for the next
+// sign-in. Memory stays bounded because at most GOMAXPROCS hashes run at
+// once. GOGC in the environment wins.
 const serveGCPercent = 400
 
 func tuneGC(getenv func(string) string) {
