@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -17,11 +16,6 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"carfin/calendar"
-	"carfin/db"
-	"carfin/db/dbtest"
-	"carfin/servicing"
 )
 
 // BenchmarkOverload is issue 15's overload test: past capacity carfin
@@ -41,38 +35,15 @@ import (
 // every answer within 1 s (a success or a fast 503) and the rate served
 // near capacity.
 func BenchmarkOverload(b *testing.B) {
-	ctx := context.Background()
-	dsn := os.Getenv("CARFIN_BENCH_DB")
-	if dsn == "" {
-		dsn = dbtest.PostgresDSN(b)
-	}
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
-	if err := d.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	n := 2000
-	if v, err := strconv.Atoi(os.Getenv("CARFIN_BENCH_CONTRACTS")); err == nil && v > 0 {
-		n = v
-	}
+	dsn, d, n := benchBook(b, 2000)
 	du := 20 * time.Second
 	if v, err := strconv.Atoi(os.Getenv("CARFIN_BENCH_SECONDS")); err == nil && v > 0 {
 		du = time.Duration(v) * time.Second
 	}
-	cutoff, _ := calendar.ParseCutoff("17:00", "America/New_York")
-	sv := servicing.New(d, cutoff.Today)
-	loadPortalBook(b, d, sv, n, cutoff.Today(time.Now()))
 	tokens := benchSessions(b, d, min(n, 500))
 	logPath := filepath.Join(b.TempDir(), "serve.log")
 	base, pid := startOverloadServer(b, dsn, logPath)
-	targets := make([]vegeta.Target, len(tokens))
-	for i, tok := range tokens {
-		targets[i] = vegeta.Target{Method: "GET", URL: base + "/", Header: http.Header{"Cookie": {"carfin_session=" + tok}}}
-	}
-	pages := vegeta.NewStaticTargeter(targets...)
+	pages := vegeta.NewStaticTargeter(dashboardTargets(tokens, base)...)
 	signIn := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: base + "/login"})
 
 	// Capacity: as many closed-loop clients as the pages class has slots

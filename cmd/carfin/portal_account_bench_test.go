@@ -46,36 +46,10 @@ import (
 // (CARFIN_BENCH_CONTRACTS changes its size). PostgreSQL itself is not
 // pinned: it shares the machine with the generator.
 func BenchmarkDashboard(b *testing.B) {
-	ctx := context.Background()
-	dsn := os.Getenv("CARFIN_BENCH_DB")
-	if dsn == "" {
-		dsn = dbtest.PostgresDSN(b)
-	}
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
-	if d.Engine != db.Postgres {
-		b.Skip("the dashboard goal is for PostgreSQL")
-	}
-	if err := d.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	n := 100_000
-	if v, err := strconv.Atoi(os.Getenv("CARFIN_BENCH_CONTRACTS")); err == nil && v > 0 {
-		n = v
-	}
-	cutoff, _ := calendar.ParseCutoff("17:00", "America/New_York")
-	sv := servicing.New(d, cutoff.Today)
-	loadPortalBook(b, d, sv, n, cutoff.Today(time.Now()))
+	dsn, d, _ := benchBook(b, 100_000)
 	tokens := benchSessions(b, d, 2000)
 	base, pid := startChildServer(b, dsn)
-
-	targets := make([]vegeta.Target, len(tokens))
-	for i, tok := range tokens {
-		targets[i] = vegeta.Target{Method: "GET", URL: base + "/", Header: http.Header{"Cookie": {"carfin_session=" + tok}}}
-	}
+	targets := dashboardTargets(tokens, base)
 	// Every session sees its own dashboard; note the largest page.
 	var pageMax int
 	for i := 0; i < len(tokens); i += len(tokens) / 20 {
@@ -131,28 +105,7 @@ func BenchmarkDashboard(b *testing.B) {
 //
 //	CARFIN_TEST_POSTGRES_URL=… go test ./cmd/carfin -run '^$' -bench DashboardInstances -benchtime 3x -timeout 60m
 func BenchmarkDashboardInstances(b *testing.B) {
-	ctx := context.Background()
-	dsn := os.Getenv("CARFIN_BENCH_DB")
-	if dsn == "" {
-		dsn = dbtest.PostgresDSN(b)
-	}
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
-	if d.Engine != db.Postgres {
-		b.Skip("several instances share a PostgreSQL book")
-	}
-	if err := d.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	n := 100_000
-	if v, err := strconv.Atoi(os.Getenv("CARFIN_BENCH_CONTRACTS")); err == nil && v > 0 {
-		n = v
-	}
-	cutoff, _ := calendar.ParseCutoff("17:00", "America/New_York")
-	loadPortalBook(b, d, servicing.New(d, cutoff.Today), n, cutoff.Today(time.Now()))
+	dsn, d, _ := benchBook(b, 100_000)
 	tokens := benchSessions(b, d, 2000)
 	var bases []string
 	var pids []int
@@ -160,14 +113,8 @@ func BenchmarkDashboardInstances(b *testing.B) {
 		base, pid := startChildServerOn(b, dsn, "")
 		bases, pids = append(bases, base), append(pids, pid)
 	}
-	targets := func(instances int) vegeta.Targeter {
-		ts := make([]vegeta.Target, len(tokens))
-		for i, tok := range tokens {
-			ts[i] = vegeta.Target{Method: "GET", URL: bases[i%instances] + "/", Header: http.Header{"Cookie": {"carfin_session=" + tok}}}
-		}
-		return vegeta.NewStaticTargeter(ts...)
-	}
-	one, two := targets(1), targets(2)
+	one := vegeta.NewStaticTargeter(dashboardTargets(tokens, bases[0])...)
+	two := vegeta.NewStaticTargeter(dashboardTargets(tokens, bases...)...)
 	attackMax(two, 5*time.Second, 32) // warm both
 	var ratios, ones, twos []float64
 	for range b.N {
@@ -186,6 +133,45 @@ func BenchmarkDashboardInstances(b *testing.B) {
 	b.ReportMetric(median(ones), "pages/s-1")
 	b.ReportMetric(median(twos), "pages/s-2")
 	b.ReportMetric(median(ratios), "two/one")
+}
+
+// benchBook opens the benchmark's PostgreSQL book ($CARFIN_BENCH_DB, kept
+// between runs, or a fresh schema), migrated and loaded with
+// $CARFIN_BENCH_CONTRACTS contracts (contracts by default), closed through
+// yesterday, and its size; the database closes with the benchmark.
+func benchBook(b *testing.B, contracts int) (string, *db.DB, int) {
+	ctx := context.Background()
+	dsn := os.Getenv("CARFIN_BENCH_DB")
+	if dsn == "" {
+		dsn = dbtest.PostgresDSN(b)
+	}
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = d.Close() })
+	if d.Engine != db.Postgres {
+		b.Skip("the portal's speed goals are for PostgreSQL")
+	}
+	if err := d.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if v, err := strconv.Atoi(os.Getenv("CARFIN_BENCH_CONTRACTS")); err == nil && v > 0 {
+		contracts = v
+	}
+	cutoff, _ := calendar.ParseCutoff("17:00", "America/New_York")
+	loadPortalBook(b, d, servicing.New(d, cutoff.Today), contracts, cutoff.Today(time.Now()))
+	return dsn, d, contracts
+}
+
+// dashboardTargets asks for the dashboard of each session, the sessions
+// spread over bases in turn.
+func dashboardTargets(tokens []string, bases ...string) []vegeta.Target {
+	targets := make([]vegeta.Target, len(tokens))
+	for i, tok := range tokens {
+		targets[i] = vegeta.Target{Method: "GET", URL: bases[i%len(bases)] + "/", Header: http.Header{"Cookie": {"carfin_session=" + tok}}}
+	}
+	return targets
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,11 +12,6 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"carfin/calendar"
-	"carfin/db"
-	"carfin/db/dbtest"
-	"carfin/servicing"
 )
 
 // BenchmarkDashboardWhileStatements holds the issue's goal that the
@@ -33,28 +27,7 @@ import (
 //	taskset -c 1 go test ./cmd/carfin -run '^$' -bench DashboardWhileStatements -benchtime 1x -timeout 60m
 func BenchmarkDashboardWhileStatements(b *testing.B) {
 	ctx := context.Background()
-	dsn := os.Getenv("CARFIN_BENCH_DB")
-	if dsn == "" {
-		dsn = dbtest.PostgresDSN(b)
-	}
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
-	if d.Engine != db.Postgres {
-		b.Skip("the goal is for PostgreSQL")
-	}
-	if err := d.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	n := 100_000
-	if v, err := strconv.Atoi(os.Getenv("CARFIN_BENCH_CONTRACTS")); err == nil && v > 0 {
-		n = v
-	}
-	cutoff, _ := calendar.ParseCutoff("17:00", "America/New_York")
-	sv := servicing.New(d, cutoff.Today)
-	loadPortalBook(b, d, sv, n, cutoff.Today(time.Now()))
+	dsn, d, n := benchBook(b, 100_000)
 	// A fresh month each run: the statements of earlier runs go.
 	for _, q := range []string{`DELETE FROM print_queue`, `DELETE FROM statements`, `DELETE FROM statement_chunks`,
 		`DELETE FROM documents WHERE kind = 'statement'`} {
@@ -64,10 +37,7 @@ func BenchmarkDashboardWhileStatements(b *testing.B) {
 	}
 	tokens := benchSessions(b, d, 2000)
 	base, _ := startChildServer(b, dsn)
-	targets := make([]vegeta.Target, len(tokens))
-	for i, tok := range tokens {
-		targets[i] = vegeta.Target{Method: "GET", URL: base + "/", Header: http.Header{"Cookie": {"carfin_session=" + tok}}}
-	}
+	targets := dashboardTargets(tokens, base)
 	tr := vegeta.NewStaticTargeter(targets...)
 	attackMax(tr, 5*time.Second, 32) // warm up
 
