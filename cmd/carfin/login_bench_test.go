@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"runtime"
@@ -69,8 +68,7 @@ func BenchmarkLoginVsArgon2(b *testing.B) {
 				})
 				clients := make([]*http.Client, workers)
 				for i := range clients {
-					jar, _ := cookiejar.New(nil)
-					clients[i] = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+					clients[i] = benchClient()
 				}
 				e2e := rate(benchWindow, workers, func(w int) bool {
 					return postLogin(clients[w], s.base, accounts[w].email, testPassword, fmt.Sprintf("198.18.%d.1", w)) == http.StatusSeeOther
@@ -115,8 +113,7 @@ func benchFlood(b *testing.B, eng string, floodPerSecond float64) {
 	accounts := benchLogins(b, s, viewers)
 	clients := make([]*http.Client, viewers)
 	for i := range clients {
-		jar, _ := cookiejar.New(nil)
-		clients[i] = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		clients[i] = benchClient()
 		if st := postLogin(clients[i], s.base, accounts[i].email, testPassword, fmt.Sprintf("198.19.%d.1", i)); st != http.StatusSeeOther {
 			b.Fatalf("sign-in: %d", st)
 		}
@@ -318,15 +315,8 @@ func median(xs []float64) float64 {
 func BenchmarkLoginOverhead(b *testing.B) {
 	for _, eng := range []string{"sqlite", "postgres"} {
 		b.Run(eng, func(b *testing.B) {
-			d := benchDB(b, eng)
-			s := benchServe(b, d, func(cfg *serveConfig) { cfg.hashParams = cheapParams })
-			id, _ := identity.New(identity.Config{DB: d, Params: cheapParams, BaseURL: s.base})
-			c := seedCustomer(b, d, "Over")
-			if _, err := id.CreateCustomerLogin(context.Background(), c.id, testPassword); err != nil {
-				b.Fatal(err)
-			}
-			jar, _ := cookiejar.New(nil)
-			cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			s, accounts := cheapLogins(b, eng, 1)
+			c, cl := accounts[0], benchClient()
 			for b.Loop() {
 				if st := postLogin(cl, s.base, c.email, testPassword, "198.18.0.1"); st != http.StatusSeeOther {
 					b.Fatalf("status %d", st)
@@ -345,21 +335,11 @@ func BenchmarkLoginOverhead(b *testing.B) {
 func BenchmarkLoginCPU(b *testing.B) {
 	for _, eng := range []string{"sqlite", "postgres"} {
 		b.Run(eng, func(b *testing.B) {
-			d := benchDB(b, eng)
-			s := benchServe(b, d, func(cfg *serveConfig) { cfg.hashParams = cheapParams })
-			id, _ := identity.New(identity.Config{DB: d, Params: cheapParams, BaseURL: s.base})
 			workers := 8 * runtime.GOMAXPROCS(0)
-			accounts := make([]customer, workers)
-			for i := range accounts {
-				accounts[i] = seedCustomer(b, d, "Cpu")
-				if _, err := id.CreateCustomerLogin(context.Background(), accounts[i].id, testPassword); err != nil {
-					b.Fatal(err)
-				}
-			}
+			s, accounts := cheapLogins(b, eng, workers)
 			clients := make([]*http.Client, workers)
 			for i := range clients {
-				jar, _ := cookiejar.New(nil)
-				clients[i] = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				clients[i] = benchClient()
 			}
 			var self, pg, rates []float64
 			for range b.N {
@@ -367,8 +347,7 @@ func BenchmarkLoginCPU(b *testing.B) {
 				cpu0, pg0 := cpuSeconds(os.Getpid()), postgresCPU()
 				var n atomic.Int64
 				r := rate(benchWindow, workers, func(w int) bool {
-					ok := postLogin(clients[w], s.base, accounts[w].email, testPassword, fmt.Sprintf("198.18.%d.%d", w, n.Add(1)%250+1)) == http.StatusSeeOther
-					return ok
+					return postLogin(clients[w], s.base, accounts[w].email, testPassword, fmt.Sprintf("198.18.%d.%d", w, n.Add(1)%250+1)) == http.StatusSeeOther
 				})
 				logins := r * benchWindow.Seconds()
 				self = append(self, 1e6*(cpuSeconds(os.Getpid())-cpu0)/logins)
@@ -380,6 +359,31 @@ func BenchmarkLoginCPU(b *testing.B) {
 			b.ReportMetric(median(rates), "logins/s")
 		})
 	}
+}
+
+// cheapLogins serves eng's portal with a negligible password hash and
+// gives it n customers with online access, hashed the same way.
+func cheapLogins(b *testing.B, eng string, n int) (*server, []customer) {
+	d := benchDB(b, eng)
+	s := benchServe(b, d, func(cfg *serveConfig) { cfg.hashParams = cheapParams })
+	id, err := identity.New(identity.Config{DB: d, Params: cheapParams, BaseURL: s.base})
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]customer, n)
+	for i := range out {
+		out[i] = seedCustomer(b, d, "Cheap")
+		if _, err := id.CreateCustomerLogin(context.Background(), out[i].id, testPassword); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, out
+}
+
+// benchClient is a browser's cookies without following redirects, so a
+// sign-in's 303 is seen as such.
+func benchClient() *http.Client {
+	return &http.Client{Jar: newJar(), CheckRedirect: noRedirects.CheckRedirect}
 }
 
 var benchFloodOpt func(*serveConfig)
