@@ -171,10 +171,16 @@ const scrapeTimeout = 10 * time.Second
 // token, a request must carry it as a bearer token (as Prometheus'
 // authorization setting sends it); others get 401.
 func (r *Registry) Handler(token string) http.Handler {
-	h := promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{
+	return RequireToken(token, promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError, // a failed collector must not hide the others
 		Timeout:       scrapeTimeout,
-	})
+	}))
+}
+
+// RequireToken serves h only to requests carrying token as a bearer token
+// (none needed when token is empty); others get 401. Answers are never
+// cached.
+func RequireToken(token string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if token != "" {
 			got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/pprof"
 
 	carfinmetrics "carfin/metrics"
 	"carfin/webcore"
@@ -30,5 +31,9 @@ func (s *Server) MetricsHandler(token string) http.Handler {
 	s.metrics.WatchDB(s.db)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler(token))
+	// Go's profiler, for an operator (or a benchmark) asking where a
+	// busy instance's CPU goes: on this listener only, behind the token.
+	mux.Handle("GET /debug/pprof/", carfinmetrics.RequireToken(token, http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/profile", carfinmetrics.RequireToken(token, http.HandlerFunc(pprof.Profile)))
 	return mux
 }

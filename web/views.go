@@ -37,6 +37,7 @@ type views struct {
 type chrome struct {
 	nav    map[string]template.HTML
 	footer template.HTML
+	texts  layoutTexts
 }
 
 // sections are the parts of the portal the navigation links to.
@@ -151,6 +152,7 @@ func (v *views) renderChrome() error {
 			return err
 		}
 		c.footer = footer
+		c.texts = v.layoutTexts(lang)
 		v.chrome[lang] = c
 	}
 	return nil
@@ -239,7 +241,12 @@ func (v *views) page(r *http.Request, title string) *page {
 var narrowPages = map[string]bool{"login": true, "login_2fa": true, "enrol": true, "enrol_password": true, "forgot": true,
 	"reset": true, "reset_code": true, "reauth": true, "idle": true, "confirm": true}
 
-// render writes the page with status. Rendering goes to a buffer first,
+// fastContent writes the content of the pages rendered without their
+// template (see htmlOut).
+var fastContent = map[string]func(htmlOut, *page) error{"dashboard": writeDashboard}
+
+// render writes the page with status: the layout (writeLayout) around
+// the page's content template. Rendering goes to a buffer first,
 // so a template error becomes a clean 500.
 func (v *views) render(w http.ResponseWriter, status int, name string, p *page) {
 	t := v.pages[name]
@@ -247,8 +254,12 @@ func (v *views) render(w http.ResponseWriter, status int, name string, p *page) 
 		panic("web: no template " + name)
 	}
 	p.Narrow = narrowPages[name]
+	content := fastContent[name]
+	if content == nil {
+		content = func(o htmlOut, p *page) error { return t.ExecuteTemplate(o.Buffer, "content", p) }
+	}
 	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+	if err := v.writeLayout(&b, p, func(o htmlOut) error { return content(o, p) }); err != nil {
 		v.cfg.Log.Error("render", "template", name, "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return

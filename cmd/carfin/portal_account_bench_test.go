@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,10 +75,15 @@ func BenchmarkDashboard(b *testing.B) {
 	attackMax(tr, 5*time.Second, 32) // warm up caches and connections
 
 	var maxes, p50s, p99s, oks, cpus []float64
-	for range b.N {
+	for i := range b.N {
 		b.Logf("load average before the round: %s", loadAvg())
 		cpu0, pg0, self0 := cpuSeconds(pid), postgresCPU(), cpuSeconds(os.Getpid())
+		wait := func() {}
+		if i == 0 {
+			wait = profileChild(b, base, 8)
+		}
 		rate, secs := attackMax(tr, 10*time.Second, 32)
+		wait()
 		cpu := (cpuSeconds(pid) - cpu0) / secs
 		b.Logf("CPU per page at the maximum: server %.0f µs, PostgreSQL %.0f µs, load generator %.0f µs",
 			1e6*cpu/rate, 1e6*(postgresCPU()-pg0)/secs/rate, 1e6*(cpuSeconds(os.Getpid())-self0)/secs/rate)
@@ -434,8 +441,12 @@ func startChildServerOn(b *testing.B, dsn, cpus string) (string, int) {
 			b.Log("taskset not found: the server is not pinned to one CPU")
 		}
 	}
+	metricsAddr := "off"
+	if os.Getenv("CARFIN_BENCH_CPUPROFILE") != "" {
+		metricsAddr = freeAddr(b)
+	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "CARFIN_JOBS=false", "CARFIN_METRICS_ADDR=off")
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "CARFIN_JOBS=false", "CARFIN_METRICS_ADDR="+metricsAddr)
 	for k, v := range demoIdentity { // the bench's lender is the demo's
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -468,9 +479,55 @@ func startChildServerOn(b *testing.B, dsn, cpus string) (string, int) {
 		// The portal's own address: on loopback, serve answers another
 		// spelling of it (127.0.0.1) with a redirect to it, and a client
 		// does not carry the session cookie across that.
+		childMetrics.Store(base, metricsAddr)
 		return base, cmd.Process.Pid
 	case <-time.After(60 * time.Second):
 		b.Fatal("carfin serve did not start in 60 s")
 	}
 	return "", 0
+}
+
+// childMetrics maps a child server's base URL to its metrics listener
+// ("off" unless CARFIN_BENCH_CPUPROFILE is set).
+var childMetrics sync.Map
+
+// freeAddr is a loopback address with a port free a moment ago.
+func freeAddr(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// profileChild, when CARFIN_BENCH_CPUPROFILE names a file, records the
+// child server at base's CPU profile for secs seconds from its metrics
+// listener (/debug/pprof/profile) into that file, in the background; the
+// returned func waits for it. Read it with `go tool pprof -top FILE`.
+func profileChild(b *testing.B, base string, secs int) (wait func()) {
+	file := os.Getenv("CARFIN_BENCH_CPUPROFILE")
+	addr, _ := childMetrics.Load(base)
+	if file == "" || addr == nil || addr == "off" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+		if err != nil {
+			b.Errorf("profile: %v", err)
+			return
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			b.Errorf("profile: %d %s", res.StatusCode, body)
+			return
+		}
+		if err := os.WriteFile(file, body, 0o644); err != nil {
+			b.Error(err)
+		}
+	}()
+	return func() { <-done }
 }
