@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -266,6 +267,9 @@ func (v *views) render(w http.ResponseWriter, status int, name string, p *page) 
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Language", p.Lang)
+	// With its length known the page goes out in one piece, not chunked
+	// (a write less per page; compression drops it when it compresses).
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(b.Bytes())
 }

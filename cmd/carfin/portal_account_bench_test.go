@@ -94,6 +94,9 @@ func BenchmarkDashboard(b *testing.B) {
 		maxes, p50s, p99s = append(maxes, rate), append(p50s, ms(l.Latencies.P50)), append(p99s, ms(l.Latencies.P99))
 		oks, cpus = append(oks, l.Success), append(cpus, cpu)
 	}
+	if rate, ok := wrkDashboard(b, base, tokens); ok {
+		b.ReportMetric(rate, "pages/s-wrk")
+	}
 	b.ReportMetric(median(maxes), "pages/s")
 	b.ReportMetric(median(p50s), "p50-ms@70%")
 	b.ReportMetric(median(p99s), "p99-ms@70%")
@@ -530,4 +533,50 @@ func profileChild(b *testing.B, base string, secs int) (wait func()) {
 		}
 	}()
 	return func() { <-done }
+}
+
+// wrkDashboard measures the dashboard's maximum rate the way
+// ../shared/perfprobe measures its bare dashboard, so that the two compare
+// like for like: wrk (one thread, 16 connections, 10 s) pinned to CPU 1,
+// each request with one of the sessions' cookies at random. It reports
+// false when wrk or taskset is not installed (Debian's wrk package).
+func wrkDashboard(b *testing.B, base string, tokens []string) (float64, bool) {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		b.Log("wrk not installed: no like-for-like figure against the probe")
+		return 0, false
+	}
+	taskset, err := exec.LookPath("taskset")
+	if err != nil {
+		return 0, false
+	}
+	var lua strings.Builder
+	lua.WriteString("local tokens = {\n")
+	for _, t := range tokens {
+		fmt.Fprintf(&lua, "%q,\n", t)
+	}
+	lua.WriteString("}\nrequest = function()\n  return wrk.format(\"GET\", \"/\", {[\"Cookie\"] = \"carfin_session=\" .. tokens[math.random(#tokens)]})\nend\n")
+	script := filepath.Join(b.TempDir(), "dash.lua")
+	if err := os.WriteFile(script, []byte(lua.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var rates []float64
+	for range 3 {
+		out, err := exec.Command(taskset, "-c", "1", wrk, "-t1", "-c16", "-d10s", "--latency", "-s", script, base).CombinedOutput()
+		if err != nil {
+			b.Fatalf("wrk: %v\n%s", err, out)
+		}
+		if strings.Contains(string(out), "Non-2xx") {
+			b.Fatalf("wrk: some dashboards failed\n%s", out)
+		}
+		m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindStringSubmatch(string(out))
+		if m == nil {
+			b.Fatalf("wrk: no rate in\n%s", out)
+		}
+		rate, _ := strconv.ParseFloat(m[1], 64)
+		p99 := regexp.MustCompile(`(?m)^\s+99%\s+(\S+)`).FindStringSubmatch(string(out))
+		b.Logf("wrk -t1 -c16 -d10s: %.0f pages/s, p99 %s", rate, p99[1:])
+		rates = append(rates, rate)
+	}
+	return median(rates), true
 }
