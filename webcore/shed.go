@@ -51,13 +51,21 @@ const (
 	// of the soak's sign-ins) turned away work there was time for. Each
 	// still waits at most Wait, so past capacity the answer stays fast.
 	ShedQueuePerSlot = 8
+	// ShedPriorityWait multiplies Wait for sign-in and payments: a person
+	// signing in or paying is worth waiting longer for than a page view
+	// (the soak's 10 % of sign-ins, two slots an instance, were shed
+	// after 100 ms when each would have had a slot in a few hundred
+	// milliseconds), and 4 × 100 ms keeps every answer well within a
+	// second past capacity.
+	ShedPriorityWait = 4
 )
 
 // ShedLimits are the requests in flight each class may have (a zero
 // field takes its default from DefaultShedLimits).
 type ShedLimits struct {
 	Pages, Auth, Money int
-	// Wait is the longest a request waits for a slot (0: ShedWaitDefault).
+	// Wait is the longest a page view waits for a slot (0:
+	// ShedWaitDefault); sign-in and payments wait ShedPriorityWait times it.
 	Wait time.Duration
 }
 
@@ -152,7 +160,15 @@ func (s *Shedder) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// acquire takes a slot of class c, waiting at most the limit's Wait and
+// wait is the longest a request of class c waits for a slot.
+func (s *Shedder) wait(c ShedClass) time.Duration {
+	if c == ShedAuth || c == ShedMoney {
+		return ShedPriorityWait * s.limits.Wait
+	}
+	return s.limits.Wait
+}
+
+// acquire takes a slot of class c, waiting at most its wait and
 // only when fewer than ShedQueuePerSlot requests per slot already wait;
 // false when it got none (or the client went away).
 func (s *Shedder) acquire(c ShedClass, r *http.Request) bool {
@@ -167,7 +183,7 @@ func (s *Shedder) acquire(c ShedClass, r *http.Request) bool {
 		return false
 	}
 	defer s.waiting[c].Add(-1)
-	t := time.NewTimer(s.limits.Wait)
+	t := time.NewTimer(s.wait(c))
 	defer t.Stop()
 	select {
 	case sem <- struct{}{}:

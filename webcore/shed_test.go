@@ -149,6 +149,30 @@ func TestShedderWaits(t *testing.T) {
 	f.finish()
 }
 
+// TestShedderPriorityWait: past its limit, a sign-in or a payment waits
+// ShedPriorityWait times as long as a page view before its 503, and
+// still answers well within a second at the default wait.
+func TestShedderPriorityWait(t *testing.T) {
+	const wait = 40 * time.Millisecond
+	f := newShedFixture(ShedLimits{Pages: 1, Auth: 1, Money: 1, Wait: wait})
+	f.hold(t, "/page/1")
+	f.hold(t, "/auth/1")
+	f.hold(t, "/money/1")
+	for _, c := range []struct {
+		path string
+		want time.Duration
+	}{{"/page/2", wait}, {"/auth/2", ShedPriorityWait * wait}, {"/money/2", ShedPriorityWait * wait}} {
+		w, took := f.get(c.path)
+		if w.Code != http.StatusServiceUnavailable || took < c.want || took > c.want+time.Second {
+			t.Errorf("%s past its limit: %d after %s, want 503 after %s", c.path, w.Code, took, c.want)
+		}
+	}
+	if d := ShedPriorityWait * ShedWaitDefault; d > 500*time.Millisecond {
+		t.Errorf("sign-in and payments wait up to %s past capacity: answers must stay well within 1 s", d)
+	}
+	f.finish()
+}
+
 // TestShedderQueueBound: no more requests wait than ShedQueuePerSlot
 // per slot; the next is answered at once, without waiting, and those
 // waiting are served as slots free up.

@@ -226,11 +226,15 @@ func soak(ctx context.Context, c soakConfig, stdout io.Writer) error {
 		return err
 	}
 
+	// Warm up in every case, a given --rate too: a cold start (connections,
+	// caches, the heap growing to its working size) is not what the soak
+	// measures, and left in it shows as shed requests and as growth of
+	// the memory floors.
 	rate := c.rate
+	warm := max(c.capacityFor/5, time.Second)
+	g.closedLoop(ctx, c.clients, warm)
+	g.reset()
 	if rate <= 0 {
-		warm := max(c.capacityFor/5, time.Second)
-		g.closedLoop(ctx, c.clients, warm)
-		g.reset()
 		ops, took := g.closedLoop(ctx, c.clients, c.capacityFor)
 		capacity := float64(ops) / took.Seconds()
 		fmt.Fprintf(stdout, "capacity: %.0f ops/s closed loop (%d clients, %s, after %s warm-up; load average %s)\n",
