@@ -50,11 +50,24 @@ const (
 // genesisHash is the previous hash of the first event.
 const genesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// Record appends ev to the log inside tx, at tx.Now(). It serialises
-// writers on the chain's head row, so the chain never forks. It returns an
-// error only if the database fails.
+// Record appends ev to the log as part of tx, at tx.Now(): the event is
+// chained when tx is about to commit (db.Tx.BeforeCommit), after the rest
+// of its work, so a transaction that fails records nothing. Writers are
+// serialised on the chain's head row, so the chain never forks; a
+// database failure there rolls the whole transaction back.
 func Record(ctx context.Context, tx *db.Tx, ev Event) error {
 	ev = clip(ev)
+	// Every audited transaction of every instance takes the chain's head:
+	// appended at the end of the transaction, the head is locked for
+	// these three statements and the commit, not for all the work before
+	// (the soak measured a mean wait of 12 ms for it, with the lock taken
+	// first and held across a sign-in's other writes).
+	tx.BeforeCommit(func() error { return appendEvent(ctx, tx, ev) })
+	return nil
+}
+
+// appendEvent links ev to the chain's head and moves the head to it.
+func appendEvent(ctx context.Context, tx *db.Tx, ev Event) error {
 	var seq int64
 	var prev string
 	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+tx.DB().ForUpdate()).Scan(&seq, &prev); err != nil {

@@ -260,3 +260,83 @@ func TestSQLiteFileMode(t *testing.T) {
 		t.Errorf("directory: %v %v", st.Mode(), err)
 	}
 }
+
+// TestBeforeCommit: what a transaction registers runs after its work, in
+// order, and commits with it; a failure there rolls everything back; a
+// savepoint rolled back drops what was registered inside it; a failed
+// transaction runs nothing.
+func TestBeforeCommit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.SQL.ExecContext(ctx, `CREATE TABLE before_commit_test (n INTEGER NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		insert := func(tx *db.Tx, n int) func() error {
+			return func() error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO before_commit_test (n) VALUES ($1)`, n)
+				return err
+			}
+		}
+		var seen []int
+		read := func() []int {
+			t.Helper()
+			seen = nil
+			rs, err := d.Read.QueryContext(ctx, `SELECT n FROM before_commit_test ORDER BY n`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			for rs.Next() {
+				var n int
+				if err := rs.Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				seen = append(seen, n)
+			}
+			return seen
+		}
+
+		// Registered work runs after fn, in order: 1's hook sees 2 written.
+		var order []string
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			tx.BeforeCommit(func() error { order = append(order, "first"); return insert(tx, 1)() })
+			tx.BeforeCommit(func() error { order = append(order, "second"); return nil })
+			order = append(order, "fn")
+			return insert(tx, 2)()
+		})
+		if err != nil || strings.Join(order, ",") != "fn,first,second" || len(read()) != 2 {
+			t.Fatalf("commit: %v, order %v, rows %v", err, order, seen)
+		}
+
+		// A failing hook rolls back the transaction's own work too.
+		boom := errors.New("boom")
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			tx.BeforeCommit(func() error { return boom })
+			return insert(tx, 3)()
+		})
+		if !errors.Is(err, boom) || len(read()) != 2 {
+			t.Fatalf("failing hook: %v, rows %v", err, seen)
+		}
+
+		// A failed transaction runs none; a savepoint rolled back drops its own.
+		ran := false
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			tx.BeforeCommit(func() error { ran = true; return nil })
+			return boom
+		})
+		if !errors.Is(err, boom) || ran {
+			t.Fatalf("failed transaction: %v, hook ran %v", err, ran)
+		}
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			_ = tx.Savepoint(ctx, "sp", func() error {
+				tx.BeforeCommit(insert(tx, 4))
+				return boom
+			})
+			tx.BeforeCommit(insert(tx, 5))
+			return nil
+		})
+		if got := read(); err != nil || len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 5 {
+			t.Fatalf("savepoint: %v, rows %v (want 4 dropped, 5 kept)", err, got)
+		}
+	})
+}

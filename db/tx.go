@@ -20,7 +20,18 @@ type Tx struct {
 	conn *sql.Conn
 	db   *DB
 	now  time.Time
+	// beforeCommit runs, in order, once fn has succeeded and just before
+	// the commit (BeforeCommit).
+	beforeCommit []func() error
 }
+
+// BeforeCommit has f run at the end of the transaction, after the rest of
+// its work succeeded and just before it commits; an error from f rolls the
+// whole transaction back. It is for writes that take a lock every
+// transaction contends for (the audit chain's head): taken last, the lock
+// is held for those writes and the commit only, not for the whole
+// transaction. A savepoint rolled back drops what was registered inside it.
+func (tx *Tx) BeforeCommit(f func() error) { tx.beforeCommit = append(tx.beforeCommit, f) }
 
 // Querier is what both a *sql.DB and a *Tx offer, for read functions that
 // run inside or outside a transaction.
@@ -95,6 +106,12 @@ func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
 		_ = sqlTx.Rollback()
 		return err
 	}
+	for _, f := range tx.beforeCommit {
+		if err := f(); err != nil {
+			_ = sqlTx.Rollback()
+			return err
+		}
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -156,7 +173,9 @@ func (tx *Tx) Savepoint(ctx context.Context, name string, fn func() error) error
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint %s: %w", name, err)
 	}
+	registered := len(tx.beforeCommit)
 	if err := fn(); err != nil {
+		tx.beforeCommit = tx.beforeCommit[:registered]
 		if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
 			return errors.Join(err, rbErr)
 		}
