@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -230,7 +231,10 @@ func cardOf(p *page, dc servicing.DashboardContract, pay func(int64) string) das
 // The dashboard is every signed-in visit's first page, and the template
 // engine's reflection was a third of its CPU.
 func writeDashboard(o htmlOut, p *page) error {
-	d := p.Data.(*dashboardData)
+	d, ok := p.Data.(*dashboardData)
+	if !ok {
+		return fmt.Errorf("dashboard: data is %T", p.Data)
+	}
 	o.raw("\n<div class=\"hello\"><h1>")
 	o.text(d.Welcome)
 	o.raw("</h1></div>\n")

@@ -127,8 +127,8 @@ func TestFastPagesMatchDashboard(t *testing.T) {
 	// Every branch, with ordinary words.
 	full := dashCard{ID: 42, Href: "/contracts/42", Title: "2024 Ford Escape", Kind: "Loan", Account: "Account 1234",
 		VIN: "VIN ending 123456", Status: "Open", AlertsLabel: "Alerts", ActionsLabel: "Actions for 1234",
-		Alerts: []alert{{Text: "Past due", Warn: true, Href: "/contracts/42/pay", Link: "Pay"}, {Text: "New statement"}},
-		Due:    &dueBox{Label: "Amount due", Amount: "$557.50", When: "by December 25", Note: "Nothing due", PayHref: "/contracts/42/pay", PayLabel: "Pay"},
+		Alerts:   []alert{{Text: "Past due", Warn: true, Href: "/contracts/42/pay", Link: "Pay"}, {Text: "New statement"}},
+		Due:      &dueBox{Label: "Amount due", Amount: "$557.50", When: "by December 25", Note: "Nothing due", PayHref: "/contracts/42/pay", PayLabel: "Pay"},
 		Progress: &progress{Ring: template.HTML(`<svg viewBox="0 0 10 10"><circle r="4"/></svg>`), Paid: "$1,000 paid", Left: "$9,000 left"},
 		Facts:    []fact{{Label: "Balance", Value: "$9,000.00"}, {Label: "Payoff", Value: "$9,100.00", Note: "today", Big: true}},
 		Actions:  []action{{Href: "/contracts/42", Label: "Details", Icon: "calendar"}, {Href: "/documents?contract=42", Label: "Statements", Icon: "file-text"}},
