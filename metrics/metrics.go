@@ -143,8 +143,11 @@ func (r *Registry) ObserveJob(kind string, failed bool, took time.Duration) {
 	if failed {
 		result = "failed"
 	}
-	r.jobs.WithLabelValues(kind, result).Inc()
+	// The duration first: a scrape between the two lines then never shows
+	// a job counted without its duration (a reader waiting on the count
+	// finds both).
 	r.jobLatency.WithLabelValues(kind, result).Observe(took.Seconds())
+	r.jobs.WithLabelValues(kind, result).Inc()
 }
 
 // WatchDB adds the collectors over d: its connection pools, and the
