@@ -274,3 +274,116 @@ func TestCheckOnNewerSchema(t *testing.T) {
 		t.Errorf("check with migration 1 unrecorded: %v\n%s", err, &out)
 	}
 }
+
+// TestRollingUpgradeJobs: the background jobs across a rolling upgrade
+// (README, "Upgrades"). The previous release's `carfin serve`, with its
+// jobs, is the River leader and starts closing 40 dates on a schema this
+// code migrated; this code's instance joins and works the same close;
+// then the old instance is stopped (SIGTERM, as a rollout stops it), and
+// the new one is elected and finishes. The book equals a twin closed by
+// this code alone, each chunk job ran on both releases, each statement was
+// made once with one document, and `carfin check` is clean.
+func TestRollingUpgradeJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the previous release and starts two servers")
+	}
+	t.Parallel()
+	rel := dbtest.PreviousRelease(t)
+	dsn, twin := dbtest.PostgresDSN(t), dbtest.PostgresDSN(t)
+	oldBin := buildRelease(t, rel)
+	ctx := context.Background()
+	today := calendar.Of(time.Now().In(newYork))
+	for _, s := range []string{dsn, twin} {
+		var out bytes.Buffer
+		if err := run(ctx, []string{"carfin", "migrate", "--db", s}, os.Getenv, nil, &out, &out); err != nil {
+			t.Fatalf("migrate with this code: %v\n%s", err, &out)
+		}
+		d, err := db.Open(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		killBook(t, d, today) // 40 loans signed 40 days ago: 40 dates to close
+		d.Close()
+	}
+	env := newPayEnv(t)
+	twinDone := make(chan error, 1)
+	go func() {
+		out, err := helperRun(env, "jobs", "close-through", "--db", twin, "--date", (today - 1).String())
+		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, out)
+		}
+		twinDone <- err
+	}()
+
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := d.Read.QueryRow(query, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	closed := func() int { return count(`SELECT count(*) FROM day_close_chunks`) }
+	// Chunk jobs finished by the process whose River client is id, and
+	// by the others.
+	chunksBy := func(id string) (by, others int) {
+		const q = `SELECT count(*) FROM river_job WHERE kind = 'day_close_chunk' AND state = 'completed'
+			AND (attempted_by[array_length(attempted_by, 1)] = $1) = $2`
+		return count(q, id, true), count(q, id, false)
+	}
+
+	args := []string{"--db", dsn, "--metrics-addr", "off", "--trusted-proxies", "127.0.0.1/32"}
+	oldIn := startBinary(t, oldBin, env, freePort(t), args...)
+	var oldID string
+	waitFor(t, "the old instance elected leader", 10*time.Millisecond, 20*time.Second, func() bool {
+		return d.Read.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&oldID) == nil
+	})
+	waitFor(t, "the old instance closing dates", 10*time.Millisecond, 60*time.Second, func() bool { return closed() >= 3 })
+	newIn := startInstance(t, env, freePort(t), args...)
+	waitFor(t, "the new instance working the same close", 10*time.Millisecond, 60*time.Second, func() bool {
+		_, byNew := chunksBy(oldID)
+		return byNew >= 3
+	})
+	byOld, byNew := chunksBy(oldID)
+	atStop := closed()
+	oldIn.stop(t)
+	if err := <-twinDone; err != nil {
+		t.Fatalf("twin's close-through: %v", err)
+	}
+	dates := chunksOf(t, twin) // one chunk a date
+	if atStop >= dates {
+		t.Fatalf("every date (%d) was closed before the old instance stopped: the drill proves nothing", dates)
+	}
+	waitFor(t, "every date closed and every job done", 10*time.Millisecond, 90*time.Second, func() bool {
+		return closed() == dates && count(`SELECT count(*) FROM river_job WHERE kind IN ('day_close', 'day_close_chunk', 'statement_chunk', 'print_batch')
+			AND state NOT IN ('completed', 'cancelled', 'discarded')`) == 0
+	})
+	var leader string
+	if err := d.Read.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&leader); err != nil || leader == oldID {
+		t.Errorf("leader after the old instance stopped: %q (%v), the old was %q", leader, err, oldID)
+	}
+	t.Logf("old release closed chunks %d, new %d, when the old stopped with %d of %d dates closed", byOld, byNew, atStop, dates)
+	if byOld == 0 {
+		t.Errorf("the old release finished no chunk job")
+	}
+	if got, w := summary(t, dsn), summary(t, twin); got != w {
+		t.Fatalf("closed by the old and new releases together:\n %s\nby this code alone:\n %s", got, w)
+	}
+	st := count(`SELECT count(*) FROM statements`)
+	docs := count(`SELECT count(*) FROM documents WHERE kind = 'statement'`)
+	paper := count(`SELECT count(*) FROM statements WHERE delivery = 'paper'`)
+	queued := count(`SELECT count(*) FROM print_queue`)
+	if st == 0 || docs != st || queued != paper {
+		t.Errorf("statements %d, documents %d, paper %d, queued for print %d", st, docs, paper, queued)
+	}
+	newIn.stop(t)
+	var out bytes.Buffer
+	if err := run(ctx, []string{"carfin", "check", "--db", dsn}, os.Getenv, nil, &out, &out); err != nil {
+		t.Errorf("check after the rolling upgrade: %v\n%s", err, &out)
+	}
+}
