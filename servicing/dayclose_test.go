@@ -378,18 +378,20 @@ func TestDayCloseOvertaken(t *testing.T) {
 	closeDays(t, a, d("2024-01-15"), d("2024-03-29"))
 	b, _ := newService(t, dbx, "2024-03-31") // another process
 	b.SetDayCloseChunkSize(4)
-	overtaken := 0
+	// DayClose runs a chunk per core at once: the hook counts atomically.
+	var overtakenN atomic.Int64
 	servicing.SetChunkCheckedForTest(a, func(ch servicing.Chunk) {
 		st, err := b.DayCloseChunk(ctx, d("2024-03-30"), ch)
 		if err != nil || st.Chunks != 1 {
 			t.Errorf("the other closer: %+v %v", st, err)
 		}
-		overtaken++
+		overtakenN.Add(1)
 	})
 	st, err := a.DayClose(ctx, d("2024-03-30"))
 	if err != nil {
 		t.Fatalf("an overtaken closer failed: %v", err)
 	}
+	overtaken := int(overtakenN.Load())
 	if overtaken == 0 || st.Chunks != 0 || st.Skipped != overtaken {
 		t.Errorf("overtaken %d times; the closer's stats %+v, want every chunk skipped", overtaken, st)
 	}

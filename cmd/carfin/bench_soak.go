@@ -595,7 +595,10 @@ func startSoakInstance(ctx context.Context, c soakConfig, env map[string]string,
 	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
 		q := u.Query()
 		q.Set("application_name", app)
-		u.RawQuery = q.Encode()
+		// url.Values writes a space as "+", which neither pgx nor libpq
+		// reads as one (options=-c%20x=y would become "+x"); a literal "+"
+		// is written %2B, so every "+" here is a space.
+		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 		dsn = u.String()
 	}
 	in := &soakInstance{base: fmt.Sprintf("http://localhost:%d", port), metrics: fmt.Sprintf("127.0.0.1:%d", mport), out: &soakLog{},
@@ -704,6 +707,10 @@ func (l *soakLog) Write(p []byte) (int, error) {
 			if len(l.warnExamples) < 3 {
 				l.warnExamples = append(l.warnExamples, string(line))
 			}
+		case !bytes.Contains(line, []byte("level=")):
+			// Not a log record: what the process printed on its way out
+			// ("carfin: open postgres …"), which a failed start reports.
+			l.last = append(l.last, line...)
 		}
 		if len(l.last) > 2*soakLogTail {
 			l.last = append(l.last[:0], l.last[len(l.last)-soakLogTail:]...)

@@ -18,7 +18,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,16 +120,7 @@ func PostgresDSN(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
-	if !q.Has("options") {
-		// A commit need not wait for its WAL to reach the disk: tests never
-		// crash the shared server (the outage drills run a PrivateCluster),
-		// and the thousands of commits the suite makes (each schema's ~40
-		// migrations alone) each waited for an fsync on CI's one disk.
-		q.Set("options", "-c synchronous_commit=off")
-	}
-	// url.Values writes a space as "+", which neither pgx nor libpq reads
-	// as one in options; Encode escapes a literal "+" as %2B.
-	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 
