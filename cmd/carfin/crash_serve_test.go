@@ -140,14 +140,7 @@ func testKilledPaymentForm(t *testing.T) {
 
 	path := "/contracts/" + itoa(loan) + "/pay"
 	payDate := calendar.OnOrAfterBusinessDay(today + 3).String()
-	count := func(query string, args ...any) int {
-		t.Helper()
-		var n int
-		if err := d.Read.QueryRow(query, args...).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := counter(t, d)
 	// Each round is a payment of its own amount, confirmed on an instance
 	// killed at its moment: as the request leaves, a little later, as
 	// soon as the payment is committed (the answer not yet sent), or
@@ -241,27 +234,13 @@ func testKilledDayCloseJobs(t *testing.T) {
 	}
 	env := newPayEnv(t)
 	// The twin is closed by one process without interruption, meanwhile.
-	twinDone := make(chan error, 1)
-	go func() {
-		out, err := helperRun(env, "jobs", "close-through", "--db", twin, "--date", (today - 1).String())
-		if err != nil {
-			err = fmt.Errorf("%w\n%s", err, out)
-		}
-		twinDone <- err
-	}()
+	twinDone := closeTwin(env, twin, today)
 	d, err := openDB(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	count := func(query string, args ...any) int {
-		t.Helper()
-		var n int
-		if err := d.Read.QueryRow(query, args...).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := counter(t, d)
 	// A chunk job blocks on this lock when it records its chunk closed,
 	// at the end of its transaction: holding it stops the chain at a
 	// chunk job in the middle of its work.
@@ -376,13 +355,7 @@ func testKilledDayCloseJobs(t *testing.T) {
 	}
 	// Statements: each made once, with one document each, and each paper
 	// one queued for print once.
-	st := count(`SELECT count(*) FROM statements`)
-	docs := count(`SELECT count(*) FROM documents WHERE kind = 'statement'`)
-	paper := count(`SELECT count(*) FROM statements WHERE delivery = 'paper'`)
-	queued := count(`SELECT count(*) FROM print_queue`)
-	if st == 0 || docs != st || queued != paper {
-		t.Errorf("statements %d, documents %d, paper %d, queued for print %d", st, docs, paper, queued)
-	}
+	statementsOnce(t, count)
 	b.stop(t)
 	if f, err := servicing.Check(ctx, d); err != nil || len(f) > 0 {
 		t.Errorf("check: %v %v", f, err)
@@ -459,5 +432,45 @@ func TestJobsRunRescueAfter(t *testing.T) {
 		}, strings.NewReader(""), &out, &errOut)
 	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "CARFIN_JOBS_RESCUE_AFTER") {
 		t.Errorf("jobs run with CARFIN_JOBS_RESCUE_AFTER=25h: %v, want a usage error naming it", err)
+	}
+}
+
+// closeTwin closes the twin's book through yesterday in one `carfin jobs
+// close-through` process, uninterrupted, in the background: the book a
+// drill's must equal.
+func closeTwin(env payEnv, twin string, today calendar.Date) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		out, err := helperRun(env, "jobs", "close-through", "--db", twin, "--date", (today - 1).String())
+		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, out)
+		}
+		done <- err
+	}()
+	return done
+}
+
+// counter returns a function reading one count from d.
+func counter(t *testing.T, d *db.DB) func(query string, args ...any) int {
+	return func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := d.Read.QueryRow(query, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+}
+
+// statementsOnce checks that the closes made statements, each once with
+// one document, and queued each paper one for print once.
+func statementsOnce(t *testing.T, count func(string, ...any) int) {
+	t.Helper()
+	st := count(`SELECT count(*) FROM statements`)
+	docs := count(`SELECT count(*) FROM documents WHERE kind = 'statement'`)
+	paper := count(`SELECT count(*) FROM statements WHERE delivery = 'paper'`)
+	queued := count(`SELECT count(*) FROM print_queue`)
+	if st == 0 || docs != st || queued != paper {
+		t.Errorf("statements %d, documents %d, paper %d, queued for print %d", st, docs, paper, queued)
 	}
 }

@@ -306,28 +306,14 @@ func TestRollingUpgradeJobs(t *testing.T) {
 		d.Close()
 	}
 	env := newPayEnv(t)
-	twinDone := make(chan error, 1)
-	go func() {
-		out, err := helperRun(env, "jobs", "close-through", "--db", twin, "--date", (today - 1).String())
-		if err != nil {
-			err = fmt.Errorf("%w\n%s", err, out)
-		}
-		twinDone <- err
-	}()
+	twinDone := closeTwin(env, twin, today)
 
 	d, err := db.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	count := func(query string, args ...any) int {
-		t.Helper()
-		var n int
-		if err := d.Read.QueryRow(query, args...).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := counter(t, d)
 	closed := func() int { return count(`SELECT count(*) FROM day_close_chunks`) }
 	// Chunk jobs finished by the process whose River client is id, and
 	// by the others.
@@ -374,13 +360,7 @@ func TestRollingUpgradeJobs(t *testing.T) {
 	if got, w := summary(t, dsn), summary(t, twin); got != w {
 		t.Fatalf("closed by the old and new releases together:\n %s\nby this code alone:\n %s", got, w)
 	}
-	st := count(`SELECT count(*) FROM statements`)
-	docs := count(`SELECT count(*) FROM documents WHERE kind = 'statement'`)
-	paper := count(`SELECT count(*) FROM statements WHERE delivery = 'paper'`)
-	queued := count(`SELECT count(*) FROM print_queue`)
-	if st == 0 || docs != st || queued != paper {
-		t.Errorf("statements %d, documents %d, paper %d, queued for print %d", st, docs, paper, queued)
-	}
+	statementsOnce(t, count)
 	newIn.stop(t)
 	var out bytes.Buffer
 	if err := run(ctx, []string{"carfin", "check", "--db", dsn}, os.Getenv, nil, &out, &out); err != nil {
