@@ -108,3 +108,46 @@ func TestSoakAnalyze(t *testing.T) {
 		t.Errorf("soakAnalyze again, nothing changed: %d tables analyzed (%v), want none", n, err)
 	}
 }
+
+// TestSoakTrends: the soak fails a run whose memory floor grows from an
+// early third to the last, not one whose RSS was still warming up in
+// its first third and flat afterwards (a fresh process under a high
+// GOGC reaches its RSS plateau after a minute or two).
+func TestSoakTrends(t *testing.T) {
+	const mib = 1 << 20
+	// run builds 30 samples of one instance: heap and RSS from the
+	// given functions of the sample's index, goroutines flat.
+	run := func(heap, rss func(k int) float64) []soakSample {
+		var out []soakSample
+		for k := range 30 {
+			out = append(out, soakSample{at: time.Duration(k) * 10 * time.Second,
+				heap: []float64{heap(k)}, rss: []float64{rss(k)}, goroutines: []float64{24},
+				poolConns: []float64{8}, poolMax: []float64{32}, cpu: []float64{float64(k)}})
+		}
+		return out
+	}
+	flatHeap := func(k int) float64 { return 90 * mib }
+	for _, c := range []struct {
+		name      string
+		heap, rss func(k int) float64
+		fails     string // "" when no goal is missed
+	}{
+		{"flat", flatHeap, func(int) float64 { return 200 * mib }, ""},
+		{"RSS warming up in the first third", flatHeap, func(k int) float64 {
+			return min(float64(100+40*k), 400) * mib
+		}, ""},
+		{"RSS growing after the first third", flatHeap, func(k int) float64 {
+			return float64(200+15*k) * mib
+		}, "instance 1 RSS floor grew"},
+		{"heap floor growing", func(k int) float64 { return float64(90+8*k) * mib }, func(int) float64 { return 500 * mib },
+			"instance 1 heap in use floor grew"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out strings.Builder
+			failed := printTrends(&out, run(c.heap, c.rss), make([]*soakInstance, 1), 0.25)
+			if c.fails == "" && len(failed) > 0 || c.fails != "" && (len(failed) != 1 || !strings.HasPrefix(failed[0], c.fails)) {
+				t.Errorf("missed %q, want %q\n%s", failed, c.fails, out.String())
+			}
+		})
+	}
+}
