@@ -10,10 +10,9 @@ import (
 	"fmt"
 	"time"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	"carfin/db"
 	"carfin/internal/cp1252"
+	"carfin/internal/letterpdf"
 	"carfin/locale"
 	"carfin/notify"
 )
@@ -41,7 +40,7 @@ type Receipt struct {
 func RenderReceipt(lender string, r Receipt) ([]byte, error) {
 	p, lang := r.Payment, notify.Lang(r.Lang)
 	w := func(key string) string { return word(lang, key, nil) }
-	pdf := fpdf.New("P", "mm", "Letter", "")
+	pdf := letterpdf.New()
 	pdf.SetCompression(false)
 	pdf.SetCreationDate(r.Issued)
 	pdf.SetModificationDate(r.Issued)

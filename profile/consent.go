@@ -17,11 +17,10 @@ import (
 
 	texttemplate "text/template"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	"carfin/audit"
 	"carfin/db"
 	"carfin/internal/cp1252"
+	"carfin/internal/letterpdf"
 	"carfin/internal/markdown"
 )
 
@@ -297,7 +296,7 @@ func SamplePDF(lang, lender, code string) ([]byte, error) {
 	if !ok {
 		t = sampleTexts["en"]
 	}
-	pdf := fpdf.New("P", "mm", "Letter", "")
+	pdf := letterpdf.New()
 	pdf.SetTitle(t[0], true)
 	pdf.SetAuthor(lender, true)
 	pdf.SetProducer("carfin", false)

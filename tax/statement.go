@@ -10,6 +10,7 @@ import (
 
 	"carfin/calendar"
 	"carfin/internal/cp1252"
+	"carfin/internal/letterpdf"
 	"carfin/locale"
 	"carfin/money"
 	"carfin/notify"
@@ -145,7 +146,7 @@ type page struct {
 }
 
 func newPage(l Lender, lang, title, subtitle string, at time.Time, b Borrower) *page {
-	pdf := fpdf.New("P", "mm", "Letter", "")
+	pdf := letterpdf.New()
 	pdf.SetCreationDate(at)
 	pdf.SetModificationDate(at)
 	pdf.SetCatalogSort(true) // the same statement renders the same bytes
