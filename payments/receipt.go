@@ -10,9 +10,10 @@ import (
 	"fmt"
 	"time"
 
+	"codeberg.org/go-pdf/fpdf"
+
 	"carfin/db"
 	"carfin/internal/cp1252"
-	"carfin/internal/letterpdf"
 	"carfin/locale"
 	"carfin/notify"
 )
@@ -40,7 +41,7 @@ type Receipt struct {
 func RenderReceipt(lender string, r Receipt) ([]byte, error) {
 	p, lang := r.Payment, notify.Lang(r.Lang)
 	w := func(key string) string { return word(lang, key, nil) }
-	pdf := letterpdf.New()
+	pdf := fpdf.New("P", "mm", "Letter", "")
 	pdf.SetCompression(false)
 	pdf.SetCreationDate(r.Issued)
 	pdf.SetModificationDate(r.Issued)

@@ -17,10 +17,11 @@ import (
 
 	texttemplate "text/template"
 
+	"codeberg.org/go-pdf/fpdf"
+
 	"carfin/audit"
 	"carfin/db"
 	"carfin/internal/cp1252"
-	"carfin/internal/letterpdf"
 	"carfin/internal/markdown"
 )
 
@@ -296,7 +297,7 @@ func SamplePDF(lang, lender, code string) ([]byte, error) {
 	if !ok {
 		t = sampleTexts["en"]
 	}
-	pdf := letterpdf.New()
+	pdf := fpdf.New("P", "mm", "Letter", "")
 	pdf.SetTitle(t[0], true)
 	pdf.SetAuthor(lender, true)
 	pdf.SetProducer("carfin", false)

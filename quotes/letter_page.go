@@ -9,7 +9,6 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 
 	"carfin/internal/cp1252"
-	"carfin/internal/letterpdf"
 	"carfin/locale"
 	"carfin/money"
 	"carfin/servicing"
@@ -28,7 +27,7 @@ type letterPage struct {
 // quote renders the same bytes) and writes the lender's letterhead, the
 // title, and the quote number and date on the right.
 func startLetter(cfg Config, title, numberLabel, number, dateLine string, created time.Time) letterPage {
-	pdf := letterpdf.New()
+	pdf := fpdf.New("P", "mm", "Letter", "")
 	pdf.SetCreationDate(created)
 	pdf.SetModificationDate(created)
 	pdf.SetCatalogSort(true) // the same quote renders the same bytes

@@ -12,7 +12,6 @@ import (
 	"carfin/calendar"
 	"carfin/colour"
 	"carfin/internal/cp1252"
-	"carfin/internal/letterpdf"
 	"carfin/locale"
 	"carfin/money"
 	"carfin/servicing"
@@ -171,7 +170,7 @@ func newRenderer(l Lender, s Statement) *renderer {
 	if contrast(r.accentText, r.bandFill) < textContrastMin {
 		r.bandFill, r.accentText = r.primary, bestText(r.primary, rgb{R: 255, G: 255, B: 255})
 	}
-	pdf := letterpdf.New()
+	pdf := fpdf.New("P", "mm", "Letter", "")
 	r.pdf = pdf
 	at := s.StatementDate.Time()
 	noon := time.Date(at.Year(), at.Month(), at.Day(), 12, 0, 0, 0, time.UTC)

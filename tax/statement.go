@@ -10,7 +10,6 @@ import (
 
 	"carfin/calendar"
 	"carfin/internal/cp1252"
-	"carfin/internal/letterpdf"
 	"carfin/locale"
 	"carfin/money"
 	"carfin/notify"
@@ -146,7 +145,7 @@ type page struct {
 }
 
 func newPage(l Lender, lang, title, subtitle string, at time.Time, b Borrower) *page {
-	pdf := letterpdf.New()
+	pdf := fpdf.New("P", "mm", "Letter", "")
 	pdf.SetCreationDate(at)
 	pdf.SetModificationDate(at)
 	pdf.SetCatalogSort(true) // the same statement renders the same bytes
