@@ -91,6 +91,10 @@ func BenchmarkDashboard(b *testing.B) {
 		b.Logf("max %.0f pages/s (server CPU %.0f %% of a core); at %.0f/s open loop: p50 %s, p99 %s, max %s, success %.4f",
 			rate, 100*cpu, 0.7*rate, l.Latencies.P50.Round(time.Microsecond),
 			l.Latencies.P99.Round(time.Microsecond), l.Latencies.Max.Round(time.Microsecond), l.Success)
+		if l.Success < 1 {
+			// Which: the shedder's fast 503s, or timeouts.
+			b.Logf("  status codes %v; errors %q", l.StatusCodes, l.Errors)
+		}
 		maxes, p50s, p99s = append(maxes, rate), append(p50s, ms(l.Latencies.P50)), append(p99s, ms(l.Latencies.P99))
 		oks, cpus = append(oks, l.Success), append(cpus, cpu)
 	}
