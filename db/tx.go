@@ -118,6 +118,27 @@ func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	return nil
 }
 
+// ReadSnapshot runs fn in a read-only transaction on Read in which every
+// statement sees the same committed state. A reader that compares two
+// tables (a contract's cached state with its ledger entries) must not see
+// a writer's commit land between its two queries: another instance's day
+// close committing a late fee there looks like a fee the state never had.
+// PostgreSQL runs it REPEATABLE READ (the snapshot is taken at fn's first
+// statement); SQLite's read transaction in WAL mode is a snapshot from its
+// first read, and never blocks the writer.
+func (db *DB) ReadSnapshot(ctx context.Context, fn func(Querier) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Engine == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.Read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin snapshot: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read only: nothing to commit
+	return fn(tx)
+}
+
 // IsRetryable reports whether err is a transient conflict that running the
 // transaction again resolves.
 func IsRetryable(err error) bool {

@@ -188,7 +188,7 @@ func (e *env) checkBooks() {
 	if f, err := ledger.Check(e.ctx, e.db.Read); err != nil || len(f) > 0 {
 		e.t.Fatalf("ledger check: %v %v", f, err)
 	}
-	if f, err := payments.CheckInTransit(e.ctx, e.db.Read); err != nil || len(f) > 0 {
+	if f, err := payments.CheckInTransit(e.ctx, e.db); err != nil || len(f) > 0 {
 		e.t.Fatalf("in-transit check: %v %v", f, err)
 	}
 }

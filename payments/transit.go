@@ -42,16 +42,24 @@ func postTransit(ctx context.Context, tx *db.Tx, key string, date calendar.Date,
 }
 
 // CheckInTransit compares the in-transit account with the pending bank
-// debits, for `carfin check`: they must be equal.
-func CheckInTransit(ctx context.Context, q db.Querier) ([]ledger.Finding, error) {
-	book, err := ledger.AccountBalance(ctx, q, AccountACHInTransit)
+// debits, for `carfin check`: they must be equal. Both are read in one
+// snapshot, since a payment run may be booking debits meanwhile.
+func CheckInTransit(ctx context.Context, d *db.DB) ([]ledger.Finding, error) {
+	var book money.Cents
+	var pending sql.NullInt64
+	err := d.ReadSnapshot(ctx, func(q db.Querier) error {
+		var err error
+		if book, err = ledger.AccountBalance(ctx, q, AccountACHInTransit); err != nil {
+			return err
+		}
+		if err := q.QueryRowContext(ctx, `SELECT SUM(amount_cents) FROM payments WHERE status = 'pending' AND rail = 'ach' AND servicing_event_id IS NOT NULL`).
+			Scan(&pending); err != nil {
+			return fmt.Errorf("pending bank debits: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var pending sql.NullInt64
-	if err := q.QueryRowContext(ctx, `SELECT SUM(amount_cents) FROM payments WHERE status = 'pending' AND rail = 'ach' AND servicing_event_id IS NOT NULL`).
-		Scan(&pending); err != nil {
-		return nil, fmt.Errorf("pending bank debits: %w", err)
 	}
 	if book != money.Cents(pending.Int64) {
 		return []ledger.Finding{{What: fmt.Sprintf("%s holds %s, the pending bank debits total %s", AccountACHInTransit, book, money.Cents(pending.Int64))}}, nil

@@ -56,7 +56,7 @@ func TestTransitOpening(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if f, _ := payments.CheckInTransit(e.ctx, d.Read); len(f) != 1 {
+		if f, _ := payments.CheckInTransit(e.ctx, d); len(f) != 1 {
 			t.Fatalf("the state before the migration: %v", f)
 		}
 		for _, q := range stmts {
@@ -64,7 +64,7 @@ func TestTransitOpening(t *testing.T) {
 				t.Fatalf("%v\n%s", err, q)
 			}
 		}
-		if f, err := payments.CheckInTransit(e.ctx, d.Read); err != nil || len(f) != 0 {
+		if f, err := payments.CheckInTransit(e.ctx, d); err != nil || len(f) != 0 {
 			t.Fatalf("after the migration: %v %v", f, err)
 		}
 		// It settles: the account is back to nothing, and every check holds.

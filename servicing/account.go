@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"carfin/calendar"
+	"carfin/db"
 	"carfin/money"
 )
 
@@ -94,7 +95,18 @@ const returnedRecentDays = 60
 // the lender's business date. It returns ErrNotFound if the contract does
 // not exist or is not the customer's.
 func (sv *Service) ContractSummary(ctx context.Context, customerID, contractID int64) (Summary, error) {
-	q := sv.db.Read
+	var out Summary
+	err := sv.db.ReadSnapshot(ctx, func(q db.Querier) error {
+		var err error
+		out, err = sv.contractSummary(ctx, q, customerID, contractID)
+		return err
+	})
+	return out, err
+}
+
+// contractSummary is ContractSummary on q, which reads one snapshot: a
+// payment or day close committing meanwhile shows whole or not at all.
+func (sv *Service) contractSummary(ctx context.Context, q db.Querier, customerID, contractID int64) (Summary, error) {
 	var s Summary
 	var kind, status, vin string
 	var mf, mileage sql.NullInt64

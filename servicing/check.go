@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"carfin/db"
 	"carfin/ledger"
@@ -30,51 +31,77 @@ func Check(ctx context.Context, d *db.DB) ([]Finding, error) {
 			out = append(out, Finding{What: fmt.Sprintf(format, args...)})
 		}
 	}
+	// Each chunk is read in one snapshot: Check runs beside live instances
+	// (day close, payments), and a contract's state, events and ledger
+	// read at different instants can disagree without anything being wrong.
 	var last int64
 	for {
-		rows, err := d.Read.QueryContext(ctx, `SELECT id FROM contracts WHERE id > $1 ORDER BY id LIMIT `+fmt.Sprint(checkChunk), last)
+		n := 0
+		err := d.ReadSnapshot(ctx, func(q db.Querier) error {
+			rows, err := q.QueryContext(ctx, `SELECT id FROM contracts WHERE id > $1 ORDER BY id LIMIT `+fmt.Sprint(checkChunk), last)
+			if err != nil {
+				return err
+			}
+			var ids []int64
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			n = len(ids)
+			for _, id := range ids {
+				if err := checkContract(ctx, q, id, add); err != nil {
+					return err
+				}
+				last = id
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if len(ids) == 0 {
+		if n == 0 {
 			break
-		}
-		last = ids[len(ids)-1]
-		for _, id := range ids {
-			if err := checkContract(ctx, d.Read, id, add); err != nil {
-				return nil, err
-			}
 		}
 		if len(out) >= findingsMax {
 			return out, nil
 		}
 	}
-	// The general-ledger accrual equals the sum of the contracts' accruals.
-	gl, err := ledger.AccountBalance(ctx, d.Read, AccountAccruedInterest)
+	// The general-ledger accrual equals the sum of the contracts' accruals,
+	// both read in one snapshot.
+	err := d.ReadSnapshot(ctx, func(q db.Querier) error {
+		gl, err := ledger.AccountBalance(ctx, q, AccountAccruedInterest)
+		if err != nil {
+			return err
+		}
+		var sum money.Cents
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(accrued_cents), 0) FROM contract_balances`).Scan(&sum); err != nil {
+			return err
+		}
+		if gl != sum {
+			add("general-ledger accrued interest %s differs from the contracts' accruals %s", gl, sum)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var sum money.Cents
-	if err := d.Read.QueryRowContext(ctx, `SELECT COALESCE(SUM(accrued_cents), 0) FROM contract_balances`).Scan(&sum); err != nil {
-		return nil, err
-	}
-	if gl != sum {
-		add("general-ledger accrued interest %s differs from the contracts' accruals %s", gl, sum)
 	}
 	return out, nil
 }
 
 const findingsMax = 100
+
+// checkStateRead, when set (tests only), runs after Check has read a
+// contract's cached state and before it reads the contract's ledger, so a
+// test can commit a write in between.
+var checkStateRead atomic.Pointer[func(id int64)]
 
 func checkContract(ctx context.Context, q db.Querier, id int64, add func(string, ...any)) error {
 	t, err := loadTerms(ctx, q, id)
@@ -85,6 +112,9 @@ func checkContract(ctx context.Context, q db.Querier, id int64, add func(string,
 		FROM contract_balances b JOIN contracts c ON c.id = b.contract_id WHERE b.contract_id = $1`, id))
 	if err != nil {
 		return fmt.Errorf("state of contract %d: %w", id, err)
+	}
+	if f := checkStateRead.Load(); f != nil {
+		(*f)(id)
 	}
 	rowsIns, err := loadInstallmentRows(ctx, q, id)
 	if err != nil {

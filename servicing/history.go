@@ -85,7 +85,18 @@ const historyItemsMax = 10_000
 // reversals. The filter's ItemInterest selects the payments that paid
 // interest. ErrNotFound if the contract is not the customer's.
 func (sv *Service) History(ctx context.Context, customerID, contractID int64, f HistoryFilter) ([]Item, error) {
-	q := sv.db.Read
+	var out []Item
+	err := sv.db.ReadSnapshot(ctx, func(q db.Querier) error {
+		var err error
+		out, err = sv.history(ctx, q, customerID, contractID, f)
+		return err
+	})
+	return out, err
+}
+
+// history is History on q, which reads one snapshot: a
+// payment or day close committing meanwhile shows whole or not at all.
+func (sv *Service) history(ctx context.Context, q db.Querier, customerID, contractID int64, f HistoryFilter) ([]Item, error) {
 	if err := owns(ctx, q, customerID, contractID); err != nil {
 		return nil, err
 	}
@@ -381,7 +392,18 @@ type Schedule struct {
 // can hold both what was paid and what is projected (a partial payment in
 // the current period). ErrNotFound if the contract is not the customer's.
 func (sv *Service) ScheduleOf(ctx context.Context, customerID, contractID int64) (Schedule, error) {
-	q := sv.db.Read
+	var out Schedule
+	err := sv.db.ReadSnapshot(ctx, func(q db.Querier) error {
+		var err error
+		out, err = sv.scheduleOf(ctx, q, customerID, contractID)
+		return err
+	})
+	return out, err
+}
+
+// scheduleOf is ScheduleOf on q, which reads one snapshot: a
+// payment or day close committing meanwhile shows whole or not at all.
+func (sv *Service) scheduleOf(ctx context.Context, q db.Querier, customerID, contractID int64) (Schedule, error) {
 	if err := owns(ctx, q, customerID, contractID); err != nil {
 		return Schedule{}, err
 	}

@@ -139,7 +139,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	tf, err := payments.CheckInTransit(ctx, d.Read)
+	tf, err := payments.CheckInTransit(ctx, d)
 	if err != nil {
 		return err
 	}
