@@ -48,6 +48,27 @@ func TestReadSnapshot(t *testing.T) {
 		if n := count(d.Read); n != 2 {
 			t.Errorf("after the snapshot: %d rows, want 2", n)
 		}
+		// InSnapshotTx: the same in a writing transaction. (SQLite's one
+		// writer connection would wait for itself here: its transactions
+		// are serial, so they see one state anyway.)
+		if d.Engine == db.Postgres {
+			if err := d.InSnapshotTx(ctx, func(tx *db.Tx) error {
+				first = count(tx)
+				insert()
+				second = count(tx)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if first != 2 || second != 2 {
+				t.Errorf("in one snapshot transaction: %d rows, then %d after another commit; want 2 and 2", first, second)
+			}
+		} else {
+			insert()
+		}
+		if n := count(d.Read); n != 3 {
+			t.Errorf("after the snapshot transaction: %d rows, want 3", n)
+		}
 		// Read only: a write inside fails and leaves nothing.
 		err := d.ReadSnapshot(ctx, func(q db.Querier) error {
 			_, err := q.ExecContext(ctx, `INSERT INTO snapshot_test (n) VALUES (2)`)
@@ -56,8 +77,8 @@ func TestReadSnapshot(t *testing.T) {
 		if err == nil {
 			t.Error("a write in a read snapshot succeeded")
 		}
-		if n := count(d.Read); n != 2 {
-			t.Errorf("after a refused write: %d rows, want 2", n)
+		if n := count(d.Read); n != 3 {
+			t.Errorf("after a refused write: %d rows, want 3", n)
 		}
 	})
 }

@@ -72,9 +72,26 @@ func (tx *Tx) BulkPlans(ctx context.Context) error {
 // again, up to txRetriesMax times, so fn must not have effects outside the
 // transaction. It returns fn's error, or the commit's.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	return db.inTx(ctx, nil, fn)
+}
+
+// InSnapshotTx is InTx with every statement of fn seeing one snapshot
+// (REPEATABLE READ on PostgreSQL, whose default READ COMMITTED gives each
+// statement its own; SQLite's one writer sees one state anyway), for work
+// that builds figures from several reads, such as a statement batch. A
+// write that conflicts with a concurrent one fails with a serialization
+// error, which InSnapshotTx retries as InTx does.
+func (db *DB) InSnapshotTx(ctx context.Context, fn func(*Tx) error) error {
+	if db.Engine != Postgres {
+		return db.inTx(ctx, nil, fn)
+	}
+	return db.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*Tx) error) error {
 	var err error
 	for attempt := range txRetriesMax {
-		err = db.tryTx(ctx, fn)
+		err = db.tryTx(ctx, opts, fn)
 		if err == nil || !IsRetryable(err) || ctx.Err() != nil {
 			return nameProblem(err)
 		}
@@ -85,13 +102,13 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	return fmt.Errorf("transaction failed after %d attempts: %w", txRetriesMax, err)
 }
 
-func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
+func (db *DB) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
 	conn, err := db.SQL.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer conn.Close()
-	sqlTx, err := conn.BeginTx(ctx, nil)
+	sqlTx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

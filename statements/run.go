@@ -300,9 +300,9 @@ type made struct {
 func (s *Service) runBatch(ctx context.Context, d calendar.Date, cands []candidate) (Stats, error) {
 	st := Stats{Date: d}
 	var out []made
-	// Build in a read transaction, so that every figure of the batch
-	// comes from one snapshot of the database.
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	// Build in a snapshot transaction, so that every figure of the batch
+	// comes from one state of the database.
+	err := s.db.InSnapshotTx(ctx, func(tx *db.Tx) error {
 		out = out[:0]
 		ids := make([]int64, len(cands))
 		for i, c := range cands {
@@ -677,7 +677,7 @@ func previousStatements(ctx context.Context, tx *db.Tx, ids []int64, d calendar.
 // servicing.ErrNotFound for an unknown contract.
 func (s *Service) Preview(ctx context.Context, contractID int64, d calendar.Date) (Statement, error) {
 	var x Statement
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.db.InSnapshotTx(ctx, func(tx *db.Tx) error {
 		snaps, err := s.sv.SnapshotsAsOf(ctx, tx, []int64{contractID}, d)
 		if err != nil {
 			return err
