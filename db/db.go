@@ -66,8 +66,10 @@ type DB struct {
 	// read-only connections, which WAL lets run beside the writer; on
 	// PostgreSQL it is SQL.
 	Read *sql.DB
-	// PG is the native pgx pool (PostgreSQL only), for COPY and River.
-	PG *pgxpool.Pool
+	// PG is a native pgx pool (PostgreSQL only) for River, apart from the
+	// one under SQL (sqlPool), which database/sql holds on to.
+	PG      *pgxpool.Pool
+	sqlPool *pgxpool.Pool
 	// clock is what transactions read once when they begin, fixed when
 	// the DB is opened (one clock for every server over it).
 	clock Clock
@@ -86,6 +88,7 @@ const (
 	sqliteReadConnsMax      = 8
 	sqliteCacheKiB          = 32 << 10 // page cache per connection
 	pgConnsMax              = 32
+	riverConnsMin           = 4 // River's pool: its listener keeps one
 	txRetriesMax            = 8
 	// sqliteFileMode: a new database file is readable by its owner only.
 	sqliteFileMode = 0o600
@@ -198,26 +201,46 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	// Every session works in UTC so that timestamps and dates never shift.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	// Two pools. database/sql keeps the connections it has opened (below),
+	// each one acquired from its pgx pool for as long as it stays open, so
+	// a pool shared with River would, once a burst of requests had opened
+	// them all, leave River waiting for a connection until the process
+	// ends (TestDirectPoolNotStarved; pgx's stdlib warns of the same).
+	// River gets a pool of its own.
+	riverCfg := cfg.Copy()
+	riverCfg.MaxConns = min(max(int32(runtime.GOMAXPROCS(0)), riverConnsMin), pgConnsMax)
+	pools := make([]*pgxpool.Pool, 0, 2)
+	closePools := func() {
+		for _, p := range pools {
+			p.Close()
+		}
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	for _, c := range []*pgxpool.Config{cfg, riverCfg} {
+		p, err := pgxpool.NewWithConfig(ctx, c)
+		if err != nil {
+			closePools()
+			return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+		}
+		pools = append(pools, p)
+		pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = p.Ping(pingCtx)
+		cancel()
+		if err != nil {
+			closePools()
+			return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+		}
 	}
-	sqlDB := stdlib.OpenDBFromPool(pool)
+	sqlPool, pool := pools[0], pools[1]
+	sqlDB := stdlib.OpenDBFromPool(sqlPool)
 	// database/sql keeps only 2 idle connections by default and closes the
 	// rest when they come back. Closing a pooled connection here hands it
 	// back to pgxpool, but first deallocates its prepared statements, which
 	// the next use prepares again: two round trips more per request under
 	// any concurrency (seen profiling the portal's dashboard). Keep every
-	// connection the pool may open.
+	// connection the pool may open: the pool is database/sql's alone.
 	sqlDB.SetMaxIdleConns(int(cfg.MaxConns))
 	sqlDB.SetMaxOpenConns(int(cfg.MaxConns))
-	return &DB{Engine: Postgres, SQL: sqlDB, Read: sqlDB, PG: pool, DSN: redact(dsn)}, nil
+	return &DB{Engine: Postgres, SQL: sqlDB, Read: sqlDB, PG: pool, sqlPool: sqlPool, DSN: redact(dsn)}, nil
 }
 
 // redact removes a password from a DSN for logs and errors.
@@ -243,6 +266,9 @@ func (db *DB) Close() error {
 	}
 	if db.PG != nil {
 		db.PG.Close()
+	}
+	if db.sqlPool != nil {
+		db.sqlPool.Close()
 	}
 	return err
 }

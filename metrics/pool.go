@@ -15,7 +15,7 @@ import (
 //	pool="write"  db.DB.SQL on SQLite: the single writer connection
 //	pool="read"   db.DB.Read on SQLite: the read-only connections
 //	pool="sql"    db.DB.SQL on PostgreSQL (Read is the same pool)
-//	pool="pgx"    db.DB.PG on PostgreSQL: River and COPY
+//	pool="pgx"    db.DB.PG on PostgreSQL: River's own
 //
 // A wait is a request for a connection that found none free; waits
 // growing while in_use sits at max means the pool is the bottleneck.
