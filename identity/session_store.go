@@ -208,7 +208,7 @@ func (s *Service) PartialSession(ctx context.Context, token string) (*Session, e
 }
 
 func (s *Service) session(ctx context.Context, token string, want Level, touch bool) (*Session, error) {
-	if token == "" || len(token) > 64 {
+	if !maybeToken(token) {
 		return nil, ErrNoSession
 	}
 	var xs sessionScan
@@ -220,6 +220,16 @@ func (s *Service) session(ctx context.Context, token string, want Level, touch b
 	if err != nil {
 		return nil, fmt.Errorf("read session: %w", err)
 	}
+	return s.liveSession(ctx, &xs, &xl, want, touch)
+}
+
+// maybeToken reports whether token could be a session's (the rest is
+// not worth a query).
+func maybeToken(token string) bool { return token != "" && len(token) <= 64 }
+
+// liveSession finishes reading a session row: it is the session if live
+// and at level want, touched if touch and due.
+func (s *Service) liveSession(ctx context.Context, xs *sessionScan, xl *loginScan, want Level, touch bool) (*Session, error) {
 	ss, err := xs.session()
 	if err != nil {
 		return nil, err
@@ -239,6 +249,61 @@ func (s *Service) session(ctx context.Context, token string, want Level, touch b
 		ss.LastSeenAt = now
 	}
 	return ss, nil
+}
+
+// CustomerOfSessionSQL is an SQL expression: the customer id of the
+// login behind the full session whose token's hash is $1 (NULL if none).
+// It keys a read sent beside the session's own in one round trip
+// (SessionRead, db.ReadPipelined), whose rows mean nothing until the
+// session has turned out live and the rows are checked to be that
+// customer's: the two reads are two snapshots.
+const CustomerOfSessionSQL = `(SELECT l.customer_id FROM sessions s JOIN logins l ON l.id = s.login_id
+	WHERE s.token_hash = $1 AND s.level = 'full')`
+
+// SessionRead is Session split in two, so that the session's query can
+// travel with the page's own (db.ReadPipelined): Read is the query, Key
+// the value of $1 in CustomerOfSessionSQL, and Session, called after the
+// read, what Session would have returned.
+type SessionRead struct {
+	s     *Service
+	token string
+	found bool
+	xs    sessionScan
+	xl    loginScan
+}
+
+// SessionRead prepares the read of token's session, or returns false for
+// a token that cannot be one (Session's answer is then ErrNoSession).
+func (s *Service) SessionRead(token string) (*SessionRead, bool) {
+	if !maybeToken(token) {
+		return nil, false
+	}
+	return &SessionRead{s: s, token: token}, true
+}
+
+// Key is $1 of CustomerOfSessionSQL for this session.
+func (r *SessionRead) Key() any { return hashToken("session", r.token) }
+
+// Read is the session's query.
+func (r *SessionRead) Read() db.Read {
+	return db.Read{SQL: sessionWithLoginSQL, Args: []any{r.Key()}, Scan: func(rows db.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(append(r.xs.dest(), r.xl.dest()...)...); err != nil {
+				return err
+			}
+			r.found = true
+		}
+		return nil
+	}}
+}
+
+// Session returns the live full session read, touching it as Session
+// does, or ErrNoSession.
+func (r *SessionRead) Session(ctx context.Context) (*Session, error) {
+	if !r.found {
+		return nil, ErrNoSession
+	}
+	return r.s.liveSession(ctx, &r.xs, &r.xl, LevelFull, true)
 }
 
 // Extend keeps a live session alive ("stay signed in" on the idle

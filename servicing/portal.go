@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"carfin/calendar"
@@ -61,62 +62,98 @@ type NextPayment struct {
 // there are (which is why this read looks into the documents, payments
 // and autopay tables too).
 func (sv *Service) Dashboard(ctx context.Context, customerID int64, statementsSince time.Time) ([]DashboardContract, error) {
-	today := sv.Today()
+	var out []DashboardContract
+	if err := sv.db.ReadPipelined(ctx, sv.plainDashboard.Read(customerID, statementsSince, &out)); err != nil {
+		return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
+	}
+	return out, nil
+}
+
+// DashboardQuery is Dashboard's query for a customer named by an SQL
+// expression, to send with other reads in one round trip
+// (db.ReadPipelined): the signed-in home page sends it keyed by the
+// session's token beside the session's own query. Its rows are as
+// Dashboard's, each with its CustomerID, which the caller checks.
+type DashboardQuery struct {
+	sv  *Service
+	sql string
+}
+
+// DashboardQuery builds the query for customers given by customerSQL, an
+// expression of the customer's id in terms of $1 (built once: the
+// statement is long).
+func (sv *Service) DashboardQuery(customerSQL string) *DashboardQuery {
 	q := dashboardSQL[0]
 	if sv.db.Engine == db.Postgres {
 		q = dashboardSQL[1]
 	}
-	rows, err := sv.db.Read.QueryContext(ctx, q, customerID, today.AddDays(-returnedRecentDays), statementsSince.UTC())
-	if err != nil {
-		return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
-	}
-	defer rows.Close()
-	var out []DashboardContract
-	for rows.Next() {
-		var s Summary
-		var statement int64
-		var statementAt sql.NullTime
-		var vin string
-		var mf int64
-		var ts termsScan
-		var ss stateScan
-		var lastDate calendar.Date
-		var lastCents *int64
-		var returned int
-		var next NextPayment
-		var nextCents, days, extra sql.NullInt64
-		var nextKind sql.NullString
-		var unread int
-		dest := []any{&s.AccountNumber, &s.VehicleYear, &s.Make, &s.Model, &vin, &s.CustomerID,
-			&s.TermMonths, &s.PaymentCents, &s.FirstDue, &s.MaturityDate, &mf}
-		dest = append(dest, ts.dest()...)
-		dest = append(dest, ss.dest()...)
-		dest = append(dest, &lastDate, &lastCents, &returned, &statement, &statementAt, &next.ScheduledDate, &nextCents, &nextKind, &days, &extra, &unread)
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("dashboard of customer %d: %w", customerID, err)
-		}
-		t, err := ts.finish()
-		if err != nil {
-			return nil, err
-		}
-		st, _ := ss.finish()
-		s.ID, s.Kind, s.Status, s.VINLast6 = t.ContractID, t.Kind, st.Status, vin[len(vin)-6:]
-		s.AmountFinancedCents, s.APR, s.MoneyFactor, s.ContractDate = t.AmountFinancedCents, t.APR, money.MoneyFactor(mf), t.ContractDate
-		s.ClosedOn, s.MileageAllowance = st.ClosedOn, t.MileageAllowance
-		if lastCents != nil {
-			s.LastPaymentDate, s.LastPaymentCents = lastDate, money.Cents(*lastCents)
-		}
-		s.ReturnedPayment = returned > 0
-		summarize(&s, t, st, today)
-		next.ScheduledCents, next.ScheduledKind = money.Cents(nextCents.Int64), nextKind.String
-		next.Autopay, next.AutopayDaysBefore, next.AutopayExtraCents = days.Valid, int(days.Int64), money.Cents(extra.Int64)
-		out = append(out, DashboardContract{Summary: s, NewStatementID: statement, NewStatementAt: statementAt.Time, Next: next, UnreadThreads: unread})
-	}
-	return out, rows.Err()
+	return &DashboardQuery{sv: sv, sql: strings.ReplaceAll(q, dashboardCustomer, customerSQL)}
 }
 
+// Read is the query with key as $1, appending the contracts to out.
+func (q *DashboardQuery) Read(key any, statementsSince time.Time, out *[]DashboardContract) db.Read {
+	today := q.sv.Today()
+	return db.Read{SQL: q.sql, Args: []any{key, today.AddDays(-returnedRecentDays), statementsSince.UTC()},
+		Scan: func(rows db.Rows) error {
+			for rows.Next() {
+				c, err := scanDashboardContract(rows, today)
+				if err != nil {
+					return err
+				}
+				*out = append(*out, c)
+			}
+			return nil
+		}}
+}
+
+// scanDashboardContract reads one row of dashboardSQL.
+func scanDashboardContract(rows db.Rows, today calendar.Date) (DashboardContract, error) {
+	var s Summary
+	var statement int64
+	var statementAt sql.NullTime
+	var vin string
+	var mf int64
+	var ts termsScan
+	var ss stateScan
+	var lastDate calendar.Date
+	var lastCents *int64
+	var returned int
+	var next NextPayment
+	var nextCents, days, extra sql.NullInt64
+	var nextKind sql.NullString
+	var unread int
+	dest := []any{&s.AccountNumber, &s.VehicleYear, &s.Make, &s.Model, &vin, &s.CustomerID,
+		&s.TermMonths, &s.PaymentCents, &s.FirstDue, &s.MaturityDate, &mf}
+	dest = append(dest, ts.dest()...)
+	dest = append(dest, ss.dest()...)
+	dest = append(dest, &lastDate, &lastCents, &returned, &statement, &statementAt, &next.ScheduledDate, &nextCents, &nextKind, &days, &extra, &unread)
+	if err := rows.Scan(dest...); err != nil {
+		return DashboardContract{}, err
+	}
+	t, err := ts.finish()
+	if err != nil {
+		return DashboardContract{}, err
+	}
+	st, _ := ss.finish()
+	s.ID, s.Kind, s.Status, s.VINLast6 = t.ContractID, t.Kind, st.Status, vin[len(vin)-6:]
+	s.AmountFinancedCents, s.APR, s.MoneyFactor, s.ContractDate = t.AmountFinancedCents, t.APR, money.MoneyFactor(mf), t.ContractDate
+	s.ClosedOn, s.MileageAllowance = st.ClosedOn, t.MileageAllowance
+	if lastCents != nil {
+		s.LastPaymentDate, s.LastPaymentCents = lastDate, money.Cents(*lastCents)
+	}
+	s.ReturnedPayment = returned > 0
+	summarize(&s, t, st, today)
+	next.ScheduledCents, next.ScheduledKind = money.Cents(nextCents.Int64), nextKind.String
+	next.Autopay, next.AutopayDaysBefore, next.AutopayExtraCents = days.Valid, int(days.Int64), money.Cents(extra.Int64)
+	return DashboardContract{Summary: s, NewStatementID: statement, NewStatementAt: statementAt.Time, Next: next, UnreadThreads: unread}, nil
+}
+
+// dashboardCustomer stands for the customer's id in dashboardSQL, which
+// DashboardQuery replaces.
+const dashboardCustomer = "{{customer}}"
+
 // dashboardSQL is Dashboard's query for SQLite [0] and PostgreSQL [1]
-// ($1 the customer, $2 the first day a returned payment is recent, $3 the
+// (dashboardCustomer the customer, $2 the first day a returned payment is recent, $3 the
 // oldest statement date that is new). Each contract's newest statement,
 // next payment and last payment standing are one row each, found by
 // index: PostgreSQL reads them as LATERAL subqueries, which it plans as
@@ -134,7 +171,7 @@ var dashboardSQL = func() [2]string {
 			WHERE r.contract_id = c.id AND r.kind = 'reversal' AND p.kind IN ('payment', 'payoff') AND r.effective_date >= $2),
 		COALESCE(ns.id, 0), ns.created_at,
 		np.scheduled_date, np.amount_cents, np.kind, a.days_before, a.extra_cents,
-		(SELECT count(*) FROM support_threads t WHERE t.customer_id = $1 AND t.unread_by_customer = 1)
+		(SELECT count(*) FROM support_threads t WHERE t.customer_id = ` + dashboardCustomer + ` AND t.unread_by_customer = 1)
 		FROM contracts c JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN lease_terms l ON l.contract_id = c.id
 		JOIN contract_balances b ON b.contract_id = c.id
 		LEFT JOIN autopay_enrolments a ON a.contract_id = c.id AND a.status = 'active'
@@ -152,7 +189,7 @@ var dashboardSQL = func() [2]string {
 			AND NOT EXISTS (SELECT 1 FROM servicing_events r WHERE r.kind = 'reversal' AND r.target_event_id = e.id)
 			ORDER BY e.effective_date DESC, e.id DESC LIMIT 1`
 	tail := `
-		WHERE c.customer_id = $1
+		WHERE c.customer_id = ` + dashboardCustomer + `
 		ORDER BY CASE WHEN c.state IN ('active', 'matured') THEN 0 ELSE 1 END, c.id
 		LIMIT ` + fmt.Sprint(dashboardContractsMax)
 	sqlite := head + `LEFT JOIN documents ns ON ns.id = (SELECT d.id ` + statement + `)

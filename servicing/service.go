@@ -27,12 +27,16 @@ type Service struct {
 	// chunkChecked, set only by tests, runs when a chunk was found not yet
 	// closed, before any write: where another closer can overtake.
 	chunkChecked func(Chunk)
+	// plainDashboard is Dashboard's query, keyed by the customer's id.
+	plainDashboard *DashboardQuery
 }
 
 // New returns a Service. today maps an instant to the lender's date, e.g.
 // a calendar.Cutoff's Today.
 func New(d *db.DB, today func(time.Time) calendar.Date) *Service {
-	return &Service{db: d, today: today, chunkSize: DayCloseChunkSize}
+	sv := &Service{db: d, today: today, chunkSize: DayCloseChunkSize}
+	sv.plainDashboard = sv.DashboardQuery("$1")
+	return sv
 }
 
 // SetDayCloseChunkSize changes how many contract ids a day-close chunk

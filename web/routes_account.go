@@ -20,7 +20,7 @@ func (s *Server) accountRoutes(mux *http.ServeMux, auth func(http.Handler) http.
 	sv, qs, v, rd := s.caps.Servicing, s.caps.Quotes, s.v, s.db.Read
 	pay := payHref(mux)
 
-	mux.Handle("GET /{$}", auth(handleDashboard(sv, v, pay)))
+	mux.Handle("GET /{$}", dashboardPage(s.id, sv, v, pay, auth))
 	mux.Handle("GET /contracts/{id}", auth(handleContractShow(sv, rd, v, pay)))
 	mux.Handle("GET /contracts/{id}/what-if", auth(handleWhatIf(sv, v)))
 	mux.Handle("GET /contracts/{id}/history", auth(handleHistoryShow(sv, v)))
