@@ -77,7 +77,8 @@ type action struct {
 // days or ended and still open), the next payment on its way, a note
 // when customer service has replied to a message, and quick actions.
 // After the session's query it costs one more: servicing.Dashboard reads
-// every contract's summary, next payment and unread replies in one.
+// every contract's summary, next payment and unread replies in one
+// (dashboardPage sends the two together).
 func handleDashboard(sv *servicing.Service, v *views, pay func(int64) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss := sessionOf(r)
