@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Read is one query of a pipelined read (ReadPipelined): its statement,
@@ -47,20 +48,31 @@ func (db *DB) ReadPipelined(ctx context.Context, reads ...Read) error {
 	for _, r := range reads {
 		b.Queue(r.SQL, r.Args...)
 	}
-	res := db.PG.SendBatch(ctx, &b)
-	for i, r := range reads {
-		rows, err := res.Query()
-		if err == nil {
-			err = scanAll(rows, r.Scan)
-		}
-		if err != nil {
-			_ = res.Close()
-			// (pgx prepares the batch's new statements first: one
-			// that does not parse fails the first read.)
-			return fmt.Errorf("pipelined read %d of %d: %w", i+1, len(reads), err)
-		}
+	// On one of database/sql's connections, not the pgx pool's: the
+	// statements are those the requests' connections have prepared, and
+	// the pgx pool is River's (a read waiting on it would queue behind
+	// jobs).
+	conn, err := db.Read.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("pipelined read: %w", err)
 	}
-	return res.Close()
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		res := dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b)
+		for i, r := range reads {
+			rows, err := res.Query()
+			if err == nil {
+				err = scanAll(rows, r.Scan)
+			}
+			if err != nil {
+				_ = res.Close()
+				// (pgx prepares the batch's new statements first: one
+				// that does not parse fails the first read.)
+				return fmt.Errorf("pipelined read %d of %d: %w", i+1, len(reads), err)
+			}
+		}
+		return res.Close()
+	})
 }
 
 // scanAll hands rows to scan, then reads their end: an error the server
