@@ -235,10 +235,11 @@ func soak(ctx context.Context, c soakConfig, stdout io.Writer) error {
 	g.closedLoop(ctx, c.clients, warm)
 	g.reset()
 	if rate <= 0 {
+		cpu0 := readMachineCPU()
 		ops, took := g.closedLoop(ctx, c.clients, c.capacityFor)
 		capacity := float64(ops) / took.Seconds()
-		fmt.Fprintf(stdout, "capacity: %.0f ops/s closed loop (%d clients, %s, after %s warm-up; load average %s)\n",
-			capacity, c.clients, took.Round(time.Millisecond), warm, soakLoadAvg())
+		fmt.Fprintf(stdout, "capacity: %.0f ops/s closed loop (%d clients, %s, after %s warm-up; load average %s; %s)\n",
+			capacity, c.clients, took.Round(time.Millisecond), warm, soakLoadAvg(), readMachineCPU().since(cpu0, ops, took))
 		g.printKinds(stdout, "  ")
 		rate = c.load * capacity
 	}
@@ -292,14 +293,16 @@ func soak(ctx context.Context, c soakConfig, stdout io.Writer) error {
 			}
 		}
 	})
+	cpu0, open0 := readMachineCPU(), time.Now()
 	opsStarted, lateMax := g.openLoop(ctx, rate, c.duration)
+	cpuOpen := readMachineCPU().since(cpu0, int64(opsStarted), time.Since(open0))
 	stopSampling()
 	sampling.Wait()
 	sample()
 
 	fmt.Fprintf(stdout, "\n%d operations started in %s (%.1f/s; %d answered as expected, %d not started: too many in flight; "+
-		"started at most %s late on the schedule), %d requests; load average %s:\n", opsStarted, c.duration, float64(opsStarted)/c.duration.Seconds(),
-		g.ops.Load(), g.dropped.Load(), lateMax.Round(time.Millisecond), g.sent.Load(), soakLoadAvg())
+		"started at most %s late on the schedule), %d requests; load average %s; %s:\n", opsStarted, c.duration, float64(opsStarted)/c.duration.Seconds(),
+		g.ops.Load(), g.dropped.Load(), lateMax.Round(time.Millisecond), g.sent.Load(), soakLoadAvg(), cpuOpen)
 	g.printKinds(stdout, "  ")
 
 	var failed []string
@@ -1347,6 +1350,64 @@ func slope(xs, ys []float64) float64 {
 		return 0
 	}
 	return (n*sxy - sx*sy) / den
+}
+
+// machineCPU is the machine's CPU time from /proc/stat's first line, in
+// clock ticks: busy (everything but idle and iowait) and in all, and the
+// number of CPUs. The soak prints the share busy and the CPU an operation
+// took in each phase, the instances, PostgreSQL and the generator
+// together: what an open loop at --load of the closed-loop capacity
+// really asks of the machine. Zero where /proc/stat is not Linux's.
+type machineCPU struct {
+	busy, total uint64
+	cpus        int
+}
+
+func readMachineCPU() machineCPU {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineCPU{}
+	}
+	return parseMachineCPU(string(b))
+}
+
+// parseMachineCPU reads the aggregate "cpu" line (user nice system idle
+// iowait irq softirq steal …) and counts the "cpuN" lines.
+func parseMachineCPU(stat string) machineCPU {
+	var m machineCPU
+	for line := range strings.Lines(stat) {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 5 && f[0] == "cpu":
+			for i, v := range f[1:] {
+				if i >= 8 { // guest time is counted in user already
+					break
+				}
+				n, err := strconv.ParseUint(v, 10, 64)
+				if err != nil {
+					return machineCPU{}
+				}
+				m.total += n
+				if i != 3 && i != 4 { // idle, iowait
+					m.busy += n
+				}
+			}
+		case len(f) > 0 && strings.HasPrefix(f[0], "cpu"):
+			m.cpus++
+		}
+	}
+	return m
+}
+
+// since describes the CPU used from m0 to m: the share busy, and the CPU
+// time (busy share × CPUs × wall time) an operation took.
+func (m machineCPU) since(m0 machineCPU, ops int64, wall time.Duration) string {
+	if m.cpus == 0 || m.total <= m0.total || ops <= 0 {
+		return "machine CPU unknown"
+	}
+	busy := float64(m.busy-m0.busy) / float64(m.total-m0.total)
+	perOp := time.Duration(busy * float64(m.cpus) * float64(wall) / float64(ops))
+	return fmt.Sprintf("machine CPU %.0f %% busy, %s an operation", 100*busy, perOp.Round(10*time.Microsecond))
 }
 
 func soakLoadAvg() string {

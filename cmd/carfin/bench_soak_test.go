@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -149,5 +150,34 @@ func TestSoakTrends(t *testing.T) {
 				t.Errorf("missed %q, want %q\n%s", failed, c.fails, out.String())
 			}
 		})
+	}
+}
+
+// TestMachineCPU: the soak's CPU figures from /proc/stat. Busy is every
+// column but idle and iowait (guest columns are inside user already), the
+// CPUs are the cpuN lines, and the CPU an operation is the busy share of
+// every CPU over the wall time, per operation.
+func TestMachineCPU(t *testing.T) {
+	stat := func(user, system, idle, iowait, steal uint64) string {
+		return fmt.Sprintf("cpu  %d 0 %d %d %d 5 5 %d 100 100\ncpu0 1 2 3 4 5 6 7 8 9 10\ncpu1 1 2 3 4 5 6 7 8 9 10\nintr 12345\nctxt 999\n",
+			user, system, idle, iowait, steal)
+	}
+	m0 := parseMachineCPU(stat(1000, 500, 4000, 100, 0))
+	if m0.cpus != 2 || m0.total != 1000+500+4000+100+5+5 || m0.busy != 1000+500+5+5 {
+		t.Fatalf("parsed %+v", m0)
+	}
+	// 1,000 ticks pass: 750 busy (user 600, system 100, steal 50), 250 idle.
+	m1 := parseMachineCPU(stat(1600, 600, 4200, 150, 50))
+	// 75 % of 2 CPUs for 10 s over 500 operations: 30 ms each.
+	if got, want := m1.since(m0, 500, 10*time.Second), "machine CPU 75 % busy, 30ms an operation"; got != want {
+		t.Errorf("since: %q, want %q", got, want)
+	}
+	for _, bad := range []string{"", "cpu x y z w v u\ncpu0 1\n", "intr 1\n"} {
+		if m := parseMachineCPU(bad); m != (machineCPU{}) || m.since(m0, 1, time.Second) != "machine CPU unknown" {
+			t.Errorf("%q parsed as %+v", bad, m)
+		}
+	}
+	if got := m1.since(m1, 10, time.Second); got != "machine CPU unknown" {
+		t.Errorf("no time passed: %q", got)
 	}
 }
