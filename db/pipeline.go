@@ -58,7 +58,11 @@ func (db *DB) ReadPipelined(ctx context.Context, reads ...Read) error {
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		res := dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b)
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("pipelined read: a %T connection, not pgx's", dc)
+		}
+		res := pc.Conn().SendBatch(ctx, &b)
 		for i, r := range reads {
 			rows, err := res.Query()
 			if err == nil {
