@@ -115,7 +115,8 @@ type serveConfig struct {
 	hashParams identity.Params
 	limits     identity.Limits
 	// onListen is called with the base URL once the listener is bound
-	// (tests listen on port 0); onMetrics with the metrics listener's.
+	// (tests listen on port 0); onMetrics, just before, with the metrics
+	// listener's.
 	onListen, onMetrics func(baseURL string)
 	// logOut receives the logs (default: stdout).
 	logOut io.Writer
@@ -718,11 +719,14 @@ func (a *app) serve(ctx context.Context, cfg serveConfig, ln net.Listener, stdou
 		fmt.Fprintf(stdout, "carfin: metrics on http://%s/metrics\n", mln.Addr())
 	}
 
-	if cfg.onListen != nil {
-		cfg.onListen(a.base)
-	}
+	// The metrics listener's first: a test that learns of the main one
+	// then finds the metrics one already known (TestMetricsListener once
+	// read it before it was there).
 	if cfg.onMetrics != nil && mln != nil {
 		cfg.onMetrics("http://" + mln.Addr().String())
+	}
+	if cfg.onListen != nil {
+		cfg.onListen(a.base)
 	}
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
