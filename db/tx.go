@@ -156,6 +156,35 @@ func (db *DB) ReadSnapshot(ctx context.Context, fn func(Querier) error) error {
 	return fn(tx)
 }
 
+// Snapshot is ReadSnapshot for a read that returns a value.
+func Snapshot[T any](ctx context.Context, db *DB, fn func(Querier) (T, error)) (T, error) {
+	var out T
+	err := db.ReadSnapshot(ctx, func(q Querier) error {
+		var err error
+		out, err = fn(q)
+		return err
+	})
+	return out, err
+}
+
+// QueryIDs runs a query of one integer column and returns its values.
+func QueryIDs(ctx context.Context, q Querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // IsRetryable reports whether err is a transient conflict that running the
 // transaction again resolves.
 func IsRetryable(err error) bool {

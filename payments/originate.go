@@ -532,7 +532,7 @@ func updatePayments(ctx context.Context, tx *db.Tx, us []paymentUpdate) error {
 func (s *Service) attachVerifications(ctx context.Context, d calendar.Date, fileID int64) error {
 	odfi8 := s.cfg.Origin.ODFIRouting[:8]
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		ids, err := queryIDs(ctx, tx, `SELECT v.id FROM ach_verifications v JOIN payment_methods m ON m.id = v.method_id
+		ids, err := db.QueryIDs(ctx, tx, `SELECT v.id FROM ach_verifications v JOIN payment_methods m ON m.id = v.method_id
 			WHERE v.status = 'scheduled' AND m.status = 'pending' ORDER BY v.id`)
 		if err != nil {
 			return err
@@ -759,24 +759,6 @@ func writeAtomic(dir, name string, write func(io.Writer) error) (string, string,
 		abs = path
 	}
 	return abs, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// queryIDs runs a query returning one id column and reads the ids.
-func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // dueIDs reads (id, scheduled date) rows: the ids, and the key of the last.

@@ -119,7 +119,7 @@ func (s *Service) ReverseCards(ctx context.Context) (ReversalStats, error) {
 	if s.cfg.Processor == nil {
 		return st, nil
 	}
-	ids, err := queryIDs(ctx, s.db.Read, fmt.Sprintf(`SELECT id FROM card_reversals WHERE status = 'due' ORDER BY id LIMIT %d`, reversalsPerRunMax))
+	ids, err := db.QueryIDs(ctx, s.db.Read, fmt.Sprintf(`SELECT id FROM card_reversals WHERE status = 'due' ORDER BY id LIMIT %d`, reversalsPerRunMax))
 	if err != nil {
 		return st, fmt.Errorf("card reversals owed: %w", err)
 	}

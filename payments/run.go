@@ -510,7 +510,7 @@ func (s *Service) ChargeDueCards(ctx context.Context, d calendar.Date) (CardStat
 	if s.cfg.Processor == nil {
 		return st, nil
 	}
-	ids, err := queryIDs(ctx, s.db.Read, `SELECT id FROM payments WHERE rail = 'card' AND status IN ('scheduled', 'authorized') AND scheduled_date <= $1 ORDER BY id`, d)
+	ids, err := db.QueryIDs(ctx, s.db.Read, `SELECT id FROM payments WHERE rail = 'card' AND status IN ('scheduled', 'authorized') AND scheduled_date <= $1 ORDER BY id`, d)
 	if err != nil {
 		return st, fmt.Errorf("due card payments: %w", err)
 	}

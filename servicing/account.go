@@ -95,13 +95,7 @@ const returnedRecentDays = 60
 // the lender's business date. It returns ErrNotFound if the contract does
 // not exist or is not the customer's.
 func (sv *Service) ContractSummary(ctx context.Context, customerID, contractID int64) (Summary, error) {
-	var out Summary
-	err := sv.db.ReadSnapshot(ctx, func(q db.Querier) error {
-		var err error
-		out, err = sv.contractSummary(ctx, q, customerID, contractID)
-		return err
-	})
-	return out, err
+	return db.Snapshot(ctx, sv.db, func(q db.Querier) (Summary, error) { return sv.contractSummary(ctx, q, customerID, contractID) })
 }
 
 // contractSummary is ContractSummary on q, which reads one snapshot: a

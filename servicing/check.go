@@ -38,21 +38,8 @@ func Check(ctx context.Context, d *db.DB) ([]Finding, error) {
 	for {
 		n := 0
 		err := d.ReadSnapshot(ctx, func(q db.Querier) error {
-			rows, err := q.QueryContext(ctx, `SELECT id FROM contracts WHERE id > $1 ORDER BY id LIMIT `+fmt.Sprint(checkChunk), last)
+			ids, err := db.QueryIDs(ctx, q, `SELECT id FROM contracts WHERE id > $1 ORDER BY id LIMIT `+fmt.Sprint(checkChunk), last)
 			if err != nil {
-				return err
-			}
-			var ids []int64
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			n = len(ids)

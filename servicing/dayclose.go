@@ -187,24 +187,11 @@ func (sv *Service) DayCloseChunk(ctx context.Context, d calendar.Date, ch Chunk)
 // their terms and states, the fold in memory, one write of entries and
 // balances.
 func (sv *Service) advanceDue(ctx context.Context, tx *db.Tx, d calendar.Date, ch Chunk, st *DayCloseStats) error {
-	rows, err := tx.QueryContext(ctx, `SELECT b.contract_id FROM contract_balances b JOIN contracts c ON c.id = b.contract_id
+	ids, err := db.QueryIDs(ctx, tx, `SELECT b.contract_id FROM contract_balances b JOIN contracts c ON c.id = b.contract_id
 		WHERE b.contract_id BETWEEN $1 AND $2 AND c.state IN ('active', 'matured') AND b.next_event_date <= $3
 		AND b.advanced_through < $3 ORDER BY b.contract_id`, ch.First, ch.Last, d)
 	if err != nil {
 		return fmt.Errorf("day close candidates: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for start := 0; start < len(ids); start += paymentBatchMax {
 		if err := sv.advanceMany(ctx, tx, ids[start:min(start+paymentBatchMax, len(ids))], d, st); err != nil {

@@ -85,13 +85,7 @@ const historyItemsMax = 10_000
 // reversals. The filter's ItemInterest selects the payments that paid
 // interest. ErrNotFound if the contract is not the customer's.
 func (sv *Service) History(ctx context.Context, customerID, contractID int64, f HistoryFilter) ([]Item, error) {
-	var out []Item
-	err := sv.db.ReadSnapshot(ctx, func(q db.Querier) error {
-		var err error
-		out, err = sv.history(ctx, q, customerID, contractID, f)
-		return err
-	})
-	return out, err
+	return db.Snapshot(ctx, sv.db, func(q db.Querier) ([]Item, error) { return sv.history(ctx, q, customerID, contractID, f) })
 }
 
 // history is History on q, which reads one snapshot: a
@@ -392,13 +386,7 @@ type Schedule struct {
 // can hold both what was paid and what is projected (a partial payment in
 // the current period). ErrNotFound if the contract is not the customer's.
 func (sv *Service) ScheduleOf(ctx context.Context, customerID, contractID int64) (Schedule, error) {
-	var out Schedule
-	err := sv.db.ReadSnapshot(ctx, func(q db.Querier) error {
-		var err error
-		out, err = sv.scheduleOf(ctx, q, customerID, contractID)
-		return err
-	})
-	return out, err
+	return db.Snapshot(ctx, sv.db, func(q db.Querier) (Schedule, error) { return sv.scheduleOf(ctx, q, customerID, contractID) })
 }
 
 // scheduleOf is ScheduleOf on q, which reads one snapshot: a
